@@ -1,0 +1,84 @@
+# FreeLLMAPI build. `make` builds build/freellmapi; `make test` runs every test;
+# `make run` builds and starts the gateway. Missing Debian packages are installed
+# by scripts/install-deps.sh (apt-get as root, sudo otherwise).
+
+PKGS     := libuv libmicrohttpd libcurl jansson sqlite3 libcrypto
+BUILD    ?= build
+CC       ?= gcc
+SAN      ?=
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wstrict-prototypes
+CPPFLAGS += -std=c11 -D_GNU_SOURCE -Isrc -MMD -MP
+DEPS_OK  := $(BUILD)/.deps-ok
+
+SRC      := $(shell find src -name '*.c' ! -path 'src/main.c' | sort)
+OBJ      := $(SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/catalog_data.o
+MAIN_OBJ := $(BUILD)/obj/src/main.o
+UNIT_SRC := $(shell find tests/unit -name '*_test.c' 2>/dev/null | sort)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
+
+ifneq ($(SAN),)
+CFLAGS   := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+.PHONY: all deps run test unit e2e asan check clean
+all: $(BUILD)/freellmapi
+
+deps: $(DEPS_OK)
+$(DEPS_OK): scripts/install-deps.sh
+	@scripts/install-deps.sh
+	@mkdir -p $(BUILD) && touch $@
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+$(BUILD)/obj/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
+
+# The default catalog is compiled in, so the binary runs with no files beside it.
+$(BUILD)/gen/catalog_data.c: catalog/catalog.json scripts/embed.py
+	@mkdir -p $(dir $@)
+	python3 scripts/embed.py gw_catalog_builtin $< > $@
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libgw.a: $(OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/freellmapi: $(MAIN_OBJ) $(BUILD)/libgw.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libgw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -Itests/unit -o $@ $< $(BUILD)/libgw.a \
+		$(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+run: $(BUILD)/freellmapi
+	./$(BUILD)/freellmapi serve
+
+unit: $(UNIT_BIN)
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+e2e: $(BUILD)/freellmapi
+	@scripts/run-e2e.sh $(BUILD)/freellmapi
+
+# The whole suite, as CI runs it: plain build first, then unit + e2e under ASan+UBSan.
+test: $(DEPS_OK)
+	$(MAKE) all
+	$(MAKE) BUILD=build-san SAN=1 unit e2e
+
+asan:
+	$(MAKE) BUILD=build-san SAN=1 all
+
+check:
+	@scripts/checksrc.sh
+
+clean:
+	rm -rf build build-san
+
+-include $(OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

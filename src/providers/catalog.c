@@ -1,0 +1,317 @@
+/*
+ * Catalog loader: reads the JSON data file (format written by
+ * scripts/seed-catalog.py) into immutable structs, validating what the
+ * router relies on, and applies FREELLMAPI_<ID>_BASE_URL overrides.
+ */
+#include "providers/catalog.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+extern const char gw_catalog_builtin[];
+extern const unsigned long gw_catalog_builtin_len;
+
+static const struct {
+    const char *name;
+    unsigned bit;
+} cap_names[] = {
+    {"chat", GW_CAP_CHAT},           {"tools", GW_CAP_TOOLS}, {"vision", GW_CAP_VISION},
+    {"embeddings", GW_CAP_EMBED},    {"image", GW_CAP_IMAGE}, {"image_edit", GW_CAP_IMAGE_EDIT},
+    {"tts", GW_CAP_TTS},             {"stt", GW_CAP_STT},     {"realtime", GW_CAP_REALTIME},
+};
+
+const char *gw_catalog_default_path(void)
+{
+    const char *p = getenv("FREELLMAPI_CATALOG");
+    return (p != NULL && p[0] != '\0') ? p : NULL;
+}
+
+static const char *str_field(json_t *obj, const char *key, const char *dflt)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : dflt;
+}
+
+static int64_t int_field(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    if (json_is_integer(v) && json_integer_value(v) > 0)
+        return json_integer_value(v);
+    return 0;
+}
+
+static bool bool_field(json_t *obj, const char *key, bool dflt)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_boolean(v) ? json_boolean_value(v) : dflt;
+}
+
+static void read_limits(json_t *obj, gw_limits_t *l)
+{
+    l->rpm = int_field(obj, "rpm");
+    l->rpd = int_field(obj, "rpd");
+    l->tpm = int_field(obj, "tpm");
+    l->tpd = int_field(obj, "tpd");
+}
+
+static char **read_strv(json_t *arr, size_t *n)
+{
+    char **v;
+    size_t i;
+    size_t k = 0;
+
+    *n = 0;
+    if (!json_is_array(arr) || json_array_size(arr) == 0)
+        return NULL;
+    v = gw_xcalloc(json_array_size(arr), sizeof(*v));
+    for (i = 0; i < json_array_size(arr); i++) {
+        json_t *s = json_array_get(arr, i);
+        if (json_is_string(s))
+            v[k++] = gw_xstrdup(json_string_value(s));
+    }
+    *n = k;
+    return v;
+}
+
+static void free_strv(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int parse_reset(const char *s, gw_reset_t *out)
+{
+    if (strcmp(s, "utc") == 0)
+        *out = GW_RESET_UTC;
+    else if (strcmp(s, "pacific") == 0)
+        *out = GW_RESET_PACIFIC;
+    else if (strcmp(s, "hourly") == 0)
+        *out = GW_RESET_HOURLY;
+    else if (strcmp(s, "monthly") == 0)
+        *out = GW_RESET_MONTHLY;
+    else
+        return GW_EINVAL;
+    return 0;
+}
+
+static void read_policy(json_t *obj, gw_policy_t *pol)
+{
+    json_t *rename = json_object_get(obj, "rename");
+
+    pol->drop = read_strv(json_object_get(obj, "drop"), &pol->ndrop);
+    pol->rename = json_is_object(rename) ? json_incref(rename) : NULL;
+    pol->strip_message_name = bool_field(obj, "strip_message_name", false);
+    pol->flatten_content = bool_field(obj, "flatten_content", false);
+    pol->null_content_empty = bool_field(obj, "null_content_empty", false);
+    pol->serial_tools = bool_field(obj, "serial_tools", false);
+    pol->default_max_tokens = int_field(obj, "default_max_tokens");
+    pol->max_tokens_cap = int_field(obj, "max_tokens_cap");
+    pol->strip_schema_keys =
+        read_strv(json_object_get(obj, "strip_schema_keys"), &pol->nstrip_schema_keys);
+}
+
+/* FREELLMAPI_<ID>_BASE_URL, id upper-cased, non-alphanumerics as '_'. */
+static const char *base_url_override(const char *id)
+{
+    char name[96];
+    size_t n = 0;
+    const char *prefix = "FREELLMAPI_";
+
+    memcpy(name, prefix, strlen(prefix));
+    n = strlen(prefix);
+    for (const char *c = id; *c != '\0' && n < sizeof(name) - 16; c++)
+        name[n++] = isalnum((unsigned char)*c) ? (char)toupper((unsigned char)*c) : '_';
+    memcpy(name + n, "_BASE_URL", sizeof("_BASE_URL"));
+    const char *v = getenv(name);
+    return (v != NULL && v[0] != '\0') ? v : NULL;
+}
+
+static int read_model(json_t *mj, gw_provider_t *p, gw_model_t *m, gw_err_t *err)
+{
+    const char *id = str_field(mj, "id", NULL);
+    json_t *caps = json_object_get(mj, "capabilities");
+    size_t i;
+
+    if (id == NULL || id[0] == '\0') {
+        gw_err_set(err, GW_EINVAL, 500, "catalog: provider %s has a model without an id", p->id);
+        return GW_EINVAL;
+    }
+    m->id = gw_xstrdup(id);
+    m->name = gw_xstrdup(str_field(mj, "name", id));
+    m->kind = gw_xstrdup(str_field(mj, "kind", "chat"));
+    for (i = 0; i < json_array_size(caps); i++) {
+        const char *c = json_string_value(json_array_get(caps, i));
+        for (size_t k = 0; c != NULL && k < GW_ARRAY_LEN(cap_names); k++)
+            if (strcmp(c, cap_names[k].name) == 0)
+                m->caps |= cap_names[k].bit;
+    }
+    m->context_window = int_field(mj, "context_window");
+    m->max_output = int_field(mj, "max_output_tokens");
+    read_limits(json_object_get(mj, "limits"), &m->limits);
+    m->priority = (int)int_field(mj, "priority");
+    m->enabled = bool_field(mj, "enabled", true);
+    m->provider = p;
+    return 0;
+}
+
+static int read_provider(json_t *pj, gw_provider_t *p, gw_err_t *err)
+{
+    const char *id = str_field(pj, "id", NULL);
+    const char *base = str_field(pj, "base_url", NULL);
+    const char *dialect = str_field(pj, "dialect", NULL);
+    const char *over;
+    json_t *auth = json_object_get(pj, "auth");
+
+    if (id == NULL || base == NULL || dialect == NULL) {
+        gw_err_set(err, GW_EINVAL, 500, "catalog: a provider lacks id, base_url or dialect");
+        return GW_EINVAL;
+    }
+    p->id = gw_xstrdup(id);
+    p->name = gw_xstrdup(str_field(pj, "name", id));
+    over = base_url_override(id);
+    p->base_url = gw_xstrdup(over != NULL ? over : base);
+    /* Paths are appended to the base: a trailing slash would double up. */
+    while (strlen(p->base_url) > 1 && p->base_url[strlen(p->base_url) - 1] == '/')
+        p->base_url[strlen(p->base_url) - 1] = '\0';
+    p->dialect = gw_xstrdup(dialect);
+    p->auth_header = gw_xstrdup(str_field(auth, "header", "Authorization"));
+    p->auth_prefix = gw_xstrdup(str_field(auth, "prefix", "Bearer "));
+    p->needs_account_id = bool_field(pj, "needs_account_id", false);
+    p->keyless = bool_field(pj, "keyless", false);
+    p->enabled = bool_field(pj, "enabled", true);
+    if (parse_reset(str_field(pj, "daily_reset", "utc"), &p->reset) != 0) {
+        gw_err_set(err, GW_EINVAL, 500, "catalog: provider %s has an unknown daily_reset", id);
+        return GW_EINVAL;
+    }
+    read_limits(json_object_get(pj, "limits"), &p->limits);
+    read_policy(json_object_get(pj, "policy"), &p->policy);
+    p->probe = gw_xstrdup(str_field(pj, "probe", "models"));
+    p->timeout_ms = int_field(pj, "timeout_ms");
+    if (p->timeout_ms == 0)
+        p->timeout_ms = 45000;
+    return 0;
+}
+
+int gw_catalog_load_json(gw_catalog_t *cat, json_t *root, gw_err_t *err)
+{
+    json_t *provs = json_object_get(root, "providers");
+    size_t total = 0;
+    size_t i;
+    size_t mi = 0;
+
+    memset(cat, 0, sizeof(*cat));
+    if (!json_is_array(provs) || json_array_size(provs) == 0) {
+        gw_err_set(err, GW_EINVAL, 500, "catalog: no providers array");
+        return GW_EINVAL;
+    }
+    for (i = 0; i < json_array_size(provs); i++)
+        total += json_array_size(json_object_get(json_array_get(provs, i), "models"));
+    cat->providers = gw_xcalloc(json_array_size(provs), sizeof(gw_provider_t));
+    cat->models = gw_xcalloc(total, sizeof(gw_model_t));
+    for (i = 0; i < json_array_size(provs); i++) {
+        json_t *pj = json_array_get(provs, i);
+        json_t *models = json_object_get(pj, "models");
+        gw_provider_t *p = &cat->providers[i];
+
+        cat->nproviders = i + 1;
+        p->index = (int)i;
+        if (read_provider(pj, p, err) != 0)
+            goto fail;
+        if (gw_catalog_provider(cat, p->id) != p) {
+            gw_err_set(err, GW_EINVAL, 500, "catalog: provider %s appears twice", p->id);
+            goto fail;
+        }
+        p->models = gw_xcalloc(json_array_size(models), sizeof(gw_model_t *));
+        for (size_t k = 0; k < json_array_size(models); k++) {
+            gw_model_t *m = &cat->models[mi];
+            cat->nmodels = ++mi;
+            m->index = (int)(mi - 1);
+            if (read_model(json_array_get(models, k), p, m, err) != 0)
+                goto fail;
+            p->models[p->nmodels++] = m;
+        }
+    }
+    return 0;
+fail:
+    gw_catalog_dispose(cat);
+    return GW_EINVAL;
+}
+
+int gw_catalog_load(gw_catalog_t *cat, const char *path, gw_err_t *err)
+{
+    json_error_t jerr;
+    json_t *root;
+    int rc;
+
+    if (path != NULL)
+        root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    else
+        root = json_loadb(gw_catalog_builtin, gw_catalog_builtin_len, JSON_REJECT_DUPLICATES,
+                          &jerr);
+    if (root == NULL) {
+        gw_err_set(err, GW_EINVAL, 500, "catalog %s: %s (line %d)", path ? path : "(built-in)",
+                   jerr.text, jerr.line);
+        return GW_EINVAL;
+    }
+    rc = gw_catalog_load_json(cat, root, err);
+    json_decref(root);
+    return rc;
+}
+
+void gw_catalog_dispose(gw_catalog_t *cat)
+{
+    for (size_t i = 0; i < cat->nmodels; i++) {
+        free(cat->models[i].id);
+        free(cat->models[i].name);
+        free(cat->models[i].kind);
+    }
+    for (size_t i = 0; i < cat->nproviders; i++) {
+        gw_provider_t *p = &cat->providers[i];
+        free(p->id);
+        free(p->name);
+        free(p->base_url);
+        free(p->dialect);
+        free(p->auth_header);
+        free(p->auth_prefix);
+        free(p->probe);
+        free(p->models);
+        free_strv(p->policy.drop, p->policy.ndrop);
+        free_strv(p->policy.strip_schema_keys, p->policy.nstrip_schema_keys);
+        json_decref(p->policy.rename);
+    }
+    free(cat->models);
+    free(cat->providers);
+    memset(cat, 0, sizeof(*cat));
+}
+
+gw_provider_t *gw_catalog_provider(const gw_catalog_t *cat, const char *id)
+{
+    for (size_t i = 0; i < cat->nproviders; i++)
+        if (cat->providers[i].id != NULL && strcmp(cat->providers[i].id, id) == 0)
+            return &cat->providers[i];
+    return NULL;
+}
+
+gw_model_t *gw_catalog_model(const gw_catalog_t *cat, const char *provider_id,
+                             const char *model_id)
+{
+    gw_provider_t *p = gw_catalog_provider(cat, provider_id);
+
+    for (size_t i = 0; p != NULL && i < p->nmodels; i++)
+        if (strcmp(p->models[i]->id, model_id) == 0)
+            return p->models[i];
+    return NULL;
+}
+
+bool gw_policy_drops(const gw_policy_t *pol, const char *param)
+{
+    for (size_t i = 0; i < pol->ndrop; i++)
+        if (strcmp(pol->drop[i], param) == 0)
+            return true;
+    return false;
+}

@@ -1,0 +1,115 @@
+/*
+ * The provider catalog: which providers exist, where they live, how they
+ * authenticate, which models they serve with which capabilities and free-tier
+ * limits. Loaded from a JSON data file at start (catalog/catalog.json), so a
+ * change in a free tier needs an edit, never a rebuild. Base URLs can be
+ * overridden per provider with FREELLMAPI_<ID>_BASE_URL.
+ *
+ * The catalog is immutable once loaded; runtime state (enabled flags the user
+ * changed, chain order, key health, usage) lives in the router.
+ */
+#ifndef GW_PROVIDERS_CATALOG_H
+#define GW_PROVIDERS_CATALOG_H
+
+#include <jansson.h>
+
+#include "core/gw.h"
+
+enum {
+    GW_CAP_CHAT = 1 << 0,
+    GW_CAP_TOOLS = 1 << 1,
+    GW_CAP_VISION = 1 << 2,
+    GW_CAP_EMBED = 1 << 3,
+    GW_CAP_IMAGE = 1 << 4,
+    GW_CAP_IMAGE_EDIT = 1 << 5,
+    GW_CAP_TTS = 1 << 6,
+    GW_CAP_STT = 1 << 7,
+    GW_CAP_REALTIME = 1 << 8
+};
+
+/* When a provider's daily (period) counters start over. */
+typedef enum {
+    GW_RESET_UTC,     /* 00:00 UTC */
+    GW_RESET_PACIFIC, /* 00:00 America/Los_Angeles */
+    GW_RESET_HOURLY,  /* top of each hour */
+    GW_RESET_MONTHLY  /* 1st of the month, 00:00 UTC */
+} gw_reset_t;
+
+/* Free-tier caps; 0 means unknown or unlimited. rpd/tpd count over the
+ * provider's reset period (a day for most, an hour or a month for some). */
+typedef struct gw_limits {
+    int64_t rpm, rpd, tpm, tpd;
+} gw_limits_t;
+
+typedef struct gw_provider gw_provider_t;
+
+typedef struct gw_model {
+    char *id;   /* as sent upstream and as listed by /v1/models */
+    char *name;
+    char *kind; /* chat | embedding | image | tts | stt | realtime */
+    unsigned caps;
+    int64_t context_window; /* 0 = unknown */
+    int64_t max_output;     /* 0 = unknown */
+    gw_limits_t limits;     /* per (provider, model, key) */
+    int priority;           /* lower is tried first */
+    bool enabled;           /* catalog default; the user may override */
+    gw_provider_t *provider;
+    int index;              /* position in gw_catalog_t.models */
+} gw_model_t;
+
+typedef struct gw_policy {
+    char **drop;            /* request params never sent to this provider */
+    size_t ndrop;
+    json_t *rename;         /* object: our name -> theirs */
+    bool strip_message_name;
+    bool flatten_content;   /* array content -> string */
+    bool null_content_empty;
+    bool serial_tools;      /* force parallel_tool_calls:false with tools */
+    int64_t default_max_tokens;
+    int64_t max_tokens_cap;
+    char **strip_schema_keys;
+    size_t nstrip_schema_keys;
+} gw_policy_t;
+
+struct gw_provider {
+    char *id;
+    char *name;
+    char *base_url;         /* after any FREELLMAPI_<ID>_BASE_URL override */
+    char *dialect;          /* openai | gemini | cloudflare */
+    char *auth_header;      /* e.g. "Authorization" */
+    char *auth_prefix;      /* e.g. "Bearer " */
+    bool needs_account_id;
+    bool keyless;
+    bool enabled;
+    gw_reset_t reset;
+    gw_limits_t limits;     /* account-wide, shared by all models of one key */
+    gw_policy_t policy;
+    char *probe;            /* models | chat | none */
+    int64_t timeout_ms;     /* first-byte timeout */
+    gw_model_t **models;    /* borrowed pointers into gw_catalog_t.models */
+    size_t nmodels;
+    int index;
+};
+
+typedef struct gw_catalog {
+    gw_provider_t *providers;
+    size_t nproviders;
+    gw_model_t *models;     /* every model of every provider */
+    size_t nmodels;
+} gw_catalog_t;
+
+/* Loads and validates the catalog file; path NULL loads the copy compiled into
+ * the binary. On failure err says what and where. */
+int gw_catalog_load(gw_catalog_t *cat, const char *path, gw_err_t *err);
+int gw_catalog_load_json(gw_catalog_t *cat, json_t *root, gw_err_t *err);
+void gw_catalog_dispose(gw_catalog_t *cat);
+
+gw_provider_t *gw_catalog_provider(const gw_catalog_t *cat, const char *id);
+gw_model_t *gw_catalog_model(const gw_catalog_t *cat, const char *provider_id,
+                             const char *model_id);
+bool gw_policy_drops(const gw_policy_t *pol, const char *param);
+
+/* $FREELLMAPI_CATALOG when set, else NULL (the built-in copy). */
+const char *gw_catalog_default_path(void);
+
+#endif

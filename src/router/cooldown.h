@@ -1,0 +1,34 @@
+/*
+ * Cooldowns and key health, in memory on the loop thread. A cooldown benches
+ * a (model, key) pair, a whole key (all models of its provider) or a model on
+ * every key until a time. Repeated per-minute 429s on the same pair escalate
+ * the bench (90 s, 180 s, ... capped at 15 min) and a success clears the
+ * streak, so a per-minute limit never benches a model for the day.
+ */
+#ifndef GW_ROUTER_COOLDOWN_H
+#define GW_ROUTER_COOLDOWN_H
+
+#include "providers/catalog.h"
+#include "router/verdict.h"
+
+typedef struct gw_cooldowns gw_cooldowns_t;
+
+gw_cooldowns_t *gw_cooldowns_new(void);
+void gw_cooldowns_free(gw_cooldowns_t *c);
+
+/* Applies a verdict's cooldown (scope, until, escalation for RATE_MINUTE without
+ * an explicit delay). Returns the effective until-time. */
+int64_t gw_cooldowns_apply(gw_cooldowns_t *c, const gw_model_t *m, int64_t key_id,
+                           const gw_verdict_t *v, int64_t now_ms);
+
+/* 0 when usable now, else the epoch ms when the (model, key) pair frees up. */
+int64_t gw_cooldowns_until(gw_cooldowns_t *c, const gw_model_t *m, int64_t key_id,
+                           int64_t now_ms);
+
+/* A success on the pair: clears its escalation streak. */
+void gw_cooldowns_success(gw_cooldowns_t *c, const gw_model_t *m, int64_t key_id);
+
+/* Drops every cooldown of a key (it was removed or replaced). */
+void gw_cooldowns_forget_key(gw_cooldowns_t *c, int64_t key_id);
+
+#endif

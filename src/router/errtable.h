@@ -1,0 +1,45 @@
+/*
+ * The error taxonomy as data: one table says which upstream status, error
+ * code/type/message and headers mean what, and a second says what each class
+ * does (next step, cooldown scope and length, key health). Changing routing
+ * behaviour for an error is a table edit covered by the corpus test in
+ * tests/unit/router/errtable_test.c (fixtures in tests/fixtures/errors/).
+ *
+ * Matching is done on parsed fields (status number, error.code, error.type,
+ * error.status, error.message, Google's details[]), case-insensitively and on
+ * word boundaries, never on raw body bytes: a "402" inside a token count is
+ * not a payment error.
+ */
+#ifndef GW_ROUTER_ERRTABLE_H
+#define GW_ROUTER_ERRTABLE_H
+
+#include "providers/catalog.h"
+#include "router/verdict.h"
+
+/* A response header as received; name compared case-insensitively. */
+typedef struct gw_header {
+    const char *name;
+    const char *value;
+} gw_header_t;
+
+/*
+ * Classifies an upstream HTTP failure (status >= 400, or a 200 whose body is
+ * an in-band {"error":...}). body may be any bytes (not necessarily JSON).
+ * The verdict's cooldown honours Retry-After / retry-after-ms, the provider's
+ * reset headers (x-ratelimit-reset-*, epoch or duration forms), Google's
+ * RetryInfo.retryDelay, and the provider's period reset for daily quotas.
+ */
+void gw_errtable_classify(const gw_provider_t *prov, int status, gw_str_t body,
+                          const gw_header_t *hdrs, size_t nhdrs, int64_t now_ms,
+                          gw_verdict_t *out);
+
+/* Verdict for a transport failure before any byte: GW_FAIL_TIMEOUT or GW_FAIL_NETWORK. */
+void gw_errtable_transport(const gw_provider_t *prov, gw_fail_t fail, int64_t now_ms,
+                           gw_verdict_t *out);
+
+/* Parses a delay header value: seconds ("30", "1.5"), an HTTP date, a Go-style
+ * duration ("2m59.56s", "120ms"), or an epoch (>1e12 ms, >1e9 s). Returns the
+ * absolute epoch ms, or 0 if unparseable. */
+int64_t gw_parse_reset_value(const char *v, int64_t now_ms);
+
+#endif

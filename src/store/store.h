@@ -1,0 +1,118 @@
+/*
+ * Storage: the SQLite database in the data dir (WAL, busy timeout, versioned
+ * forward-only migrations) and the domain operations on it. Only store/
+ * includes sqlite3.h. One gw_store_t is one connection: use it from one thread
+ * at a time (the server keeps one for the loop thread and one for its
+ * background writer).
+ *
+ * Provider secrets are sealed with AES-256-GCM (see vault.h) before they
+ * touch the database; the encryption key comes from ENCRYPTION_KEY (64 hex
+ * chars) or from <data-dir>/encryption.key (generated, mode 0600). A key that
+ * does not match the stored secrets is refused at open with a clear error.
+ */
+#ifndef GW_STORE_STORE_H
+#define GW_STORE_STORE_H
+
+#include "core/gw.h"
+
+typedef struct gw_store gw_store_t;
+
+/* Creates the data dir if needed, opens and migrates the database, loads or
+ * creates the encryption key. */
+int gw_store_open(gw_store_t **out, const char *data_dir, gw_err_t *err);
+void gw_store_close(gw_store_t *st);
+
+/* Schema version after migrations (PRAGMA user_version). */
+int gw_store_schema_version(gw_store_t *st);
+
+/* Changes whenever another connection (the CLI, the other handle) committed. */
+int64_t gw_store_data_version(gw_store_t *st);
+
+/* ---- provider keys ---------------------------------------------------- */
+
+typedef struct gw_key_rec {
+    int64_t id;
+    char *provider;   /* catalog id */
+    char *label;      /* may be "" */
+    char *secret;     /* decrypted; wipe before free (gw_key_recs_free does) */
+    char *account_id; /* NULL unless the provider needs one (cloudflare) */
+    int64_t created_ms;
+} gw_key_rec_t;
+
+int gw_store_key_add(gw_store_t *st, const char *provider, const char *secret, const char *label,
+                     const char *account_id, int64_t *id_out, gw_err_t *err);
+/* GW_ENOTFOUND when no key has that id. */
+int gw_store_key_rm(gw_store_t *st, int64_t id, gw_err_t *err);
+/* Every key, decrypted, in id order. Caller frees with gw_key_recs_free. */
+int gw_store_keys_load(gw_store_t *st, gw_key_rec_t **out, size_t *n, gw_err_t *err);
+void gw_key_recs_free(gw_key_rec_t *recs, size_t n);
+/* "sk-a…wxyz": never more than 4 leading and 4 trailing characters, and
+ * fewer for short secrets. Caller frees. */
+char *gw_mask_secret(const char *secret);
+
+/* ---- unified client key ----------------------------------------------- */
+
+/* The freellmapi-… bearer key; created on first call, replaced when rotate. */
+int gw_store_unified_key(gw_store_t *st, bool rotate, char **out, gw_err_t *err);
+
+/* ---- user routing preferences ----------------------------------------- */
+
+/* Enable or disable one model ("provider", "model id"). */
+int gw_store_model_enabled_set(gw_store_t *st, const char *provider, const char *model,
+                               bool enabled, gw_err_t *err);
+typedef void (*gw_model_pref_cb)(void *ctx, const char *provider, const char *model,
+                                 bool enabled);
+int gw_store_model_prefs_load(gw_store_t *st, gw_model_pref_cb cb, void *ctx, gw_err_t *err);
+
+/* The fallback chain: an ordered list of "provider/model" entries the user
+ * ranked; models not listed follow in catalog priority order. Replaces it. */
+int gw_store_chain_set(gw_store_t *st, char *const *entries, size_t n, gw_err_t *err);
+int gw_store_chain_load(gw_store_t *st, char ***entries, size_t *n, gw_err_t *err);
+void gw_strv_free(char **v, size_t n);
+
+/* ---- usage ledger persistence ------------------------------------------ */
+
+typedef struct gw_usage_row {
+    const char *provider;
+    const char *model; /* "" for provider-wide rows */
+    int64_t key_id;
+    int64_t period_start_ms;
+    int64_t requests;
+    int64_t tokens;
+} gw_usage_row_t;
+
+/* Upserts the rows in one transaction. */
+int gw_store_usage_save(gw_store_t *st, const gw_usage_row_t *rows, size_t n, gw_err_t *err);
+typedef void (*gw_usage_row_cb)(void *ctx, const gw_usage_row_t *row);
+int gw_store_usage_load(gw_store_t *st, gw_usage_row_cb cb, void *ctx, gw_err_t *err);
+
+/* ---- key health -------------------------------------------------------- */
+
+int gw_store_key_health_set(gw_store_t *st, int64_t key_id, const char *health,
+                            const char *detail, int64_t at_ms, gw_err_t *err);
+
+/* ---- request log ------------------------------------------------------- */
+
+typedef struct gw_reqlog_row {
+    int64_t at_ms;
+    const char *endpoint;    /* "/v1/chat/completions" */
+    const char *provider;    /* NULL when nothing was routed */
+    const char *model;
+    int64_t key_id;          /* 0 keyless/none */
+    int status;              /* status sent to the client */
+    int64_t latency_ms;
+    int64_t ttfb_ms;         /* -1 when not applicable */
+    int64_t tokens_in;
+    int64_t tokens_out;
+    int attempts;
+    const char *error_class; /* NULL on success */
+    bool stream;
+} gw_reqlog_row_t;
+
+/* Appends rows in one transaction. */
+int gw_store_reqlog_append(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n, gw_err_t *err);
+/* Deletes rows older than min_at_ms and keeps at most max_rows newest. */
+int gw_store_reqlog_prune(gw_store_t *st, int64_t min_at_ms, int64_t max_rows, gw_err_t *err);
+int64_t gw_store_reqlog_count(gw_store_t *st);
+
+#endif
