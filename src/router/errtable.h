@@ -42,4 +42,13 @@ void gw_errtable_transport(const gw_provider_t *prov, gw_fail_t fail, int64_t no
  * absolute epoch ms, or 0 if unparseable. */
 int64_t gw_parse_reset_value(const char *v, int64_t now_ms);
 
+/* Copies the upstream error's human message (error.message, {"error":"..."},
+ * Cloudflare errors[0].message, detail, OpenRouter metadata.raw, or the text of
+ * a non-JSON body) into out, NUL-terminated, truncated on a UTF-8 boundary,
+ * invalid UTF-8 replaced by '?', and anything that looks like a credential
+ * (known key prefixes, long mixed-case tokens, the word after "Bearer")
+ * replaced by "[redacted]". For a BAD_REQUEST verdict handed to the client.
+ * Returns the length written (0 when the body says nothing). */
+size_t gw_errtable_message(gw_str_t body, char *out, size_t outsz);
+
 #endif

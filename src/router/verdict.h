@@ -55,6 +55,9 @@ typedef struct gw_verdict {
     gw_key_health_t key_health; /* the key's new health; UNKNOWN = unchanged */
     int client_status;          /* status for the client when next == RETURN */
     const char *name;           /* stable class name for logs/request log */
+    bool explicit_delay;        /* cooldown_until_ms came from the upstream (Retry-After,
+                                 * RetryInfo, reset headers, "try again in"); false when it
+                                 * is a table default, which cooldowns may escalate */
 } gw_verdict_t;
 
 const char *gw_fail_name(gw_fail_t f);

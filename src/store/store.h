@@ -55,6 +55,17 @@ char *gw_mask_secret(const char *secret);
 /* The freellmapi-… bearer key; created on first call, replaced when rotate. */
 int gw_store_unified_key(gw_store_t *st, bool rotate, char **out, gw_err_t *err);
 
+/* Constant-time comparison of a presented bearer token with the unified key
+ * (CRYPTO_memcmp; the length is not secret). NULLs compare unequal. */
+bool gw_store_token_eq(const char *presented, const char *expected);
+
+/* ---- named settings ----------------------------------------------------- */
+
+/* Plain-text settings by name (dashboard options and the like; never secrets).
+ * get: GW_ENOTFOUND when unset, *out caller frees. "unified_key" is reserved. */
+int gw_store_setting_get(gw_store_t *st, const char *name, char **out, gw_err_t *err);
+int gw_store_setting_set(gw_store_t *st, const char *name, const char *value, gw_err_t *err);
+
 /* ---- user routing preferences ----------------------------------------- */
 
 /* Enable or disable one model ("provider", "model id"). */
@@ -85,11 +96,19 @@ typedef struct gw_usage_row {
 int gw_store_usage_save(gw_store_t *st, const gw_usage_row_t *rows, size_t n, gw_err_t *err);
 typedef void (*gw_usage_row_cb)(void *ctx, const gw_usage_row_t *row);
 int gw_store_usage_load(gw_store_t *st, gw_usage_row_cb cb, void *ctx, gw_err_t *err);
+/* Deletes rows whose period started before min_period_start_ms. */
+int gw_store_usage_prune(gw_store_t *st, int64_t min_period_start_ms, gw_err_t *err);
 
 /* ---- key health -------------------------------------------------------- */
 
+/* Records the latest health of a key ("ok", "invalid", "rate_limited", ...;
+ * detail may be NULL). GW_ENOTFOUND when no key has that id. */
 int gw_store_key_health_set(gw_store_t *st, int64_t key_id, const char *health,
                             const char *detail, int64_t at_ms, gw_err_t *err);
+typedef void (*gw_key_health_cb)(void *ctx, int64_t key_id, const char *health,
+                                 const char *detail, int64_t at_ms);
+/* Calls cb for every key with a recorded health, in key id order. */
+int gw_store_key_health_load(gw_store_t *st, gw_key_health_cb cb, void *ctx, gw_err_t *err);
 
 /* ---- request log ------------------------------------------------------- */
 
@@ -111,8 +130,14 @@ typedef struct gw_reqlog_row {
 
 /* Appends rows in one transaction. */
 int gw_store_reqlog_append(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n, gw_err_t *err);
-/* Deletes rows older than min_at_ms and keeps at most max_rows newest. */
+/* Deletes rows older than min_at_ms (<= 0: no age limit) and keeps at most
+ * max_rows newest (< 0: no row limit), in one transaction. */
 int gw_store_reqlog_prune(gw_store_t *st, int64_t min_at_ms, int64_t max_rows, gw_err_t *err);
 int64_t gw_store_reqlog_count(gw_store_t *st);
+/* Newest first: up to limit rows whose id is below before_id (0: from the
+ * newest). The row's strings are valid only during the callback. */
+typedef void (*gw_reqlog_row_cb)(void *ctx, int64_t id, const gw_reqlog_row_t *row);
+int gw_store_reqlog_recent(gw_store_t *st, int64_t before_id, size_t limit,
+                           gw_reqlog_row_cb cb, void *ctx, gw_err_t *err);
 
 #endif

@@ -1,0 +1,80 @@
+/*
+ * The running gateway: everything one `serve` process owns, and the services
+ * the API handlers share (router, upstream client, request log, key store).
+ * All of it lives on the loop thread; the request log and usage counters are
+ * written by a background job on a second store connection.
+ */
+#ifndef GW_API_APP_H
+#define GW_API_APP_H
+
+#include <uv.h>
+
+#include "http/server.h"
+#include "providers/catalog.h"
+#include "router/router.h"
+#include "store/store.h"
+#include "upstream/client.h"
+
+typedef struct gw_app_config {
+    const char *host;
+    int port;
+    const char *data_dir;
+    size_t max_body;
+    unsigned max_connections;
+    unsigned idle_timeout_s;
+    unsigned drain_s;             /* graceful shutdown budget */
+    int64_t upstream_timeout_ms;  /* 0: each provider's catalog value */
+    int64_t probe_interval_s;     /* 0: no health probes */
+    int64_t reqlog_days;
+    int64_t reqlog_max_rows;
+} gw_app_config_t;
+
+/* One request-log row waiting for the background writer (strings owned). */
+typedef struct gw_logrow {
+    gw_reqlog_row_t row;
+    char *endpoint, *provider, *model, *error_class;
+} gw_logrow_t;
+
+typedef struct gw_flush_job gw_flush_job_t;
+
+typedef struct gw_app {
+    uv_loop_t *loop;
+    gw_app_config_t cfg;
+    gw_catalog_t cat;
+    gw_router_t router;
+    gw_store_t *store;            /* loop thread: reloads, key health */
+    gw_store_t *wstore;           /* background writer: request log, usage */
+    gw_upstream_t *up;
+    gw_server_t *srv;
+    char *unified_key;
+    int64_t data_version;
+    uv_timer_t tick;
+    uv_signal_t sigint, sigterm;
+    gw_logrow_t *q;
+    size_t nq, capq;
+    int64_t usage_dirty;          /* ledger charges since the last save */
+    gw_flush_job_t *flushing;     /* the background job in flight, if any */
+    int64_t last_prune_ms;
+    int64_t started_ms;
+    bool stopping;
+    int64_t stop_deadline_ms;
+    struct gw_health *health;
+} gw_app_t;
+
+int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_err_t *err);
+/* Begins a graceful stop (what SIGINT/SIGTERM do). */
+void gw_app_stop(gw_app_t *app);
+void gw_app_dispose(gw_app_t *app);
+
+/* Queues a request-log row (strings are copied). */
+void gw_app_log_request(gw_app_t *app, const gw_reqlog_row_t *row);
+/* Notes ledger activity so the period counters get persisted. */
+void gw_app_usage_changed(gw_app_t *app);
+/* Persists a key's new health (from traffic or a probe). */
+void gw_app_key_health(gw_app_t *app, gw_rkey_t *k, const char *detail);
+
+/* Entry points of the API layer (api/routes.c). */
+void gw_api_dispatch(void *ctx, gw_req_t *req);
+bool gw_api_early_check(void *ctx, gw_req_t *req);
+
+#endif

@@ -1,0 +1,240 @@
+/*
+ * POST /v1/chat/completions: parse and validate the OpenAI request (clear
+ * 400s naming the bad field), work out what it needs from a model (tools,
+ * vision, context), then hand it to the fallback loop (proxy.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/proxy.h"
+
+static const char *const roles[] = {"system", "developer", "user", "assistant", "tool",
+                                    "function"};
+
+static void bad(gw_req_t *req, const char *param, const char *msg)
+{
+    gw_req_respond_error(req, 400, "invalid_request_error", "invalid_value", param, "%s", msg);
+}
+
+static bool known_role(const char *r)
+{
+    for (size_t i = 0; i < GW_ARRAY_LEN(roles); i++)
+        if (strcmp(r, roles[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool opt_type(json_t *body, const char *key, json_type t1, json_type t2)
+{
+    json_t *v = json_object_get(body, key);
+    return v == NULL || json_is_null(v) || json_typeof(v) == t1 || json_typeof(v) == t2;
+}
+
+/* Validates messages; sets *vision when a user part carries an image. */
+static bool check_messages(gw_req_t *req, json_t *msgs, bool *vision)
+{
+    char param[64];
+    json_t *m;
+    size_t i;
+
+    if (!json_is_array(msgs) || json_array_size(msgs) == 0) {
+        bad(req, "messages", "'messages' must be a non-empty array of message objects.");
+        return false;
+    }
+    json_array_foreach(msgs, i, m) {
+        json_t *role = json_object_get(m, "role");
+        json_t *content = json_object_get(m, "content");
+        json_t *part;
+        size_t k;
+
+        snprintf(param, sizeof(param), "messages[%zu]", i);
+        if (!json_is_object(m) || !json_is_string(role) || !known_role(json_string_value(role))) {
+            gw_req_respond_error(req, 400, "invalid_request_error", "invalid_value", param,
+                                 "%s must be an object with a 'role' of system, developer, "
+                                 "user, assistant or tool.", param);
+            return false;
+        }
+        if (content != NULL && !json_is_string(content) && !json_is_array(content) &&
+            !json_is_null(content)) {
+            gw_req_respond_error(req, 400, "invalid_request_error", "invalid_type", param,
+                                 "%s.content must be a string or an array of parts.", param);
+            return false;
+        }
+        if ((content == NULL || json_is_null(content)) &&
+            strcmp(json_string_value(role), "assistant") != 0) {
+            gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
+                                 param, "%s.content is required.", param);
+            return false;
+        }
+        if (strcmp(json_string_value(role), "tool") == 0 &&
+            !json_is_string(json_object_get(m, "tool_call_id"))) {
+            gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
+                                 param, "%s.tool_call_id is required for tool messages.", param);
+            return false;
+        }
+        json_array_foreach(content, k, part) {
+            const char *type = json_string_value(json_object_get(part, "type"));
+            if (!json_is_object(part) || type == NULL) {
+                gw_req_respond_error(req, 400, "invalid_request_error", "invalid_type", param,
+                                     "%s.content[%zu] must be an object with a 'type'.", param,
+                                     k);
+                return false;
+            }
+            if (strcmp(type, "image_url") == 0)
+                *vision = true;
+        }
+    }
+    return true;
+}
+
+static bool check_tools(gw_req_t *req, json_t *tools)
+{
+    json_t *t;
+    size_t i;
+
+    if (tools == NULL || json_is_null(tools))
+        return true;
+    if (!json_is_array(tools)) {
+        bad(req, "tools", "'tools' must be an array.");
+        return false;
+    }
+    json_array_foreach(tools, i, t) {
+        json_t *fn = json_object_get(t, "function");
+        if (!json_is_object(t) || !json_is_string(json_object_get(fn, "name"))) {
+            char param[32];
+            snprintf(param, sizeof(param), "tools[%zu]", i);
+            gw_req_respond_error(req, 400, "invalid_request_error", "invalid_value", param,
+                                 "%s must be {\"type\":\"function\",\"function\":{\"name\":...}}.",
+                                 param);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Text of the first message with one of the roles (string or text parts). */
+static gw_str_t first_text(json_t *msgs, const char *role1, const char *role2)
+{
+    json_t *m;
+    size_t i;
+
+    json_array_foreach(msgs, i, m) {
+        const char *r = json_string_value(json_object_get(m, "role"));
+        json_t *c = json_object_get(m, "content");
+        if (r == NULL || (strcmp(r, role1) != 0 && (role2 == NULL || strcmp(r, role2) != 0)))
+            continue;
+        if (json_is_string(c))
+            return (gw_str_t){json_string_value(c), json_string_length(c)};
+        if (json_is_array(c) && json_is_string(json_object_get(json_array_get(c, 0), "text"))) {
+            json_t *t = json_object_get(json_array_get(c, 0), "text");
+            return (gw_str_t){json_string_value(t), json_string_length(t)};
+        }
+        return GW_STR("");
+    }
+    return GW_STR("");
+}
+
+/* About 4 characters per token over everything the model will read. */
+static int64_t estimate_tokens(json_t *body)
+{
+    json_t *parts = json_pack("[OO]", json_object_get(body, "messages"),
+                              json_object_get(body, "tools") ? json_object_get(body, "tools")
+                                                             : json_null());
+    char *text = json_dumps(parts, JSON_COMPACT);
+    int64_t n = text ? (int64_t)strlen(text) / 4 + 1 : 1;
+
+    free(text);
+    json_decref(parts);
+    return n;
+}
+
+void api_chat_completions(gw_app_t *app, gw_req_t *req)
+{
+    gw_str_t raw = gw_req_body(req);
+    json_error_t jerr;
+    json_t *body = json_loadb(raw.ptr, raw.len, 0, &jerr);
+    gw_proxy_spec_t spec;
+    json_t *model;
+    json_t *mt;
+    json_t *n;
+    bool vision = false;
+
+    memset(&spec, 0, sizeof(spec));
+    if (body == NULL) {
+        gw_req_respond_error(req, 400, "invalid_request_error", "invalid_json", NULL,
+                             "We could not parse the JSON body of your request: %s (line %d, "
+                             "column %d).", jerr.text, jerr.line, jerr.column);
+        return;
+    }
+    if (!json_is_object(body)) {
+        bad(req, NULL, "The request body must be a JSON object.");
+        goto out;
+    }
+    model = json_object_get(body, "model");
+    if (!json_is_string(model) || json_string_length(model) == 0) {
+        gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
+                             "model", "You must provide a model parameter (a model id or "
+                             "\"auto\").");
+        goto out;
+    }
+    if (!check_messages(req, json_object_get(body, "messages"), &vision) ||
+        !check_tools(req, json_object_get(body, "tools")))
+        goto out;
+    if (!opt_type(body, "stream", JSON_TRUE, JSON_FALSE)) {
+        bad(req, "stream", "'stream' must be a boolean.");
+        goto out;
+    }
+    if (!opt_type(body, "stream_options", JSON_OBJECT, JSON_OBJECT)) {
+        bad(req, "stream_options", "'stream_options' must be an object.");
+        goto out;
+    }
+    if (!opt_type(body, "temperature", JSON_REAL, JSON_INTEGER) ||
+        !opt_type(body, "top_p", JSON_REAL, JSON_INTEGER)) {
+        bad(req, "temperature", "'temperature' and 'top_p' must be numbers.");
+        goto out;
+    }
+    n = json_object_get(body, "n");
+    if (n != NULL && !json_is_null(n) && (!json_is_integer(n) || json_integer_value(n) != 1)) {
+        bad(req, "n", "Only n=1 is supported.");
+        goto out;
+    }
+    mt = json_object_get(body, "max_completion_tokens");
+    if (mt == NULL || json_is_null(mt))
+        mt = json_object_get(body, "max_tokens");
+    if (mt != NULL && !json_is_null(mt) && (!json_is_integer(mt) || json_integer_value(mt) < 1)) {
+        bad(req, "max_tokens", "'max_tokens' must be a positive integer.");
+        goto out;
+    }
+    spec.model = json_string_value(model);
+    if (strcmp(spec.model, "auto") != 0 && !gw_router_known_model(&app->router, spec.model)) {
+        gw_req_respond_error(req, 404, "invalid_request_error", "model_not_found", "model",
+                             "The model '%s' does not exist. GET /v1/models lists the models "
+                             "you can use, or send \"auto\".", spec.model);
+        goto out;
+    }
+    spec.endpoint = "/v1/chat/completions";
+    spec.need.kind = "chat";
+    spec.need.caps = GW_CAP_CHAT;
+    if (json_array_size(json_object_get(body, "tools")) > 0)
+        spec.need.caps |= GW_CAP_TOOLS;
+    if (vision)
+        spec.need.caps |= GW_CAP_VISION;
+    spec.need.prompt_tokens = estimate_tokens(body);
+    spec.need.max_tokens = json_is_integer(mt) ? json_integer_value(mt) : 0;
+    spec.stream = json_is_true(json_object_get(body, "stream"));
+    spec.include_usage = spec.stream && json_is_true(json_object_get(
+                                            json_object_get(body, "stream_options"),
+                                            "include_usage"));
+    if (strcmp(spec.model, "auto") == 0) {
+        json_t *msgs = json_object_get(body, "messages");
+        spec.sticky = true;
+        gw_sticky_digest(GW_STR("unified"), first_text(msgs, "system", "developer"),
+                         first_text(msgs, "user", NULL), spec.digest);
+    }
+    spec.req = body;
+    body = NULL;
+    gw_proxy_chat(app, req, &spec);
+out:
+    json_decref(body);
+}

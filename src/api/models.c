@@ -1,0 +1,60 @@
+/*
+ * GET /v1/models and /v1/models/{id}: "auto" plus every catalog model that
+ * can route now (enabled, with a usable key or anonymous access), in
+ * OpenAI's shape with OpenRouter-style extras (context_length).
+ */
+#include <string.h>
+
+#include "api/api.h"
+
+static json_t *model_obj(gw_app_t *app, const char *id, const gw_model_t *m)
+{
+    json_t *o = json_pack("{s:s,s:s,s:I,s:s}", "id", id, "object", "model", "created",
+                          (json_int_t)(app->started_ms / 1000), "owned_by",
+                          m != NULL ? m->provider->id : "freellmapi");
+    if (m != NULL) {
+        if (m->context_window > 0)
+            json_object_set_new(o, "context_length", json_integer(m->context_window));
+        json_object_set_new(o, "name", json_string(m->name));
+        json_object_set_new(o, "kind", json_string(m->kind));
+    }
+    return o;
+}
+
+void api_models_list(gw_app_t *app, gw_req_t *req)
+{
+    gw_router_t *r = &app->router;
+    json_t *data = json_array();
+    json_t *seen = json_object();
+
+    json_array_append_new(data, model_obj(app, "auto", NULL));
+    for (size_t i = 0; i < app->cat.nmodels; i++) {
+        const gw_model_t *m = &app->cat.models[r->order[i]];
+        /* A model served by several providers is listed once. */
+        if (!gw_router_model_usable(r, m) || json_object_get(seen, m->id) != NULL)
+            continue;
+        json_object_set_new(seen, m->id, json_true());
+        json_array_append_new(data, model_obj(app, m->id, m));
+    }
+    json_decref(seen);
+    gw__api_json(req, 200, json_pack("{s:s,s:o}", "object", "list", "data", data));
+}
+
+void api_models_get(gw_app_t *app, gw_req_t *req, const char *id)
+{
+    gw_router_t *r = &app->router;
+
+    if (strcmp(id, "auto") == 0) {
+        gw__api_json(req, 200, model_obj(app, "auto", NULL));
+        return;
+    }
+    for (size_t i = 0; i < app->cat.nmodels; i++) {
+        const gw_model_t *m = &app->cat.models[r->order[i]];
+        if (strcmp(m->id, id) == 0 && gw_router_model_usable(r, m)) {
+            gw__api_json(req, 200, model_obj(app, m->id, m));
+            return;
+        }
+    }
+    gw_req_respond_error(req, 404, "invalid_request_error", "model_not_found", "model",
+                         "The model '%s' does not exist or has no usable key.", id);
+}

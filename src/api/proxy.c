@@ -1,0 +1,681 @@
+/*
+ * The fallback loop for chat (see proxy.h).
+ */
+#include "api/proxy.h"
+#include "api/api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "providers/dialect.h"
+#include "router/errtable.h"
+#include "stream/sse.h"
+
+#define MAX_ANSWER (32u << 20)  /* a whole upstream answer */
+#define MAX_ERROR_BODY 65536    /* an upstream error body we classify */
+#define MAX_SSE_EVENT (8u << 20)
+
+typedef struct proxy {
+    gw_app_t *app;
+    gw_req_t *req;
+    json_t *body;
+    char *model_name;
+    char *endpoint;
+    bool stream;
+    bool include_usage;
+    bool sticky;
+    unsigned char digest[32];
+    gw_need_t need;
+    gw_plan_t plan;
+    int attempts;
+    /* the attempt in flight */
+    gw_cand_t *cur;
+    const gw_dialect_t *dialect;
+    gw_call_t call;
+    gw_xfer_t *xfer;
+    int64_t charged_at_ms;
+    int status;
+    gw_buf_t in;              /* answer or error body */
+    gw_buf_t hdrs;            /* "name\0value\0" of the response headers */
+    gw_sse_decoder_t sse;
+    bool sse_on;
+    gw_stream_state_t st;
+    json_t *inband;           /* an in-band error seen before commit */
+    bool committed;
+    bool stream_closed;
+    gw_buf_t wbuf;
+    /* outcome */
+    gw_verdict_t last;
+    bool have_last;
+    char last_msg[300];
+    char last_code[64];
+    int64_t ttfb_us;
+    gw_tokens_t usage;
+    int in_cb;                /* >0 while our code is on the stack for this proxy */
+    bool done;                /* answered; free once off the stack */
+} proxy_t;
+
+static void try_next(proxy_t *p);
+
+/* ---- teardown and logging ----------------------------------------------- */
+
+static void proxy_free(proxy_t *p)
+{
+    gw_upstream_cancel(p->xfer);
+    gw_plan_dispose(&p->plan);
+    if (p->sse_on)
+        gw_sse_decoder_dispose(&p->sse);
+    gw_stream_state_dispose(&p->st);
+    gw_buf_dispose(&p->in);
+    gw_buf_dispose(&p->hdrs);
+    gw_buf_dispose(&p->wbuf);
+    json_decref(p->inband);
+    json_decref(p->body);
+    free(p->model_name);
+    free(p->endpoint);
+    free(p);
+}
+
+static void maybe_free(proxy_t *p)
+{
+    if (p->done && p->in_cb == 0)
+        proxy_free(p);
+}
+
+static void log_request(proxy_t *p, int status, const char *error_class)
+{
+    gw_reqlog_row_t row = {0};
+
+    row.at_ms = gw_now_ms();
+    row.endpoint = p->endpoint;
+    if (p->cur != NULL) {
+        row.provider = p->cur->model->provider->id;
+        row.model = p->cur->model->id;
+        row.key_id = p->cur->key->id;
+    }
+    row.status = status;
+    row.latency_ms = (gw_mono_us() - gw_req_start_us(p->req)) / 1000;
+    row.ttfb_ms = p->ttfb_us > 0 ? (p->ttfb_us - gw_req_start_us(p->req)) / 1000 : -1;
+    row.tokens_in = p->usage.prompt;
+    row.tokens_out = p->usage.completion;
+    row.attempts = p->attempts;
+    row.error_class = error_class;
+    row.stream = p->stream;
+    gw_app_log_request(p->app, &row);
+}
+
+/* Corrects the ledger from the estimate to what the attempt really used. */
+static void settle_tokens(proxy_t *p, int64_t used)
+{
+    int64_t delta = used - p->plan.charge_tokens;
+
+    if (p->cur == NULL || p->charged_at_ms == 0)
+        return;
+    gw_ledger_adjust(p->app->router.ledger, p->cur->model, p->cur->key->id, delta,
+                     p->charged_at_ms, gw_now_ms());
+    p->charged_at_ms = 0;
+    gw_app_usage_changed(p->app);
+}
+
+static void add_route_headers(proxy_t *p)
+{
+    char v[300];
+
+    if (p->cur != NULL) {
+        snprintf(v, sizeof(v), "%s/%s", p->cur->model->provider->id, p->cur->model->id);
+        gw_req_add_header(p->req, "X-Routed-Via", v);
+    }
+    if (p->attempts > 1) {
+        snprintf(v, sizeof(v), "%d", p->attempts - 1);
+        gw_req_add_header(p->req, "X-Fallback-Attempts", v);
+    }
+}
+
+static void finish(proxy_t *p)
+{
+    p->done = true;
+    gw_upstream_cancel(p->xfer);
+    p->xfer = NULL;
+}
+
+/* ---- answers to the client ------------------------------------------------ */
+
+/* Every candidate is used up: say why, and when trying again makes sense. */
+static void exhausted(proxy_t *p)
+{
+    int64_t now = gw_now_ms();
+    gw_req_t *req = p->req;
+
+    gw_req_add_header(req, "x-should-retry", "false");
+    if (p->attempts > 1 || (p->attempts == 1 && p->have_last))
+        add_route_headers(p);
+    if (p->plan.n == 0) {
+        log_request(p, 503, "no_route");
+        gw_req_respond_error(req, 503, "service_unavailable", "no_route", NULL,
+                             "No configured model can serve this request%s. Add a provider key "
+                             "with `freellmapi keys add PROVIDER SECRET`, or enable a model "
+                             "that supports it.",
+                             (p->need.caps & GW_CAP_VISION)  ? " (it needs vision)"
+                             : (p->need.caps & GW_CAP_TOOLS) ? " (it needs tool calling)"
+                                                             : "");
+    } else if (p->plan.earliest_ms > now) {
+        int64_t ms = p->plan.earliest_ms - now;
+        char v[32];
+        snprintf(v, sizeof(v), "%lld", (long long)((ms + 999) / 1000));
+        gw_req_add_header(req, "retry-after", v);
+        snprintf(v, sizeof(v), "%lld", (long long)ms);
+        gw_req_add_header(req, "retry-after-ms", v);
+        log_request(p, 429, "exhausted");
+        gw_req_respond_error(req, 429, "rate_limit_exceeded", "rate_limit_exceeded", NULL,
+                             "Every model that can serve this request is rate-limited or out "
+                             "of quota right now (%d attempt%s). The earliest frees up in %lld "
+                             "s.", p->attempts, p->attempts == 1 ? "" : "s",
+                             (long long)((ms + 999) / 1000));
+    } else if (p->attempts == 0) {
+        log_request(p, 503, "no_route");
+        gw_req_respond_error(req, 503, "service_unavailable", "no_route", NULL,
+                             "No provider is available for this request right now.");
+    } else {
+        log_request(p, 502, p->have_last ? p->last.name : "upstream_error");
+        gw_req_respond_error(req, 502, "server_error", "upstream_unavailable", NULL,
+                             "All upstream providers failed for model '%s' after %d attempt%s%s%s",
+                             p->model_name, p->attempts, p->attempts == 1 ? "" : "s",
+                             p->last_msg[0] ? "; last error: " : ".", p->last_msg);
+    }
+    finish(p);
+}
+
+/* The upstream blamed the request itself: pass its error on. */
+static void return_error(proxy_t *p)
+{
+    int status = p->last.client_status > 0 ? p->last.client_status : 400;
+
+    add_route_headers(p);
+    log_request(p, status, p->last.name);
+    gw_req_respond_error(p->req, status, status >= 500 ? "server_error" : "invalid_request_error",
+                         p->last_code[0] ? p->last_code : NULL, NULL, "%s",
+                         p->last_msg[0] ? p->last_msg : "The provider rejected the request.");
+    finish(p);
+}
+
+static void respond_completion(proxy_t *p, json_t *completion)
+{
+    add_route_headers(p);
+    if (p->sticky)
+        gw_sticky_put(p->app->router.sticky, p->digest, p->cur->model->index, gw_now_ms());
+    gw_plan_success(&p->plan, p->cur);
+    log_request(p, 200, NULL);
+    gw__api_json(p->req, 200, completion);
+    finish(p);
+}
+
+/* ---- failures -------------------------------------------------------------- */
+
+/* Keeps the upstream's own message for the client, minus the secret. */
+static void note_message(proxy_t *p, json_t *err_body)
+{
+    json_t *e = json_object_get(err_body, "error");
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    const char *code = json_string_value(json_object_get(e, "code"));
+    const char *secret = p->call.secret;
+
+    if (msg == NULL)
+        msg = json_string_value(e);
+    if (msg == NULL)
+        msg = json_string_value(json_object_get(err_body, "message"));
+    p->last_code[0] = '\0';
+    if (code != NULL)
+        snprintf(p->last_code, sizeof(p->last_code), "%s", code);
+    if (msg == NULL)
+        return;
+    snprintf(p->last_msg, sizeof(p->last_msg), "%s: %s", p->cur->model->provider->id, msg);
+    if (secret != NULL && strlen(secret) >= 4) {
+        char *hit;
+        while ((hit = strstr(p->last_msg, secret)) != NULL)
+            memset(hit, '*', strlen(secret));
+    }
+}
+
+static void fail(proxy_t *p, const gw_verdict_t *v)
+{
+    gw_key_health_t before = p->cur->key->health;
+
+    p->last = *v;
+    p->have_last = true;
+    settle_tokens(p, 0);
+    gw_plan_fail(&p->plan, p->cur, v, gw_now_ms());
+    if (p->cur->key->health != before)
+        gw_app_key_health(p->app, p->cur->key, v->name);
+    gw_log_info("%s: %s/%s failed: %s (attempt %d)", gw_req_id(p->req),
+                p->cur->model->provider->id, p->cur->model->id, v->name, p->attempts);
+    if (v->next == GW_NEXT_RETURN) {
+        return_error(p);
+        return;
+    }
+    try_next(p);
+}
+
+static void fail_body(proxy_t *p, int status, json_t *err_json)
+{
+    gw_verdict_t v;
+    const gw_header_t *hv;
+    gw_header_t hs[64];
+    size_t nh = 0;
+    size_t off = 0;
+    char *text = err_json != NULL ? json_dumps(err_json, JSON_COMPACT) : NULL;
+    gw_str_t body = text != NULL ? gw_str_c(text) : (gw_str_t){p->in.ptr ? p->in.ptr : "",
+                                                                p->in.len};
+
+    while (off < p->hdrs.len && nh < GW_ARRAY_LEN(hs)) {
+        hs[nh].name = p->hdrs.ptr + off;
+        hs[nh].value = hs[nh].name + strlen(hs[nh].name) + 1;
+        off = (size_t)(hs[nh].value - p->hdrs.ptr) + strlen(hs[nh].value) + 1;
+        nh++;
+    }
+    hv = hs;
+    gw_errtable_classify(p->cur->model->provider, status, body, hv, nh, gw_now_ms(), &v);
+    if (err_json != NULL) {
+        note_message(p, err_json);
+    } else {
+        json_t *j = json_loadb(p->in.ptr ? p->in.ptr : "", p->in.len, 0, NULL);
+        p->last_msg[0] = '\0';
+        if (j != NULL)
+            note_message(p, j);
+        else
+            snprintf(p->last_msg, sizeof(p->last_msg), "%s: HTTP %d",
+                     p->cur->model->provider->id, status);
+        json_decref(j);
+    }
+    free(text);
+    fail(p, &v);
+}
+
+static void fail_transport(proxy_t *p, gw_fail_t kind, const char *what)
+{
+    gw_verdict_t v;
+
+    gw_errtable_transport(p->cur->model->provider, kind, gw_now_ms(), &v);
+    snprintf(p->last_msg, sizeof(p->last_msg), "%s: %s", p->cur->model->provider->id, what);
+    p->last_code[0] = '\0';
+    fail(p, &v);
+}
+
+/* ---- streaming ------------------------------------------------------------- */
+
+static int write_out(proxy_t *p)
+{
+    int rc = gw_req_stream_write(p->req, p->wbuf.ptr, p->wbuf.len);
+    gw_buf_reset(&p->wbuf);
+    return rc;
+}
+
+static void commit(proxy_t *p)
+{
+    add_route_headers(p);
+    gw_req_stream_start(p->req, 200, "text/event-stream");
+    p->committed = true;
+    if (p->sticky)
+        gw_sticky_put(p->app->router.sticky, p->digest, p->cur->model->index, gw_now_ms());
+}
+
+static int put_chunk(proxy_t *p, json_t *chunk)
+{
+    char *text = json_dumps(chunk, JSON_COMPACT);
+    int rc;
+
+    if (text == NULL)
+        return 0;
+    rc = gw_sse_put_data(&p->wbuf, text, strlen(text));
+    free(text);
+    return rc;
+}
+
+/* A chunk like the upstream's (same id, created, model) with a given body. */
+static json_t *synth_chunk(proxy_t *p, json_t *choices)
+{
+    return json_pack("{s:s,s:s,s:I,s:s,s:o}", "id", "chatcmpl-freellmapi", "object",
+                     "chat.completion.chunk", "created", (json_int_t)(gw_now_ms() / 1000),
+                     "model", p->cur->model->id, "choices", choices);
+}
+
+/* Ends a committed stream: finish chunk if the upstream sent none, the usage
+ * chunk when asked for, then [DONE]; or an error event when it broke. */
+static void end_stream(proxy_t *p, bool ok, const char *why)
+{
+    if (p->stream_closed)
+        return;
+    p->stream_closed = true;
+    if (!p->st.usage.known) /* estimate: ~4 characters per token */
+        p->st.usage.prompt = p->need.prompt_tokens;
+    p->usage = p->st.usage;
+    if (ok) {
+        if (!p->st.saw_finish) {
+            json_t *c = synth_chunk(p, json_pack("[{s:i,s:{},s:s}]", "index", 0, "delta",
+                                                 "finish_reason",
+                                                 p->st.saw_tool_calls ? "tool_calls" : "stop"));
+            put_chunk(p, c);
+            json_decref(c);
+        }
+        if (p->include_usage) {
+            json_t *c = synth_chunk(p, json_array());
+            json_object_set_new(c, "usage",
+                                json_pack("{s:I,s:I,s:I}", "prompt_tokens",
+                                          (json_int_t)p->usage.prompt, "completion_tokens",
+                                          (json_int_t)p->usage.completion, "total_tokens",
+                                          (json_int_t)(p->usage.prompt + p->usage.completion)));
+            put_chunk(p, c);
+            json_decref(c);
+        }
+        gw_plan_success(&p->plan, p->cur);
+    } else {
+        json_t *e = json_pack("{s:{s:s,s:s,s:n,s:s}}", "error", "message", why, "type",
+                              "server_error", "param", "code", "stream_interrupted");
+        put_chunk(p, e);
+        json_decref(e);
+    }
+    gw_sse_put_done(&p->wbuf);
+    write_out(p);
+    gw_req_stream_end(p->req);
+    settle_tokens(p, p->usage.prompt + p->usage.completion);
+    log_request(p, 200, ok ? NULL : "stream_interrupted");
+    finish(p);
+}
+
+static int on_sse_event(void *ctx, const char *event, gw_str_t data)
+{
+    proxy_t *p = ctx;
+    json_t *chunks = json_array();
+    json_t *err = NULL;
+    gw_ev_t ev;
+    size_t i;
+    json_t *c;
+    int rc = 0;
+
+    (void)event;
+    ev = p->dialect->chat_event(&p->call, &p->st, data, chunks, &err);
+    switch (ev) {
+    case GW_EV_CHUNKS:
+        if (!p->committed && json_array_size(chunks) > 0)
+            commit(p);
+        json_array_foreach(chunks, i, c) put_chunk(p, c);
+        if (p->wbuf.len > 0 && write_out(p) == GW_AGAIN)
+            rc = GW_AGAIN;
+        break;
+    case GW_EV_DONE:
+        rc = 1; /* stop reading; on_done finishes */
+        break;
+    case GW_EV_ERROR:
+        if (p->committed) {
+            json_t *e = json_object_get(err, "error");
+            const char *m = json_string_value(json_object_get(e, "message"));
+            char why[256];
+            snprintf(why, sizeof(why), "Upstream error mid-stream: %s",
+                     m != NULL ? m : "unknown error");
+            end_stream(p, false, why);
+            json_decref(err);
+        } else {
+            p->inband = err;
+        }
+        rc = 1;
+        break;
+    case GW_EV_SKIP:
+        break;
+    }
+    json_decref(chunks);
+    return rc;
+}
+
+/* ---- upstream callbacks ------------------------------------------------------ */
+
+static int on_headers(void *ctx, int status, const gw_header_t *hdrs, size_t n)
+{
+    proxy_t *p = ctx;
+
+    p->status = status;
+    gw_buf_reset(&p->hdrs);
+    for (size_t i = 0; i < n; i++) {
+        gw_buf_append(&p->hdrs, hdrs[i].name, strlen(hdrs[i].name) + 1);
+        gw_buf_append(&p->hdrs, hdrs[i].value, strlen(hdrs[i].value) + 1);
+    }
+    gw_buf_reset(&p->in);
+    p->in.max = (status >= 200 && status < 300) ? MAX_ANSWER : MAX_ERROR_BODY;
+    if (p->stream && status >= 200 && status < 300) {
+        gw_sse_decoder_init(&p->sse, MAX_SSE_EVENT, on_sse_event, p);
+        p->sse_on = true;
+    }
+    return 0;
+}
+
+static int on_data(void *ctx, const char *d, size_t n)
+{
+    proxy_t *p = ctx;
+    int rc = 0;
+
+    if (p->ttfb_us == 0)
+        p->ttfb_us = gw_mono_us();
+    if (p->sse_on) {
+        p->in_cb++;
+        rc = gw_sse_feed(&p->sse, d, n);
+        p->in_cb--;
+        if (p->done) {
+            maybe_free(p);
+            return 1;
+        }
+        if (rc == GW_AGAIN)
+            return GW_AGAIN;
+        return rc == 0 ? 0 : 1;
+    }
+    if (gw_buf_append(&p->in, d, n) != 0) {
+        if (p->status >= 200 && p->status < 300)
+            return 1; /* an absurd answer: give up on this upstream */
+        /* Error bodies: the beginning is enough to classify. */
+    }
+    return 0;
+}
+
+static void on_done_inner(proxy_t *p, gw_xfer_outcome_t outcome, int status)
+{
+    json_t *j;
+    json_t *completion = NULL;
+    gw_err_t err = {0};
+
+    p->xfer = NULL;
+    if (p->committed) {
+        if (p->sse_on)
+            gw_sse_finish(&p->sse);
+        if (p->done)
+            return;
+        if (outcome == GW_XFER_OK && (p->st.saw_done || p->st.saw_finish))
+            end_stream(p, true, NULL);
+        else
+            end_stream(p, false, "Upstream provider disconnected mid-stream");
+        return;
+    }
+    if (p->inband != NULL) {
+        json_t *e = p->inband;
+        p->inband = NULL;
+        fail_body(p, 200, e);
+        json_decref(e);
+        return;
+    }
+    if (outcome == GW_XFER_TIMEOUT) {
+        fail_transport(p, GW_FAIL_TIMEOUT, "timed out");
+        return;
+    }
+    if (outcome != GW_XFER_OK && !(p->stream && p->st.saw_done)) {
+        fail_transport(p, GW_FAIL_NETWORK,
+                       outcome == GW_XFER_TOOBIG ? "answer too large" : "connection failed");
+        return;
+    }
+    if (status < 200 || status >= 300) {
+        fail_body(p, status, NULL);
+        return;
+    }
+    if (p->stream) {
+        /* 200 but nothing usable before the end: a failed attempt, not an answer. */
+        if (p->sse_on)
+            gw_sse_finish(&p->sse);
+        if (p->done)
+            return;
+        if (p->committed) {
+            end_stream(p, true, NULL);
+            return;
+        }
+        fail_transport(p, GW_FAIL_SERVER, "empty stream");
+        return;
+    }
+    j = json_loadb(p->in.ptr ? p->in.ptr : "", p->in.len, 0, NULL);
+    if (j == NULL) {
+        fail_transport(p, GW_FAIL_SERVER, "unreadable answer (truncated or not JSON)");
+        return;
+    }
+    if (p->dialect->chat_response(&p->call, j, &completion, &p->usage, &err) != 0) {
+        if (json_object_get(j, "error") != NULL)
+            fail_body(p, 200, j);
+        else
+            fail_transport(p, GW_FAIL_SERVER, err.msg);
+        json_decref(j);
+        return;
+    }
+    json_decref(j);
+    if (!p->usage.known)
+        p->usage.prompt = p->need.prompt_tokens;
+    settle_tokens(p, p->usage.prompt + p->usage.completion);
+    respond_completion(p, completion);
+}
+
+static void on_done(void *ctx, gw_xfer_outcome_t outcome, int status)
+{
+    proxy_t *p = ctx;
+
+    p->in_cb++;
+    on_done_inner(p, outcome, status);
+    p->in_cb--;
+    maybe_free(p);
+}
+
+static const gw_xfer_cbs_t xfer_cbs = {on_headers, on_data, on_done};
+
+/* ---- the loop ------------------------------------------------------------------ */
+
+static void reset_attempt(proxy_t *p)
+{
+    if (p->sse_on) {
+        gw_sse_decoder_dispose(&p->sse);
+        p->sse_on = false;
+    }
+    gw_stream_state_dispose(&p->st);
+    gw_stream_state_init(&p->st);
+    gw_buf_reset(&p->in);
+    gw_buf_reset(&p->hdrs);
+    p->status = 0;
+}
+
+static void try_next(proxy_t *p)
+{
+    gw_app_t *app = p->app;
+
+    for (;;) {
+        gw_cand_t *c;
+        gw_http_out_t out;
+        gw_err_t err = {0};
+        gw_upstream_opts_t opts;
+
+        if (p->done)
+            return;
+        if (p->attempts >= GW_MAX_ATTEMPTS) {
+            exhausted(p);
+            return;
+        }
+        c = gw_plan_next(&p->plan, gw_now_ms());
+        if (c == NULL) {
+            exhausted(p);
+            return;
+        }
+        p->dialect = gw_dialect_for(c->model->provider);
+        if (p->dialect == NULL)
+            continue; /* a wire format this build does not speak */
+        reset_attempt(p);
+        p->cur = c;
+        p->call.model = c->model;
+        p->call.secret = c->key->secret;
+        p->call.account_id = c->key->account_id;
+        p->call.req = p->body;
+        p->call.stream = p->stream;
+        gw_http_out_init(&out);
+        if (p->dialect->chat_request(&p->call, &out, &err) != 0) {
+            gw_http_out_dispose(&out);
+            continue;
+        }
+        gw_ledger_charge(app->router.ledger, c->model, c->key->id, p->plan.charge_tokens,
+                         gw_now_ms());
+        p->charged_at_ms = gw_now_ms();
+        gw_app_usage_changed(app);
+        opts.first_byte_ms = app->cfg.upstream_timeout_ms > 0 ? app->cfg.upstream_timeout_ms
+                                                              : c->model->provider->timeout_ms;
+        opts.idle_ms = GW_MAX(opts.first_byte_ms, 60000);
+        p->attempts++;
+        p->xfer = gw_upstream_start(app->up, &out, &opts, &xfer_cbs, p);
+        gw_http_out_dispose(&out);
+        if (p->xfer == NULL) {
+            fail_transport(p, GW_FAIL_NETWORK, "could not start the request");
+            return;
+        }
+        return;
+    }
+}
+
+static void on_abort(void *ctx)
+{
+    proxy_t *p = ctx;
+
+    if (p->done)
+        return;
+    gw_log_debug("%s: client gone; cancelling the upstream call", gw_req_id(p->req));
+    settle_tokens(p, 0);
+    log_request(p, 499, "client_closed");
+    finish(p);
+    maybe_free(p);
+}
+
+static void on_drain(void *ctx)
+{
+    proxy_t *p = ctx;
+
+    p->in_cb++;
+    gw_upstream_resume(p->xfer);
+    p->in_cb--;
+    maybe_free(p);
+}
+
+void gw_proxy_chat(gw_app_t *app, gw_req_t *req, gw_proxy_spec_t *spec)
+{
+    proxy_t *p = gw_xcalloc(1, sizeof(*p));
+    int sticky_model = -1;
+
+    p->app = app;
+    p->req = req;
+    p->body = spec->req;
+    p->model_name = gw_xstrdup(spec->model);
+    p->endpoint = gw_xstrdup(spec->endpoint);
+    p->stream = spec->stream;
+    p->include_usage = spec->include_usage;
+    p->sticky = spec->sticky;
+    memcpy(p->digest, spec->digest, sizeof(p->digest));
+    p->need = spec->need;
+    gw_buf_init(&p->in, MAX_ANSWER);
+    gw_buf_init(&p->hdrs, 65536);
+    gw_buf_init(&p->wbuf, MAX_SSE_EVENT * 2);
+    gw_stream_state_init(&p->st);
+    if (p->sticky)
+        sticky_model = gw_sticky_get(app->router.sticky, p->digest, gw_now_ms());
+    gw_plan_build(&p->plan, &app->router, p->model_name, &p->need, sticky_model);
+    gw_req_set_handler(req, p, on_abort, on_drain);
+    p->in_cb++;
+    try_next(p);
+    p->in_cb--;
+    maybe_free(p);
+}

@@ -1,0 +1,139 @@
+/*
+ * Routing of HTTP requests to handlers, client authentication and CORS.
+ * Every /v1 path is also served without the /v1 prefix, for clients
+ * configured with a bare base URL.
+ */
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api/api.h"
+
+void gw__api_json(gw_req_t *req, int status, json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT);
+    gw_buf_t body;
+
+    json_decref(obj);
+    gw_buf_init(&body, (size_t)1 << 30);
+    gw_buf_appends(&body, text != NULL ? text : "{}");
+    free(text);
+    gw_req_respond(req, status, "application/json", &body);
+}
+
+/* The path without "/v1", or NULL when it is not an API path. */
+static const char *api_path(const char *path)
+{
+    if (strncmp(path, "/v1/", 4) == 0)
+        return path + 3;
+    if (strcmp(path, "/v1") == 0)
+        return "/";
+    return path;
+}
+
+static bool is_public(const char *path)
+{
+    return strcmp(path, "/health") == 0 || strcmp(path, "/healthz") == 0;
+}
+
+static bool authorized(gw_app_t *app, gw_req_t *req)
+{
+    const char *h = gw_req_header(req, "Authorization");
+    const char *tok;
+    size_t n;
+
+    if (h == NULL || app->unified_key == NULL)
+        return false;
+    if (strncasecmp(h, "Bearer ", 7) != 0)
+        return false;
+    tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    n = strlen(app->unified_key);
+    return strlen(tok) == n && CRYPTO_memcmp(tok, app->unified_key, n) == 0;
+}
+
+static void preflight(gw_req_t *req)
+{
+    gw_buf_t empty;
+    const char *want = gw_req_header(req, "Access-Control-Request-Headers");
+
+    gw_buf_init(&empty, 0);
+    gw_req_add_header(req, "Access-Control-Allow-Methods", "GET, POST, OPTIONS, DELETE");
+    gw_req_add_header(req, "Access-Control-Allow-Headers", want != NULL ? want : "*");
+    gw_req_add_header(req, "Access-Control-Max-Age", "86400");
+    gw_req_respond(req, 204, NULL, &empty);
+}
+
+/* Runs when the headers are in, before the body is read: refuses unauthenticated
+ * requests without reading what they upload. */
+bool gw_api_early_check(void *ctx, gw_req_t *req)
+{
+    gw_app_t *app = ctx;
+    const char *path = gw_req_path(req);
+
+    if (strcmp(gw_req_method(req), "OPTIONS") == 0) {
+        preflight(req);
+        return false;
+    }
+    if (is_public(path))
+        return true;
+    if (!authorized(app, req)) {
+        gw_req_respond_error(req, 401, "invalid_request_error", "invalid_api_key", NULL,
+                             "Incorrect or missing API key. Send 'Authorization: Bearer "
+                             "freellmapi-...' (see `freellmapi unified-key`).");
+        return false;
+    }
+    return true;
+}
+
+static void method_not_allowed(gw_req_t *req, const char *allow)
+{
+    gw_req_add_header(req, "Allow", allow);
+    gw_req_respond_error(req, 405, "invalid_request_error", "method_not_allowed", NULL,
+                         "%s is not allowed on %s", gw_req_method(req), gw_req_path(req));
+}
+
+void gw_api_dispatch(void *ctx, gw_req_t *req)
+{
+    gw_app_t *app = ctx;
+    const char *method = gw_req_method(req);
+    const char *path = api_path(gw_req_path(req));
+    bool get = strcmp(method, "GET") == 0;
+    bool post = strcmp(method, "POST") == 0;
+
+    if (gw_req_body_too_big(req)) {
+        gw_req_respond_error(req, 413, "invalid_request_error", "request_too_large", NULL,
+                             "Request body is larger than the limit of %zu bytes.",
+                             app->cfg.max_body);
+        return;
+    }
+    if (is_public(gw_req_path(req))) {
+        gw__api_json(req, 200, json_pack("{s:s}", "status", app->stopping ? "stopping" : "ok"));
+        return;
+    }
+    if (strcmp(path, "/chat/completions") == 0) {
+        if (post)
+            api_chat_completions(app, req);
+        else
+            method_not_allowed(req, "POST");
+        return;
+    }
+    if (strcmp(path, "/models") == 0) {
+        if (get)
+            api_models_list(app, req);
+        else
+            method_not_allowed(req, "GET");
+        return;
+    }
+    if (strncmp(path, "/models/", 8) == 0 && path[8] != '\0') {
+        if (get)
+            api_models_get(app, req, path + 8);
+        else
+            method_not_allowed(req, "GET");
+        return;
+    }
+    gw_req_respond_error(req, 404, "invalid_request_error", "unknown_url", NULL,
+                         "Unknown request URL: %s %s", method, gw_req_path(req));
+}

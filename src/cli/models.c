@@ -1,0 +1,147 @@
+/*
+ * `freellmapi models list|enable|disable`: the catalog's models with the
+ * state the router will use (the user's override, else the catalog default),
+ * and per-model overrides. A model is named by its id when that is unique
+ * across providers, else as provider/model-id.
+ */
+#include "cli/cli_int.h"
+
+#include <string.h>
+
+static const char models_usage[] =
+    "usage: freellmapi models list [PROVIDER]\n"
+    "       freellmapi models enable ID\n"
+    "       freellmapi models disable ID\n"
+    "\n"
+    "  ID is a model id as listed, or PROVIDER/MODEL-ID when several providers\n"
+    "  serve the same id. All commands take --data-dir DIR (default ./data).\n";
+
+#define NCOLS 4
+
+static int models_list(const char *provider_id, const char *data_dir, const gw__cli_io_t *io)
+{
+    static const char *const head[NCOLS] = {"PROVIDER", "MODEL", "KIND", "STATE"};
+    gw_catalog_t cat = {0};
+    gw__cli_prefs_t prefs = {0};
+    gw_store_t *st = NULL;
+    size_t w[NCOLS];
+    size_t i;
+    size_t c;
+    int rc;
+
+    rc = gw__cli_catalog_load(&cat, io);
+    if (rc != GW_CLI_OK)
+        goto out;
+    if (provider_id != NULL && gw_catalog_provider(&cat, provider_id) == NULL) {
+        rc = gw__cli_fail(io, "unknown provider '%s'", provider_id);
+        goto out;
+    }
+    rc = gw__cli_store_open(&st, data_dir, io);
+    if (rc == GW_CLI_OK)
+        rc = gw__cli_prefs_load(st, &prefs, io);
+    if (rc != GW_CLI_OK)
+        goto out;
+    for (c = 0; c < NCOLS; c++)
+        w[c] = strlen(head[c]);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            gw__cli_table_row(io->out, head, w, NCOLS);
+        for (i = 0; i < cat.nmodels; i++) {
+            const gw_model_t *m = &cat.models[i];
+            const char *source;
+            char state[48];
+            const char *cells[NCOLS];
+            bool on;
+
+            if (provider_id != NULL && strcmp(m->provider->id, provider_id) != 0)
+                continue;
+            on = gw__cli_model_enabled(&prefs, m, &source);
+            snprintf(state, sizeof(state), "%s%s%s%s", on ? "enabled" : "disabled",
+                     strcmp(source, "default") != 0 ? " (" : "",
+                     strcmp(source, "default") != 0 ? source : "",
+                     strcmp(source, "default") != 0 ? ")" : "");
+            cells[0] = m->provider->id;
+            cells[1] = m->id;
+            cells[2] = m->kind != NULL ? m->kind : "-";
+            cells[3] = state;
+            if (pass == 1) {
+                gw__cli_table_row(io->out, cells, w, NCOLS);
+                continue;
+            }
+            for (c = 0; c < NCOLS; c++)
+                w[c] = GW_MAX(w[c], gw__cli_text_width(cells[c]));
+        }
+    }
+out:
+    gw__cli_prefs_dispose(&prefs);
+    gw_store_close(st);
+    gw_catalog_dispose(&cat);
+    return rc;
+}
+
+static int models_set(const char *id, bool enabled, const char *data_dir, const gw__cli_io_t *io)
+{
+    gw_catalog_t cat = {0};
+    gw_store_t *st = NULL;
+    gw_model_t *m = NULL;
+    gw_err_t err = {0};
+    int rc;
+
+    rc = gw__cli_catalog_load(&cat, io);
+    if (rc == GW_CLI_OK)
+        rc = gw__cli_resolve_model(&cat, id, &m, io);
+    if (rc == GW_CLI_OK)
+        rc = gw__cli_store_open(&st, data_dir, io);
+    if (rc != GW_CLI_OK)
+        goto out;
+    if (gw_store_model_enabled_set(st, m->provider->id, m->id, enabled, &err) != 0) {
+        rc = gw__cli_fail(io, "%s", err.msg);
+        goto out;
+    }
+    fprintf(io->out, "%s %s/%s\n", enabled ? "enabled" : "disabled", m->provider->id, m->id);
+    if (enabled && !m->provider->enabled)
+        fprintf(io->err, "note: provider %s is disabled in the catalog, so this model stays "
+                         "unused\n",
+                m->provider->id);
+out:
+    gw_store_close(st);
+    gw_catalog_dispose(&cat);
+    return rc;
+}
+
+int gw__cli_models(int argc, char **argv, const char *data_dir, const gw__cli_io_t *io)
+{
+    gw__cli_args_t a;
+    const char *cmd;
+    const char *dir;
+    int rc;
+
+    rc = gw__cli_parse(argc, argv, NULL, 0, &a, io, models_usage);
+    if (rc != GW_CLI_OK)
+        return rc;
+    dir = gw__cli_data_dir(&a, data_dir);
+    cmd = a.npos > 0 ? a.pos[0] : "";
+    if (a.help) {
+        fputs(models_usage, io->out);
+    } else if ((strcmp(cmd, "list") == 0 || strcmp(cmd, "ls") == 0) && a.npos <= 2) {
+        rc = models_list(a.npos == 2 ? a.pos[1] : NULL, dir, io);
+    } else if (strcmp(cmd, "enable") == 0 && a.npos == 2) {
+        rc = models_set(a.pos[1], true, dir, io);
+    } else if (strcmp(cmd, "disable") == 0 && a.npos == 2) {
+        rc = models_set(a.pos[1], false, dir, io);
+    } else {
+        if (cmd[0] == '\0')
+            fprintf(io->err, "freellmapi: models needs a subcommand\n");
+        else
+            fprintf(io->err, "freellmapi: wrong arguments for models %s\n", cmd);
+        rc = gw__cli_usage(io, models_usage);
+    }
+    gw__cli_args_dispose(&a);
+    return rc;
+}
+
+int gw_cli_models(int argc, char **argv, const char *data_dir)
+{
+    const gw__cli_io_t io = {stdout, stderr, stdin};
+    return gw__cli_models(argc, argv, data_dir, &io);
+}

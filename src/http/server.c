@@ -1,0 +1,698 @@
+/*
+ * libmicrohttpd on libuv (see server.h). MHD runs in external-epoll mode: its
+ * epoll fd is one uv_poll handle, its timeouts one uv_timer. Requests that
+ * wait on an upstream are suspended (MHD stops polling them); a per-connection
+ * uv_poll watching for hang-ups notices clients that leave meanwhile.
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+#define STREAM_HIGH_WATER (256 * 1024)
+#define STREAM_LOW_WATER (64 * 1024)
+#define STREAM_BLOCK 16384
+#define MAX_EXTRA_HEADERS 16
+
+/* One per TCP connection (MHD socket context): the hang-up watch. */
+typedef struct conn_ctx {
+    uv_poll_t hup;
+    gw_server_t *srv;
+    gw_req_t *req;       /* the request in flight on this connection, if any */
+    bool hup_started;
+} conn_ctx_t;
+
+struct gw_req {
+    gw_server_t *srv;
+    struct MHD_Connection *conn;
+    conn_ctx_t *cc;
+    gw_req_t *prev, *next;   /* the server's list of live requests */
+    char method[16];
+    char *path;
+    char id[40];
+    int64_t start_us;
+    gw_buf_t body;
+    bool too_big;
+    bool dispatched;
+    bool in_dispatch;
+    bool suspended;
+    bool answered;           /* a response (whole or stream) was produced */
+    bool finished;           /* the handler is done (no more on_abort) */
+    struct MHD_Response *pending;
+    unsigned pending_status;
+    char *hdr_names[MAX_EXTRA_HEADERS];
+    char *hdr_values[MAX_EXTRA_HEADERS];
+    size_t nhdrs;
+    /* streaming */
+    bool streaming;
+    bool stream_ended;
+    bool reader_waiting;     /* the content reader found nothing and suspended */
+    bool producer_paused;    /* a write returned GW_AGAIN */
+    gw_buf_t out;
+    size_t out_off;
+    /* handler */
+    void *hctx;
+    void (*on_abort)(void *ctx);
+    void (*on_drain)(void *ctx);
+};
+
+struct gw_server {
+    uv_loop_t *loop;
+    struct MHD_Daemon *mhd;
+    uv_poll_t poll;
+    uv_timer_t timer;
+    uv_check_t check;        /* runs MHD again after resumes within this iteration */
+    gw_server_opts_t opts;
+    gw_req_t *reqs;
+    size_t inflight;
+    int port;
+    bool quiesced;
+    bool need_run;
+    uint64_t rng[2];
+};
+
+static void run_mhd(gw_server_t *s);
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static uint64_t rng_next(gw_server_t *s)
+{
+    /* xorshift128+: request ids need to be unique, not secret. */
+    uint64_t a = s->rng[0];
+    uint64_t b = s->rng[1];
+    s->rng[0] = b;
+    a ^= a << 23;
+    s->rng[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+    return s->rng[1] + b;
+}
+
+static void make_id(gw_server_t *s, char out[40])
+{
+    snprintf(out, 40, "req_%016llx%016llx", (unsigned long long)rng_next(s),
+             (unsigned long long)rng_next(s));
+}
+
+static void hup_stop(gw_req_t *r)
+{
+    if (r->cc != NULL && r->cc->hup_started) {
+        uv_poll_stop(&r->cc->hup);
+        r->cc->hup_started = false;
+    }
+}
+
+static void abort_handler(gw_req_t *r)
+{
+    void (*cb)(void *) = r->on_abort;
+
+    if (r->finished)
+        return;
+    r->finished = true;
+    r->on_abort = NULL;
+    r->on_drain = NULL;
+    if (cb != NULL)
+        cb(r->hctx);
+}
+
+static void do_resume(gw_req_t *r)
+{
+    if (!r->suspended)
+        return;
+    hup_stop(r);
+    r->suspended = false;
+    MHD_resume_connection(r->conn);
+    r->srv->need_run = true;
+}
+
+static void on_hup(uv_poll_t *h, int status, int events)
+{
+    conn_ctx_t *cc = h->data;
+    gw_req_t *r = cc->req;
+
+    (void)status;
+    (void)events;
+    uv_poll_stop(h);
+    cc->hup_started = false;
+    if (r == NULL)
+        return;
+    gw_log_debug("%s: client went away", r->id);
+    abort_handler(r);
+    /* MHD finds the dead socket once it polls the connection again. */
+    do_resume(r);
+}
+
+static void do_suspend(gw_req_t *r)
+{
+    if (r->suspended)
+        return;
+    r->suspended = true;
+    MHD_suspend_connection(r->conn);
+    if (r->cc != NULL && !r->cc->hup_started) {
+        uv_poll_start(&r->cc->hup, UV_DISCONNECT, on_hup);
+        r->cc->hup_started = true;
+    }
+}
+
+/* ---- request lifecycle ------------------------------------------------- */
+
+static gw_req_t *req_new(gw_server_t *s, struct MHD_Connection *conn, const char *url,
+                         const char *method)
+{
+    gw_req_t *r = gw_xcalloc(1, sizeof(*r));
+    const union MHD_ConnectionInfo *ci;
+
+    r->srv = s;
+    r->conn = conn;
+    snprintf(r->method, sizeof(r->method), "%s", method);
+    r->path = gw_xstrdup(url);
+    make_id(s, r->id);
+    r->start_us = gw_mono_us();
+    gw_buf_init(&r->body, s->opts.max_body);
+    gw_buf_init(&r->out, 64u << 20);
+    ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci != NULL && ci->socket_context != NULL) {
+        r->cc = ci->socket_context;
+        r->cc->req = r;
+    }
+    r->next = s->reqs;
+    if (s->reqs != NULL)
+        s->reqs->prev = r;
+    s->reqs = r;
+    s->inflight++;
+    return r;
+}
+
+static void req_free(gw_req_t *r)
+{
+    gw_server_t *s = r->srv;
+
+    hup_stop(r);
+    if (r->cc != NULL && r->cc->req == r)
+        r->cc->req = NULL;
+    if (r->prev != NULL)
+        r->prev->next = r->next;
+    else
+        s->reqs = r->next;
+    if (r->next != NULL)
+        r->next->prev = r->prev;
+    s->inflight--;
+    if (r->pending != NULL)
+        MHD_destroy_response(r->pending);
+    for (size_t i = 0; i < r->nhdrs; i++) {
+        free(r->hdr_names[i]);
+        free(r->hdr_values[i]);
+    }
+    gw_buf_dispose(&r->body);
+    gw_buf_dispose(&r->out);
+    free(r->path);
+    free(r);
+}
+
+static void add_common_headers(gw_req_t *r, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "x-request-id", r->id);
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                            "X-Routed-Via, X-Fallback-Attempts, x-request-id, retry-after");
+    for (size_t i = 0; i < r->nhdrs; i++)
+        MHD_add_response_header(resp, r->hdr_names[i], r->hdr_values[i]);
+}
+
+static enum MHD_Result queue_pending(gw_req_t *r)
+{
+    enum MHD_Result rc = MHD_queue_response(r->conn, r->pending_status, r->pending);
+    MHD_destroy_response(r->pending);
+    r->pending = NULL;
+    return rc;
+}
+
+/* Hands a finished response to MHD now (inside the access handler) or on the
+ * next handler call after resuming the connection. */
+static void set_pending(gw_req_t *r, unsigned status, struct MHD_Response *resp)
+{
+    add_common_headers(r, resp);
+    r->pending = resp;
+    r->pending_status = status;
+    r->answered = true;
+    if (!r->in_dispatch)
+        do_resume(r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    gw_server_t *s = cls;
+    gw_req_t *r = *con_cls;
+
+    (void)version;
+    if (r == NULL) {
+        const char *cl;
+
+        r = req_new(s, conn, url, method);
+        *con_cls = r;
+        cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        if (cl != NULL && strtoull(cl, NULL, 10) > s->opts.max_body) {
+            r->too_big = true;
+            r->in_dispatch = true;
+            s->opts.dispatch(s->opts.ctx, r);
+            r->in_dispatch = false;
+        } else if (s->opts.early_check != NULL) {
+            r->in_dispatch = true;
+            s->opts.early_check(s->opts.ctx, r);
+            r->in_dispatch = false;
+        }
+        if (r->pending != NULL) {
+            r->finished = true;
+            return queue_pending(r);
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        if (!r->too_big && gw_buf_append(&r->body, upload_data, *upload_data_size) != 0) {
+            r->too_big = true;
+            gw_buf_dispose(&r->body);
+        }
+        *upload_data_size = 0;
+        if (s->opts.body_timeout_s > 0 &&
+            gw_mono_us() - r->start_us > (int64_t)s->opts.body_timeout_s * 1000000) {
+            gw_log_info("%s: request body too slow, closing", r->id);
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    if (r->pending != NULL)
+        return queue_pending(r);
+    if (r->dispatched) {
+        /* Resumed without a response: the client left while we waited. */
+        if (r->finished && !r->answered)
+            return MHD_NO;
+        do_suspend(r);
+        return MHD_YES;
+    }
+    r->dispatched = true;
+    r->in_dispatch = true;
+    s->opts.dispatch(s->opts.ctx, r);
+    r->in_dispatch = false;
+    if (r->pending != NULL)
+        return queue_pending(r);
+    do_suspend(r);
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    gw_req_t *r = *con_cls;
+
+    (void)cls;
+    (void)conn;
+    if (r == NULL)
+        return;
+    *con_cls = NULL;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        gw_log_debug("%s: connection ended early (%d)", r->id, (int)toe);
+    abort_handler(r);
+    req_free(r);
+}
+
+static void on_conn_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    gw_server_t *s = cls;
+    conn_ctx_t *cc;
+
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        cc = gw_xcalloc(1, sizeof(*cc));
+        cc->srv = s;
+        if (ci == NULL || uv_poll_init_socket(s->loop, &cc->hup, ci->connect_fd) != 0) {
+            free(cc);
+            *socket_context = NULL;
+            return;
+        }
+        cc->hup.data = cc;
+        *socket_context = cc;
+        return;
+    }
+    cc = *socket_context;
+    if (cc == NULL)
+        return;
+    *socket_context = NULL;
+    if (cc->req != NULL)
+        cc->req->cc = NULL;
+    if (cc->hup_started)
+        uv_poll_stop(&cc->hup);
+    uv_close((uv_handle_t *)&cc->hup, on_conn_closed);
+}
+
+/* ---- streaming --------------------------------------------------------- */
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    gw_req_t *r = cls;
+    size_t avail = r->out.len - r->out_off;
+
+    (void)pos;
+    if (avail > 0) {
+        size_t n = GW_MIN(avail, max);
+        memcpy(buf, r->out.ptr + r->out_off, n);
+        r->out_off += n;
+        if (r->out_off == r->out.len) {
+            r->out_off = 0;
+            gw_buf_reset(&r->out);
+        }
+        if (r->producer_paused && r->out.len - r->out_off < STREAM_LOW_WATER) {
+            r->producer_paused = false;
+            if (r->on_drain != NULL)
+                r->on_drain(r->hctx);
+        }
+        return (ssize_t)n;
+    }
+    if (r->stream_ended)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (r->finished && !r->stream_ended)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    /* Nothing to send yet: park the connection until the next write. */
+    r->reader_waiting = true;
+    do_suspend(r);
+    return 0;
+}
+
+void gw_req_stream_start(gw_req_t *r, int status, const char *content_type)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_reader, r, NULL);
+
+    gw_assert(resp != NULL);
+    MHD_add_response_header(resp, "Content-Type", content_type);
+    MHD_add_response_header(resp, "Cache-Control", "no-cache");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    r->streaming = true;
+    set_pending(r, (unsigned)status, resp);
+}
+
+int gw_req_stream_write(gw_req_t *r, const char *p, size_t n)
+{
+    if (gw_buf_append(&r->out, p, n) != 0)
+        return GW_ETOOBIG;
+    if (r->reader_waiting) {
+        r->reader_waiting = false;
+        do_resume(r);
+    }
+    if (r->out.len - r->out_off > STREAM_HIGH_WATER) {
+        r->producer_paused = true;
+        return GW_AGAIN;
+    }
+    return 0;
+}
+
+void gw_req_stream_end(gw_req_t *r)
+{
+    r->stream_ended = true;
+    r->finished = true;
+    r->on_abort = NULL;
+    r->on_drain = NULL;
+    if (r->reader_waiting) {
+        r->reader_waiting = false;
+        do_resume(r);
+    }
+}
+
+bool gw_req_streaming(const gw_req_t *r)
+{
+    return r->streaming;
+}
+
+/* ---- whole responses ----------------------------------------------------- */
+
+void gw_req_respond(gw_req_t *r, int status, const char *content_type, gw_buf_t *body)
+{
+    size_t len = body->len;
+    char *bytes = gw_buf_detach(body);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, bytes, MHD_RESPMEM_MUST_FREE);
+
+    gw_assert(resp != NULL);
+    if (content_type != NULL)
+        MHD_add_response_header(resp, "Content-Type", content_type);
+    r->finished = true;
+    r->on_abort = NULL;
+    r->on_drain = NULL;
+    set_pending(r, (unsigned)status, resp);
+}
+
+void gw_req_respond_error(gw_req_t *r, int status, const char *type, const char *code,
+                          const char *param, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    json_t *err;
+    char *text;
+    gw_buf_t body;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    err = json_pack("{s:{s:s,s:s,s:s?,s:s?}}", "error", "message", msg, "type", type, "param",
+                    param, "code", code);
+    if (err == NULL) /* msg was not valid UTF-8 (it quoted bad input) */
+        err = json_pack("{s:{s:s,s:s,s:n,s:s?}}", "error", "message", "invalid request",
+                        "type", type, "param", "code", code);
+    text = json_dumps(err, JSON_COMPACT);
+    json_decref(err);
+    gw_buf_init(&body, 1u << 20);
+    gw_buf_appends(&body, text);
+    free(text);
+    gw_req_respond(r, status, "application/json", &body);
+}
+
+void gw_req_add_header(gw_req_t *r, const char *name, const char *value)
+{
+    for (size_t i = 0; i < r->nhdrs; i++) {
+        if (strcasecmp(r->hdr_names[i], name) == 0) {
+            free(r->hdr_values[i]);
+            r->hdr_values[i] = gw_xstrdup(value);
+            return;
+        }
+    }
+    if (r->nhdrs == MAX_EXTRA_HEADERS)
+        return;
+    r->hdr_names[r->nhdrs] = gw_xstrdup(name);
+    r->hdr_values[r->nhdrs] = gw_xstrdup(value);
+    r->nhdrs++;
+}
+
+void gw_req_set_handler(gw_req_t *r, void *ctx, void (*on_abort)(void *ctx),
+                        void (*on_drain)(void *ctx))
+{
+    r->hctx = ctx;
+    r->on_abort = on_abort;
+    r->on_drain = on_drain;
+}
+
+const char *gw_req_method(const gw_req_t *r)
+{
+    return r->method;
+}
+
+const char *gw_req_path(const gw_req_t *r)
+{
+    return r->path;
+}
+
+const char *gw_req_header(const gw_req_t *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+gw_str_t gw_req_body(const gw_req_t *r)
+{
+    gw_str_t v = {r->body.ptr ? r->body.ptr : "", r->body.len};
+    return v;
+}
+
+const char *gw_req_id(const gw_req_t *r)
+{
+    return r->id;
+}
+
+int64_t gw_req_start_us(const gw_req_t *r)
+{
+    return r->start_us;
+}
+
+bool gw_req_body_too_big(const gw_req_t *r)
+{
+    return r->too_big;
+}
+
+/* ---- the daemon on the loop ------------------------------------------------ */
+
+static void on_mhd_timer(uv_timer_t *t);
+
+static void arm_timer(gw_server_t *s)
+{
+    MHD_UNSIGNED_LONG_LONG ms = 0;
+
+    if (MHD_get_timeout(s->mhd, &ms) == MHD_YES)
+        uv_timer_start(&s->timer, on_mhd_timer, (uint64_t)ms, 0);
+    else
+        uv_timer_stop(&s->timer);
+}
+
+static void run_mhd(gw_server_t *s)
+{
+    s->need_run = false;
+    MHD_run(s->mhd);
+    arm_timer(s);
+}
+
+static void on_mhd_poll(uv_poll_t *h, int status, int events)
+{
+    (void)status;
+    (void)events;
+    run_mhd(h->data);
+}
+
+static void on_mhd_timer(uv_timer_t *t)
+{
+    run_mhd(t->data);
+}
+
+/* Resumes and writes made during this iteration are flushed before the loop
+ * sleeps, instead of waiting for MHD's wake-up pipe to come round. */
+static void on_check(uv_check_t *c)
+{
+    gw_server_t *s = c->data;
+    if (s->need_run)
+        run_mhd(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char line[512];
+    (void)cls;
+    vsnprintf(line, sizeof(line), fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    gw_log_debug("http: %s", line);
+}
+
+int gw_server_open(gw_server_t **out, uv_loop_t *loop, const gw_server_opts_t *opts,
+                   gw_err_t *err)
+{
+    gw_server_t *s = gw_xcalloc(1, sizeof(*s));
+    struct sockaddr_storage ss;
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    const union MHD_DaemonInfo *di;
+
+    memset(&ss, 0, sizeof(ss));
+    if (inet_pton(AF_INET, opts->host, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)opts->port);
+    } else if (inet_pton(AF_INET6, opts->host, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)opts->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        gw_err_set(err, GW_EINVAL, 0, "invalid listen address '%s' (use an IP address)",
+                   opts->host);
+        free(s);
+        return GW_EINVAL;
+    }
+    if (getrandom(s->rng, sizeof(s->rng), 0) != (ssize_t)sizeof(s->rng))
+        s->rng[0] = (uint64_t)gw_mono_us(), s->rng[1] = 0x9e3779b97f4a7c15ull;
+    s->loop = loop;
+    s->opts = *opts;
+    s->mhd = MHD_start_daemon(
+        flags, (uint16_t)opts->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+        MHD_OPTION_CONNECTION_LIMIT, opts->max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+        opts->idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+    if (s->mhd == NULL) {
+        gw_err_set(err, GW_EIO, 0, "cannot listen on %s:%d: %s", opts->host, opts->port,
+                   strerror(errno));
+        free(s);
+        return GW_EIO;
+    }
+    di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di != NULL ? di->port : opts->port;
+    di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    uv_poll_init(loop, &s->poll, di->epoll_fd);
+    s->poll.data = s;
+    uv_poll_start(&s->poll, UV_READABLE, on_mhd_poll);
+    uv_timer_init(loop, &s->timer);
+    s->timer.data = s;
+    uv_check_init(loop, &s->check);
+    s->check.data = s;
+    uv_check_start(&s->check, on_check);
+    arm_timer(s);
+    *out = s;
+    return 0;
+}
+
+int gw_server_port(const gw_server_t *s)
+{
+    return s->port;
+}
+
+size_t gw_server_inflight(const gw_server_t *s)
+{
+    return s->inflight;
+}
+
+void gw_server_quiesce(gw_server_t *s)
+{
+    MHD_socket fd;
+
+    if (s->quiesced)
+        return;
+    s->quiesced = true;
+    fd = MHD_quiesce_daemon(s->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+static void free_server(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+void gw_server_close(gw_server_t *s)
+{
+    /* Whatever is still running is cut: handlers abort, MHD closes sockets. */
+    for (gw_req_t *r = s->reqs; r != NULL; r = r->next) {
+        abort_handler(r);
+        do_resume(r);
+    }
+    MHD_run(s->mhd);
+    MHD_stop_daemon(s->mhd);
+    uv_poll_stop(&s->poll);
+    uv_timer_stop(&s->timer);
+    uv_check_stop(&s->check);
+    uv_close((uv_handle_t *)&s->poll, NULL);
+    uv_close((uv_handle_t *)&s->timer, NULL);
+    uv_close((uv_handle_t *)&s->check, free_server);
+}

@@ -1,0 +1,78 @@
+/*
+ * The front server: libmicrohttpd in external-epoll mode, driven by the libuv
+ * loop (MHD's epoll fd is watched by a uv_poll, its timeouts by a uv_timer).
+ * One loop thread owns every request; no locks.
+ *
+ * A request (gw_req_t) collects its body under a size limit, then goes to the
+ * dispatch callback, which answers at once or later: it may suspend, answer
+ * with a whole body, or open a stream and write to it with backpressure.
+ * Client disconnects are noticed even while a request waits on its upstream
+ * (a disconnect watch on the socket), and reported through on_abort.
+ */
+#ifndef GW_HTTP_SERVER_H
+#define GW_HTTP_SERVER_H
+
+#include <uv.h>
+
+#include "core/buf.h"
+
+typedef struct gw_server gw_server_t;
+typedef struct gw_req gw_req_t;
+
+typedef struct gw_server_opts {
+    const char *host;
+    int port;
+    unsigned max_connections;
+    unsigned idle_timeout_s;   /* no progress for this long: the connection closes */
+    unsigned body_timeout_s;   /* the whole body must arrive within this */
+    size_t max_body;           /* larger bodies get 413 */
+    void (*dispatch)(void *ctx, gw_req_t *req); /* body complete: answer it */
+    bool (*early_check)(void *ctx, gw_req_t *req); /* headers in: may answer (401) */
+    void *ctx;
+} gw_server_opts_t;
+
+int gw_server_open(gw_server_t **out, uv_loop_t *loop, const gw_server_opts_t *opts,
+                   gw_err_t *err);
+/* Stops accepting; in-flight requests go on. */
+void gw_server_quiesce(gw_server_t *s);
+size_t gw_server_inflight(const gw_server_t *s);
+/* Aborts what is left and frees the server; run the loop to finish closing. */
+void gw_server_close(gw_server_t *s);
+int gw_server_port(const gw_server_t *s);
+
+/* ---- the request as seen by handlers ---------------------------------- */
+
+const char *gw_req_method(const gw_req_t *r);
+const char *gw_req_path(const gw_req_t *r);         /* percent-decoded */
+const char *gw_req_header(const gw_req_t *r, const char *name); /* NULL if absent */
+gw_str_t gw_req_body(const gw_req_t *r);
+const char *gw_req_id(const gw_req_t *r);           /* "req_<32 hex>" */
+int64_t gw_req_start_us(const gw_req_t *r);
+bool gw_req_body_too_big(const gw_req_t *r);
+
+/* Handler hooks: on_abort fires once if the client goes away (or the server
+ * shuts down) before the handler finished; on_drain fires when a stream's
+ * buffer falls below its low-water mark after a write returned GW_AGAIN. */
+void gw_req_set_handler(gw_req_t *r, void *ctx, void (*on_abort)(void *ctx),
+                        void (*on_drain)(void *ctx));
+
+/* A header for the eventual response (copied). */
+void gw_req_add_header(gw_req_t *r, const char *name, const char *value);
+
+/* Answers with a whole body (taken). Works synchronously inside dispatch or
+ * later from any loop callback. */
+void gw_req_respond(gw_req_t *r, int status, const char *content_type, gw_buf_t *body);
+/* OpenAI-style error: {"error":{"message","type","param","code"}}. */
+void gw_req_respond_error(gw_req_t *r, int status, const char *type, const char *code,
+                          const char *param, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* Starts a streamed response (chunked); headers go out with the first bytes. */
+void gw_req_stream_start(gw_req_t *r, int status, const char *content_type);
+/* Queues bytes; 0, or GW_AGAIN when above the high-water mark (pause the
+ * producer until on_drain). Never blocks, never drops. */
+int gw_req_stream_write(gw_req_t *r, const char *p, size_t n);
+void gw_req_stream_end(gw_req_t *r);
+bool gw_req_streaming(const gw_req_t *r);
+
+#endif

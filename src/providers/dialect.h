@@ -1,0 +1,78 @@
+/*
+ * Wire dialects: how a chat request is encoded for a provider and how its
+ * answers (whole or streamed) are decoded back into OpenAI shapes. One const
+ * ops table per wire format; the catalog names each provider's dialect.
+ *
+ * Adding an OpenAI-compatible provider is a catalog entry (its quirks are
+ * policy data); a new wire format is one file here and one line in
+ * dialects.c.
+ */
+#ifndef GW_PROVIDERS_DIALECT_H
+#define GW_PROVIDERS_DIALECT_H
+
+#include <jansson.h>
+
+#include "providers/catalog.h"
+#include "upstream/client.h"
+
+/* One upstream call: which model, which credential, which request. */
+typedef struct gw_call {
+    const gw_model_t *model;
+    const char *secret;      /* NULL: anonymous */
+    const char *account_id;  /* providers whose URLs hold an account id */
+    json_t *req;             /* the validated client request (borrowed) */
+    bool stream;
+} gw_call_t;
+
+typedef struct gw_tokens {
+    int64_t prompt;
+    int64_t completion;
+    bool known;              /* reported by the provider, not estimated */
+} gw_tokens_t;
+
+/* Per-stream decoding state, owned by the caller, opaque to it. */
+typedef struct gw_stream_state {
+    json_t *tool_ids;        /* per tool-call index: id seen (array) */
+    bool saw_tool_calls;
+    bool saw_finish;
+    bool saw_done;
+    bool sent_role;
+    int64_t chunks;
+    gw_tokens_t usage;
+    void *dialect_state;
+} gw_stream_state_t;
+
+typedef enum {
+    GW_EV_CHUNKS = 0,  /* zero or more chunks appended to the out array */
+    GW_EV_DONE,        /* the upstream said the stream is complete */
+    GW_EV_ERROR,       /* an in-band error object (*err_body set, caller frees) */
+    GW_EV_SKIP         /* nothing to forward (keep-alive, malformed frame) */
+} gw_ev_t;
+
+typedef struct gw_dialect {
+    const char *name;
+    /* Builds the upstream HTTP request into out (URL, headers, body). */
+    int (*chat_request)(const gw_call_t *c, gw_http_out_t *out, gw_err_t *err);
+    /* Decodes a 2xx body into an OpenAI chat.completion (new reference in
+     * *out). Returns GW_DECLINED when the body is an in-band error or unusable
+     * (err says why), so the caller fails over. */
+    int (*chat_response)(const gw_call_t *c, json_t *body, json_t **out, gw_tokens_t *usage,
+                         gw_err_t *err);
+    /* Decodes one SSE event's data into chat.completion.chunk objects. */
+    gw_ev_t (*chat_event)(const gw_call_t *c, gw_stream_state_t *st, gw_str_t data,
+                          json_t *out_chunks, json_t **err_body);
+    /* Builds a cheap key check (GET of the model list) or returns GW_DECLINED. */
+    int (*probe_request)(const gw_provider_t *p, const char *secret, const char *account_id,
+                         gw_http_out_t *out);
+} gw_dialect_t;
+
+const gw_dialect_t *gw_dialect_for(const gw_provider_t *p);
+
+void gw_stream_state_init(gw_stream_state_t *st);
+void gw_stream_state_dispose(gw_stream_state_t *st);
+
+/* Shared helpers for dialects. */
+char *gw_dialect_url(const gw_provider_t *p, const char *account_id, const char *path);
+void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *out);
+
+#endif

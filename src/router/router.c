@@ -1,0 +1,396 @@
+/*
+ * Router state and candidate selection (see router.h).
+ */
+#include "router/router.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store.h"
+
+static void rkey_free(gw_rkey_t *k)
+{
+    if (k->secret != NULL) {
+        OPENSSL_cleanse(k->secret, strlen(k->secret));
+        free(k->secret);
+    }
+    free(k->account_id);
+    free(k->label);
+    free(k);
+}
+
+void gw_router_init(gw_router_t *r, gw_catalog_t *cat)
+{
+    memset(r, 0, sizeof(*r));
+    r->cat = cat;
+    r->ledger = gw_ledger_new();
+    r->cool = gw_cooldowns_new();
+    r->sticky = gw_sticky_new(10000);
+    r->enabled = gw_xcalloc(cat->nmodels, sizeof(bool));
+    r->order = gw_xcalloc(cat->nmodels, sizeof(int));
+    r->rr = gw_xcalloc(cat->nmodels, sizeof(unsigned));
+    r->anon = gw_xcalloc(cat->nproviders, sizeof(gw_rkey_t *));
+    for (size_t i = 0; i < cat->nproviders; i++) {
+        gw_provider_t *p = &cat->providers[i];
+        if (!p->keyless)
+            continue;
+        r->anon[i] = gw_xcalloc(1, sizeof(gw_rkey_t));
+        r->anon[i]->provider = p;
+        r->anon[i]->label = gw_xstrdup("anonymous");
+    }
+    gw_router_reset_prefs(r);
+}
+
+void gw_router_dispose(gw_router_t *r)
+{
+    if (r->cat == NULL)
+        return; /* never initialised */
+    for (size_t i = 0; i < r->nkeys; i++)
+        rkey_free(r->keys[i]);
+    for (size_t i = 0; i < r->cat->nproviders; i++)
+        if (r->anon[i] != NULL)
+            rkey_free(r->anon[i]);
+    free(r->keys);
+    free(r->anon);
+    free(r->enabled);
+    free(r->order);
+    free(r->rr);
+    gw_ledger_free(r->ledger);
+    gw_cooldowns_free(r->cool);
+    gw_sticky_free(r->sticky);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- keys ----------------------------------------------------------------- */
+
+static bool str_same(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    return strcmp(a, b) == 0;
+}
+
+void gw_router_set_keys(gw_router_t *r, const gw_key_rec_t *recs, size_t n)
+{
+    gw_rkey_t **next = gw_xcalloc(n + r->nkeys, sizeof(*next));
+    size_t nn = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const gw_key_rec_t *rec = &recs[i];
+        gw_provider_t *p = gw_catalog_provider(r->cat, rec->provider);
+        gw_rkey_t *k = gw_router_key(r, rec->id);
+
+        if (p == NULL)
+            continue; /* a provider the current catalog no longer has */
+        if (k != NULL && (!str_same(k->secret, rec->secret) ||
+                          !str_same(k->account_id, rec->account_id))) {
+            k->removed = true; /* replaced in place: start afresh */
+            gw_cooldowns_forget_key(r->cool, k->id);
+            k = NULL;
+        }
+        if (k == NULL) {
+            k = gw_xcalloc(1, sizeof(*k));
+            k->id = rec->id;
+            k->provider = p;
+            k->secret = gw_xstrdup(rec->secret);
+            k->account_id = rec->account_id ? gw_xstrdup(rec->account_id) : NULL;
+            k->label = gw_xstrdup(rec->label ? rec->label : "");
+        }
+        next[nn++] = k;
+    }
+    /* Keys that went away: forget their cooldowns; free unless a plan holds them. */
+    for (size_t i = 0; i < r->nkeys; i++) {
+        gw_rkey_t *k = r->keys[i];
+        bool kept = false;
+        for (size_t j = 0; j < nn && !kept; j++)
+            kept = next[j] == k;
+        if (kept)
+            continue;
+        k->removed = true;
+        gw_cooldowns_forget_key(r->cool, k->id);
+        if (k->refs == 0)
+            rkey_free(k);
+        else
+            next[nn++] = k; /* kept listed (removed) until its plans finish */
+    }
+    free(r->keys);
+    r->keys = next;
+    r->nkeys = nn;
+}
+
+gw_rkey_t *gw_router_key(gw_router_t *r, int64_t id)
+{
+    for (size_t i = 0; i < r->nkeys; i++)
+        if (r->keys[i]->id == id && !r->keys[i]->removed)
+            return r->keys[i];
+    return NULL;
+}
+
+/* ---- preferences ------------------------------------------------------------ */
+
+static int by_priority(const void *a, const void *b, void *cat)
+{
+    const gw_catalog_t *c = cat;
+    const gw_model_t *ma = &c->models[*(const int *)a];
+    const gw_model_t *mb = &c->models[*(const int *)b];
+    if (ma->priority != mb->priority)
+        return ma->priority < mb->priority ? -1 : 1;
+    return ma->index - mb->index;
+}
+
+void gw_router_reset_prefs(gw_router_t *r)
+{
+    for (size_t i = 0; i < r->cat->nmodels; i++) {
+        r->enabled[i] = r->cat->models[i].enabled;
+        r->order[i] = (int)i;
+    }
+    qsort_r(r->order, r->cat->nmodels, sizeof(int), by_priority, r->cat);
+}
+
+void gw_router_set_enabled(gw_router_t *r, const char *provider, const char *model, bool on)
+{
+    gw_model_t *m = gw_catalog_model(r->cat, provider, model);
+    if (m != NULL)
+        r->enabled[m->index] = on;
+}
+
+/* The user's ranked entries first, in their order; the rest by priority. */
+void gw_router_set_chain(gw_router_t *r, char *const *entries, size_t n)
+{
+    size_t nm = r->cat->nmodels;
+    bool *placed = gw_xcalloc(nm, sizeof(bool));
+    int *by_prio = gw_xcalloc(nm, sizeof(int));
+    size_t k = 0;
+
+    for (size_t i = 0; i < nm; i++)
+        by_prio[i] = (int)i;
+    qsort_r(by_prio, nm, sizeof(int), by_priority, r->cat);
+    for (size_t i = 0; i < n; i++) {
+        const char *slash = strchr(entries[i], '/');
+        char prov[64];
+        gw_model_t *m;
+
+        if (slash == NULL || (size_t)(slash - entries[i]) >= sizeof(prov))
+            continue;
+        memcpy(prov, entries[i], (size_t)(slash - entries[i]));
+        prov[slash - entries[i]] = '\0';
+        m = gw_catalog_model(r->cat, prov, slash + 1);
+        if (m != NULL && !placed[m->index]) {
+            placed[m->index] = true;
+            r->order[k++] = m->index;
+        }
+    }
+    for (size_t i = 0; i < nm; i++) {
+        if (!placed[by_prio[i]]) {
+            placed[by_prio[i]] = true;
+            r->order[k++] = by_prio[i];
+        }
+    }
+    free(by_prio);
+    free(placed);
+}
+
+/* ---- lookups ------------------------------------------------------------------ */
+
+/* Matches "id" exactly, or "provider/id". */
+static bool name_matches(const gw_model_t *m, const char *name)
+{
+    size_t plen;
+
+    if (strcmp(m->id, name) == 0)
+        return true;
+    plen = strlen(m->provider->id);
+    return strncmp(name, m->provider->id, plen) == 0 && name[plen] == '/' &&
+           strcmp(name + plen + 1, m->id) == 0;
+}
+
+bool gw_router_known_model(gw_router_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->cat->nmodels; i++)
+        if (name_matches(&r->cat->models[i], name))
+            return true;
+    return false;
+}
+
+static bool key_usable(const gw_rkey_t *k)
+{
+    return !k->removed && k->health != GW_KEY_INVALID;
+}
+
+bool gw_router_model_usable(gw_router_t *r, const gw_model_t *m)
+{
+    const gw_provider_t *p = m->provider;
+
+    if (!r->enabled[m->index] || !p->enabled)
+        return false;
+    if (r->anon[p->index] != NULL)
+        return true;
+    for (size_t i = 0; i < r->nkeys; i++)
+        if (r->keys[i]->provider == p && key_usable(r->keys[i]))
+            return true;
+    return false;
+}
+
+/* ---- plans ---------------------------------------------------------------------- */
+
+static bool model_fits(gw_router_t *r, const gw_model_t *m, const gw_need_t *need)
+{
+    if (!r->enabled[m->index] || !m->provider->enabled)
+        return false;
+    if (need->kind != NULL && strcmp(m->kind, need->kind) != 0)
+        return false;
+    if ((m->caps & need->caps) != need->caps)
+        return false;
+    if (m->context_window > 0 && need->prompt_tokens + need->max_tokens > m->context_window)
+        return false;
+    return true;
+}
+
+static void push(gw_plan_t *p, size_t *cap, gw_model_t *m, gw_rkey_t *k)
+{
+    if (p->n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        p->c = gw_xrealloc(p->c, *cap * sizeof(*p->c));
+    }
+    k->refs++;
+    p->c[p->n].model = m;
+    p->c[p->n].key = k;
+    p->n++;
+}
+
+/* Adds every usable key of the model, rotating the start so load spreads
+ * over a provider's keys; the anonymous route goes after real keys. */
+static void add_model(gw_plan_t *p, size_t *cap, bool *added, gw_model_t *m)
+{
+    gw_router_t *r = p->router;
+    gw_rkey_t *mine[64];
+    size_t n = 0;
+
+    if (added[m->index])
+        return;
+    added[m->index] = true;
+    for (size_t i = 0; i < r->nkeys && n < GW_ARRAY_LEN(mine); i++)
+        if (r->keys[i]->provider == m->provider && key_usable(r->keys[i]))
+            mine[n++] = r->keys[i];
+    for (size_t i = 0; i < n; i++)
+        push(p, cap, m, mine[(r->rr[m->index] + i) % n]);
+    if (n > 1)
+        r->rr[m->index]++;
+    if (r->anon[m->provider->index] != NULL)
+        push(p, cap, m, r->anon[m->provider->index]);
+}
+
+size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_need_t *need,
+                     int sticky_model)
+{
+    gw_catalog_t *cat = r->cat;
+    bool *added = gw_xcalloc(cat->nmodels, sizeof(bool));
+    size_t cap = 0;
+    bool is_auto = model == NULL || strcmp(model, "auto") == 0;
+
+    memset(p, 0, sizeof(*p));
+    p->router = r;
+    p->skip_model = gw_xcalloc(cat->nmodels, sizeof(bool));
+    p->skip_provider = gw_xcalloc(cat->nproviders, sizeof(bool));
+    p->charge_tokens = need->prompt_tokens + (need->max_tokens > 0 ? need->max_tokens : 256);
+    if (!is_auto) {
+        /* The named model first, on every provider that serves it, in chain order. */
+        for (size_t i = 0; i < cat->nmodels; i++) {
+            gw_model_t *m = &cat->models[r->order[i]];
+            if (name_matches(m, model) && model_fits(r, m, need))
+                add_model(p, &cap, added, m);
+        }
+    } else if (sticky_model >= 0 && (size_t)sticky_model < cat->nmodels &&
+               model_fits(r, &cat->models[sticky_model], need)) {
+        add_model(p, &cap, added, &cat->models[sticky_model]);
+    }
+    for (size_t i = 0; i < cat->nmodels; i++) {
+        gw_model_t *m = &cat->models[r->order[i]];
+        if (model_fits(r, m, need))
+            add_model(p, &cap, added, m);
+    }
+    free(added);
+    return p->n;
+}
+
+void gw_plan_dispose(gw_plan_t *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        gw_rkey_t *k = p->c[i].key;
+        if (--k->refs == 0 && k->removed) {
+            /* Unlist it from the router, then free. */
+            gw_router_t *r = p->router;
+            for (size_t j = 0; j < r->nkeys; j++) {
+                if (r->keys[j] == k) {
+                    r->keys[j] = r->keys[--r->nkeys];
+                    break;
+                }
+            }
+            rkey_free(k);
+        }
+    }
+    free(p->c);
+    free(p->skip_model);
+    free(p->skip_provider);
+    memset(p, 0, sizeof(*p));
+}
+
+static void note_limited(gw_plan_t *p, int64_t until)
+{
+    p->limited++;
+    if (until > 0 && (p->earliest_ms == 0 || until < p->earliest_ms))
+        p->earliest_ms = until;
+}
+
+gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms)
+{
+    gw_router_t *r = p->router;
+
+    while (p->pos < p->n) {
+        gw_cand_t *c = &p->c[p->pos++];
+        int64_t until;
+        int64_t retry_at = 0;
+
+        if (p->skip_model[c->model->index] || p->skip_provider[c->model->provider->index])
+            continue;
+        if (!key_usable(c->key))
+            continue;
+        until = gw_cooldowns_until(r->cool, c->model, c->key->id, now_ms);
+        if (until > 0) {
+            note_limited(p, until);
+            continue;
+        }
+        if (!gw_ledger_allows(r->ledger, c->model, c->key->id, p->charge_tokens, now_ms,
+                              &retry_at)) {
+            note_limited(p, retry_at);
+            continue;
+        }
+        return c;
+    }
+    return NULL;
+}
+
+void gw_plan_fail(gw_plan_t *p, const gw_cand_t *c, const gw_verdict_t *v, int64_t now_ms)
+{
+    gw_router_t *r = p->router;
+    int64_t until = 0;
+
+    if (v->cooldown_until_ms > 0 || v->scope != GW_SCOPE_NONE)
+        until = gw_cooldowns_apply(r->cool, c->model, c->key->id, v, now_ms);
+    if (until > now_ms)
+        note_limited(p, until);
+    if (v->key_health != GW_KEY_UNKNOWN && c->key->id != 0)
+        c->key->health = v->key_health;
+    if (v->next == GW_NEXT_MODEL)
+        p->skip_model[c->model->index] = true;
+    else if (v->next == GW_NEXT_PROVIDER)
+        p->skip_provider[c->model->provider->index] = true;
+}
+
+void gw_plan_success(gw_plan_t *p, const gw_cand_t *c)
+{
+    gw_cooldowns_success(p->router->cool, c->model, c->key->id);
+    if (c->key->id != 0)
+        c->key->health = GW_KEY_HEALTHY;
+}

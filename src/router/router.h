@@ -1,0 +1,109 @@
+/*
+ * The router: runtime routing state on top of the immutable catalog (keys
+ * and their health, the user's enabled flags and chain order, the ledger,
+ * cooldowns, sticky sessions) and candidate selection.
+ *
+ * A request gets a plan: the ordered (model, key) pairs that can serve it by
+ * static rules (enabled, capabilities, context window, key not invalid).
+ * gw_plan_next() then yields the next pair that is also free right now (no
+ * cooldown, under every ledger cap), so state changed by earlier attempts
+ * (a key benched, a quota spent) is seen by later ones.
+ */
+#ifndef GW_ROUTER_ROUTER_H
+#define GW_ROUTER_ROUTER_H
+
+#include "providers/catalog.h"
+#include "router/cooldown.h"
+#include "router/ledger.h"
+#include "router/sticky.h"
+#include "router/verdict.h"
+
+#define GW_MAX_ATTEMPTS 20
+
+/* A credential as the router uses it; key id 0 is the anonymous "key" of a
+ * keyless provider. Owned by the router; stable while the request runs
+ * (reloads keep removed keys alive until no plan refers to them). */
+typedef struct gw_rkey {
+    int64_t id;
+    gw_provider_t *provider;
+    char *secret;      /* NULL when anonymous */
+    char *account_id;
+    char *label;
+    gw_key_health_t health;
+    int refs;          /* plans holding it */
+    bool removed;
+} gw_rkey_t;
+
+typedef struct gw_router {
+    gw_catalog_t *cat;
+    gw_ledger_t *ledger;
+    gw_cooldowns_t *cool;
+    gw_sticky_t *sticky;
+    gw_rkey_t **keys;
+    size_t nkeys;
+    gw_rkey_t **anon;     /* per provider index: the keyless pseudo-key, or NULL */
+    bool *enabled;        /* per model index */
+    int *order;           /* model indices, chain order */
+    unsigned *rr;         /* per model index: round-robin start over keys */
+} gw_router_t;
+
+/* What a request needs from a model. */
+typedef struct gw_need {
+    const char *kind;     /* "chat", "embedding", ... */
+    unsigned caps;        /* GW_CAP_* bits required */
+    int64_t prompt_tokens; /* estimate */
+    int64_t max_tokens;   /* requested output cap, 0 if none */
+} gw_need_t;
+
+typedef struct gw_cand {
+    gw_model_t *model;
+    gw_rkey_t *key;
+} gw_cand_t;
+
+typedef struct gw_plan {
+    gw_router_t *router;
+    gw_cand_t *c;
+    size_t n;
+    size_t pos;
+    bool *skip_model;     /* per model index */
+    bool *skip_provider;  /* per provider index */
+    int64_t earliest_ms;  /* earliest time a skipped (limited) pair frees up */
+    size_t limited;       /* pairs skipped for cooldown or ledger caps */
+    int64_t charge_tokens; /* tokens charged per attempt */
+} gw_plan_t;
+
+void gw_router_init(gw_router_t *r, gw_catalog_t *cat);
+void gw_router_dispose(gw_router_t *r);
+
+/* Replaces the key set (decrypted secrets are copied). Health of keys that
+ * stay is kept; cooldowns of removed keys are dropped. */
+typedef struct gw_key_rec gw_key_rec_t;
+void gw_router_set_keys(gw_router_t *r, const gw_key_rec_t *recs, size_t n);
+gw_rkey_t *gw_router_key(gw_router_t *r, int64_t id);
+
+/* User preferences: enabled flags (catalog defaults first) and chain order. */
+void gw_router_reset_prefs(gw_router_t *r);
+void gw_router_set_enabled(gw_router_t *r, const char *provider, const char *model, bool on);
+void gw_router_set_chain(gw_router_t *r, char *const *entries, size_t n);
+
+/* True when the model id (or "provider/model") names a catalog model. */
+bool gw_router_known_model(gw_router_t *r, const char *name);
+/* A model that can route now: enabled, provider enabled, a usable key. */
+bool gw_router_model_usable(gw_router_t *r, const gw_model_t *m);
+
+/*
+ * Builds the plan for a request naming `model` ("auto" or an id). For a named
+ * model its own pairs come first, then the chain as for auto. sticky_model is
+ * a model index to put first (-1 for none). Returns the number of pairs.
+ */
+size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_need_t *need,
+                     int sticky_model);
+void gw_plan_dispose(gw_plan_t *p);
+/* The next pair free now, or NULL when none is left. */
+gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms);
+/* Applies a failed attempt's verdict to the plan and the router state. */
+void gw_plan_fail(gw_plan_t *p, const gw_cand_t *c, const gw_verdict_t *v, int64_t now_ms);
+/* A success: clears escalation, marks the key healthy. */
+void gw_plan_success(gw_plan_t *p, const gw_cand_t *c);
+
+#endif

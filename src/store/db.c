@@ -1,0 +1,243 @@
+/*
+ * Opening and closing the database: the data dir, the SQLite connection in
+ * WAL mode with a busy timeout, migrations, the encryption key check and the
+ * statements prepared once for the connection's life. Also the transaction
+ * helpers the other store files share.
+ *
+ * The CLI and a running server use the same file at once. WAL lets readers
+ * run beside the single writer; every write transaction starts with BEGIN
+ * IMMEDIATE so it waits (up to the busy timeout) for the write lock up front
+ * instead of failing with SQLITE_BUSY half-way through.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/buf.h"
+
+#define DB_FILE "freellmapi.db"
+#define BUSY_TIMEOUT_MS 5000
+
+int gw__store_dberr(gw_store_t *st, gw_err_t *err, const char *what)
+{
+    gw_err_set(err, GW_EDB, 500, "store: %s: %s", what, sqlite3_errmsg(st->db));
+    return GW_EDB;
+}
+
+/* Steps a statement that returns no rows and resets it. */
+static int step_done(gw_store_t *st, int which, gw_err_t *err, const char *what)
+{
+    sqlite3_stmt *stmt = st->stmt[which];
+    int rc = 0;
+
+    if (sqlite3_step(stmt) != SQLITE_DONE)
+        rc = gw__store_dberr(st, err, what);
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+int gw__store_begin(gw_store_t *st, gw_err_t *err)
+{
+    return step_done(st, GW_STMT_BEGIN, err, "begin (database busy or locked?)");
+}
+
+int gw__store_commit(gw_store_t *st, gw_err_t *err)
+{
+    return step_done(st, GW_STMT_COMMIT, err, "commit");
+}
+
+void gw__store_rollback(gw_store_t *st)
+{
+    if (sqlite3_get_autocommit(st->db))
+        return;
+    step_done(st, GW_STMT_ROLLBACK, NULL, "rollback");
+}
+
+int gw__store_meta_get(gw_store_t *st, const char *name, unsigned char **out, size_t *len,
+                       gw_err_t *err)
+{
+    sqlite3_stmt *stmt = st->stmt[GW_STMT_META_GET];
+    int rc = GW_EDB;
+    int s;
+
+    *out = NULL;
+    *len = 0;
+    if (sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
+        goto out;
+    s = sqlite3_step(stmt);
+    if (s == SQLITE_DONE) {
+        rc = GW_ENOTFOUND;
+        goto out;
+    }
+    if (s != SQLITE_ROW)
+        goto out;
+    *len = (size_t)sqlite3_column_bytes(stmt, 0);
+    *out = gw_xmalloc(*len + 1);
+    if (*len > 0)
+        memcpy(*out, sqlite3_column_blob(stmt, 0), *len);
+    rc = 0;
+out:
+    if (rc == GW_EDB)
+        gw__store_dberr(st, err, "read meta");
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+/* mkdir -p with mode 0700 for the components it creates. */
+static int make_dirs(const char *path, gw_err_t *err)
+{
+    char *p = gw_xstrdup(path);
+    char *s;
+    int rc = GW_EIO;
+
+    for (s = p + 1; *s != '\0'; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            gw_err_set(err, rc, 500, "cannot create %s: %s", p, strerror(errno));
+            goto out;
+        }
+        *s = '/';
+    }
+    if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+        gw_err_set(err, rc, 500, "cannot create data dir %s: %s", p, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    free(p);
+    return rc;
+}
+
+static int exec_pragma(gw_store_t *st, const char *sql, gw_err_t *err)
+{
+    if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return gw__store_dberr(st, err, sql);
+    return 0;
+}
+
+/* journal_mode answers with a row: check it really became WAL (it stays
+ * "delete" on file systems without shared memory, e.g. some network mounts). */
+static int set_wal(gw_store_t *st, gw_err_t *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    const char *mode;
+    int rc = GW_EDB;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &stmt, NULL) != SQLITE_OK ||
+        sqlite3_step(stmt) != SQLITE_ROW) {
+        gw__store_dberr(st, err, "journal_mode=WAL");
+        goto out;
+    }
+    mode = (const char *)sqlite3_column_text(stmt, 0);
+    if (mode == NULL || strcmp(mode, "wal") != 0) {
+        gw_err_set(err, rc, 500, "store: the database cannot use WAL mode here (journal mode %s)",
+                   mode ? mode : "?");
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int gw_store_open(gw_store_t **out, const char *data_dir, gw_err_t *err)
+{
+    gw_store_t *st = gw_xcalloc(1, sizeof(*st));
+    gw_buf_t path;
+    int rc;
+    int i;
+
+    *out = NULL;
+    gw_buf_init(&path, 4096);
+    st->data_dir = gw_xstrdup(data_dir != NULL && data_dir[0] != '\0' ? data_dir : ".");
+    rc = make_dirs(st->data_dir, err);
+    if (rc != 0)
+        goto out;
+    rc = gw_buf_printf(&path, "%s/%s", st->data_dir, DB_FILE);
+    if (rc != 0) {
+        gw_err_set(err, rc, 500, "store: data dir path too long");
+        goto out;
+    }
+    rc = GW_EDB;
+    if (sqlite3_open_v2(path.ptr, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        gw_err_set(err, rc, 500, "store: cannot open %s: %s", path.ptr,
+                   st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        goto out;
+    }
+    sqlite3_extended_result_codes(st->db, 1);
+    /* The timeout first: even switching to WAL may wait for another opener. */
+    sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+    rc = set_wal(st, err);
+    if (rc == 0)
+        rc = exec_pragma(st, "PRAGMA synchronous = NORMAL", err);
+    if (rc == 0)
+        rc = exec_pragma(st, "PRAGMA foreign_keys = ON", err);
+    if (rc == 0)
+        rc = gw__store_migrate_to(st->db, gw__store_latest_version(), err);
+    if (rc != 0)
+        goto out;
+    /* Only the owner may read the database file (ciphertext, but also logs). */
+    chmod(path.ptr, 0600);
+    for (i = 0; i < GW_STMT_COUNT; i++) {
+        if (sqlite3_prepare_v3(st->db, gw__store_stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                               &st->stmt[i], NULL) != SQLITE_OK) {
+            rc = gw__store_dberr(st, err, "prepare");
+            goto out;
+        }
+    }
+    rc = gw__store_keyring_init(st, err);
+    if (rc != 0)
+        goto out;
+    *out = st;
+    st = NULL;
+out:
+    gw_buf_dispose(&path);
+    if (st != NULL)
+        gw_store_close(st);
+    return rc;
+}
+
+void gw_store_close(gw_store_t *st)
+{
+    int i;
+
+    if (st == NULL)
+        return;
+    for (i = 0; i < GW_STMT_COUNT; i++)
+        sqlite3_finalize(st->stmt[i]);
+    sqlite3_close(st->db);
+    gw_vault_wipe(&st->vault);
+    free(st->data_dir);
+    free(st);
+}
+
+int gw_store_schema_version(gw_store_t *st)
+{
+    sqlite3_stmt *stmt = st->stmt[GW_STMT_USER_VERSION];
+    int v = -1;
+
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        v = sqlite3_column_int(stmt, 0);
+    sqlite3_reset(stmt);
+    return v;
+}
+
+int64_t gw_store_data_version(gw_store_t *st)
+{
+    sqlite3_stmt *stmt = st->stmt[GW_STMT_DATA_VERSION];
+    int64_t v = -1;
+
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        v = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    return v;
+}

@@ -1,0 +1,177 @@
+/*
+ * The schema, as forward-only migrations. This array is the one source of
+ * truth for the schema (there are no .sql files): migration N brings a
+ * database from user_version N-1 to N. Never edit a migration that has
+ * shipped; append a new one. Each runs in one transaction together with the
+ * user_version bump, so a crash leaves the database at N-1 or N, never between.
+ */
+#include "store/store_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct migration {
+    const char *name;
+    const char *sql;
+} migration_t;
+
+static const migration_t migrations[] = {
+    /* 0001 initial schema. meta holds store internals (the key-check
+     * canary). Secrets are sealed BLOBs (vault.h); account_id is the
+     * Cloudflare account, not secret. settings holds named values, sealed
+     * or not, e.g. the unified client key. */
+    {"0001_initial",
+     "CREATE TABLE meta ("
+     "  name TEXT PRIMARY KEY,"
+     "  value BLOB NOT NULL"
+     ");"
+     "CREATE TABLE keys ("
+     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  provider TEXT NOT NULL,"
+     "  label TEXT NOT NULL DEFAULT '',"
+     "  secret BLOB NOT NULL,"
+     "  account_id TEXT,"
+     "  created_ms INTEGER NOT NULL"
+     ");"
+     "CREATE INDEX keys_provider ON keys(provider);"
+     "CREATE TABLE settings ("
+     "  name TEXT PRIMARY KEY,"
+     "  value BLOB NOT NULL,"
+     "  updated_ms INTEGER NOT NULL"
+     ");"
+     "CREATE TABLE model_prefs ("
+     "  provider TEXT NOT NULL,"
+     "  model TEXT NOT NULL,"
+     "  enabled INTEGER NOT NULL,"
+     "  updated_ms INTEGER NOT NULL,"
+     "  PRIMARY KEY (provider, model)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE chain ("
+     "  pos INTEGER PRIMARY KEY,"
+     "  provider TEXT NOT NULL,"
+     "  model TEXT NOT NULL,"
+     "  UNIQUE (provider, model)"
+     ");"
+     "CREATE TABLE usage ("
+     "  provider TEXT NOT NULL,"
+     "  model TEXT NOT NULL,"
+     "  key_id INTEGER NOT NULL,"
+     "  period_start_ms INTEGER NOT NULL,"
+     "  requests INTEGER NOT NULL DEFAULT 0,"
+     "  tokens INTEGER NOT NULL DEFAULT 0,"
+     "  PRIMARY KEY (provider, model, key_id, period_start_ms)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE request_log ("
+     "  id INTEGER PRIMARY KEY,"
+     "  at_ms INTEGER NOT NULL,"
+     "  endpoint TEXT NOT NULL,"
+     "  provider TEXT,"
+     "  model TEXT,"
+     "  key_id INTEGER NOT NULL DEFAULT 0,"
+     "  status INTEGER NOT NULL,"
+     "  latency_ms INTEGER NOT NULL,"
+     "  tokens_in INTEGER NOT NULL DEFAULT 0,"
+     "  tokens_out INTEGER NOT NULL DEFAULT 0,"
+     "  stream INTEGER NOT NULL DEFAULT 0"
+     ");"
+     "CREATE INDEX request_log_at ON request_log(at_ms);"},
+
+    /* 0002 failover detail in the request log (time to first byte, number
+     * of attempts, error class of the final outcome) and per-key health
+     * (ok | invalid | rate_limited | ... as the router's probes find it),
+     * dropped with its key. */
+    {"0002_reqlog_detail_key_health",
+     "ALTER TABLE request_log ADD COLUMN ttfb_ms INTEGER NOT NULL DEFAULT -1;"
+     "ALTER TABLE request_log ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;"
+     "ALTER TABLE request_log ADD COLUMN error_class TEXT;"
+     "CREATE TABLE key_health ("
+     "  key_id INTEGER PRIMARY KEY REFERENCES keys(id) ON DELETE CASCADE,"
+     "  health TEXT NOT NULL,"
+     "  detail TEXT NOT NULL DEFAULT '',"
+     "  at_ms INTEGER NOT NULL"
+     ");"},
+};
+
+int gw__store_latest_version(void)
+{
+    return (int)GW_ARRAY_LEN(migrations);
+}
+
+int gw__store_user_version(sqlite3 *db)
+{
+    sqlite3_stmt *stmt = NULL;
+    int v = -1;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_step(stmt) != SQLITE_ROW)
+        goto out;
+    v = sqlite3_column_int(stmt, 0);
+out:
+    sqlite3_finalize(stmt);
+    return v;
+}
+
+/* Applies migration number `version` (1-based) unless another connection did
+ * it first (user_version is re-read under the write lock). */
+static int apply_one(sqlite3 *db, int version, gw_err_t *err)
+{
+    const migration_t *m = &migrations[version - 1];
+    char bump[64];
+    bool in_tx = false;
+    int have;
+    int rc = GW_EDB;
+
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        goto out;
+    in_tx = true;
+    have = gw__store_user_version(db);
+    if (have >= version) {
+        rc = 0; /* done by a concurrent opener; the rollback below ends the no-op */
+        goto out;
+    }
+    if (have != version - 1)
+        goto out;
+    if (sqlite3_exec(db, m->sql, NULL, NULL, NULL) != SQLITE_OK)
+        goto out;
+    snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", version);
+    if (sqlite3_exec(db, bump, NULL, NULL, NULL) != SQLITE_OK)
+        goto out;
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto out;
+    in_tx = false;
+    rc = 0;
+out:
+    if (rc != 0)
+        gw_err_set(err, rc, 500, "store: migration %s failed: %s", m->name, sqlite3_errmsg(db));
+    if (in_tx)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int gw__store_migrate_to(sqlite3 *db, int target, gw_err_t *err)
+{
+    int latest = gw__store_latest_version();
+    int have = gw__store_user_version(db);
+    int v;
+
+    gw_assert(target >= 0 && target <= latest);
+    if (have < 0) {
+        gw_err_set(err, GW_EDB, 500, "store: cannot read the schema version: %s",
+                   sqlite3_errmsg(db));
+        return GW_EDB;
+    }
+    if (have > latest) {
+        gw_err_set(err, GW_EDB, 500,
+                   "store: the database has schema version %d but this build knows only up to "
+                   "%d; upgrade freellmapi",
+                   have, latest);
+        return GW_EDB;
+    }
+    for (v = have + 1; v <= target; v++) {
+        int rc = apply_one(db, v, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}

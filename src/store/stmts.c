@@ -1,0 +1,73 @@
+/*
+ * Every SQL statement the store runs after open, indexed by GW_STMT_*. They
+ * are prepared once in gw_store_open (so a typo or a schema mismatch fails at
+ * start, not on the first request) and reset after each use.
+ */
+#include "store/store_int.h"
+
+const char *const gw__store_stmt_sql[GW_STMT_COUNT] = {
+    [GW_STMT_BEGIN] = "BEGIN IMMEDIATE",
+    [GW_STMT_COMMIT] = "COMMIT",
+    [GW_STMT_ROLLBACK] = "ROLLBACK",
+    [GW_STMT_DATA_VERSION] = "PRAGMA data_version",
+    [GW_STMT_USER_VERSION] = "PRAGMA user_version",
+
+    [GW_STMT_META_GET] = "SELECT value FROM meta WHERE name = ?1",
+    [GW_STMT_META_PUT_NEW] = "INSERT OR IGNORE INTO meta (name, value) VALUES (?1, ?2)",
+
+    /* A key row is inserted with an empty secret, then sealed with its own id
+     * in the AAD and updated, inside one transaction. */
+    [GW_STMT_KEY_INSERT] = "INSERT INTO keys (provider, label, secret, account_id, created_ms) "
+                           "VALUES (?1, ?2, x'', ?3, ?4)",
+    [GW_STMT_KEY_SEAL] = "UPDATE keys SET secret = ?2 WHERE id = ?1",
+    [GW_STMT_KEY_DELETE] = "DELETE FROM keys WHERE id = ?1",
+    [GW_STMT_KEY_USAGE_DELETE] = "DELETE FROM usage WHERE key_id = ?1",
+    [GW_STMT_KEYS_SELECT] = "SELECT id, provider, label, secret, account_id, created_ms "
+                            "FROM keys ORDER BY id",
+    [GW_STMT_KEYS_FIRST] = "SELECT id, provider, secret FROM keys ORDER BY id LIMIT 1",
+
+    [GW_STMT_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",
+    [GW_STMT_SETTING_PUT] = "INSERT INTO settings (name, value, updated_ms) VALUES (?1, ?2, ?3) "
+                            "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
+                            "updated_ms = excluded.updated_ms",
+
+    [GW_STMT_PREF_PUT] = "INSERT INTO model_prefs (provider, model, enabled, updated_ms) "
+                         "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (provider, model) DO UPDATE "
+                         "SET enabled = excluded.enabled, updated_ms = excluded.updated_ms",
+    [GW_STMT_PREFS_SELECT] = "SELECT provider, model, enabled FROM model_prefs "
+                             "ORDER BY provider, model",
+
+    [GW_STMT_CHAIN_CLEAR] = "DELETE FROM chain",
+    [GW_STMT_CHAIN_INSERT] = "INSERT INTO chain (pos, provider, model) VALUES (?1, ?2, ?3)",
+    [GW_STMT_CHAIN_SELECT] = "SELECT provider, model FROM chain ORDER BY pos",
+
+    /* The ledger owns the counts: a save replaces them (idempotent). */
+    [GW_STMT_USAGE_PUT] = "INSERT INTO usage "
+                          "(provider, model, key_id, period_start_ms, requests, tokens) "
+                          "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                          "ON CONFLICT (provider, model, key_id, period_start_ms) DO UPDATE "
+                          "SET requests = excluded.requests, tokens = excluded.tokens",
+    [GW_STMT_USAGE_SELECT] = "SELECT provider, model, key_id, period_start_ms, requests, tokens "
+                             "FROM usage ORDER BY provider, model, key_id, period_start_ms",
+    [GW_STMT_USAGE_PRUNE] = "DELETE FROM usage WHERE period_start_ms < ?1",
+
+    [GW_STMT_HEALTH_PUT] = "INSERT INTO key_health (key_id, health, detail, at_ms) "
+                           "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (key_id) DO UPDATE "
+                           "SET health = excluded.health, detail = excluded.detail, "
+                           "at_ms = excluded.at_ms",
+    [GW_STMT_HEALTH_SELECT] = "SELECT key_id, health, detail, at_ms FROM key_health "
+                              "ORDER BY key_id",
+
+    [GW_STMT_LOG_INSERT] = "INSERT INTO request_log (at_ms, endpoint, provider, model, key_id, "
+                           "status, latency_ms, ttfb_ms, tokens_in, tokens_out, attempts, "
+                           "error_class, stream) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [GW_STMT_LOG_PRUNE_AGE] = "DELETE FROM request_log WHERE at_ms < ?1",
+    /* Keeps the ?1 newest rows: ids grow with insertion order. */
+    [GW_STMT_LOG_PRUNE_ROWS] = "DELETE FROM request_log WHERE id <= "
+                               "(SELECT id FROM request_log ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+    [GW_STMT_LOG_COUNT] = "SELECT count(*) FROM request_log",
+    [GW_STMT_LOG_RECENT] = "SELECT id, at_ms, endpoint, provider, model, key_id, status, "
+                           "latency_ms, ttfb_ms, tokens_in, tokens_out, attempts, error_class, "
+                           "stream FROM request_log WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+};

@@ -1,0 +1,797 @@
+#!/usr/bin/env node
+// Mock upstream LLM providers for FreeLLMAPI's end-to-end tests.
+//
+// One HTTP server on 127.0.0.1 emulates every provider of the catalog, each
+// under its own path prefix: /<provider id><the provider's base path>, e.g.
+//   FREELLMAPI_GROQ_BASE_URL=http://127.0.0.1:<port>/groq/openai/v1
+//   FREELLMAPI_CLOUDFLARE_BASE_URL=http://127.0.0.1:<port>/cloudflare/client/v4/accounts/{account_id}/ai/v1
+// The provider is the first path segment; the gateway appends /chat/completions
+// and /models as it does for the real hosts.
+//
+// Usage: node tests/mock/mock.mjs [--port N] [--catalog FILE] [--log] [--exit-with-stdin]
+//        (env MOCK_PORT; 0 = any free port; MOCK_LOG=1 logs each request on stderr)
+// Prints "MOCK_PORT=<n>" on stdout once listening. No npm dependencies.
+//
+// Control API (JSON), documented in tests/mock/README.md:
+//   GET  /__mock/health                 {ok, port, seq}  (seq: number of the last recorded request)
+//   POST /__mock/script                 queue rule(s): a rule, an array, or {rules:[...]}
+//   GET  /__mock/script                 pending rules     DELETE /__mock/script  clear them
+//   GET  /__mock/requests?provider=&model=&key=&endpoint=&since=&violations=1
+//   DELETE /__mock/requests             forget recorded requests
+//   POST /__mock/reset                  clear rules + requests ({"keys":true,"config":true} also resets those)
+//   GET|POST /__mock/keys               accepted keys per provider: {"groq":["gsk_a"], "cloudflare":[{"key":"t","account":"acc"}]}
+//   GET|POST /__mock/config             {"strict":true, "default_content":null, "latency_ms":0}
+
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+
+import { PROVIDERS, BASE_PATHS, ERROR_KINDS, providerError, inbandError, MISTRAL_KEYS, MISTRAL_TOOL_ID } from './providers.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const MAX_BODY = 64 * 1024 * 1024;
+const MAX_RECORDS = 5000;
+
+const alnum = (n) => {
+  const cs = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  const b = randomBytes(n);
+  let s = '';
+  for (let i = 0; i < n; i++) s += cs[b[i] % cs.length];
+  return s;
+};
+const nowSec = () => Math.floor(Date.now() / 1000);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function loadCatalog(p) {
+  const candidates = [p, process.env.MOCK_CATALOG, process.env.FREELLMAPI_CATALOG, path.join(HERE, '../../catalog/catalog.json')];
+  for (const c of candidates) {
+    if (!c) continue;
+    try {
+      const j = JSON.parse(fs.readFileSync(c, 'utf8'));
+      const out = {};
+      for (const prov of j.providers || []) out[prov.id] = prov.models || [];
+      return out;
+    } catch {
+      /* try the next one */
+    }
+  }
+  return {};
+}
+
+function toolCallId(provider) {
+  return provider === 'mistral' ? alnum(9) : `call_${alnum(24)}`;
+}
+
+function completionId(provider) {
+  switch (provider) {
+    case 'openrouter':
+    case 'kilo':
+      return `gen-${nowSec()}-${alnum(20)}`;
+    case 'mistral':
+      return randomBytes(16).toString('hex');
+    case 'cloudflare':
+      return `id-${Date.now()}`;
+    default:
+      return `chatcmpl-${alnum(29)}`;
+  }
+}
+
+const estTokens = (s) => Math.max(1, Math.ceil(String(s ?? '').length / 4));
+
+function imageCount(messages) {
+  let n = 0;
+  for (const m of messages || []) {
+    if (Array.isArray(m.content)) for (const p of m.content) if (p && p.type === 'image_url') n++;
+  }
+  return n;
+}
+
+// ---- strict per-provider request validation (the real providers' quirks) ----
+
+function hasArrayContent(messages) {
+  return (messages || []).some((m) => Array.isArray(m?.content));
+}
+function schemaHasKeys(obj, keys) {
+  if (!obj || typeof obj !== 'object') return null;
+  for (const [k, v] of Object.entries(obj)) {
+    if (keys.includes(k)) return k;
+    const sub = schemaHasKeys(v, keys);
+    if (sub) return sub;
+  }
+  return null;
+}
+
+/** Returns null when the body is acceptable, else {kind, ctx?, override?, why}. */
+function validate(provider, body) {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return { kind: 'bad_request', why: 'body is not a JSON object' };
+  if (typeof body.model !== 'string' || !body.model) return { kind: 'bad_request', why: 'missing model' };
+  if (!Array.isArray(body.messages) || body.messages.length === 0) return { kind: 'bad_request', why: 'missing messages' };
+  if (body.stream_options !== undefined && body.stream !== true && provider !== 'mistral') {
+    return {
+      override: { status: 400, body: { error: { message: 'The \'stream_options\' parameter is only allowed when \'stream\' is enabled.', type: 'invalid_request_error', param: 'stream_options', code: null } } },
+      why: 'stream_options without stream',
+    };
+  }
+  switch (provider) {
+    case 'groq': {
+      for (const k of ['logprobs', 'top_logprobs', 'logit_bias']) {
+        if (body[k] !== undefined && body[k] !== null && body[k] !== false) return { override: { status: 400, body: { error: { message: `\`${k}\` is not supported with this model`, type: 'invalid_request_error' } } }, why: `groq: ${k}` };
+      }
+      if (body.n !== undefined && body.n !== null && body.n !== 1) return { override: { status: 400, body: { error: { message: '\'n\' : number must be at most 1', type: 'invalid_request_error' } } }, why: 'groq: n != 1' };
+      const i = body.messages.findIndex((m) => m && m.name !== undefined);
+      if (i >= 0) return { override: { status: 400, body: { error: { message: `'messages.${i}' : for 'role:${body.messages[i].role}' the following must be satisfied[('messages.${i}.name' : property 'name' is unsupported)]`, type: 'invalid_request_error' } } }, why: 'groq: messages[].name' };
+      return null;
+    }
+    case 'mistral': {
+      for (const [k, v] of Object.entries(body)) {
+        if (!MISTRAL_KEYS.has(k)) return { kind: 'validation', ctx: { field: k, input: v }, why: `mistral: extra key ${k}` };
+        if (v === null) {
+          return {
+            override: { status: 422, body: { object: 'error', message: { detail: [{ type: 'value_error', loc: ['body', k], msg: 'Input should not be null', input: null }] }, type: 'invalid_request_error', param: null, code: null } },
+            why: `mistral: null ${k}`,
+          };
+        }
+      }
+      for (const m of body.messages) {
+        const ids = [];
+        if (m?.role === 'assistant' && Array.isArray(m.tool_calls)) for (const tc of m.tool_calls) ids.push(tc?.id);
+        if (m?.role === 'tool') ids.push(m.tool_call_id);
+        for (const id of ids) {
+          if (!MISTRAL_TOOL_ID.test(String(id))) {
+            return {
+              override: { status: 400, body: { object: 'error', message: `Tool call id was ${id} but must be a-z, A-Z, 0-9, with a length of 9.`, type: 'invalid_request_error', param: null, code: null } },
+              why: `mistral: tool call id ${id}`,
+            };
+          }
+        }
+      }
+      return null;
+    }
+    case 'cloudflare': {
+      if (hasArrayContent(body.messages)) return { kind: 'validation', why: 'cloudflare: array content' };
+      if (body.messages.some((m) => m?.role === 'assistant' && m.content === null)) return { kind: 'validation', why: 'cloudflare: null assistant content' };
+      return null;
+    }
+    case 'cohere': {
+      if (hasArrayContent(body.messages)) {
+        return { override: { status: 400, body: { id: alnum(8), message: 'invalid request: messages content must be a string for this model.' } }, why: 'cohere: array content' };
+      }
+      const bad = schemaHasKeys(body.tools, ['additionalProperties', '$schema']);
+      if (bad) return { override: { status: 400, body: { id: alnum(8), message: `invalid request: tool parameter schema: unsupported keyword "${bad}"` } }, why: `cohere: schema keyword ${bad}` };
+      return null;
+    }
+    case 'kilo':
+      if (body.response_format !== undefined) return { kind: 'bad_request', why: 'kilo: response_format' };
+      return null;
+    case 'nvidia':
+      if (Array.isArray(body.tools) && body.tools.length && body.parallel_tool_calls !== false) {
+        return { override: { status: 400, body: { status: 400, title: 'Bad Request', detail: 'This model only supports single tool-calls at once!' } }, why: 'nvidia: parallel tool calls' };
+      }
+      return null;
+    case 'github':
+      for (const k of ['top_k', 'min_p', 'repetition_penalty']) {
+        if (body[k] !== undefined) return { override: { status: 400, body: { error: { code: 'invalid_request_body', message: `Unrecognized request argument supplied: ${k}`, details: `Unrecognized request argument supplied: ${k}` } } }, why: `github: ${k}` };
+      }
+      return null;
+    default:
+      return null;
+  }
+}
+
+// ---- the mock ----------------------------------------------------------------
+
+export async function startMock({ port = 0, catalogPath, log = false } = {}) {
+  const state = {
+    seq: 0,
+    ruleSeq: 0,
+    requests: [],
+    rules: [],
+    keys: {},
+    config: { strict: true, default_content: null, latency_ms: 0 },
+    catalog: loadCatalog(catalogPath),
+  };
+  const sockets = new Set();
+  const timers = new Set();
+  const wait = (ms, req) =>
+    new Promise((resolve) => {
+      const t = setTimeout(() => {
+        timers.delete(t);
+        resolve(true);
+      }, ms);
+      timers.add(t);
+      req?.once?.('close', () => {
+        /* the caller checks aborted() */
+      });
+    });
+
+  function record(rec) {
+    rec.seq = ++state.seq;
+    state.requests.push(rec);
+    if (state.requests.length > MAX_RECORDS) state.requests.splice(0, state.requests.length - MAX_RECORDS);
+    return rec;
+  }
+
+  function ruleMatches(r, ctx) {
+    if (r.remaining === 0) return false;
+    if (r.provider && r.provider !== ctx.provider) return false;
+    if (r.model && r.model !== ctx.model) return false;
+    if (r.key && r.key !== ctx.key) return false;
+    if (r.account && r.account !== ctx.account) return false;
+    if (r.endpoint && r.endpoint !== ctx.endpoint) return false;
+    if (r.stream !== undefined && r.stream !== null && Boolean(r.stream) !== Boolean(ctx.stream)) return false;
+    return true;
+  }
+
+  function takeRule(ctx) {
+    for (const r of state.rules) {
+      if (ruleMatches(r, ctx)) {
+        if (r.remaining > 0) r.remaining--;
+        r.used++;
+        return r;
+      }
+    }
+    return null;
+  }
+
+  function addRule(raw) {
+    const r = { ...(raw.match || {}), ...raw };
+    delete r.match;
+    const times = r.times ?? r.count ?? 1;
+    r.remaining = times === 0 || times === -1 || times === null || times === Infinity ? -1 : Number(times);
+    r.used = 0;
+    r.id = ++state.ruleSeq;
+    if (typeof r.error === 'string' && !ERROR_KINDS.includes(r.error)) throw new Error(`unknown error kind "${r.error}" (one of ${ERROR_KINDS.join(', ')})`);
+    if (r.provider && !PROVIDERS[r.provider]) throw new Error(`unknown provider "${r.provider}"`);
+    state.rules.push(r);
+    return r.id;
+  }
+
+  function keyAccepted(provider, key, account) {
+    const list = state.keys[provider];
+    if (!list) return true; // not configured: any key is accepted
+    return list.some((e) => (typeof e === 'string' ? e === key : e.key === key && (!e.account || !account || e.account === account)));
+  }
+
+  // ---- responses ----
+
+  function sendJson(res, status, body, headers = {}) {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    const h = { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', ...lower(headers) };
+    h['content-length'] = Buffer.byteLength(text);
+    if (!res.headersSent) res.writeHead(status, h);
+    res.end(text);
+  }
+
+  function lower(h) {
+    const o = {};
+    for (const [k, v] of Object.entries(h || {})) o[k.toLowerCase()] = v;
+    return o;
+  }
+
+  function sendProviderError(res, rec, provider, kindOrRaw, extra = {}) {
+    let e;
+    if (typeof kindOrRaw === 'string') {
+      e = providerError(provider, kindOrRaw, { model: rec.model, retryAfter: extra.retry_after, account: rec.account_id, ...(extra.ctx || {}) });
+    } else {
+      e = { status: kindOrRaw.status ?? 500, headers: kindOrRaw.headers || {}, body: kindOrRaw.body ?? '' };
+    }
+    const headers = { 'x-request-id': `req_${alnum(26)}`, ...lower(e.headers), ...lower(extra.headers) };
+    rec.status = e.status;
+    if (typeof e.body === 'string') {
+      const ct = headers['content-type'] || 'text/plain; charset=utf-8';
+      headers['content-type'] = ct;
+      headers['content-length'] = Buffer.byteLength(e.body);
+      res.writeHead(e.status, headers);
+      res.end(e.body);
+    } else {
+      sendJson(res, e.status, e.body, headers);
+    }
+  }
+
+  function successHeaders(provider) {
+    const h = { 'x-request-id': `req_${alnum(26)}` };
+    if (provider === 'groq') {
+      Object.assign(h, {
+        'x-ratelimit-limit-requests': '1000',
+        'x-ratelimit-limit-tokens': '12000',
+        'x-ratelimit-remaining-requests': '999',
+        'x-ratelimit-remaining-tokens': '11900',
+        'x-ratelimit-reset-requests': '1m26.4s',
+        'x-ratelimit-reset-tokens': '500ms',
+        'x-groq-region': 'dls',
+      });
+    } else if (provider === 'cerebras') {
+      Object.assign(h, {
+        'x-ratelimit-limit-requests-day': '14400',
+        'x-ratelimit-remaining-requests-day': '14399',
+        'x-ratelimit-reset-requests-day': '33011.5',
+        'x-ratelimit-limit-tokens-minute': '60000',
+        'x-ratelimit-remaining-tokens-minute': '59900',
+        'x-ratelimit-reset-tokens-minute': '59.0',
+      });
+    }
+    return h;
+  }
+
+  function buildAnswer(provider, body, rule) {
+    const model = rule?.model_echo ?? body.model;
+    const imgs = imageCount(body.messages);
+    let content = rule?.content ?? state.config.default_content ?? `Hello from ${provider}/${body.model}.${imgs ? ` I see ${imgs} image${imgs > 1 ? 's' : ''}.` : ''}`;
+    let toolCalls = null;
+    if (rule?.tool_calls) {
+      toolCalls = rule.tool_calls.map((tc) => ({
+        id: tc.id ?? toolCallId(provider),
+        type: 'function',
+        function: { name: tc.name ?? tc.function?.name, arguments: typeof (tc.arguments ?? tc.function?.arguments) === 'string' ? tc.arguments ?? tc.function.arguments : JSON.stringify(tc.arguments ?? tc.function?.arguments ?? {}) },
+      }));
+      if (rule.content === undefined) content = null;
+    }
+    const finish = rule?.finish_reason ?? (toolCalls ? 'tool_calls' : 'stop');
+    const prompt = estTokens(JSON.stringify(body.messages));
+    const completion = estTokens((content ?? '') + (toolCalls ? JSON.stringify(toolCalls) : ''));
+    const usage = rule?.usage ?? { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+    const reasoningField = provider === 'ollama' ? 'reasoning' : 'reasoning_content';
+    return { model, content, toolCalls, finish, usage, reasoning: rule?.reasoning, reasoningField };
+  }
+
+  function completionObject(provider, a) {
+    const message = { role: 'assistant', content: a.content };
+    if (a.reasoning) message[a.reasoningField] = a.reasoning;
+    if (a.toolCalls) message.tool_calls = a.toolCalls;
+    const obj = {
+      id: completionId(provider),
+      object: 'chat.completion',
+      created: nowSec(),
+      model: a.model,
+      choices: [{ index: 0, message, logprobs: null, finish_reason: a.finish }],
+      usage: a.usage,
+    };
+    if (provider === 'groq') {
+      obj.system_fingerprint = 'fp_mock00001';
+      obj.usage = { queue_time: 0.01, prompt_time: 0.002, completion_time: 0.01, total_time: 0.012, ...a.usage };
+      obj.x_groq = { id: `req_${alnum(26)}` };
+    } else if (provider === 'openrouter' || provider === 'kilo') {
+      obj.provider = 'Chutes';
+      obj.choices[0].native_finish_reason = a.finish;
+    }
+    return obj;
+  }
+
+  function streamEvents(provider, body, a) {
+    const id = completionId(provider);
+    const created = nowSec();
+    const includeUsage = Boolean(body.stream_options && body.stream_options.include_usage);
+    const base = (choices, extra = {}) => {
+      const o = { id, object: 'chat.completion.chunk', created, model: a.model, ...(provider === 'groq' ? { system_fingerprint: 'fp_mock00001' } : {}), choices, ...extra };
+      if (includeUsage && provider !== 'mistral' && !('usage' in extra)) o.usage = null;
+      return o;
+    };
+    const ch = (delta, finish = null) => ({ index: 0, delta, logprobs: null, finish_reason: finish });
+    const evs = [];
+    const first = base([ch({ role: 'assistant', content: a.toolCalls && a.content === null ? null : '' })]);
+    if (provider === 'groq') first.x_groq = { id: `req_${alnum(26)}` };
+    evs.push(first);
+    if (a.reasoning) {
+      for (const piece of a.reasoning.match(/\S+\s*/g) || [a.reasoning]) evs.push(base([ch({ [a.reasoningField]: piece })]));
+    }
+    if (a.content) {
+      const pieces = a.chunks || a.content.match(/\S+\s*/g) || [a.content];
+      for (const piece of pieces) evs.push(base([ch({ content: piece })]));
+    }
+    if (a.toolCalls) {
+      a.toolCalls.forEach((tc, index) => {
+        evs.push(base([ch({ tool_calls: [{ index, id: tc.id, type: 'function', function: { name: tc.function.name, arguments: '' } }] })]));
+        const args = tc.function.arguments;
+        const third = Math.max(1, Math.ceil(args.length / 3));
+        for (let i = 0; i < args.length; i += third) evs.push(base([ch({ tool_calls: [{ index, function: { arguments: args.slice(i, i + third) } }] })]));
+      });
+    }
+    const fin = base([ch({}, a.finish)]);
+    if (provider === 'mistral') fin.usage = a.usage; // Mistral always puts usage on its last chunk
+    if (provider === 'groq') fin.x_groq = { id: `req_${alnum(26)}`, usage: { queue_time: 0.01, ...a.usage } };
+    evs.push(fin);
+    if (includeUsage && provider !== 'mistral') evs.push(base([], { usage: a.usage }));
+    return evs;
+  }
+
+  // Resolves once the bytes are handed to the kernel, so a cut right after
+  // them really delivers them first.
+  const write = (res, data) => new Promise((resolve) => (res.destroyed ? resolve() : res.write(data, () => resolve())));
+
+  async function handleChat(req, res, rec, ctx) {
+    const { provider } = ctx;
+    const body = rec.body;
+    const rule = ctx.rule;
+    const aborted = () => res.destroyed || res.writableEnded || req.socket?.destroyed;
+
+    if (rule?.drop) {
+      rec.status = 0;
+      rec.outcome = 'dropped';
+      req.socket.destroy();
+      return;
+    }
+    if (rule?.error) {
+      sendProviderError(res, rec, provider, rule.error, rule);
+      rec.outcome = 'error';
+      return;
+    }
+    if (rule?.raw_body !== undefined) {
+      rec.status = rule.status ?? 200;
+      const h = { 'content-type': rule.content_type ?? 'application/json', ...lower(rule.headers) };
+      res.writeHead(rec.status, h);
+      res.end(typeof rule.raw_body === 'string' ? rule.raw_body : JSON.stringify(rule.raw_body));
+      rec.outcome = 'raw';
+      return;
+    }
+
+    const a = buildAnswer(provider, body, rule);
+    if (rule?.chunks) a.chunks = rule.chunks;
+    const headers = { ...successHeaders(provider), ...lower(rule?.headers) };
+    rec.status = 200;
+
+    if (!body.stream) {
+      const text = JSON.stringify(completionObject(provider, a));
+      res.writeHead(200, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      if (rule?.stall_after_headers_ms) {
+        res.flushHeaders();
+        await wait(rule.stall_after_headers_ms);
+        if (aborted()) return;
+      }
+      if (rule?.cut_after !== undefined && rule?.cut_after !== null) {
+        await write(res, text.slice(0, Math.floor(text.length / 2)));
+        rec.outcome = 'cut';
+        await sleep(20);
+        res.socket?.destroy();
+        return;
+      }
+      res.end(text);
+      rec.outcome = 'ok';
+      return;
+    }
+
+    // streaming
+    res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.flushHeaders();
+    if (rule?.stall_after_headers_ms) {
+      await wait(rule.stall_after_headers_ms);
+      if (aborted()) return;
+    }
+    if (provider === 'openrouter') await write(res, ': OPENROUTER PROCESSING\n\n');
+    const evs = streamEvents(provider, body, a);
+    const delay = rule?.chunk_delay_ms ?? 0;
+    let sent = 0;
+    for (let i = 0; i <= evs.length; i++) {
+      if (aborted()) return;
+      if (rule?.cut_after === sent) {
+        rec.outcome = 'cut';
+        await sleep(20);
+        res.socket?.destroy();
+        return;
+      }
+      if (rule?.inband_error_after === sent) {
+        const ev = typeof rule.inband_error === 'object' && rule.inband_error ? rule.inband_error : inbandError(provider, a.model);
+        await write(res, `data: ${JSON.stringify(ev)}\n\n`);
+        res.end('data: [DONE]\n\n');
+        rec.outcome = 'inband_error';
+        return;
+      }
+      if (rule?.malformed_after === sent) {
+        await write(res, rule.malformed_frame ?? `data: {"id":"${completionId(provider)}","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"broken\n\n`);
+      }
+      if (i === evs.length) break;
+      if (delay && i > 0) {
+        await wait(delay);
+        if (aborted()) return;
+      }
+      await write(res, `data: ${JSON.stringify(evs[i])}\n\n`);
+      sent++;
+    }
+    res.end('data: [DONE]\n\n');
+    rec.outcome = 'ok';
+  }
+
+  function handleModels(req, res, rec, ctx) {
+    const models = state.catalog[ctx.provider] || [];
+    const data = models.map((m) => {
+      const o = { id: m.id, object: 'model', created: 1735689600, owned_by: ctx.provider };
+      if (m.context_window) o.context_length = m.context_window;
+      return o;
+    });
+    if (!data.length) data.push({ id: `${ctx.provider}-mock-model`, object: 'model', created: 1735689600, owned_by: ctx.provider });
+    rec.status = 200;
+    if (ctx.modelId) {
+      const one = data.find((m) => m.id === ctx.modelId);
+      if (!one) return sendProviderError(res, rec, ctx.provider, 'model_not_found');
+      return sendJson(res, 200, one, successHeaders(ctx.provider));
+    }
+    sendJson(res, 200, { object: 'list', data }, successHeaders(ctx.provider));
+  }
+
+  // Gemini dialect (google). TODO(gemini issue): emulate
+  //   POST /v1beta/models/{model}:generateContent            (x-goog-api-key)
+  //   POST /v1beta/models/{model}:streamGenerateContent?alt=sse
+  //   GET  /v1beta/models
+  //   POST /v1alpha/auth_tokens
+  // with Google's error shape {"error":{"code","message","status","details":[QuotaFailure, RetryInfo]}}.
+  // Until then every google request is recorded and answered 501, so a
+  // gateway test that reaches google fails loudly instead of silently.
+  function handleGemini(req, res, rec) {
+    rec.status = 501;
+    sendJson(res, 501, { error: { code: 501, message: 'mock: the Gemini dialect is not emulated yet', status: 'UNIMPLEMENTED' } });
+  }
+
+  // ---- control API ----
+
+  function filterRequests(q) {
+    let out = state.requests;
+    const f = (name, fn) => {
+      const v = q.get(name);
+      if (v !== null && v !== '') out = out.filter((r) => fn(r, v));
+    };
+    f('provider', (r, v) => r.provider === v);
+    f('model', (r, v) => r.model === v);
+    f('key', (r, v) => r.key === v);
+    f('endpoint', (r, v) => r.endpoint === v);
+    f('since', (r, v) => r.seq > Number(v));
+    f('violations', (r, v) => (v === '1' || v === 'true' ? Boolean(r.violation) : true));
+    return out;
+  }
+
+  async function control(req, res, url, rawBody) {
+    const p = url.pathname.replace(/^\/__mock/, '');
+    let body = {};
+    if (rawBody.length) {
+      try {
+        body = JSON.parse(rawBody.toString('utf8'));
+      } catch {
+        return sendJson(res, 400, { error: 'control body is not JSON' });
+      }
+    }
+    try {
+      if (p === '/health') return sendJson(res, 200, { ok: true, port: server.address().port, seq: state.seq });
+      if (p === '/providers') return sendJson(res, 200, { providers: PROVIDERS, base_paths: BASE_PATHS, error_kinds: ERROR_KINDS });
+      if (p === '/script') {
+        if (req.method === 'GET') return sendJson(res, 200, { rules: state.rules });
+        if (req.method === 'DELETE') {
+          state.rules = [];
+          return sendJson(res, 200, { ok: true });
+        }
+        const list = Array.isArray(body) ? body : Array.isArray(body.rules) ? body.rules : [body];
+        const ids = list.map(addRule);
+        return sendJson(res, 200, { ids });
+      }
+      if (p === '/requests') {
+        if (req.method === 'DELETE') {
+          state.requests = [];
+          return sendJson(res, 200, { ok: true });
+        }
+        return sendJson(res, 200, { requests: filterRequests(url.searchParams) });
+      }
+      if (p === '/reset') {
+        state.rules = [];
+        state.requests = [];
+        if (body.keys) state.keys = {};
+        if (body.config) state.config = { strict: true, default_content: null, latency_ms: 0 };
+        return sendJson(res, 200, { ok: true });
+      }
+      if (p === '/keys') {
+        if (req.method === 'POST') {
+          for (const [prov, list] of Object.entries(body)) {
+            if (!PROVIDERS[prov]) throw new Error(`unknown provider "${prov}"`);
+            if (list === null) delete state.keys[prov];
+            else state.keys[prov] = list;
+          }
+        }
+        return sendJson(res, 200, { keys: state.keys });
+      }
+      if (p === '/config') {
+        if (req.method === 'POST') Object.assign(state.config, body);
+        return sendJson(res, 200, { config: state.config });
+      }
+      return sendJson(res, 404, { error: `unknown control path ${p}` });
+    } catch (e) {
+      return sendJson(res, 400, { error: String(e.message || e) });
+    }
+  }
+
+  // ---- dispatch ----
+
+  async function handle(req, res) {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    const chunks = [];
+    let size = 0;
+    for await (const c of req) {
+      size += c.length;
+      if (size > MAX_BODY) {
+        sendJson(res, 413, { error: { message: 'Request Entity Too Large', type: 'invalid_request_error', param: null, code: 'request_too_large' } });
+        return;
+      }
+      chunks.push(c);
+    }
+    const rawBody = Buffer.concat(chunks);
+    if (url.pathname.startsWith('/__mock/') || url.pathname === '/__mock') return control(req, res, url, rawBody);
+
+    const segs = url.pathname.split('/');
+    const provider = segs[1];
+    if (!PROVIDERS[provider]) return sendJson(res, 404, { error: { message: `mock: unknown provider "${provider}" (path ${url.pathname})`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+    const sub = '/' + segs.slice(2).join('/');
+
+    let body = null;
+    let parseError = null;
+    if (rawBody.length) {
+      try {
+        body = JSON.parse(rawBody.toString('utf8'));
+      } catch (e) {
+        parseError = String(e.message);
+        body = rawBody.toString('utf8').slice(0, 4096);
+      }
+    }
+    const headers = { ...req.headers };
+    const auth = headers.authorization || '';
+    const key = provider === 'google' ? headers['x-goog-api-key'] || url.searchParams.get('key') || null : /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, '') : null;
+    let account = null;
+    const acc = sub.match(/^\/client\/v4\/accounts\/([^/]+)\//);
+    if (acc) account = decodeURIComponent(acc[1]);
+
+    let endpoint = 'other';
+    let modelId = null;
+    if (/\/chat\/completions$/.test(sub)) endpoint = 'chat';
+    else if (/\/models$/.test(sub)) endpoint = 'models';
+    else if (/\/models\/.+/.test(sub) && req.method === 'GET') {
+      endpoint = 'models';
+      modelId = decodeURIComponent(sub.replace(/^.*?\/models\//, ''));
+    }
+    if (provider === 'google') endpoint = /:(stream)?generateContent$/i.test(sub) ? 'chat' : /\/models$/.test(sub) ? 'models' : 'other';
+
+    const rec = record({
+      at: Date.now(),
+      provider,
+      method: req.method,
+      path: url.pathname,
+      sub,
+      query: Object.fromEntries(url.searchParams),
+      endpoint,
+      account_id: account,
+      headers,
+      key,
+      body,
+      parse_error: parseError,
+      model: body && typeof body === 'object' && typeof body.model === 'string' ? body.model : modelId,
+      stream: Boolean(body && typeof body === 'object' && body.stream),
+      status: null,
+      outcome: null,
+      rule: null,
+      violation: null,
+    });
+    if (log) process.stderr.write(`[mock] #${rec.seq} ${req.method} ${url.pathname} model=${rec.model} key=${key ? key.slice(0, 6) + '…' : '-'}\n`);
+
+    if (state.config.latency_ms) await wait(state.config.latency_ms);
+
+    if (PROVIDERS[provider].dialect === 'gemini') return handleGemini(req, res, rec);
+
+    // The unified client key must never reach an upstream.
+    if (/freellmapi-/i.test(JSON.stringify(headers))) {
+      rec.violation = 'the gateway\'s unified freellmapi- key was sent upstream';
+      return sendProviderError(res, rec, provider, 'auth');
+    }
+    // Missing key: only keyless providers (and Pollinations' public /models) allow it.
+    const publicModels = provider === 'pollinations' && endpoint === 'models';
+    if (!key && !PROVIDERS[provider].keyless && !publicModels) {
+      if (provider === 'openrouter') {
+        rec.status = 401;
+        return sendJson(res, 401, { error: { message: 'No auth credentials found', code: 401 } });
+      }
+      return sendProviderError(res, rec, provider, 'auth');
+    }
+    if (key && !publicModels && !keyAccepted(provider, key, account)) return sendProviderError(res, rec, provider, 'auth');
+    if (PROVIDERS[provider].accountInPath && !account) {
+      return sendProviderError(res, rec, provider, { status: 404, body: { success: false, errors: [{ code: 7003, message: 'Could not route to this path, perhaps your object identifier is invalid?' }], messages: [], result: null } });
+    }
+
+    if (endpoint === 'models' && req.method === 'GET') {
+      const rule = takeRule({ provider, model: modelId, key, account, endpoint, stream: false });
+      if (rule) {
+        rec.rule = rule.id;
+        if (rule.delay_ms) await wait(rule.delay_ms);
+        if (rule.error) return sendProviderError(res, rec, provider, rule.error, rule);
+      }
+      return handleModels(req, res, rec, { provider, modelId });
+    }
+    if (endpoint !== 'chat' || req.method !== 'POST') {
+      return sendProviderError(res, rec, provider, { status: 404, body: { error: { message: `Unknown request URL: ${req.method} ${sub}. Please check the URL for typos.`, type: 'invalid_request_error', param: null, code: 'unknown_url' } } });
+    }
+    if (parseError) {
+      rec.violation = `body is not JSON: ${parseError}`;
+      return sendProviderError(res, rec, provider, 'bad_request');
+    }
+
+    const rule = takeRule({ provider, model: rec.model, key, account, endpoint, stream: rec.stream });
+    if (rule) rec.rule = rule.id;
+    if (rule?.delay_ms) {
+      await wait(rule.delay_ms);
+      if (res.destroyed || req.socket?.destroyed) {
+        rec.outcome = 'client_gone';
+        return;
+      }
+    }
+    if (!rule?.error && !rule?.drop && state.config.strict) {
+      const v = validate(provider, body);
+      if (v) {
+        rec.violation = v.why;
+        if (v.override) return sendProviderError(res, rec, provider, v.override);
+        return sendProviderError(res, rec, provider, v.kind, { ctx: v.ctx });
+      }
+    }
+    return handleChat(req, res, rec, { provider, rule });
+  }
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      process.stderr.write(`[mock] handler error: ${e.stack || e}\n`);
+      try {
+        if (!res.headersSent) sendJson(res, 500, { error: { message: `mock internal error: ${e.message}`, type: 'server_error', param: null, code: null } });
+        else res.destroy();
+      } catch {
+        /* ignore */
+      }
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const actual = server.address().port;
+  return {
+    port: actual,
+    url: `http://127.0.0.1:${actual}`,
+    state,
+    server,
+    close: () =>
+      new Promise((resolve) => {
+        for (const t of timers) clearTimeout(t);
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+// ---- CLI ----------------------------------------------------------------------
+
+const isMain = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isMain) {
+  const args = process.argv.slice(2);
+  let port = process.env.MOCK_PORT ?? '0';
+  let catalogPath;
+  let log = Boolean(process.env.MOCK_LOG);
+  let exitWithStdin = false;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--port') port = args[++i];
+    else if (args[i].startsWith('--port=')) port = args[i].slice(7);
+    else if (args[i] === '--catalog') catalogPath = args[++i];
+    else if (args[i] === '--log') log = true;
+    else if (args[i] === '--exit-with-stdin') exitWithStdin = true;
+    else if (/^\d+$/.test(args[i])) port = args[i];
+    else {
+      process.stderr.write(`usage: mock.mjs [--port N] [--catalog FILE] [--log] [--exit-with-stdin]\n`);
+      process.exit(2);
+    }
+  }
+  const m = await startMock({ port: Number(port), catalogPath, log });
+  process.stdout.write(`MOCK_PORT=${m.port}\n`);
+  const stop = () => m.close().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  // --exit-with-stdin: the test harness keeps a pipe open; if it dies, do not linger.
+  if (exitWithStdin) {
+    process.stdin.on('end', stop);
+    process.stdin.on('error', stop);
+    process.stdin.resume();
+  }
+}
