@@ -47,6 +47,7 @@ typedef struct proxy {
     bool committed;
     bool stream_closed;
     gw_buf_t wbuf;
+    json_t *proto;            /* id, created, model of the upstream's chunks */
     /* outcome */
     gw_verdict_t last;
     bool have_last;
@@ -73,6 +74,7 @@ static void proxy_free(proxy_t *p)
     gw_buf_dispose(&p->hdrs);
     gw_buf_dispose(&p->wbuf);
     json_decref(p->inband);
+    json_decref(p->proto);
     json_decref(p->body);
     free(p->model_name);
     free(p->endpoint);
@@ -333,12 +335,17 @@ static int put_chunk(proxy_t *p, json_t *chunk)
     return rc;
 }
 
-/* A chunk like the upstream's (same id, created, model) with a given body. */
+/* A chunk like the upstream's (same id, created, model) with given choices. */
 static json_t *synth_chunk(proxy_t *p, json_t *choices)
 {
-    return json_pack("{s:s,s:s,s:I,s:s,s:o}", "id", "chatcmpl-freellmapi", "object",
-                     "chat.completion.chunk", "created", (json_int_t)(gw_now_ms() / 1000),
-                     "model", p->cur->model->id, "choices", choices);
+    json_t *c = json_deep_copy(p->proto);
+
+    if (c == NULL)
+        c = json_pack("{s:s,s:I,s:s}", "id", "chatcmpl-freellmapi", "created",
+                      (json_int_t)(gw_now_ms() / 1000), "model", p->cur->model->id);
+    json_object_set_new(c, "object", json_string("chat.completion.chunk"));
+    json_object_set_new(c, "choices", choices);
+    return c;
 }
 
 /* Ends a committed stream: finish chunk if the upstream sent none, the usage
@@ -398,8 +405,14 @@ static int on_sse_event(void *ctx, const char *event, gw_str_t data)
     ev = p->dialect->chat_event(&p->call, &p->st, data, chunks, &err);
     switch (ev) {
     case GW_EV_CHUNKS:
-        if (!p->committed && json_array_size(chunks) > 0)
+        if (!p->committed && json_array_size(chunks) > 0) {
+            json_t *first = json_array_get(chunks, 0);
+            json_decref(p->proto);
+            p->proto = json_pack("{s:O?,s:O?,s:O?}", "id", json_object_get(first, "id"),
+                                 "created", json_object_get(first, "created"), "model",
+                                 json_object_get(first, "model"));
             commit(p);
+        }
         json_array_foreach(chunks, i, c) put_chunk(p, c);
         if (p->wbuf.len > 0 && write_out(p) == GW_AGAIN)
             rc = GW_AGAIN;
@@ -488,7 +501,9 @@ static void on_done_inner(proxy_t *p, gw_xfer_outcome_t outcome, int status)
             gw_sse_finish(&p->sse);
         if (p->done)
             return;
-        if (outcome == GW_XFER_OK && (p->st.saw_done || p->st.saw_finish))
+        /* We stop reading at [DONE] ourselves; a finish_reason means the answer
+         * is complete even if the connection then broke. */
+        if (p->st.saw_done || p->st.saw_finish)
             end_stream(p, true, NULL);
         else
             end_stream(p, false, "Upstream provider disconnected mid-stream");

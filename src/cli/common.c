@@ -104,6 +104,11 @@ int gw__cli_parse(int argc, char **argv, const gw__cli_opt_t *opts, size_t nopts
             fprintf(io->err, "freellmapi: --%s needs a value\n", opt->name);
             goto out;
         }
+        /* An empty data dir would silently mean ./data: refuse it. */
+        if (opt == &data_dir_opt && a->data_dir[0] == '\0') {
+            fprintf(io->err, "freellmapi: --%s needs a value\n", opt->name);
+            goto out;
+        }
     }
     rc = GW_CLI_OK;
 out:

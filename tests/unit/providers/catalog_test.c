@@ -1,0 +1,137 @@
+/* Catalog loading: the built-in data, base-URL overrides, validation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "providers/catalog.h"
+
+static const char *const ids[] = {"google", "groq", "cerebras", "sambanova", "nvidia",
+                                  "mistral", "openrouter", "github", "cohere", "cloudflare",
+                                  "zhipu", "ollama", "kilo", "pollinations", "llm7"};
+
+static void test_builtin_has_every_provider(void **state)
+{
+    gw_catalog_t cat;
+    gw_err_t err = {0};
+    (void)state;
+    assert_int_equal(gw_catalog_load(&cat, NULL, &err), 0);
+    assert_int_equal(cat.nproviders, 15);
+    for (size_t i = 0; i < GW_ARRAY_LEN(ids); i++) {
+        gw_provider_t *p = gw_catalog_provider(&cat, ids[i]);
+        assert_non_null(p);
+        assert_true(p->nmodels > 0);
+        assert_non_null(p->base_url);
+        assert_true(strncmp(p->base_url, "https://", 8) == 0);
+    }
+    /* Evaluation-only terms: off unless the user opts in. */
+    assert_false(gw_catalog_provider(&cat, "nvidia")->enabled);
+    assert_true(gw_catalog_provider(&cat, "groq")->enabled);
+    assert_true(gw_catalog_provider(&cat, "kilo")->keyless);
+    assert_false(gw_catalog_provider(&cat, "groq")->keyless);
+    assert_true(gw_catalog_provider(&cat, "cloudflare")->needs_account_id);
+    assert_string_equal(gw_catalog_provider(&cat, "google")->dialect, "gemini");
+    assert_int_equal(gw_catalog_provider(&cat, "google")->reset, GW_RESET_PACIFIC);
+    assert_int_equal(gw_catalog_provider(&cat, "cohere")->reset, GW_RESET_MONTHLY);
+    gw_catalog_dispose(&cat);
+}
+
+static void test_models_and_policy(void **state)
+{
+    gw_catalog_t cat;
+    gw_err_t err = {0};
+    gw_model_t *m;
+    gw_provider_t *mistral;
+    (void)state;
+    assert_int_equal(gw_catalog_load(&cat, NULL, &err), 0);
+    m = gw_catalog_model(&cat, "groq", "llama-3.3-70b-versatile");
+    assert_non_null(m);
+    assert_true(m->caps & GW_CAP_CHAT);
+    assert_true(m->caps & GW_CAP_TOOLS);
+    assert_false(m->caps & GW_CAP_VISION);
+    assert_int_equal(m->limits.rpm, 30);
+    assert_int_equal(m->context_window, 131072);
+    assert_ptr_equal(m->provider, gw_catalog_provider(&cat, "groq"));
+    assert_ptr_equal(&cat.models[m->index], m);
+    m = gw_catalog_model(&cat, "groq", "meta-llama/llama-4-scout-17b-16e-instruct");
+    assert_true(m->caps & GW_CAP_VISION);
+    mistral = gw_catalog_provider(&cat, "mistral");
+    assert_true(gw_policy_drops(&mistral->policy, "logit_bias"));
+    assert_false(gw_policy_drops(&mistral->policy, "temperature"));
+    assert_string_equal(json_string_value(json_object_get(mistral->policy.rename, "seed")),
+                        "random_seed");
+    assert_int_equal(gw_catalog_provider(&cat, "cloudflare")->policy.default_max_tokens, 8192);
+    assert_true(gw_catalog_provider(&cat, "nvidia")->policy.serial_tools);
+    assert_int_equal(gw_catalog_provider(&cat, "openrouter")->limits.rpd, 50);
+    gw_catalog_dispose(&cat);
+}
+
+static void test_base_url_override(void **state)
+{
+    gw_catalog_t cat;
+    gw_err_t err = {0};
+    (void)state;
+    setenv("FREELLMAPI_GROQ_BASE_URL", "http://127.0.0.1:9/groq/openai/v1/", 1);
+    setenv("FREELLMAPI_CLOUDFLARE_BASE_URL", "http://127.0.0.1:9/cf/{account_id}/ai/v1", 1);
+    assert_int_equal(gw_catalog_load(&cat, NULL, &err), 0);
+    /* The trailing slash is dropped so appended paths do not double it. */
+    assert_string_equal(gw_catalog_provider(&cat, "groq")->base_url,
+                        "http://127.0.0.1:9/groq/openai/v1");
+    assert_string_equal(gw_catalog_provider(&cat, "cloudflare")->base_url,
+                        "http://127.0.0.1:9/cf/{account_id}/ai/v1");
+    assert_string_equal(gw_catalog_provider(&cat, "cerebras")->base_url,
+                        "https://api.cerebras.ai/v1");
+    unsetenv("FREELLMAPI_GROQ_BASE_URL");
+    unsetenv("FREELLMAPI_CLOUDFLARE_BASE_URL");
+    gw_catalog_dispose(&cat);
+}
+
+static void test_rejects_bad_catalogs(void **state)
+{
+    static const char *const bad[] = {
+        "{}",
+        "{\"providers\":[]}",
+        "{\"providers\":[{\"id\":\"x\"}]}",
+        "{\"providers\":[{\"id\":\"x\",\"base_url\":\"http://a\",\"dialect\":\"openai\","
+        "\"daily_reset\":\"sometimes\",\"models\":[]}]}",
+        "{\"providers\":[{\"id\":\"x\",\"base_url\":\"http://a\",\"dialect\":\"openai\","
+        "\"models\":[{\"name\":\"no id\"}]}]}",
+        "{\"providers\":[{\"id\":\"x\",\"base_url\":\"http://a\",\"dialect\":\"openai\","
+        "\"models\":[]},{\"id\":\"x\",\"base_url\":\"http://b\",\"dialect\":\"openai\","
+        "\"models\":[]}]}",
+    };
+    (void)state;
+    for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
+        gw_catalog_t cat;
+        gw_err_t err = {0};
+        json_t *root = json_loads(bad[i], 0, NULL);
+        assert_non_null(root);
+        assert_int_not_equal(gw_catalog_load_json(&cat, root, &err), 0);
+        assert_true(strlen(err.msg) > 0);
+        json_decref(root);
+    }
+}
+
+static void test_missing_file(void **state)
+{
+    gw_catalog_t cat;
+    gw_err_t err = {0};
+    (void)state;
+    assert_int_not_equal(gw_catalog_load(&cat, "/nonexistent/catalog.json", &err), 0);
+    assert_non_null(strstr(err.msg, "/nonexistent/catalog.json"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_builtin_has_every_provider),
+        cmocka_unit_test(test_models_and_policy),
+        cmocka_unit_test(test_base_url_override),
+        cmocka_unit_test(test_rejects_bad_catalogs),
+        cmocka_unit_test(test_missing_file),
+    };
+    return cmocka_run_group_tests_name("providers/catalog", tests, NULL, NULL);
+}
