@@ -217,7 +217,7 @@ static const rule_t rules[] = {
       "context length|context window|maximum context|prompt is too long|prompt too long|"
       "exceeds max length|exceeds the maximum number of tokens|input token count|"
       "too many input tokens|input is too long|reduce the length of the messages|"
-      "maximum sequence length",
+      "sequence length",
       GW_FAIL_CONTEXT),
     /* 413: the body or its tokens are too big for this upstream, e.g. Groq's
      * "Request too large ... on tokens per minute": it can never fit this

@@ -175,8 +175,8 @@ int gw__store_keyring_init(gw_store_t *st, gw_err_t *err)
         if (rc == GW_ENOTFOUND) {
             rc = GW_ECRYPTO;
             gw_err_set(err, rc, 500,
-                       "%s is missing but the database already holds encrypted secrets: restore "
-                       "it or set ENCRYPTION_KEY to the original key",
+                       "%s is missing but this database was created with an encryption key: "
+                       "restore the file or set ENCRYPTION_KEY to the original key",
                        path.ptr);
         }
     }

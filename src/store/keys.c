@@ -51,7 +51,7 @@ static int check_fields(const char *provider, const char *label, const char *acc
     size_t i;
 
     if (provider == NULL || provider[0] == '\0' || strlen(provider) > 64) {
-        gw_err_set(err, GW_EINVAL, 400, "a provider id is required");
+        gw_err_set(err, GW_EINVAL, 400, "a provider id (at most 64 characters) is required");
         return GW_EINVAL;
     }
     if (label != NULL) {

@@ -52,7 +52,9 @@ char *gw_mask_secret(const char *secret);
 
 /* ---- unified client key ----------------------------------------------- */
 
-/* The freellmapi-… bearer key; created on first call, replaced when rotate. */
+/* The freellmapi-… bearer key; created on first call, replaced when rotate.
+ * Stored sealed like provider secrets. *out is the caller's: wipe it with
+ * OPENSSL_cleanse before free. Compare client tokens with gw_store_token_eq. */
 int gw_store_unified_key(gw_store_t *st, bool rotate, char **out, gw_err_t *err);
 
 /* Constant-time comparison of a presented bearer token with the unified key

@@ -86,6 +86,11 @@ void gw_http_out_header(gw_http_out_t *o, const char *name, const char *value)
 
 /* ---- completion ------------------------------------------------------- */
 
+static void free_xfer(uv_handle_t *h)
+{
+    free(h->data); /* the transfer that embeds the timer */
+}
+
 static void xfer_recycle(gw_xfer_t *x)
 {
     gw_upstream_t *u = x->u;
@@ -104,7 +109,7 @@ static void xfer_recycle(gw_xfer_t *x)
         x->easy = NULL;
         gw_buf_dispose(&x->hdrbuf);
         /* The timer is embedded: the object is freed once libuv lets go of it. */
-        uv_close((uv_handle_t *)&x->deadline, (uv_close_cb)free);
+        uv_close((uv_handle_t *)&x->deadline, free_xfer);
         return;
     }
     x->next = u->pool;
@@ -411,7 +416,7 @@ void gw_upstream_close(gw_upstream_t *u)
         u->pool = x->next;
         curl_easy_cleanup(x->easy);
         gw_buf_dispose(&x->hdrbuf);
-        uv_close((uv_handle_t *)&x->deadline, (uv_close_cb)free);
+        uv_close((uv_handle_t *)&x->deadline, free_xfer);
     }
     u->npool = 0;
     uv_timer_stop(&u->timer);

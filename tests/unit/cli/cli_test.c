@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/log.h"
 #include "cli/cli_int.h"
 
 typedef struct fixture {
@@ -44,7 +45,6 @@ static int setup(void **state)
     unsetenv("ENCRYPTION_KEY");
     unsetenv("FREELLMAPI_CATALOG"); /* the built-in catalog */
     unsetenv("FREELLMAPI_DATA_DIR");
-    setenv("LOG_LEVEL", "warn", 1);
     *state = f;
     return 0;
 }
@@ -459,6 +459,9 @@ static void test_chain(void **state)
 
 int main(void)
 {
+    /* Quiet the expected "generated a new encryption key" notes. */
+    setenv("LOG_LEVEL", "warn", 1);
+    gw_log_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keys_add_list_rm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_add_errors, setup, teardown),

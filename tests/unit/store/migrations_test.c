@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/log.h"
 #include "store/store_int.h"
 
 static const char key_a[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -264,6 +265,9 @@ static void test_stepwise(void **state)
 
 int main(void)
 {
+    /* Quiet the expected "generated a new encryption key" notes. */
+    setenv("LOG_LEVEL", "warn", 1);
+    gw_log_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrate_v1_to_latest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_checks_key, setup, teardown),

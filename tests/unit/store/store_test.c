@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "store/store.h"
 
 static const char key_a[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -216,6 +217,7 @@ static void test_missing_key_file(void **state)
     assert_int_equal(gw_store_open(&st, f->dir, &err), GW_ECRYPTO);
     assert_null(st);
     assert_non_null(strstr(err.msg, "encryption.key is missing"));
+    assert_non_null(strstr(err.msg, "restore"));
     assert_non_null(strstr(err.msg, "ENCRYPTION_KEY"));
     /* ... and no new key was generated behind the user's back. */
     assert_int_not_equal(stat(fpath(f, "encryption.key"), &sb), 0);
@@ -921,6 +923,9 @@ static void test_busy_wait(void **state)
 
 int main(void)
 {
+    /* Quiet the expected "generated a new encryption key" notes. */
+    setenv("LOG_LEVEL", "warn", 1);
+    gw_log_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_fresh, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_key_no_file, setup, teardown),

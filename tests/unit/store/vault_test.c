@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "store/vault.h"
 
 static const char key_a[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
@@ -283,6 +284,12 @@ static void test_key_file(void **state)
         assert_int_not_equal(stat(tmp, &sb), 0);
     }
 
+    /* Too open a mode is used (with a warning in the log), not refused. */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(gw_vault_key_file_load(&v2, path, false, &created, &err), 0);
+    assert_memory_equal(v1.key, v2.key, GW_VAULT_KEY_LEN);
+    assert_int_equal(chmod(path, 0600), 0);
+
     /* Malformed content is refused, never silently replaced. */
     f = fopen(path, "w");
     fputs("not a key\n", f);
@@ -312,6 +319,9 @@ static void test_random_hex(void **state)
 
 int main(void)
 {
+    /* Quiet the expected "generated a new encryption key" notes. */
+    setenv("LOG_LEVEL", "error", 1);
+    gw_log_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_empty_plaintext),

@@ -1,0 +1,261 @@
+/* Candidate selection: chain order, capabilities, context, keys, cooldowns,
+ * ledger caps, named models, sticky sessions, verdicts applied to a plan. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router/router.h"
+#include "store/store.h"
+
+/* Two providers: "alpha" (keyed, 3 chat models) and "anon" (keyless, 1 model). */
+static const char *const catalog_json =
+    "{\"providers\":["
+    "{\"id\":\"alpha\",\"base_url\":\"http://a\",\"dialect\":\"openai\",\"limits\":{},"
+    " \"models\":["
+    "  {\"id\":\"big\",\"kind\":\"chat\",\"capabilities\":[\"chat\",\"tools\"],"
+    "   \"context_window\":1000,\"priority\":1,\"limits\":{\"rpm\":2}},"
+    "  {\"id\":\"eyes\",\"kind\":\"chat\",\"capabilities\":[\"chat\",\"vision\"],"
+    "   \"context_window\":100000,\"priority\":2,\"limits\":{}},"
+    "  {\"id\":\"off\",\"kind\":\"chat\",\"capabilities\":[\"chat\",\"tools\",\"vision\"],"
+    "   \"priority\":0,\"enabled\":false},"
+    "  {\"id\":\"emb\",\"kind\":\"embedding\",\"capabilities\":[\"embeddings\"],\"priority\":0}"
+    " ]},"
+    "{\"id\":\"anon\",\"base_url\":\"http://b\",\"dialect\":\"openai\",\"keyless\":true,"
+    " \"models\":[{\"id\":\"small\",\"kind\":\"chat\",\"capabilities\":[\"chat\"],"
+    "  \"context_window\":100000,\"priority\":5}]}"
+    "]}";
+
+typedef struct fixture {
+    gw_catalog_t cat;
+    gw_router_t r;
+} fixture_t;
+
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+    gw_err_t err = {0};
+    json_t *root = json_loads(catalog_json, 0, NULL);
+    gw_key_rec_t keys[2] = {
+        {.id = 1, .provider = "alpha", .label = "", .secret = "k1"},
+        {.id = 2, .provider = "alpha", .label = "", .secret = "k2"},
+    };
+
+    assert_int_equal(gw_catalog_load_json(&f->cat, root, &err), 0);
+    json_decref(root);
+    gw_router_init(&f->r, &f->cat);
+    gw_router_set_keys(&f->r, keys, 2);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    gw_router_dispose(&f->r);
+    gw_catalog_dispose(&f->cat);
+    free(f);
+    return 0;
+}
+
+static gw_need_t chat_need(unsigned caps, int64_t prompt)
+{
+    gw_need_t n = {"chat", GW_CAP_CHAT | caps, prompt, 0};
+    return n;
+}
+
+static void test_auto_order_and_filters(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(0, 10);
+
+    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    /* big x2 keys, eyes x2 keys, small (anonymous); "off" is disabled, "emb" is not chat. */
+    assert_int_equal(p.n, 5);
+    assert_string_equal(p.c[0].model->id, "big");
+    assert_string_equal(p.c[2].model->id, "eyes");
+    assert_string_equal(p.c[4].model->id, "small");
+    assert_int_equal(p.c[4].key->id, 0);
+    gw_plan_dispose(&p);
+
+    n = chat_need(GW_CAP_VISION, 10);
+    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    assert_int_equal(p.n, 2);
+    assert_string_equal(p.c[0].model->id, "eyes");
+    gw_plan_dispose(&p);
+
+    n = chat_need(GW_CAP_TOOLS | GW_CAP_VISION, 10);
+    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, -1), 0);
+    gw_plan_dispose(&p);
+
+    /* Too long for big's 1000-token window. */
+    n = chat_need(0, 990);
+    n.max_tokens = 100;
+    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    assert_string_equal(p.c[0].model->id, "eyes");
+    gw_plan_dispose(&p);
+}
+
+static void test_named_model_first_then_chain(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(0, 10);
+
+    gw_plan_build(&p, &f->r, "small", &n, -1);
+    assert_string_equal(p.c[0].model->id, "small");
+    assert_string_equal(p.c[1].model->id, "big");
+    gw_plan_dispose(&p);
+    gw_plan_build(&p, &f->r, "alpha/eyes", &n, -1);
+    assert_string_equal(p.c[0].model->id, "eyes");
+    gw_plan_dispose(&p);
+    assert_true(gw_router_known_model(&f->r, "alpha/big"));
+    assert_true(gw_router_known_model(&f->r, "off"));
+    assert_false(gw_router_known_model(&f->r, "nope"));
+}
+
+static void test_enable_and_chain_prefs(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(0, 10);
+    char *chain[] = {"anon/small", "alpha/eyes"};
+
+    gw_router_set_enabled(&f->r, "alpha", "off", true);
+    gw_router_set_chain(&f->r, chain, 2);
+    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    assert_string_equal(p.c[0].model->id, "small");
+    assert_string_equal(p.c[1].model->id, "eyes");
+    assert_string_equal(p.c[3].model->id, "off"); /* the rest by priority */
+    gw_plan_dispose(&p);
+    gw_router_reset_prefs(&f->r);
+}
+
+static void test_sticky_goes_first(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(0, 10);
+    gw_model_t *small = gw_catalog_model(&f->cat, "anon", "small");
+
+    gw_plan_build(&p, &f->r, "auto", &n, small->index);
+    assert_ptr_equal(p.c[0].model, small);
+    assert_int_equal(p.n, 5); /* listed once */
+    gw_plan_dispose(&p);
+}
+
+static void test_verdicts_and_limits(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(0, 10);
+    gw_cand_t *c;
+    gw_verdict_t v = {0};
+    int64_t now = 1800000000000LL;
+
+    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    c = gw_plan_next(&p, now);
+    assert_string_equal(c->model->id, "big");
+    /* The key is invalid: its other pairs are skipped too. */
+    v.fail = GW_FAIL_AUTH;
+    v.next = GW_NEXT_KEY;
+    v.key_health = GW_KEY_INVALID;
+    v.name = "auth";
+    gw_plan_fail(&p, c, &v, now);
+    assert_int_equal(c->key->health, GW_KEY_INVALID);
+    c = gw_plan_next(&p, now);
+    assert_string_equal(c->model->id, "big");
+    assert_int_not_equal(c->key->health, GW_KEY_INVALID);
+    /* A per-minute limit with a retry time: the pair is benched, the plan notes when. */
+    memset(&v, 0, sizeof(v));
+    v.fail = GW_FAIL_RATE_MINUTE;
+    v.next = GW_NEXT_KEY;
+    v.scope = GW_SCOPE_MODEL_KEY;
+    v.cooldown_until_ms = now + 30000;
+    v.explicit_delay = true;
+    v.name = "rate_limit_minute";
+    gw_plan_fail(&p, c, &v, now);
+    assert_true(p.earliest_ms > now && p.earliest_ms <= now + 30000);
+    c = gw_plan_next(&p, now);
+    assert_string_equal(c->model->id, "eyes");
+    /* A model gone upstream: skip its other keys. */
+    memset(&v, 0, sizeof(v));
+    v.fail = GW_FAIL_MODEL_UNAVAILABLE;
+    v.next = GW_NEXT_MODEL;
+    v.name = "model_unavailable";
+    gw_plan_fail(&p, c, &v, now);
+    c = gw_plan_next(&p, now);
+    assert_string_equal(c->model->id, "small");
+    assert_null(gw_plan_next(&p, now));
+    gw_plan_dispose(&p);
+
+    /* The invalid key stays out of new plans; the benched pair is skipped at next(). */
+    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    assert_int_equal(p.n, 3);
+    c = gw_plan_next(&p, now + 1000);
+    assert_string_equal(c->model->id, "eyes");
+    gw_plan_dispose(&p);
+}
+
+static void test_ledger_caps_skip_pairs(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(0, 10);
+    gw_model_t *big = gw_catalog_model(&f->cat, "alpha", "big");
+    int64_t now = 1800000000000LL;
+    gw_cand_t *c;
+
+    /* big allows 2 requests a minute per key. */
+    for (int i = 0; i < 2; i++) {
+        gw_ledger_charge(f->r.ledger, big, 1, 10, now);
+        gw_ledger_charge(f->r.ledger, big, 2, 10, now);
+    }
+    gw_plan_build(&p, &f->r, "big", &n, -1);
+    c = gw_plan_next(&p, now + 1000);
+    assert_string_equal(c->model->id, "eyes");
+    assert_int_equal(p.limited, 2);
+    assert_true(p.earliest_ms > now && p.earliest_ms <= now + 61000);
+    gw_plan_dispose(&p);
+}
+
+static void test_key_reload_keeps_health(void **state)
+{
+    fixture_t *f = *state;
+    gw_key_rec_t keys[2] = {
+        {.id = 1, .provider = "alpha", .label = "", .secret = "k1"},
+        {.id = 3, .provider = "alpha", .label = "", .secret = "k3"},
+    };
+    gw_plan_t p;
+    gw_need_t n = chat_need(0, 10);
+
+    gw_router_key(&f->r, 1)->health = GW_KEY_RATE_LIMITED;
+    gw_plan_build(&p, &f->r, "auto", &n, -1); /* holds key 2 across the reload */
+    gw_router_set_keys(&f->r, keys, 2);
+    assert_int_equal(gw_router_key(&f->r, 1)->health, GW_KEY_RATE_LIMITED);
+    assert_null(gw_router_key(&f->r, 2));
+    assert_non_null(gw_router_key(&f->r, 3));
+    gw_plan_dispose(&p); /* frees the removed key */
+    /* A replaced secret starts afresh. */
+    keys[0].secret = "k1-new";
+    gw_router_set_keys(&f->r, keys, 2);
+    assert_int_equal(gw_router_key(&f->r, 1)->health, GW_KEY_UNKNOWN);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_auto_order_and_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_named_model_first_then_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_enable_and_chain_prefs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sticky_goes_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verdicts_and_limits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ledger_caps_skip_pairs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_key_reload_keeps_health, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("router/router", tests, NULL, NULL);
+}
