@@ -124,6 +124,9 @@ static void flush_work(uv_work_t *w)
     if (j->prune && gw_store_reqlog_prune(app->wstore, j->prune_before_ms,
                                           app->cfg.reqlog_max_rows, &err) != 0)
         gw_log_error("request log prune: %s", err.msg);
+    /* Usage periods are at most a month long: older rows are history. */
+    if (j->prune && gw_store_usage_prune(app->wstore, gw_now_ms() - 40LL * 86400000, &err) != 0)
+        gw_log_error("usage prune: %s", err.msg);
 }
 
 static void free_logrow(gw_logrow_t *r)

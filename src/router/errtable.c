@@ -232,7 +232,7 @@ static const rule_t rules[] = {
       GW_FAIL_MODEL_UNAVAILABLE),
     R("*", ST(400, 404), F_MESSAGE,
       "model not found|no such model|unknown model|model does not exist|"
-      "does not exist or you do not have access|no endpoints found|not a valid model|"
+      "does not exist or you do not have access|no endpoints found|not a valid model|invalid model|"
       "model is not available|model not available|model has been deprecated",
       GW_FAIL_MODEL_UNAVAILABLE),
     R("*", ST(404, 404), F_HTTP, NULL, GW_FAIL_MODEL_UNAVAILABLE),
@@ -285,7 +285,9 @@ static const action_t actions[GW_FAIL__COUNT] = {
     [GW_FAIL_MODEL_UNAVAILABLE] = {GW_NEXT_MODEL, GW_SCOPE_MODEL_KEY, CD_FIXED, 6 * 3600,
                                    GW_KEY_UNKNOWN, 502},
     [GW_FAIL_CONTEXT] = {GW_NEXT_MODEL, GW_SCOPE_NONE, CD_NONE, 0, GW_KEY_UNKNOWN, 400},
-    [GW_FAIL_SERVER] = {GW_NEXT_PROVIDER, GW_SCOPE_MODEL_KEY, CD_FIXED, 30, GW_KEY_UNKNOWN, 502},
+    /* A 503 that says when to come back (Retry-After) is taken at its word. */
+    [GW_FAIL_SERVER] = {GW_NEXT_PROVIDER, GW_SCOPE_MODEL_KEY, CD_RETRY_OR_FIXED, 30,
+                        GW_KEY_UNKNOWN, 502},
     [GW_FAIL_TIMEOUT] = {GW_NEXT_PROVIDER, GW_SCOPE_MODEL_KEY, CD_FIXED, 60, GW_KEY_UNKNOWN, 504},
     [GW_FAIL_NETWORK] = {GW_NEXT_PROVIDER, GW_SCOPE_KEY, CD_FIXED, 30, GW_KEY_UNKNOWN, 502},
     [GW_FAIL_BAD_REQUEST] = {GW_NEXT_RETURN, GW_SCOPE_NONE, CD_NONE, 0, GW_KEY_UNKNOWN, 400},
@@ -1185,14 +1187,17 @@ size_t gw_errtable_message(gw_str_t body, char *out, size_t outsz)
 {
     gw_buf_t msg;
     gw_buf_t red;
-    gw_str_t b = trim_body(body);
-    json_t *root = body.ptr != NULL ? load_body(b) : NULL;
-    json_t *e = root;
+    gw_str_t b;
+    json_t *root;
+    json_t *e;
     json_t *m = NULL;
     size_t n = 0;
 
     if (outsz == 0)
         return 0;
+    b = trim_body(body);
+    root = body.ptr != NULL ? load_body(b) : NULL;
+    e = root;
     gw_buf_init(&msg, TEXT_MAX);
     gw_buf_init(&red, TEXT_MAX * 2);
     if (json_is_array(e))

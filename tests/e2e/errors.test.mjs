@@ -9,6 +9,7 @@ import { startStack, assertErrorShape, postLarge } from './lib/harness.mjs';
 
 const T = { timeout: 60000 };
 const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
+const LIMIT = 1024 * 1024; // FREELLMAPI_MAX_BODY for this gateway
 let s;
 
 async function jsonOf(r) {
@@ -22,7 +23,7 @@ async function jsonOf(r) {
 
 describe('client errors', () => {
   before(async () => {
-    s = await startStack({ models: [GROQ], keys: [{ provider: 'groq', secret: 'gsk_e2e_err', label: 'g' }] });
+    s = await startStack({ models: [GROQ], keys: [{ provider: 'groq', secret: 'gsk_e2e_err', label: 'g' }], env: { FREELLMAPI_MAX_BODY: String(LIMIT) } });
   }, T);
   after(async () => {
     await s?.stop();
@@ -97,14 +98,25 @@ describe('client errors', () => {
     assertErrorShape(assert, await jsonOf(r), { code: 'model_not_found', type: 'invalid_request_error' });
   });
 
-  test('a body over the limit -> 413', T, async () => {
+  test('a body over the limit -> 413 (openai SDK)', T, async () => {
     const mark = await s.mock.mark();
-    const size = Number(process.env.E2E_OVERSIZE_BYTES || 96 * 1024 * 1024);
-    const r = await postLarge(`${s.baseURL}/chat/completions`, { authorization: `Bearer ${s.key}` }, size, { timeoutMs: 45000 });
+    let err;
+    try {
+      await s.client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: 'a'.repeat(2 * LIMIT) }] });
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof OpenAI.APIError, String(err));
+    assert.equal(err.status, 413, `the SDK got ${err.constructor.name} (${err.cause?.code ?? err.message}) instead of a 413 response`);
+    assert.equal(err.type, 'invalid_request_error');
+    assert.equal((await s.mock.chatRequests({ since: mark })).length, 0);
+    assert.equal((await s.fetch('/models')).status, 200, 'still serving after a rejected large body');
+  });
+
+  test('a body over the limit -> 413 even when the client streams it right after the headers', T, async () => {
+    const r = await postLarge(`${s.baseURL}/chat/completions`, { authorization: `Bearer ${s.key}` }, 4 * LIMIT, { timeoutMs: 20000 });
     assert.equal(r.status, 413, `status ${r.status}: ${r.body.slice(0, 300)}`);
     assertErrorShape(assert, JSON.parse(r.body));
-    assert.equal((await s.mock.chatRequests({ since: mark })).length, 0);
-    const alive = await s.fetch('/models');
-    assert.equal(alive.status, 200, 'still serving after a rejected large body');
+    assert.equal((await s.fetch('/models')).status, 200, 'still serving after a rejected large body');
   });
 });

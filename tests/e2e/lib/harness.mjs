@@ -210,7 +210,8 @@ export async function startMock({ catalogPath } = {}) {
 /**
  * A catalog derived from catalog/catalog.json for deterministic tests.
  *   models:   [{provider, id, priority?, limits?, capabilities?}] — the only enabled
- *             models (others are dropped); priority defaults to 10, 20, 30... in order
+ *             models (others are dropped); priority defaults to 10, 20, 30... in order;
+ *             limits default to {} (no caps) so request counts never interfere
  *   keyless:  false (default) disables kilo/pollinations/llm7 unless listed in models;
  *             true keeps them (with their listed models, or all their chat models)
  *   timeoutMs: first-byte timeout for every provider (default 4000)
@@ -231,12 +232,13 @@ export function buildCatalog({ models = [], keyless = false, timeoutMs = 4000, p
       if (w) {
         m.enabled = true;
         m.priority = w.priority;
-        if (w.limits) m.limits = w.limits;
+        m.limits = w.limits ?? {}; // no free-tier caps unless the test sets them
         if (w.capabilities) m.capabilities = w.capabilities;
         if (w.context_window) m.context_window = w.context_window;
         keep.push(m);
         want.delete(`${p.id}\u0000${m.id}`);
       } else if (keyless === true && KEYLESS.includes(p.id) && !listed.has(p.id) && m.kind === 'chat') {
+        m.limits = {};
         keep.push(m);
       }
     }
@@ -451,51 +453,94 @@ export function sseData(text) {
   return out;
 }
 
-/** POST with a body streamed in chunks, resolving with the first response (even if the server stops reading). */
+/**
+ * POST with a declared Content-Length of totalBytes, streamed over a raw socket
+ * while reading: resolves with the first response even when the server answers
+ * early and stops reading (a 413 before the body is in). Write errors (EPIPE,
+ * ECONNRESET) after that are expected and ignored.
+ */
 export function postLarge(url, headers, totalBytes, { timeoutMs = 30000 } = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers: { ...headers, 'content-type': 'application/json', 'content-length': String(totalBytes) } });
-    const timer = setTimeout(() => {
-      req.destroy(new Error('postLarge timed out'));
-    }, timeoutMs);
-    let done = false;
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => {
-        done = true;
-        clearTimeout(timer);
-        resolve({ status: res.statusCode, headers: res.headers, body });
-      });
-      res.on('error', () => {});
+    const sock = net.connect({ host: u.hostname, port: Number(u.port) });
+    let raw = Buffer.alloc(0);
+    let settled = false;
+    let sent = 0;
+    const finish = (err) => {
+      if (settled) return;
+      const parsed = parseResponse(raw, Boolean(err) || sock.destroyed);
+      if (!parsed && !err && !sock.destroyed) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (parsed) resolve({ ...parsed, sent });
+      else reject(new Error(`no HTTP response after ${sent} of ${totalBytes} bytes (${err ? err.code || err.message : 'closed'}); got ${JSON.stringify(raw.toString('latin1').slice(0, 200))}`));
+    };
+    const timer = setTimeout(() => finish(new Error('postLarge timed out')), timeoutMs);
+    sock.on('data', (d) => {
+      raw = Buffer.concat([raw, d]);
+      finish();
     });
-    req.on('error', (e) => {
-      if (!done) {
-        clearTimeout(timer);
-        // The server may answer 413 and close before reading everything; the
-        // response usually still arrives. If it did not, report the error.
-        setTimeout(() => (done ? null : reject(e)), 200);
-      }
+    sock.on('error', (e) => {
+      if (parseResponse(raw)) finish();
+      else setTimeout(() => finish(e), 300);
     });
+    sock.on('close', () => finish(new Error('closed')));
     const head = '{"model":"auto","messages":[{"role":"user","content":"';
     const tail = '"}]}';
+    const lines = [`POST ${u.pathname} HTTP/1.1`, `Host: ${u.host}`, 'Content-Type: application/json', `Content-Length: ${totalBytes}`];
+    for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
+    sock.write(lines.join('\r\n') + '\r\n\r\n' + head);
+    sent = head.length;
     const chunk = Buffer.alloc(1024 * 1024, 'a');
-    let sent = 0;
-    const write = () => {
-      if (sent === 0) {
-        req.write(head);
-        sent += head.length;
-      }
-      while (sent < totalBytes - tail.length) {
+    const pump = () => {
+      while (!settled && !sock.destroyed && sent < totalBytes - tail.length) {
         const n = Math.min(chunk.length, totalBytes - tail.length - sent);
         sent += n;
-        if (!req.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return req.once('drain', write);
-        if (req.destroyed) return undefined;
+        if (!sock.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void sock.once('drain', pump);
       }
-      req.end(tail);
-      return undefined;
+      if (!settled && !sock.destroyed && sent < totalBytes) {
+        sent += tail.length;
+        sock.write(tail);
+      }
     };
-    write();
+    pump();
   });
+}
+
+/** Parses a complete HTTP/1.1 response (Content-Length or chunked) or returns null. */
+function parseResponse(buf, closed = false) {
+  const text = buf.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  if (end < 0) return null;
+  const [statusLine, ...hl] = text.slice(0, end).split('\r\n');
+  const m = statusLine.match(/^HTTP\/1\.[01] (\d{3})/);
+  if (!m) return null;
+  const h = {};
+  for (const l of hl) {
+    const i = l.indexOf(':');
+    if (i > 0) h[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+  }
+  let body = buf.subarray(Buffer.byteLength(text.slice(0, end + 4), 'latin1'));
+  if (h['content-length'] !== undefined) {
+    if (body.length < Number(h['content-length'])) return null;
+    body = body.subarray(0, Number(h['content-length']));
+  } else if (/chunked/i.test(h['transfer-encoding'] || '')) {
+    const out = [];
+    let off = 0;
+    for (;;) {
+      const le = body.indexOf('\r\n', off);
+      if (le < 0) return null;
+      const n = parseInt(body.subarray(off, le).toString(), 16);
+      if (Number.isNaN(n)) return null;
+      if (n === 0) break;
+      if (body.length < le + 2 + n) return null;
+      out.push(body.subarray(le + 2, le + 2 + n));
+      off = le + 2 + n + 2;
+    }
+    body = Buffer.concat(out);
+  } else if (!closed) {
+    return null; // the body runs until the connection closes
+  }
+  return { status: Number(m[1]), headers: h, body: body.toString('utf8') };
 }

@@ -1,0 +1,386 @@
+/*
+ * Unit tests for src/router/ledger.c on a hand-built catalog: sliding-minute
+ * RPM/TPM (including a randomized check that no 60 s window ever passes the
+ * cap), period RPD/TPD reset at the provider boundary, provider-wide caps,
+ * token corrections, and persistence through foreach/restore.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router/ledger.h"
+#include "router/reset.h"
+
+#define T0 INT64_C(1781524800000) /* 2026-06-15T12:00:00Z */
+#define SEC INT64_C(1000)
+
+typedef struct fixture {
+    gw_catalog_t cat;
+    gw_provider_t prov[2];
+    gw_model_t model[3];
+    gw_model_t *pmodels0[2];
+    gw_model_t *pmodels1[1];
+    gw_ledger_t *l;
+} fixture_t;
+
+/* provider 0 "acme" (UTC) with models m1, m2; provider 1 "gem" (Pacific) with m3. */
+static int setup(void **state)
+{
+    fixture_t *f = calloc(1, sizeof(*f));
+
+    f->prov[0].id = (char *)"acme";
+    f->prov[0].reset = GW_RESET_UTC;
+    f->prov[0].index = 0;
+    f->prov[1].id = (char *)"gem";
+    f->prov[1].reset = GW_RESET_PACIFIC;
+    f->prov[1].index = 1;
+    f->model[0].id = (char *)"m1";
+    f->model[0].provider = &f->prov[0];
+    f->model[1].id = (char *)"m2";
+    f->model[1].provider = &f->prov[0];
+    f->model[2].id = (char *)"m3";
+    f->model[2].provider = &f->prov[1];
+    for (int i = 0; i < 3; i++)
+        f->model[i].index = i;
+    f->pmodels0[0] = &f->model[0];
+    f->pmodels0[1] = &f->model[1];
+    f->pmodels1[0] = &f->model[2];
+    f->prov[0].models = f->pmodels0;
+    f->prov[0].nmodels = 2;
+    f->prov[1].models = f->pmodels1;
+    f->prov[1].nmodels = 1;
+    f->cat.providers = f->prov;
+    f->cat.nproviders = 2;
+    f->cat.models = f->model;
+    f->cat.nmodels = 3;
+    f->l = gw_ledger_new();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+
+    gw_ledger_free(f->l);
+    free(f);
+    return 0;
+}
+
+static void test_rpm_window(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    int64_t retry = -1;
+
+    m->limits.rpm = 3;
+    assert_true(gw_ledger_allows(f->l, m, 1, 0, T0, &retry));
+    assert_int_equal(retry, 0);
+    gw_ledger_charge(f->l, m, 1, 0, T0);
+    gw_ledger_charge(f->l, m, 1, 0, T0 + 10 * SEC);
+    gw_ledger_charge(f->l, m, 1, 0, T0 + 20 * SEC + 999);
+    assert_false(gw_ledger_allows(f->l, m, 1, 0, T0 + 30 * SEC, &retry));
+    /* The oldest request (second T0) stops counting at T0 + 61 s. */
+    assert_int_equal(retry, T0 + 61 * SEC);
+    assert_false(gw_ledger_allows(f->l, m, 1, 0, retry - 1, NULL));
+    assert_true(gw_ledger_allows(f->l, m, 1, 0, retry, NULL));
+    /* Another key is not affected. */
+    assert_true(gw_ledger_allows(f->l, m, 2, 0, T0 + 30 * SEC, NULL));
+}
+
+/* Requests admitted by allows() never exceed the cap in any 60 s window
+ * measured at millisecond precision. */
+static void test_rpm_never_exceeded(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    int64_t times[4000];
+    int n = 0;
+    int64_t t = T0;
+    uint64_t seed = 99;
+
+    m->limits.rpm = 5;
+    while (n < (int)GW_ARRAY_LEN(times) && t < T0 + 3600 * SEC) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        t += (int64_t)((seed >> 33) % 3000);
+        if (gw_ledger_allows(f->l, m, 7, 0, t, NULL)) {
+            gw_ledger_charge(f->l, m, 7, 0, t);
+            times[n++] = t;
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        int in = 0;
+
+        for (int j = 0; j <= i; j++)
+            if (times[j] > times[i] - 60 * SEC)
+                in++;
+        assert_true(in <= 5);
+    }
+    /* ...and the limiter is not uselessly strict: close to 5 per 61 s. */
+    assert_true(n >= 5 * 59 * 90 / 100);
+}
+
+static void test_tpm(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    int64_t retry = 0;
+    gw_usage_t u;
+
+    m->limits.tpm = 1000;
+    /* Alone, a request bigger than the cap may run on an empty window. */
+    assert_true(gw_ledger_allows(f->l, m, 1, 5000, T0, NULL));
+    gw_ledger_charge(f->l, m, 1, 600, T0);
+    gw_ledger_charge(f->l, m, 1, 200, T0 + 5 * SEC);
+    assert_true(gw_ledger_allows(f->l, m, 1, 200, T0 + 6 * SEC, NULL));
+    assert_false(gw_ledger_allows(f->l, m, 1, 300, T0 + 6 * SEC, &retry));
+    /* Freeing the 600 at T0 is enough for 300 more. */
+    assert_int_equal(retry, T0 + 61 * SEC);
+    /* 900 needs everything gone: the 200 leaves at T0 + 66 s. */
+    assert_false(gw_ledger_allows(f->l, m, 1, 900, T0 + 6 * SEC, &retry));
+    assert_int_equal(retry, T0 + 66 * SEC);
+    /* A huge one waits for an empty window, then runs. */
+    assert_false(gw_ledger_allows(f->l, m, 1, 5000, T0 + 6 * SEC, &retry));
+    assert_int_equal(retry, T0 + 66 * SEC);
+    assert_true(gw_ledger_allows(f->l, m, 1, 5000, T0 + 66 * SEC, NULL));
+    gw_ledger_usage(f->l, m, 1, T0 + 6 * SEC, &u);
+    assert_int_equal(u.rpm, 2);
+    assert_int_equal(u.tpm, 800);
+    assert_int_equal(u.tpd, 800);
+}
+
+static void test_period_reset(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    int64_t midnight = T0 + 12 * 3600 * SEC; /* 2026-06-16T00:00Z */
+    int64_t retry = 0;
+    gw_usage_t u;
+
+    m->limits.rpd = 2;
+    m->limits.tpd = 10000;
+    gw_ledger_charge(f->l, m, 1, 100, T0);
+    gw_ledger_charge(f->l, m, 1, 100, T0 + 3600 * SEC);
+    assert_false(gw_ledger_allows(f->l, m, 1, 0, T0 + 7200 * SEC, &retry));
+    assert_int_equal(retry, midnight);
+    assert_false(gw_ledger_allows(f->l, m, 1, 0, midnight - 1, NULL));
+    assert_true(gw_ledger_allows(f->l, m, 1, 0, midnight, NULL));
+    gw_ledger_usage(f->l, m, 1, midnight, &u);
+    assert_int_equal(u.rpd, 0);
+    assert_int_equal(u.period_start_ms, midnight);
+
+    /* TPD with the same "used > 0" rule as TPM. */
+    m->limits.rpd = 0;
+    gw_ledger_charge(f->l, m, 1, 9000, midnight + SEC);
+    assert_true(gw_ledger_allows(f->l, m, 1, 1000, midnight + 2 * SEC, NULL));
+    assert_false(gw_ledger_allows(f->l, m, 1, 1001, midnight + 2 * SEC, &retry));
+    assert_int_equal(retry, midnight + 24 * 3600 * SEC);
+}
+
+static void test_pacific_period(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[2];
+    int64_t local_midnight = T0 + 19 * 3600 * SEC; /* 2026-06-16T07:00Z = 00:00 PDT */
+    int64_t retry = 0;
+    gw_usage_t u;
+
+    m->limits.rpd = 1;
+    gw_ledger_charge(f->l, m, 1, 0, T0);
+    gw_ledger_usage(f->l, m, 1, T0, &u);
+    assert_int_equal(u.period_start_ms, T0 - 5 * 3600 * SEC); /* 07:00Z today */
+    /* UTC midnight is not Google's boundary. */
+    assert_false(gw_ledger_allows(f->l, m, 1, 0, T0 + 13 * 3600 * SEC, &retry));
+    assert_int_equal(retry, local_midnight);
+    assert_true(gw_ledger_allows(f->l, m, 1, 0, local_midnight, NULL));
+}
+
+static void test_provider_wide(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m1 = &f->model[0];
+    gw_model_t *m2 = &f->model[1];
+    int64_t retry = 0;
+    gw_usage_t u;
+
+    f->prov[0].limits.rpm = 2;
+    f->prov[0].limits.rpd = 3;
+    gw_ledger_charge(f->l, m1, 5, 10, T0);
+    gw_ledger_charge(f->l, m2, 5, 10, T0 + 1 * SEC);
+    /* Both models share the account's minute. */
+    assert_false(gw_ledger_allows(f->l, m1, 5, 0, T0 + 2 * SEC, &retry));
+    assert_int_equal(retry, T0 + 61 * SEC);
+    assert_false(gw_ledger_allows(f->l, m2, 5, 0, T0 + 2 * SEC, NULL));
+    assert_true(gw_ledger_allows(f->l, m1, 6, 0, T0 + 2 * SEC, NULL));
+    gw_ledger_usage_provider(f->l, &f->prov[0], 5, T0 + 2 * SEC, &u);
+    assert_int_equal(u.rpm, 2);
+    assert_int_equal(u.rpd, 2);
+    assert_int_equal(u.tpm, 20);
+    gw_ledger_usage(f->l, m1, 5, T0 + 2 * SEC, &u);
+    assert_int_equal(u.rpm, 1);
+    /* Third today fits the minute later, the fourth hits the daily cap; both
+     * reasons block at once and retry_at is the later one. */
+    gw_ledger_charge(f->l, m2, 5, 10, T0 + 70 * SEC);
+    gw_ledger_charge(f->l, m1, 5, 10, T0 + 71 * SEC);
+    assert_false(gw_ledger_allows(f->l, m1, 5, 0, T0 + 72 * SEC, &retry));
+    assert_int_equal(retry, T0 + 12 * 3600 * SEC);
+    f->prov[0].limits.rpm = 0;
+    f->prov[0].limits.rpd = 0;
+}
+
+static void test_adjust(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    gw_usage_t u;
+
+    gw_ledger_charge(f->l, m, 1, 100, T0);
+    gw_ledger_adjust(f->l, m, 1, 400, T0, T0 + 5 * SEC);
+    gw_ledger_usage(f->l, m, 1, T0 + 5 * SEC, &u);
+    assert_int_equal(u.tpm, 500);
+    assert_int_equal(u.tpd, 500);
+    gw_ledger_adjust(f->l, m, 1, -450, T0, T0 + 6 * SEC);
+    gw_ledger_usage(f->l, m, 1, T0 + 6 * SEC, &u);
+    assert_int_equal(u.tpm, 50);
+    gw_ledger_adjust(f->l, m, 1, -1000, T0, T0 + 7 * SEC);
+    gw_ledger_usage(f->l, m, 1, T0 + 7 * SEC, &u);
+    assert_int_equal(u.tpm, 0);
+    assert_int_equal(u.tpd, 0);
+    /* The provider-wide entry is corrected too. */
+    gw_ledger_usage_provider(f->l, &f->prov[0], 1, T0 + 7 * SEC, &u);
+    assert_int_equal(u.tpm, 0);
+    /* A long request: its bucket aged out; more tokens land in the current second. */
+    gw_ledger_charge(f->l, m, 1, 100, T0 + 10 * SEC);
+    gw_ledger_adjust(f->l, m, 1, 300, T0 + 10 * SEC, T0 + 100 * SEC);
+    gw_ledger_usage(f->l, m, 1, T0 + 100 * SEC, &u);
+    assert_int_equal(u.tpm, 300);
+    assert_int_equal(u.tpd, 400);
+    gw_ledger_adjust(f->l, m, 1, -50, T0 + 10 * SEC, T0 + 200 * SEC);
+    gw_ledger_usage(f->l, m, 1, T0 + 200 * SEC, &u);
+    assert_int_equal(u.tpm, 0);
+    assert_int_equal(u.tpd, 350);
+    /* A correction for yesterday's request does not touch today's count. */
+    gw_ledger_adjust(f->l, m, 1, 1000, T0 - 24 * 3600 * SEC, T0 + 300 * SEC);
+    gw_ledger_usage(f->l, m, 1, T0 + 300 * SEC, &u);
+    assert_int_equal(u.tpd, 350);
+    /* No entry: nothing happens. */
+    gw_ledger_adjust(f->l, m, 99, 1000, T0, T0);
+    gw_ledger_usage(f->l, m, 99, T0, &u);
+    assert_int_equal(u.tpd, 0);
+}
+
+typedef struct rows {
+    int n;
+    char provider[8][16];
+    char model[8][16];
+    int64_t key[8], start[8], req[8], tok[8];
+} rows_t;
+
+static void collect(void *ctx, const char *provider_id, const char *model_id, int64_t key_id,
+                    int64_t period_start_ms, int64_t requests, int64_t tokens)
+{
+    rows_t *r = ctx;
+
+    assert_true(r->n < 8);
+    snprintf(r->provider[r->n], sizeof(r->provider[0]), "%s", provider_id);
+    snprintf(r->model[r->n], sizeof(r->model[0]), "%s", model_id);
+    r->key[r->n] = key_id;
+    r->start[r->n] = period_start_ms;
+    r->req[r->n] = requests;
+    r->tok[r->n] = tokens;
+    r->n++;
+}
+
+static void test_foreach_restore(void **state)
+{
+    fixture_t *f = *state;
+    rows_t rows;
+    gw_ledger_t *l2 = gw_ledger_new();
+    gw_usage_t u;
+    int model_rows = 0;
+
+    memset(&rows, 0, sizeof(rows));
+    gw_ledger_charge(f->l, &f->model[0], 3, 100, T0);
+    gw_ledger_charge(f->l, &f->model[0], 3, 50, T0 + SEC);
+    gw_ledger_charge(f->l, &f->model[2], 4, 7, T0);
+    gw_ledger_foreach(f->l, T0 + 2 * SEC, collect, &rows);
+    assert_int_equal(rows.n, 4); /* two models + two provider-wide rows */
+    for (int i = 0; i < rows.n; i++) {
+        if (rows.model[i][0] != '\0')
+            model_rows++;
+        if (strcmp(rows.model[i], "m1") == 0) {
+            assert_string_equal(rows.provider[i], "acme");
+            assert_int_equal(rows.key[i], 3);
+            assert_int_equal(rows.req[i], 2);
+            assert_int_equal(rows.tok[i], 150);
+            assert_int_equal(rows.start[i], T0 - 12 * 3600 * SEC);
+        }
+        gw_ledger_restore(l2, &f->cat, rows.provider[i], rows.model[i], rows.key[i],
+                          rows.start[i], rows.req[i], rows.tok[i], T0 + 3 * SEC);
+        /* Twice is the same as once. */
+        gw_ledger_restore(l2, &f->cat, rows.provider[i], rows.model[i], rows.key[i],
+                          rows.start[i], rows.req[i], rows.tok[i], T0 + 3 * SEC);
+    }
+    assert_int_equal(model_rows, 2);
+    gw_ledger_usage(l2, &f->model[0], 3, T0 + 3 * SEC, &u);
+    assert_int_equal(u.rpd, 2);
+    assert_int_equal(u.tpd, 150);
+    assert_int_equal(u.rpm, 0); /* minute windows are not persisted */
+    gw_ledger_usage_provider(l2, &f->prov[1], 4, T0 + 3 * SEC, &u);
+    assert_int_equal(u.rpd, 1);
+    assert_int_equal(u.tpd, 7);
+    /* Rows from an earlier period, or for things no longer in the catalog, are ignored. */
+    gw_ledger_restore(l2, &f->cat, "acme", "m2", 3, T0 - 36 * 3600 * SEC, 9, 9, T0);
+    gw_ledger_usage(l2, &f->model[1], 3, T0, &u);
+    assert_int_equal(u.rpd, 0);
+    gw_ledger_restore(l2, &f->cat, "acme", "gone", 3, T0 - 12 * 3600 * SEC, 9, 9, T0);
+    gw_ledger_restore(l2, &f->cat, "nobody", "", 3, T0 - 12 * 3600 * SEC, 9, 9, T0);
+    gw_ledger_restore(l2, &f->cat, "gem", "m1", 3, T0 - 5 * 3600 * SEC, 9, 9, T0);
+    memset(&rows, 0, sizeof(rows));
+    gw_ledger_foreach(l2, T0 + 3 * SEC, collect, &rows);
+    assert_int_equal(rows.n, 4);
+    /* After the period ends nothing is left to persist. */
+    memset(&rows, 0, sizeof(rows));
+    gw_ledger_foreach(l2, T0 + 20 * 3600 * SEC, collect, &rows);
+    assert_int_equal(rows.n, 0);
+    gw_ledger_free(l2);
+}
+
+/* Many keys: the table grows and every entry stays reachable. */
+static void test_many_keys(void **state)
+{
+    fixture_t *f = *state;
+    gw_usage_t u;
+
+    for (int64_t k = 1; k <= 2000; k++)
+        for (int64_t i = 0; i < k % 3 + 1; i++)
+            gw_ledger_charge(f->l, &f->model[(size_t)(k % 3)], k, k, T0);
+    for (int64_t k = 1; k <= 2000; k++) {
+        gw_ledger_usage(f->l, &f->model[(size_t)(k % 3)], k, T0, &u);
+        assert_int_equal(u.rpm, k % 3 + 1);
+        assert_int_equal(u.tpd, k * (k % 3 + 1));
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_rpm_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rpm_never_exceeded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tpm, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_period_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pacific_period, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_provider_wide, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adjust, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreach_restore, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
