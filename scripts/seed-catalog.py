@@ -32,7 +32,7 @@ POLICY = {
     "mistral": {"drop": ["top_k", "min_p", "repetition_penalty", "logit_bias", "logprobs",
                          "top_logprobs", "reasoning_effort", "user", "service_tier", "store",
                          "metadata", "stream_options", "parallel_tool_calls"],
-                "rename": {"seed": "random_seed"}},
+                "rename": {"seed": "random_seed"}, "short_tool_ids": True},
     "groq": {"drop": ["logprobs", "top_logprobs", "logit_bias"], "strip_message_name": True},
     "github": {"drop": ["top_k", "min_p", "repetition_penalty"], "max_tokens_cap": 4000,
                "reasoning_effort": ["low", "medium", "high"]},

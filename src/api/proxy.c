@@ -51,6 +51,7 @@ typedef struct proxy {
     /* outcome */
     gw_verdict_t last;
     bool have_last;
+    bool rate_limited;        /* an attempt failed on a rate limit or quota */
     char last_msg[300];
     char last_code[64];
     int64_t ttfb_us;
@@ -145,15 +146,26 @@ static void finish(proxy_t *p)
 
 /* ---- answers to the client ------------------------------------------------ */
 
-/* Every candidate is used up: say why, and when trying again makes sense. */
+/* Every candidate is used up: say why, and when trying again makes sense.
+ * Rate limits and quotas give 429 with the earliest time one frees up;
+ * candidates that all failed otherwise give 503; either way the SDKs are told
+ * not to retry on their own (x-should-retry: false). */
 static void exhausted(proxy_t *p)
 {
     int64_t now = gw_now_ms();
+    int64_t wait_ms = p->plan.earliest_ms > now ? p->plan.earliest_ms - now : 0;
     gw_req_t *req = p->req;
+    char v[32];
 
     gw_req_add_header(req, "x-should-retry", "false");
-    if (p->attempts > 1 || (p->attempts == 1 && p->have_last))
+    if (p->attempts > 0)
         add_route_headers(p);
+    if (wait_ms > 0) {
+        snprintf(v, sizeof(v), "%lld", (long long)((wait_ms + 999) / 1000));
+        gw_req_add_header(req, "retry-after", v);
+        snprintf(v, sizeof(v), "%lld", (long long)wait_ms);
+        gw_req_add_header(req, "retry-after-ms", v);
+    }
     if (p->plan.n == 0) {
         log_request(p, 503, "no_route");
         gw_req_respond_error(req, 503, "service_unavailable", "no_route", NULL,
@@ -163,27 +175,17 @@ static void exhausted(proxy_t *p)
                              (p->need.caps & GW_CAP_VISION)  ? " (it needs vision)"
                              : (p->need.caps & GW_CAP_TOOLS) ? " (it needs tool calling)"
                                                              : "");
-    } else if (p->plan.earliest_ms > now) {
-        int64_t ms = p->plan.earliest_ms - now;
-        char v[32];
-        snprintf(v, sizeof(v), "%lld", (long long)((ms + 999) / 1000));
-        gw_req_add_header(req, "retry-after", v);
-        snprintf(v, sizeof(v), "%lld", (long long)ms);
-        gw_req_add_header(req, "retry-after-ms", v);
+    } else if (wait_ms > 0 && (p->rate_limited || p->plan.limited > 0)) {
         log_request(p, 429, "exhausted");
         gw_req_respond_error(req, 429, "rate_limit_exceeded", "rate_limit_exceeded", NULL,
                              "Every model that can serve this request is rate-limited or out "
                              "of quota right now (%d attempt%s). The earliest frees up in %lld "
                              "s.", p->attempts, p->attempts == 1 ? "" : "s",
-                             (long long)((ms + 999) / 1000));
-    } else if (p->attempts == 0) {
-        log_request(p, 503, "no_route");
-        gw_req_respond_error(req, 503, "service_unavailable", "no_route", NULL,
-                             "No provider is available for this request right now.");
+                             (long long)((wait_ms + 999) / 1000));
     } else {
-        log_request(p, 502, p->have_last ? p->last.name : "upstream_error");
-        gw_req_respond_error(req, 502, "server_error", "upstream_unavailable", NULL,
-                             "All upstream providers failed for model '%s' after %d attempt%s%s%s",
+        log_request(p, 503, p->have_last ? p->last.name : "no_route");
+        gw_req_respond_error(req, 503, "service_unavailable", "upstream_unavailable", NULL,
+                             "No upstream provider could serve model '%s' (%d attempt%s)%s%s",
                              p->model_name, p->attempts, p->attempts == 1 ? "" : "s",
                              p->last_msg[0] ? "; last error: " : ".", p->last_msg);
     }
@@ -216,23 +218,21 @@ static void respond_completion(proxy_t *p, json_t *completion)
 
 /* ---- failures -------------------------------------------------------------- */
 
-/* Keeps the upstream's own message for the client, minus the secret. */
-static void note_message(proxy_t *p, json_t *err_body)
+/* Keeps the upstream's own message (and error code) for the client, with
+ * anything key-like redacted and this attempt's secret scrubbed. */
+static void note_message(proxy_t *p, gw_str_t body)
 {
-    json_t *e = json_object_get(err_body, "error");
-    const char *msg = json_string_value(json_object_get(e, "message"));
-    const char *code = json_string_value(json_object_get(e, "code"));
+    char msg[240];
     const char *secret = p->call.secret;
+    json_t *j = json_loadb(body.ptr, body.len, 0, NULL);
+    const char *code = json_string_value(json_object_get(json_object_get(j, "error"), "code"));
 
-    if (msg == NULL)
-        msg = json_string_value(e);
-    if (msg == NULL)
-        msg = json_string_value(json_object_get(err_body, "message"));
     p->last_code[0] = '\0';
-    if (code != NULL)
+    if (code != NULL && strlen(code) < sizeof(p->last_code))
         snprintf(p->last_code, sizeof(p->last_code), "%s", code);
-    if (msg == NULL)
-        return;
+    json_decref(j);
+    if (gw_errtable_message(body, msg, sizeof(msg)) == 0)
+        snprintf(msg, sizeof(msg), "HTTP %d", p->status);
     snprintf(p->last_msg, sizeof(p->last_msg), "%s: %s", p->cur->model->provider->id, msg);
     if (secret != NULL && strlen(secret) >= 4) {
         char *hit;
@@ -247,6 +247,9 @@ static void fail(proxy_t *p, const gw_verdict_t *v)
 
     p->last = *v;
     p->have_last = true;
+    if (v->fail == GW_FAIL_RATE_MINUTE || v->fail == GW_FAIL_QUOTA_PERIOD ||
+        v->fail == GW_FAIL_QUOTA_ACCOUNT)
+        p->rate_limited = true;
     settle_tokens(p, 0);
     gw_plan_fail(&p->plan, p->cur, v, gw_now_ms());
     if (p->cur->key->health != before)
@@ -279,18 +282,7 @@ static void fail_body(proxy_t *p, int status, json_t *err_json)
     }
     hv = hs;
     gw_errtable_classify(p->cur->model->provider, status, body, hv, nh, gw_now_ms(), &v);
-    if (err_json != NULL) {
-        note_message(p, err_json);
-    } else {
-        json_t *j = json_loadb(p->in.ptr ? p->in.ptr : "", p->in.len, 0, NULL);
-        p->last_msg[0] = '\0';
-        if (j != NULL)
-            note_message(p, j);
-        else
-            snprintf(p->last_msg, sizeof(p->last_msg), "%s: HTTP %d",
-                     p->cur->model->provider->id, status);
-        json_decref(j);
-    }
+    note_message(p, body);
     free(text);
     fail(p, &v);
 }

@@ -266,11 +266,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = r;
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl != NULL && strtoull(cl, NULL, 10) > s->opts.max_body) {
+            /* Clients write the whole body before they read: answering now and
+             * closing would show them a reset, not the 413. So an oversized body
+             * is read and dropped, unless it is absurdly large. */
             r->too_big = true;
-            r->in_dispatch = true;
-            s->opts.dispatch(s->opts.ctx, r);
-            r->in_dispatch = false;
-        } else if (s->opts.early_check != NULL) {
+            if (strtoull(cl, NULL, 10) / 8 > s->opts.max_body) {
+                r->in_dispatch = true;
+                s->opts.dispatch(s->opts.ctx, r);
+                r->in_dispatch = false;
+            }
+        }
+        if (r->pending == NULL && s->opts.early_check != NULL) {
             r->in_dispatch = true;
             s->opts.early_check(s->opts.ctx, r);
             r->in_dispatch = false;

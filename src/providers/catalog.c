@@ -109,6 +109,7 @@ static void read_policy(json_t *obj, gw_policy_t *pol)
     pol->flatten_content = bool_field(obj, "flatten_content", false);
     pol->null_content_empty = bool_field(obj, "null_content_empty", false);
     pol->serial_tools = bool_field(obj, "serial_tools", false);
+    pol->short_tool_ids = bool_field(obj, "short_tool_ids", false);
     pol->default_max_tokens = int_field(obj, "default_max_tokens");
     pol->max_tokens_cap = int_field(obj, "max_tokens_cap");
     pol->strip_schema_keys =

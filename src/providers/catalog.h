@@ -65,6 +65,7 @@ typedef struct gw_policy {
     bool flatten_content;   /* array content -> string */
     bool null_content_empty;
     bool serial_tools;      /* force parallel_tool_calls:false with tools */
+    bool short_tool_ids;    /* tool-call ids must be 9 alphanumerics (Mistral) */
     int64_t default_max_tokens;
     int64_t max_tokens_cap;
     char **strip_schema_keys;

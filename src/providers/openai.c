@@ -7,6 +7,8 @@
  * what the OpenAI SDKs and agent frameworks rely on (wire notes, openai.md
  * sections 1.5-1.7).
  */
+#include <ctype.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,42 @@ static json_t *flatten_parts(json_t *parts)
     return s;
 }
 
+/* Mistral accepts only 9-alphanumeric tool-call ids, so ids minted elsewhere
+ * are mapped, the same way in the assistant's calls and the tool answers. */
+static json_t *short_tool_id(const char *id)
+{
+    static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char out[10];
+    size_t n = strlen(id);
+    bool ok = n == 9;
+
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)id[i]);
+    if (ok)
+        return json_string(id);
+    SHA256((const unsigned char *)id, n, md);
+    for (size_t i = 0; i < 9; i++)
+        out[i] = alnum[md[i] % (sizeof(alnum) - 1)];
+    out[9] = '\0';
+    return json_string(out);
+}
+
+static void shorten_tool_ids(json_t *m)
+{
+    json_t *call;
+    size_t i;
+    const char *id = json_string_value(json_object_get(m, "tool_call_id"));
+
+    if (id != NULL)
+        json_object_set_new(m, "tool_call_id", short_tool_id(id));
+    json_array_foreach(json_object_get(m, "tool_calls"), i, call) {
+        id = json_string_value(json_object_get(call, "id"));
+        if (id != NULL)
+            json_object_set_new(call, "id", short_tool_id(id));
+    }
+}
+
 static json_t *shape_message(json_t *in, const gw_policy_t *pol)
 {
     json_t *m = json_object();
@@ -118,6 +156,13 @@ static json_t *shape_message(json_t *in, const gw_policy_t *pol)
         json_object_set_new(m, "content", flatten_parts(v));
     if (pol->null_content_empty && (v == NULL || json_is_null(v)))
         json_object_set_new(m, "content", json_string(""));
+    if (pol->short_tool_ids) {
+        /* The calls array is shared with the client's request: copy before editing. */
+        json_t *calls = json_object_get(m, "tool_calls");
+        if (calls != NULL)
+            json_object_set_new(m, "tool_calls", json_deep_copy(calls));
+        shorten_tool_ids(m);
+    }
     return m;
 }
 

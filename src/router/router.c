@@ -336,9 +336,8 @@ void gw_plan_dispose(gw_plan_t *p)
     memset(p, 0, sizeof(*p));
 }
 
-static void note_limited(gw_plan_t *p, int64_t until)
+static void note_until(gw_plan_t *p, int64_t until)
 {
-    p->limited++;
     if (until > 0 && (p->earliest_ms == 0 || until < p->earliest_ms))
         p->earliest_ms = until;
 }
@@ -358,12 +357,14 @@ gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms)
             continue;
         until = gw_cooldowns_until(r->cool, c->model, c->key->id, now_ms);
         if (until > 0) {
-            note_limited(p, until);
+            p->limited++;
+            note_until(p, until);
             continue;
         }
         if (!gw_ledger_allows(r->ledger, c->model, c->key->id, p->charge_tokens, now_ms,
                               &retry_at)) {
-            note_limited(p, retry_at);
+            p->limited++;
+            note_until(p, retry_at);
             continue;
         }
         return c;
@@ -379,7 +380,7 @@ void gw_plan_fail(gw_plan_t *p, const gw_cand_t *c, const gw_verdict_t *v, int64
     if (v->cooldown_until_ms > 0 || v->scope != GW_SCOPE_NONE)
         until = gw_cooldowns_apply(r->cool, c->model, c->key->id, v, now_ms);
     if (until > now_ms)
-        note_limited(p, until);
+        note_until(p, until);
     if (v->key_health != GW_KEY_UNKNOWN && c->key->id != 0)
         c->key->health = v->key_health;
     if (v->next == GW_NEXT_MODEL)

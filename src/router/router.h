@@ -67,8 +67,8 @@ typedef struct gw_plan {
     size_t pos;
     bool *skip_model;     /* per model index */
     bool *skip_provider;  /* per provider index */
-    int64_t earliest_ms;  /* earliest time a skipped (limited) pair frees up */
-    size_t limited;       /* pairs skipped for cooldown or ledger caps */
+    int64_t earliest_ms;  /* earliest time a limited or failed pair frees up */
+    size_t limited;       /* pairs skipped by next() for cooldown or ledger caps */
     int64_t charge_tokens; /* tokens charged per attempt */
 } gw_plan_t;
 

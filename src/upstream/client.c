@@ -135,11 +135,8 @@ static void deliver_headers(gw_xfer_t *x)
         x->nhdrs++;
         off = (size_t)(value - x->hdrbuf.ptr) + strlen(value) + 1;
     }
-    /* From here on the deadline is the gap between body bytes. */
-    if (x->idle_ms > 0)
-        uv_timer_start(&x->deadline, on_deadline, (uint64_t)x->idle_ms, 0);
-    else
-        uv_timer_stop(&x->deadline);
+    /* The first-byte deadline runs on until the first body byte: a stream that
+     * sends its headers and then nothing has not answered. */
     if (x->cbs.on_headers != NULL && !x->cancelled &&
         x->cbs.on_headers(x->ctx, x->status, x->hdrs, x->nhdrs) != 0)
         x->aborted = true; /* the callbacks refuse further data */

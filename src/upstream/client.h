@@ -50,7 +50,7 @@ typedef struct gw_xfer_cbs {
 } gw_xfer_cbs_t;
 
 typedef struct gw_upstream_opts {
-    int64_t first_byte_ms; /* deadline for the response headers */
+    int64_t first_byte_ms; /* deadline for the first body byte */
     int64_t idle_ms;       /* max gap between body bytes afterwards */
 } gw_upstream_opts_t;
 

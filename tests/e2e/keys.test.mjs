@@ -43,11 +43,12 @@ describe('provider keys', () => {
         const { data, response } = await ask(s);
         assert.equal(response.status, 200);
         assert.match(data.choices[0].message.content, /^Hello from /);
-        sawBad = (await s.mock.chatRequests({ since: mark, key: bad.secret })).length > 0;
+        // a chat call or the gateway's own key probe (GET /models) may meet the 401 first
+        sawBad = (await s.mock.requests({ since: mark, key: bad.secret })).length > 0;
       }
       assert.ok(sawBad, `the gateway never tried the bad key${await s.diag()}`);
       const badCalls = (await s.mock.chatRequests({ since: mark, key: bad.secret })).length;
-      assert.equal(badCalls, 1, 'the invalid key was used exactly once');
+      assert.ok(badCalls <= 1, `the invalid key was used for ${badCalls} chat calls`);
       const after = await s.mock.mark();
       for (let i = 0; i < 4; i++) {
         const { response } = await ask(s);

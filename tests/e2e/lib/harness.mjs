@@ -380,8 +380,19 @@ export async function startStack(opts = {}) {
     s.client = new OpenAI({ baseURL: s.baseURL, apiKey: s.key, maxRetries: 0, timeout: 20000 });
     return s;
   };
+  s.sanitizerReports = [];
   s.stopServer = async () => {
-    if (s.gw) await stopChild(s.gw, 8000);
+    if (s.gw) {
+      const child = s.gw;
+      if (child.exitCode !== null || child.signalCode !== null) {
+        s.sanitizerReports.push(`the gateway died during the test (exit ${child.exitCode ?? child.signalCode}):\n${s.gwLogs().slice(-4000)}`);
+      }
+      await stopChild(child, 8000);
+      // Under ASan/UBSan (make test), a report in the gateway's output fails the test.
+      const log = s.gwLogs();
+      const i = log.search(/ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Undefined|Leak)/);
+      if (i >= 0) s.sanitizerReports.push(log.slice(Math.max(0, i - 200), i + 4000));
+    }
     s.gw = null;
   };
   s.restart = async () => {
@@ -392,6 +403,7 @@ export async function startStack(opts = {}) {
     await s.stopServer();
     await mock.stop();
     if (!process.env.E2E_KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
+    if (s.sanitizerReports.length) throw new Error(`gateway crash or sanitizer report:\n${s.sanitizerReports.join('\n----\n')}`);
   };
   /** A client with other options (e.g. another apiKey). */
   s.clientWith = (o) => new OpenAI({ baseURL: s.baseURL, apiKey: s.key, maxRetries: 0, timeout: 20000, ...o });
