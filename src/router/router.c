@@ -242,7 +242,12 @@ static bool model_fits(gw_router_t *r, const gw_model_t *m, const gw_need_t *nee
         return false;
     if ((m->caps & need->caps) != need->caps)
         return false;
-    if (m->context_window > 0 && need->prompt_tokens + need->max_tokens > m->context_window)
+    /* A provider that caps max_tokens serves the request with the cap applied. */
+    int64_t max_tokens = need->max_tokens;
+    int64_t cap = m->provider->policy.max_tokens_cap;
+    if (cap > 0 && max_tokens > cap)
+        max_tokens = cap;
+    if (m->context_window > 0 && need->prompt_tokens + max_tokens > m->context_window)
         return false;
     return true;
 }
