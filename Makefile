@@ -33,29 +33,35 @@ $(DEPS_OK): scripts/install-deps.sh
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
+# Short lines unless V=1.
+Q := $(if $(V),,@)
+
 $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -c $< -o $@
 
 # The default catalog is compiled in, so the binary runs with no files beside it.
 $(BUILD)/gen/catalog_data.c: catalog/catalog.json scripts/embed.py
 	@mkdir -p $(dir $@)
-	python3 scripts/embed.py gw_catalog_builtin $< > $@
+	$(Q)python3 scripts/embed.py gw_catalog_builtin $< > $@
 
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libgw.a: $(OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/freellmapi: $(MAIN_OBJ) $(BUILD)/libgw.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libgw.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -Itests/unit -o $@ $< $(BUILD)/libgw.a \
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -Itests/unit -o $@ $< $(BUILD)/libgw.a \
 		$(LDFLAGS) $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 run: $(BUILD)/freellmapi

@@ -78,6 +78,18 @@ function completionId(provider) {
   }
 }
 
+// The text of the last user message (string content or its text parts), for `echo` rules.
+function lastUserText(messages) {
+  for (let i = (messages || []).length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m?.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content)) return m.content.filter((p) => p && p.type === 'text').map((p) => p.text).join(' ');
+    return '';
+  }
+  return '';
+}
+
 const estTokens = (s) => Math.max(1, Math.ceil(String(s ?? '').length / 4));
 
 function imageCount(messages) {
@@ -318,7 +330,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
   function buildAnswer(provider, body, rule) {
     const model = rule?.model_echo ?? body.model;
     const imgs = imageCount(body.messages);
-    let content = rule?.content ?? state.config.default_content ?? `Hello from ${provider}/${body.model}.${imgs ? ` I see ${imgs} image${imgs > 1 ? 's' : ''}.` : ''}`;
+    let content = rule?.content ?? (rule?.echo ? `echo: ${lastUserText(body.messages)}` : null) ?? state.config.default_content ?? `Hello from ${provider}/${body.model}.${imgs ? ` I see ${imgs} image${imgs > 1 ? 's' : ''}.` : ''}`;
     let toolCalls = null;
     if (rule?.tool_calls) {
       toolCalls = rule.tool_calls.map((tc) => ({
@@ -664,6 +676,18 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       outcome: null,
       rule: null,
       violation: null,
+      client_closed: false,
+      closed_at: null,
+      closed_early_ms: null,
+    });
+    // The other side (the gateway) closed the connection before the mock
+    // finished its answer: a cancelled upstream transfer. Not set when the
+    // mock itself cut or dropped the connection (drop, cut_after).
+    res.once('close', () => {
+      if (res.writableFinished || rec.outcome === 'cut' || rec.outcome === 'dropped') return;
+      rec.client_closed = true;
+      rec.closed_at = Date.now();
+      rec.closed_early_ms = rec.closed_at - rec.at;
     });
     if (log) process.stderr.write(`[mock] #${rec.seq} ${req.method} ${url.pathname} model=${rec.model} key=${key ? key.slice(0, 6) + '…' : '-'}\n`);
 

@@ -101,6 +101,35 @@ function logSink(limit = 512 * 1024) {
   };
 }
 
+/** The first ASan/UBSan/LSan report in a child's output, or null. */
+function sanitizerReport(log) {
+  const i = log.search(/ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Undefined|Leak)/);
+  return i >= 0 ? log.slice(Math.max(0, i - 200), i + 4000) : null;
+}
+
+/**
+ * Rows of one SQL query on a SQLite file, as objects: the `sqlite3` CLI when
+ * there is one, else python3's sqlite3 module. Bounded (10 s).
+ */
+export async function queryDb(dbPath, sql, { timeoutMs = 10000 } = {}) {
+  const run = (file, args) =>
+    new Promise((resolve, reject) => {
+      execFile(file, args, { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err) reject(Object.assign(new Error(`${file} failed on ${dbPath}: ${err.code === 'ENOENT' ? 'not installed' : String(stderr).trim() || err.message}`), { code: err.code }));
+        else resolve(String(stdout));
+      });
+    });
+  let out;
+  try {
+    out = await run('sqlite3', ['-json', '-cmd', '.timeout 5000', dbPath, sql]);
+  } catch (e) {
+    if (e.code !== 'ENOENT') throw e;
+    const py = 'import json,sqlite3,sys\nc=sqlite3.connect(sys.argv[1],timeout=5)\nc.row_factory=sqlite3.Row\nprint(json.dumps([dict(r) for r in c.execute(sys.argv[2])]))';
+    out = await run('python3', ['-c', py, dbPath, sql]);
+  }
+  return out.trim() ? JSON.parse(out) : [];
+}
+
 async function stopChild(child, graceMs = 5000) {
   if (!child || child.exitCode !== null || child.signalCode !== null) {
     children.delete(child);
@@ -389,12 +418,42 @@ export async function startStack(opts = {}) {
       }
       await stopChild(child, 8000);
       // Under ASan/UBSan (make test), a report in the gateway's output fails the test.
-      const log = s.gwLogs();
-      const i = log.search(/ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|Undefined|Leak)/);
-      if (i >= 0) s.sanitizerReports.push(log.slice(Math.max(0, i - 200), i + 4000));
+      const report = sanitizerReport(s.gwLogs());
+      if (report) s.sanitizerReports.push(report);
     }
     s.gw = null;
   };
+  /**
+   * Sends the gateway a signal and waits (bounded) for it to exit on its own;
+   * returns {code, signal, ms} (ms from the signal to the exit; code null and
+   * timedOut true when it had not exited within timeoutMs; it is then killed).
+   * A sanitizer report in its output is kept for s.stop() like stopServer does.
+   */
+  s.terminate = async ({ signal = 'SIGTERM', timeoutMs = 15000 } = {}) => {
+    const child = s.gw;
+    if (!child) throw new Error('terminate: no gateway running');
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`terminate: the gateway had already exited (${child.exitCode ?? child.signalCode}):\n${s.gwLogs().slice(-3000)}`);
+    const exited = new Promise((r) => child.once('exit', (code, sig) => r({ code, signal: sig })));
+    const t0 = Date.now();
+    child.kill(signal);
+    const res = await Promise.race([exited, sleep(timeoutMs).then(() => null)]);
+    const ms = Date.now() - t0;
+    if (!res) {
+      await stopChild(child, 100);
+      s.gw = null;
+      return { code: null, signal: null, ms, timedOut: true };
+    }
+    children.delete(child);
+    // let the last output arrive before it is scanned
+    await sleep(50);
+    const report = sanitizerReport(s.gwLogs());
+    if (report) s.sanitizerReports.push(report);
+    s.gw = null;
+    return { ...res, ms, timedOut: false };
+  };
+  /** The gateway's SQLite file (request_log, keys, ...) and a query on it. */
+  s.dbPath = path.join(dataDir, 'freellmapi.db');
+  s.db = (sql) => queryDb(s.dbPath, sql);
   s.restart = async () => {
     await s.stopServer();
     return s.start();
