@@ -137,6 +137,8 @@ static void free_logrow(gw_logrow_t *r)
     free(r->error_class);
 }
 
+static void flush(gw_app_t *app, bool sync);
+
 static void flush_done(uv_work_t *w, int status)
 {
     gw_flush_job_t *j = w->data;
@@ -149,8 +151,13 @@ static void flush_done(uv_work_t *w, int status)
     free(j->usage_strs);
     free(j->usage);
     free(j->rows);
-    if (!j->sync)
-        j->app->flushing = NULL;
+    if (!j->sync) {
+        gw_app_t *app = j->app;
+        app->flushing = NULL;
+        /* Stopped while this job ran: write what queued up meanwhile. */
+        if (app->srv == NULL && app->stopping)
+            flush(app, true);
+    }
     free(j);
 }
 
@@ -300,7 +307,7 @@ static void finish_stop(gw_app_t *app)
     app->last_prune_ms = gw_now_ms(); /* no prune on the way out */
     if (app->flushing == NULL)
         flush(app, true);
-    /* else the running job ends with the loop; what it did not take is logged */
+    /* else flush_done writes the rest once the running job returns */
     gw_log_info("stopped");
 }
 

@@ -25,10 +25,53 @@ static bool known_role(const char *r)
     return false;
 }
 
-static bool opt_type(json_t *body, const char *key, json_type t1, json_type t2)
+/* Optional scalar fields and the type each must have when present (null is absent). */
+typedef enum { T_BOOL, T_OBJECT, T_NUMBER, T_POS_INT } scalar_t;
+
+static const struct {
+    const char *name;
+    scalar_t type;
+} scalars[] = {
+    {"stream", T_BOOL},           {"stream_options", T_OBJECT},
+    {"temperature", T_NUMBER},    {"top_p", T_NUMBER},
+    {"presence_penalty", T_NUMBER}, {"frequency_penalty", T_NUMBER},
+    {"max_tokens", T_POS_INT},    {"max_completion_tokens", T_POS_INT},
+    {"n", T_POS_INT},
+};
+
+static bool check_scalars(gw_req_t *req, json_t *body)
 {
-    json_t *v = json_object_get(body, key);
-    return v == NULL || json_is_null(v) || json_typeof(v) == t1 || json_typeof(v) == t2;
+    static const char *const what[] = {"a boolean", "an object", "a number",
+                                       "a positive integer"};
+
+    for (size_t i = 0; i < GW_ARRAY_LEN(scalars); i++) {
+        json_t *v = json_object_get(body, scalars[i].name);
+        bool ok;
+
+        if (v == NULL || json_is_null(v))
+            continue;
+        switch (scalars[i].type) {
+        case T_BOOL:
+            ok = json_is_boolean(v);
+            break;
+        case T_OBJECT:
+            ok = json_is_object(v);
+            break;
+        case T_NUMBER:
+            ok = json_is_number(v);
+            break;
+        default:
+            ok = json_is_integer(v) && json_integer_value(v) >= 1;
+            break;
+        }
+        if (!ok) {
+            gw_req_respond_error(req, 400, "invalid_request_error", "invalid_type",
+                                 scalars[i].name, "'%s' must be %s.", scalars[i].name,
+                                 what[scalars[i].type]);
+            return false;
+        }
+    }
+    return true;
 }
 
 /* Validates messages; sets *vision when a user part carries an image. */
@@ -181,31 +224,16 @@ void api_chat_completions(gw_app_t *app, gw_req_t *req)
     if (!check_messages(req, json_object_get(body, "messages"), &vision) ||
         !check_tools(req, json_object_get(body, "tools")))
         goto out;
-    if (!opt_type(body, "stream", JSON_TRUE, JSON_FALSE)) {
-        bad(req, "stream", "'stream' must be a boolean.");
+    if (!check_scalars(req, body))
         goto out;
-    }
-    if (!opt_type(body, "stream_options", JSON_OBJECT, JSON_OBJECT)) {
-        bad(req, "stream_options", "'stream_options' must be an object.");
-        goto out;
-    }
-    if (!opt_type(body, "temperature", JSON_REAL, JSON_INTEGER) ||
-        !opt_type(body, "top_p", JSON_REAL, JSON_INTEGER)) {
-        bad(req, "temperature", "'temperature' and 'top_p' must be numbers.");
-        goto out;
-    }
     n = json_object_get(body, "n");
-    if (n != NULL && !json_is_null(n) && (!json_is_integer(n) || json_integer_value(n) != 1)) {
+    if (n != NULL && !json_is_null(n) && json_integer_value(n) != 1) {
         bad(req, "n", "Only n=1 is supported.");
         goto out;
     }
     mt = json_object_get(body, "max_completion_tokens");
     if (mt == NULL || json_is_null(mt))
         mt = json_object_get(body, "max_tokens");
-    if (mt != NULL && !json_is_null(mt) && (!json_is_integer(mt) || json_integer_value(mt) < 1)) {
-        bad(req, "max_tokens", "'max_tokens' must be a positive integer.");
-        goto out;
-    }
     spec.model = json_string_value(model);
     if (strcmp(spec.model, "auto") != 0 && !gw_router_known_model(&app->router, spec.model)) {
         gw_req_respond_error(req, 404, "invalid_request_error", "model_not_found", "model",

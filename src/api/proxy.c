@@ -643,7 +643,11 @@ static void on_abort(void *ctx)
         return;
     gw_log_debug("%s: client gone; cancelling the upstream call", gw_req_id(p->req));
     settle_tokens(p, 0);
-    log_request(p, 499, "client_closed");
+    /* The server cuts what outlives the drain at shutdown; otherwise the client left. */
+    if (p->app->stopping)
+        log_request(p, 503, "shutdown");
+    else
+        log_request(p, 499, "client_closed");
     finish(p);
     maybe_free(p);
 }

@@ -74,7 +74,8 @@ struct gw_server {
     struct MHD_Daemon *mhd;
     uv_poll_t poll;
     uv_timer_t timer;
-    uv_check_t check;        /* runs MHD again after resumes within this iteration */
+    uv_prepare_t prepare;    /* run MHD again after resumes made this iteration: */
+    uv_check_t check;        /* before the loop sleeps, and after its I/O */
     gw_server_opts_t opts;
     gw_req_t *reqs;
     size_t inflight;
@@ -223,6 +224,9 @@ static void req_free(gw_req_t *r)
 static void add_common_headers(gw_req_t *r, struct MHD_Response *resp)
 {
     MHD_add_response_header(resp, "x-request-id", r->id);
+    /* While draining, keep-alive clients are sent away after this answer. */
+    if (r->srv->quiesced)
+        MHD_add_response_header(resp, "Connection", "close");
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
     MHD_add_response_header(resp, "Access-Control-Expose-Headers",
                             "X-Routed-Via, X-Fallback-Attempts, x-request-id, retry-after");
@@ -585,8 +589,17 @@ static void on_mhd_timer(uv_timer_t *t)
     run_mhd(t->data);
 }
 
-/* Resumes and writes made during this iteration are flushed before the loop
- * sleeps, instead of waiting for MHD's wake-up pipe to come round. */
+/* A resume (or a stream write) made in a timer or I/O callback must reach the
+ * socket before the loop sleeps: MHD's wake-up pipe would only be noticed by the
+ * next poll. Timers run before poll, I/O callbacks during it, so MHD runs again
+ * in both the prepare (pre-poll) and check (post-poll) phases when needed. */
+static void on_prepare(uv_prepare_t *h)
+{
+    gw_server_t *s = h->data;
+    if (s->need_run)
+        run_mhd(s);
+}
+
 static void on_check(uv_check_t *c)
 {
     gw_server_t *s = c->data;
@@ -651,6 +664,9 @@ int gw_server_open(gw_server_t **out, uv_loop_t *loop, const gw_server_opts_t *o
     uv_poll_start(&s->poll, UV_READABLE, on_mhd_poll);
     uv_timer_init(loop, &s->timer);
     s->timer.data = s;
+    uv_prepare_init(loop, &s->prepare);
+    s->prepare.data = s;
+    uv_prepare_start(&s->prepare, on_prepare);
     uv_check_init(loop, &s->check);
     s->check.data = s;
     uv_check_start(&s->check, on_check);
@@ -698,6 +714,8 @@ void gw_server_close(gw_server_t *s)
     uv_poll_stop(&s->poll);
     uv_timer_stop(&s->timer);
     uv_check_stop(&s->check);
+    uv_prepare_stop(&s->prepare);
+    uv_close((uv_handle_t *)&s->prepare, NULL);
     uv_close((uv_handle_t *)&s->poll, NULL);
     uv_close((uv_handle_t *)&s->timer, NULL);
     uv_close((uv_handle_t *)&s->check, free_server);
