@@ -15,6 +15,17 @@
 #include "providers/catalog.h"
 #include "upstream/client.h"
 
+/* Thought signatures (Gemini) remembered across turns, by tool-call id. The
+ * gateway keeps them durably (encrypted, with expiry) so a multi-turn tool
+ * call works even after a restart; dialects only see this interface. */
+typedef struct gw_sig_store {
+    /* The signature recorded for call_id, or NULL. Caller frees. */
+    char *(*get)(void *ctx, const char *call_id);
+    /* Records (or replaces) the signature of a tool call. */
+    void (*put)(void *ctx, const char *call_id, const char *signature);
+    void *ctx;
+} gw_sig_store_t;
+
 /* One upstream call: which model, which credential, which request. */
 typedef struct gw_call {
     const gw_model_t *model;
@@ -22,6 +33,7 @@ typedef struct gw_call {
     const char *account_id;  /* providers whose URLs hold an account id */
     json_t *req;             /* the validated client request (borrowed) */
     bool stream;
+    const gw_sig_store_t *sigs; /* may be NULL (then nothing is remembered) */
 } gw_call_t;
 
 typedef struct gw_tokens {
@@ -39,7 +51,8 @@ typedef struct gw_stream_state {
     bool sent_role;
     int64_t chunks;
     gw_tokens_t usage;
-    void *dialect_state;
+    void *dialect_state;               /* owned by the dialect */
+    void (*dialect_free)(void *state); /* called by gw_stream_state_dispose */
 } gw_stream_state_t;
 
 typedef enum {
@@ -51,6 +64,9 @@ typedef enum {
 
 typedef struct gw_dialect {
     const char *name;
+    /* Image parts must be sent inline (base64): http(s) image URLs are fetched
+     * by the gateway first (under the safe-fetch rules) and become data: URLs. */
+    bool inline_images;
     /* Builds the upstream HTTP request into out (URL, headers, body). */
     int (*chat_request)(const gw_call_t *c, gw_http_out_t *out, gw_err_t *err);
     /* Decodes a 2xx body into an OpenAI chat.completion (new reference in

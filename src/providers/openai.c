@@ -543,4 +543,7 @@ void gw_stream_state_dispose(gw_stream_state_t *st)
 {
     json_decref(st->tool_ids);
     st->tool_ids = NULL;
+    if (st->dialect_free != NULL && st->dialect_state != NULL)
+        st->dialect_free(st->dialect_state);
+    st->dialect_state = NULL;
 }
