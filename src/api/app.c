@@ -124,6 +124,8 @@ static void flush_work(uv_work_t *w)
     if (j->prune && gw_store_reqlog_prune(app->wstore, j->prune_before_ms,
                                           app->cfg.reqlog_max_rows, &err) != 0)
         gw_log_error("request log prune: %s", err.msg);
+    if (j->prune && gw_store_sig_prune(app->wstore, gw_now_ms(), &err) != 0)
+        gw_log_error("signature prune: %s", err.msg);
     /* Usage periods are at most a month long: older rows are history. */
     if (j->prune && gw_store_usage_prune(app->wstore, gw_now_ms() - 40LL * 86400000, &err) != 0)
         gw_log_error("usage prune: %s", err.msg);
@@ -332,6 +334,7 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     if (rc != 0)
         return rc;
     reload(app);
+    gw_app_sigs_init(app);
     if (gw_store_usage_load(app->store, restore_usage, app, err) != 0)
         gw_log_warn("usage counters not restored: %s", err->msg);
     if (gw_upstream_open(&app->up, loop) != 0) {

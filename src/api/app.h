@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "http/server.h"
+#include "providers/dialect.h"
 #include "providers/catalog.h"
 #include "router/router.h"
 #include "store/store.h"
@@ -59,6 +60,7 @@ typedef struct gw_app {
     bool stopping;
     int64_t stop_deadline_ms;
     struct gw_health *health;
+    gw_sig_store_t sigs;          /* thought signatures, kept in the store */
 } gw_app_t;
 
 int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_err_t *err);
@@ -72,6 +74,9 @@ void gw_app_log_request(gw_app_t *app, const gw_reqlog_row_t *row);
 void gw_app_usage_changed(gw_app_t *app);
 /* Persists a key's new health (from traffic or a probe). */
 void gw_app_key_health(gw_app_t *app, gw_rkey_t *k, const char *detail);
+
+/* The durable thought-signature store handed to dialects (api/sigs.c). */
+void gw_app_sigs_init(gw_app_t *app);
 
 /* Entry points of the API layer (api/routes.c). */
 void gw_api_dispatch(void *ctx, gw_req_t *req);

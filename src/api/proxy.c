@@ -3,6 +3,7 @@
  */
 #include "api/proxy.h"
 #include "api/api.h"
+#include "api/inline_images.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,8 @@ typedef struct proxy {
     gw_plan_t plan;
     int attempts;
     /* the attempt in flight */
+    gw_cand_t *held;          /* chosen, waiting for its images to be inlined */
+    gw_inliner_t *inliner;
     gw_cand_t *cur;
     const gw_dialect_t *dialect;
     gw_call_t call;
@@ -140,6 +143,8 @@ static void add_route_headers(proxy_t *p)
 static void finish(proxy_t *p)
 {
     p->done = true;
+    gw_inline_cancel(p->inliner);
+    p->inliner = NULL;
     gw_upstream_cancel(p->xfer);
     p->xfer = NULL;
 }
@@ -581,6 +586,25 @@ static void reset_attempt(proxy_t *p)
     p->status = 0;
 }
 
+/* Remote images were fetched for a dialect that needs them inline. */
+static void on_inlined(void *ctx, bool ok, const char *msg)
+{
+    proxy_t *p = ctx;
+
+    p->inliner = NULL;
+    p->in_cb++;
+    if (ok) {
+        try_next(p);
+    } else {
+        log_request(p, 400, "bad_image_url");
+        gw_req_respond_error(p->req, 400, "invalid_request_error", "invalid_image_url",
+                             "messages", "%s", msg);
+        finish(p);
+    }
+    p->in_cb--;
+    maybe_free(p);
+}
+
 static void try_next(proxy_t *p)
 {
     gw_app_t *app = p->app;
@@ -589,7 +613,7 @@ static void try_next(proxy_t *p)
         gw_cand_t *c;
         gw_http_out_t out;
         gw_err_t err = {0};
-        gw_upstream_opts_t opts;
+        gw_upstream_opts_t opts = {0};
 
         if (p->done)
             return;
@@ -597,7 +621,8 @@ static void try_next(proxy_t *p)
             exhausted(p);
             return;
         }
-        c = gw_plan_next(&p->plan, gw_now_ms());
+        c = p->held != NULL ? p->held : gw_plan_next(&p->plan, gw_now_ms());
+        p->held = NULL;
         if (c == NULL) {
             exhausted(p);
             return;
@@ -605,6 +630,11 @@ static void try_next(proxy_t *p)
         p->dialect = gw_dialect_for(c->model->provider);
         if (p->dialect == NULL)
             continue; /* a wire format this build does not speak */
+        if (p->dialect->inline_images && gw_inline_needed(p->body)) {
+            p->held = c;
+            p->inliner = gw_inline_start(app, p->body, on_inlined, p);
+            return;
+        }
         reset_attempt(p);
         p->cur = c;
         p->call.model = c->model;
@@ -612,6 +642,7 @@ static void try_next(proxy_t *p)
         p->call.account_id = c->key->account_id;
         p->call.req = p->body;
         p->call.stream = p->stream;
+        p->call.sigs = &app->sigs;
         gw_http_out_init(&out);
         if (p->dialect->chat_request(&p->call, &out, &err) != 0) {
             gw_http_out_dispose(&out);

@@ -158,7 +158,7 @@ static void start_probe(gw_health_t *h, gw_rkey_t *k, seen_t *s, int64_t now)
 {
     const gw_dialect_t *d = gw_dialect_for(k->provider);
     gw_http_out_t out;
-    gw_upstream_opts_t opts = {PROBE_TIMEOUT_MS, PROBE_TIMEOUT_MS};
+    gw_upstream_opts_t opts = {.first_byte_ms = PROBE_TIMEOUT_MS, .idle_ms = PROBE_TIMEOUT_MS};
     probe_t *pr;
     int rc = GW_DECLINED;
 

@@ -90,6 +90,16 @@ static const migration_t migrations[] = {
      "  detail TEXT NOT NULL DEFAULT '',"
      "  at_ms INTEGER NOT NULL"
      ");"},
+    /* 0003 Gemini thought signatures by tool-call id, sealed (the call id is
+     * in the authenticated context), so multi-turn tool calls survive a
+     * restart; rows expire. */
+    {"0003_thought_signatures",
+     "CREATE TABLE thought_signatures ("
+     "  call_id TEXT PRIMARY KEY,"
+     "  sealed BLOB NOT NULL,"
+     "  expires_ms INTEGER NOT NULL"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX thought_signatures_expiry ON thought_signatures(expires_ms);"},
 };
 
 int gw__store_latest_version(void)

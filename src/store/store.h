@@ -112,6 +112,17 @@ typedef void (*gw_key_health_cb)(void *ctx, int64_t key_id, const char *health,
 /* Calls cb for every key with a recorded health, in key id order. */
 int gw_store_key_health_load(gw_store_t *st, gw_key_health_cb cb, void *ctx, gw_err_t *err);
 
+/* ---- thought signatures (Gemini) --------------------------------------- */
+
+/* Stores (or replaces) the signature of a tool call until expires_ms, sealed. */
+int gw_store_sig_put(gw_store_t *st, const char *call_id, const char *signature,
+                     int64_t expires_ms, gw_err_t *err);
+/* The unexpired signature of call_id (caller frees), or GW_ENOTFOUND. */
+int gw_store_sig_get(gw_store_t *st, const char *call_id, int64_t now_ms, char **out,
+                     gw_err_t *err);
+/* Deletes expired signatures. */
+int gw_store_sig_prune(gw_store_t *st, int64_t now_ms, gw_err_t *err);
+
 /* ---- request log ------------------------------------------------------- */
 
 typedef struct gw_reqlog_row {

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "upstream/netguard.h"
 
 #define MAX_HEADERS 64
 #define POOL_MAX 256
@@ -30,6 +31,8 @@ struct gw_xfer {
     bool cancelled;
     bool timed_out;
     bool aborted;            /* a callback asked to stop */
+    bool blocked;            /* the guard refused an address */
+    const char *allow_cidrs;
     bool active;             /* added to the multi handle */
     gw_xfer_t *next;         /* pool / reap list link */
 };
@@ -182,7 +185,9 @@ static void check_done(gw_upstream_t *u)
             outcome = GW_XFER_TOOBIG;
             break;
         default:
-            outcome = x->timed_out ? GW_XFER_TIMEOUT : GW_XFER_NETWORK;
+            outcome = x->blocked     ? GW_XFER_BLOCKED
+                      : x->timed_out ? GW_XFER_TIMEOUT
+                                     : GW_XFER_NETWORK;
             break;
         }
         if (outcome == GW_XFER_OK) {
@@ -367,6 +372,19 @@ static size_t on_body(char *p, size_t size, size_t n, void *userp)
     return rc == 0 ? len : 0;
 }
 
+/* Guarded fetches: refuse to even open a socket to a non-public address. */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+                                    struct curl_sockaddr *a)
+{
+    gw_xfer_t *x = clientp;
+
+    if (purpose != CURLSOCKTYPE_IPCXN || !gw_netguard_allows(&a->addr, x->allow_cidrs)) {
+        x->blocked = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype, a->protocol);
+}
+
 /* ---- public API --------------------------------------------------------- */
 
 int gw_upstream_open(gw_upstream_t **out, uv_loop_t *loop)
@@ -444,6 +462,7 @@ static gw_xfer_t *xfer_get(gw_upstream_t *u)
     x->cancelled = false;
     x->timed_out = false;
     x->aborted = false;
+    x->blocked = false;
     return x;
 }
 
@@ -480,6 +499,21 @@ gw_xfer_t *gw_upstream_start(gw_upstream_t *u, gw_http_out_t *req, const gw_upst
     /* Redirects are not followed: an API answering 3xx is a failure to report. */
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    if (opts->public_only) {
+        x->allow_cidrs = opts->allow_cidrs;
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+        curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+    }
+    if (opts->max_redirects > 0) {
+        curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(e, CURLOPT_MAXREDIRS, opts->max_redirects);
+        curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    }
+    if (opts->max_bytes > 0)
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)opts->max_bytes);
     uv_timer_start(&x->deadline, on_deadline, (uint64_t)opts->first_byte_ms, 0);
     if (curl_multi_add_handle(u->multi, e) != CURLM_OK) {
         x->cancelled = true;

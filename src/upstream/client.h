@@ -35,7 +35,8 @@ typedef enum {
     GW_XFER_OK = 0,        /* a complete HTTP response (any status) */
     GW_XFER_TIMEOUT,       /* first byte or idle deadline passed */
     GW_XFER_NETWORK,       /* DNS, connect, TLS, reset, truncated */
-    GW_XFER_TOOBIG         /* the response passed its size ceiling */
+    GW_XFER_TOOBIG,        /* the response passed its size ceiling */
+    GW_XFER_BLOCKED        /* guarded fetch: the address is not public */
 } gw_xfer_outcome_t;
 
 typedef struct gw_xfer_cbs {
@@ -52,6 +53,13 @@ typedef struct gw_xfer_cbs {
 typedef struct gw_upstream_opts {
     int64_t first_byte_ms; /* deadline for the first body byte */
     int64_t idle_ms;       /* max gap between body bytes afterwards */
+    /* Guarded fetch of a user-supplied URL: every connection (after DNS, on
+     * every redirect) must go to a public address (see netguard.h), on a
+     * fresh connection that is never reused. */
+    bool public_only;
+    const char *allow_cidrs; /* operator allow-list for public_only */
+    long max_redirects;      /* 0: redirects are not followed */
+    int64_t max_bytes;       /* 0: no limit from the transfer itself */
 } gw_upstream_opts_t;
 
 int gw_upstream_open(gw_upstream_t **out, uv_loop_t *loop);
