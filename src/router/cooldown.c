@@ -1,6 +1,6 @@
 /*
  * Cooldowns (see cooldown.h): in-memory benches, loop thread only. Three kinds
- * of entry live in one chained hash table keyed by catalog ids (copied):
+ * of entry live in one pairmap (pairmap.h), keyed by catalog ids (copied):
  *
  *   (provider, model, key)  GW_SCOPE_MODEL_KEY: this pair
  *   (provider, "",    key)  GW_SCOPE_KEY: every model of the key's provider
@@ -21,7 +21,8 @@
 #include "router/cooldown.h"
 
 #include <stdlib.h>
-#include <string.h>
+
+#include "router/pairmap.h"
 
 #define ANY_KEY INT64_MIN
 #define BASE_MS (90 * (int64_t)1000)
@@ -30,123 +31,21 @@
 #define STREAK_MAX 16
 
 typedef struct centry {
-    struct centry *next;
-    uint64_t hash;
-    char *provider_id;
-    char *model_id;   /* "" for a key-wide entry */
-    int64_t key_id;   /* ANY_KEY for a model-wide entry */
-    int64_t until_ms; /* benched until; 0 = never was */
-    int streak;       /* RATE_MINUTE failures in a row */
+    gw_pairmap_node_t node; /* first: the map frees the entry through it */
+    int64_t until_ms;       /* benched until; 0 = never was */
+    int streak;             /* RATE_MINUTE failures in a row */
 } centry_t;
 
+_Static_assert(offsetof(centry_t, node) == 0, "the pairmap node comes first");
+
 struct gw_cooldowns {
-    centry_t **buckets;
-    size_t nbuckets; /* power of two */
-    size_t count;
-    size_t sweep_at; /* sweep when count reaches this */
+    gw_pairmap_t map; /* model_id "" for a key-wide entry, key ANY_KEY for a model-wide one */
+    size_t sweep_at;  /* sweep when the map's count reaches this */
 };
 
-/* ---- hash table ------------------------------------------------------------------ */
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
+static centry_t *entry_of(gw_pairmap_node_t *n)
 {
-    const unsigned char *s = p;
-
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static uint64_t key_hash(const char *pid, const char *mid, int64_t key_id)
-{
-    uint64_t h = 14695981039346656037ULL;
-
-    h = fnv(h, pid, strlen(pid) + 1);
-    h = fnv(h, mid, strlen(mid) + 1);
-    return fnv(h, &key_id, sizeof(key_id));
-}
-
-static centry_t *lookup(gw_cooldowns_t *c, const char *pid, const char *mid, int64_t key_id)
-{
-    uint64_t h = key_hash(pid, mid, key_id);
-    centry_t *e = c->buckets[h & (c->nbuckets - 1)];
-
-    for (; e != NULL; e = e->next)
-        if (e->hash == h && e->key_id == key_id && strcmp(e->model_id, mid) == 0 &&
-            strcmp(e->provider_id, pid) == 0)
-            return e;
-    return NULL;
-}
-
-static void grow(gw_cooldowns_t *c)
-{
-    size_t n = c->nbuckets * 2;
-    centry_t **b = gw_xcalloc(n, sizeof(*b));
-
-    for (size_t i = 0; i < c->nbuckets; i++) {
-        centry_t *e = c->buckets[i];
-
-        while (e != NULL) {
-            centry_t *next = e->next;
-
-            e->next = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
-            e = next;
-        }
-    }
-    free(c->buckets);
-    c->buckets = b;
-    c->nbuckets = n;
-}
-
-static centry_t *get_or_add(gw_cooldowns_t *c, const char *pid, const char *mid, int64_t key_id)
-{
-    centry_t *e = lookup(c, pid, mid, key_id);
-    size_t slot;
-
-    if (e != NULL)
-        return e;
-    if (c->count + 1 > c->nbuckets / 4 * 3)
-        grow(c);
-    e = gw_xcalloc(1, sizeof(*e));
-    e->hash = key_hash(pid, mid, key_id);
-    e->provider_id = gw_xstrdup(pid);
-    e->model_id = gw_xstrdup(mid);
-    e->key_id = key_id;
-    slot = e->hash & (c->nbuckets - 1);
-    e->next = c->buckets[slot];
-    c->buckets[slot] = e;
-    c->count++;
-    return e;
-}
-
-static void entry_free(centry_t *e)
-{
-    free(e->provider_id);
-    free(e->model_id);
-    free(e);
-}
-
-/* Removes every entry the predicate selects. */
-static void remove_if(gw_cooldowns_t *c, bool (*pred)(const centry_t *e, int64_t arg), int64_t arg)
-{
-    for (size_t i = 0; i < c->nbuckets; i++) {
-        centry_t **pp = &c->buckets[i];
-
-        while (*pp != NULL) {
-            centry_t *e = *pp;
-
-            if (pred(e, arg)) {
-                *pp = e->next;
-                entry_free(e);
-                c->count--;
-            } else {
-                pp = &e->next;
-            }
-        }
-    }
+    return n != NULL ? gw_container_of(n, centry_t, node) : NULL;
 }
 
 static bool stale(const centry_t *e, int64_t now_ms)
@@ -154,17 +53,21 @@ static bool stale(const centry_t *e, int64_t now_ms)
     return e->until_ms + STREAK_RESET_MS < now_ms;
 }
 
-static bool of_key(const centry_t *e, int64_t key_id)
+static bool stale_node(const gw_pairmap_node_t *n, void *now_ms)
 {
-    return e->key_id == key_id;
+    return stale(gw_container_of(n, const centry_t, node), *(const int64_t *)now_ms);
+}
+
+static bool of_key(const gw_pairmap_node_t *n, void *key_id)
+{
+    return n->key_id == *(const int64_t *)key_id;
 }
 
 gw_cooldowns_t *gw_cooldowns_new(void)
 {
     gw_cooldowns_t *c = gw_xcalloc(1, sizeof(*c));
 
-    c->nbuckets = 64;
-    c->buckets = gw_xcalloc(c->nbuckets, sizeof(*c->buckets));
+    gw_pairmap_init(&c->map, sizeof(centry_t));
     c->sweep_at = 256;
     return c;
 }
@@ -173,17 +76,7 @@ void gw_cooldowns_free(gw_cooldowns_t *c)
 {
     if (c == NULL)
         return;
-    for (size_t i = 0; i < c->nbuckets; i++) {
-        centry_t *e = c->buckets[i];
-
-        while (e != NULL) {
-            centry_t *next = e->next;
-
-            entry_free(e);
-            e = next;
-        }
-    }
-    free(c->buckets);
+    gw_pairmap_dispose(&c->map);
     free(c);
 }
 
@@ -209,7 +102,9 @@ static centry_t *scope_entry(gw_cooldowns_t *c, const gw_model_t *m, int64_t key
     default:
         return NULL;
     }
-    return create ? get_or_add(c, pid, mid, key_id) : lookup(c, pid, mid, key_id);
+    if (create)
+        return entry_of(gw_pairmap_get_or_add(&c->map, pid, mid, key_id, NULL));
+    return entry_of(gw_pairmap_find(&c->map, pid, mid, key_id));
 }
 
 int64_t gw_cooldowns_apply(gw_cooldowns_t *c, const gw_model_t *m, int64_t key_id,
@@ -226,9 +121,9 @@ int64_t gw_cooldowns_apply(gw_cooldowns_t *c, const gw_model_t *m, int64_t key_i
         e = scope_entry(c, m, key_id, v->scope, false);
         return e != NULL ? e->until_ms : 0;
     }
-    if (c->count >= c->sweep_at) {
-        remove_if(c, stale, now_ms);
-        c->sweep_at = GW_MAX(c->count * 2, (size_t)256);
+    if (c->map.count >= c->sweep_at) {
+        gw_pairmap_remove_if(&c->map, stale_node, &now_ms);
+        c->sweep_at = GW_MAX(c->map.count * 2, (size_t)256);
     }
     e = scope_entry(c, m, key_id, v->scope, true);
     if (minute) {
@@ -278,5 +173,5 @@ void gw_cooldowns_success(gw_cooldowns_t *c, const gw_model_t *m, int64_t key_id
 
 void gw_cooldowns_forget_key(gw_cooldowns_t *c, int64_t key_id)
 {
-    remove_if(c, of_key, key_id);
+    gw_pairmap_remove_if(&c->map, of_key, &key_id);
 }
