@@ -1,6 +1,6 @@
 /*
  * The rate-limit ledger (see ledger.h). One entry per (provider, model, key)
- * and one per (provider, key) for account-wide caps, in a chained hash table
+ * and one per (provider, key) for account-wide caps, in a pairmap (pairmap.h)
  * keyed by the catalog ids (copied, so entries survive a catalog reload).
  *
  * Minute window: a ring of 64 one-second buckets. A bucket stamped with second
@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router/pairmap.h"
 #include "router/reset.h"
 
 #define SLOTS 64      /* ring size, a power of two above SPAN */
@@ -33,11 +34,7 @@
 #define EMPTY_SEC INT64_MIN
 
 typedef struct entry {
-    struct entry *next; /* hash chain */
-    uint64_t hash;
-    char *provider_id;
-    char *model_id;     /* "" for the provider-wide entry */
-    int64_t key_id;
+    gw_pairmap_node_t node; /* first: the map frees the entry through it */
     gw_reset_t reset;
     int64_t sec[SLOTS]; /* second each slot holds, EMPTY_SEC if none */
     int64_t req[SLOTS];
@@ -47,90 +44,34 @@ typedef struct entry {
     int64_t period_tok;
 } entry_t;
 
+_Static_assert(offsetof(entry_t, node) == 0, "the pairmap node comes first");
+
 struct gw_ledger {
-    entry_t **buckets;
-    size_t nbuckets; /* power of two */
-    size_t count;
+    gw_pairmap_t map; /* model_id "" for the provider-wide entry */
 };
 
-/* ---- hash table ------------------------------------------------------------------ */
-
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
+static entry_t *entry_of(gw_pairmap_node_t *n)
 {
-    const unsigned char *s = p;
-
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static uint64_t key_hash(const char *pid, const char *mid, int64_t key_id)
-{
-    uint64_t h = 14695981039346656037ULL;
-
-    h = fnv(h, pid, strlen(pid) + 1);
-    h = fnv(h, mid, strlen(mid) + 1);
-    return fnv(h, &key_id, sizeof(key_id));
+    return n != NULL ? gw_container_of(n, entry_t, node) : NULL;
 }
 
 static entry_t *lookup(gw_ledger_t *l, const char *pid, const char *mid, int64_t key_id)
 {
-    uint64_t h = key_hash(pid, mid, key_id);
-    entry_t *e = l->buckets[h & (l->nbuckets - 1)];
-
-    for (; e != NULL; e = e->next)
-        if (e->hash == h && e->key_id == key_id && strcmp(e->model_id, mid) == 0 &&
-            strcmp(e->provider_id, pid) == 0)
-            return e;
-    return NULL;
-}
-
-static void grow(gw_ledger_t *l)
-{
-    size_t n = l->nbuckets * 2;
-    entry_t **b = gw_xcalloc(n, sizeof(*b));
-
-    for (size_t i = 0; i < l->nbuckets; i++) {
-        entry_t *e = l->buckets[i];
-
-        while (e != NULL) {
-            entry_t *next = e->next;
-
-            e->next = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
-            e = next;
-        }
-    }
-    free(l->buckets);
-    l->buckets = b;
-    l->nbuckets = n;
+    return entry_of(gw_pairmap_find(&l->map, pid, mid, key_id));
 }
 
 static entry_t *get_or_add(gw_ledger_t *l, const char *pid, const char *mid, int64_t key_id,
                            gw_reset_t reset, int64_t now_ms)
 {
-    entry_t *e = lookup(l, pid, mid, key_id);
-    size_t slot;
+    bool created;
+    entry_t *e = entry_of(gw_pairmap_get_or_add(&l->map, pid, mid, key_id, &created));
 
-    if (e != NULL)
-        return e;
-    if (l->count + 1 > l->nbuckets / 4 * 3)
-        grow(l);
-    e = gw_xcalloc(1, sizeof(*e));
-    e->hash = key_hash(pid, mid, key_id);
-    e->provider_id = gw_xstrdup(pid);
-    e->model_id = gw_xstrdup(mid);
-    e->key_id = key_id;
-    e->reset = reset;
-    for (int i = 0; i < SLOTS; i++)
-        e->sec[i] = EMPTY_SEC;
-    e->period_start_ms = gw_reset_period_start(reset, now_ms);
-    slot = e->hash & (l->nbuckets - 1);
-    e->next = l->buckets[slot];
-    l->buckets[slot] = e;
-    l->count++;
+    if (created) {
+        e->reset = reset;
+        for (int i = 0; i < SLOTS; i++)
+            e->sec[i] = EMPTY_SEC;
+        e->period_start_ms = gw_reset_period_start(reset, now_ms);
+    }
     return e;
 }
 
@@ -138,8 +79,7 @@ gw_ledger_t *gw_ledger_new(void)
 {
     gw_ledger_t *l = gw_xcalloc(1, sizeof(*l));
 
-    l->nbuckets = 64;
-    l->buckets = gw_xcalloc(l->nbuckets, sizeof(*l->buckets));
+    gw_pairmap_init(&l->map, sizeof(entry_t));
     return l;
 }
 
@@ -147,19 +87,7 @@ void gw_ledger_free(gw_ledger_t *l)
 {
     if (l == NULL)
         return;
-    for (size_t i = 0; i < l->nbuckets; i++) {
-        entry_t *e = l->buckets[i];
-
-        while (e != NULL) {
-            entry_t *next = e->next;
-
-            free(e->provider_id);
-            free(e->model_id);
-            free(e);
-            e = next;
-        }
-    }
-    free(l->buckets);
+    gw_pairmap_dispose(&l->map);
     free(l);
 }
 
@@ -385,14 +313,15 @@ void gw_ledger_usage_provider(gw_ledger_t *l, const gw_provider_t *p, int64_t ke
 
 void gw_ledger_foreach(gw_ledger_t *l, int64_t now_ms, gw_ledger_row_cb cb, void *ctx)
 {
-    for (size_t i = 0; i < l->nbuckets; i++) {
-        for (entry_t *e = l->buckets[i]; e != NULL; e = e->next) {
-            roll(e, now_ms);
-            if (e->period_req == 0 && e->period_tok == 0)
-                continue;
-            cb(ctx, e->provider_id, e->model_id, e->key_id, e->period_start_ms, e->period_req,
-               e->period_tok);
-        }
+    for (gw_pairmap_node_t *n = gw_pairmap_next(&l->map, NULL); n != NULL;
+         n = gw_pairmap_next(&l->map, n)) {
+        entry_t *e = entry_of(n);
+
+        roll(e, now_ms);
+        if (e->period_req == 0 && e->period_tok == 0)
+            continue;
+        cb(ctx, n->provider_id, n->model_id, n->key_id, e->period_start_ms, e->period_req,
+           e->period_tok);
     }
 }
 

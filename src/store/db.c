@@ -1,8 +1,8 @@
 /*
  * Opening and closing the database: the data dir, the SQLite connection in
  * WAL mode with a busy timeout, migrations, the encryption key check and the
- * statements prepared once for the connection's life. Also the transaction
- * helpers the other store files share.
+ * statements prepared once for the connection's life (run through the
+ * helpers in exec.c).
  *
  * The CLI and a running server use the same file at once. WAL lets readers
  * run beside the single writer; every write transaction starts with BEGIN
@@ -21,72 +21,6 @@
 
 #define DB_FILE "freellmapi.db"
 #define BUSY_TIMEOUT_MS 5000
-
-int gw__store_dberr(gw_store_t *st, gw_err_t *err, const char *what)
-{
-    gw_err_set(err, GW_EDB, 500, "store: %s: %s", what, sqlite3_errmsg(st->db));
-    return GW_EDB;
-}
-
-/* Steps a statement that returns no rows and resets it. */
-static int step_done(gw_store_t *st, int which, gw_err_t *err, const char *what)
-{
-    sqlite3_stmt *stmt = st->stmt[which];
-    int rc = 0;
-
-    if (sqlite3_step(stmt) != SQLITE_DONE)
-        rc = gw__store_dberr(st, err, what);
-    sqlite3_reset(stmt);
-    return rc;
-}
-
-int gw__store_begin(gw_store_t *st, gw_err_t *err)
-{
-    return step_done(st, GW_STMT_BEGIN, err, "begin (database busy or locked?)");
-}
-
-int gw__store_commit(gw_store_t *st, gw_err_t *err)
-{
-    return step_done(st, GW_STMT_COMMIT, err, "commit");
-}
-
-void gw__store_rollback(gw_store_t *st)
-{
-    if (sqlite3_get_autocommit(st->db))
-        return;
-    step_done(st, GW_STMT_ROLLBACK, NULL, "rollback");
-}
-
-int gw__store_meta_get(gw_store_t *st, const char *name, unsigned char **out, size_t *len,
-                       gw_err_t *err)
-{
-    sqlite3_stmt *stmt = st->stmt[GW_STMT_META_GET];
-    int rc = GW_EDB;
-    int s;
-
-    *out = NULL;
-    *len = 0;
-    if (sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
-        goto out;
-    s = sqlite3_step(stmt);
-    if (s == SQLITE_DONE) {
-        rc = GW_ENOTFOUND;
-        goto out;
-    }
-    if (s != SQLITE_ROW)
-        goto out;
-    *len = (size_t)sqlite3_column_bytes(stmt, 0);
-    *out = gw_xmalloc(*len + 1);
-    if (*len > 0)
-        memcpy(*out, sqlite3_column_blob(stmt, 0), *len);
-    rc = 0;
-out:
-    if (rc == GW_EDB)
-        gw__store_dberr(st, err, "read meta");
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    return rc;
-}
 
 /* mkdir -p with mode 0700 for the components it creates. */
 static int make_dirs(const char *path, gw_err_t *err)
@@ -222,22 +156,10 @@ void gw_store_close(gw_store_t *st)
 
 int gw_store_schema_version(gw_store_t *st)
 {
-    sqlite3_stmt *stmt = st->stmt[GW_STMT_USER_VERSION];
-    int v = -1;
-
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        v = sqlite3_column_int(stmt, 0);
-    sqlite3_reset(stmt);
-    return v;
+    return (int)gw__store_read_int(st->stmt[GW_STMT_USER_VERSION]);
 }
 
 int64_t gw_store_data_version(gw_store_t *st)
 {
-    sqlite3_stmt *stmt = st->stmt[GW_STMT_DATA_VERSION];
-    int64_t v = -1;
-
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        v = sqlite3_column_int64(stmt, 0);
-    sqlite3_reset(stmt);
-    return v;
+    return gw__store_read_int(st->stmt[GW_STMT_DATA_VERSION]);
 }

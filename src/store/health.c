@@ -46,20 +46,11 @@ out:
 int gw_store_key_health_load(gw_store_t *st, gw_key_health_cb cb, void *ctx, gw_err_t *err)
 {
     sqlite3_stmt *stmt = st->stmt[GW_STMT_HEALTH_SELECT];
-    int rc = GW_EDB;
-    int s;
+    int rc;
 
-    for (;;) {
-        s = sqlite3_step(stmt);
-        if (s != SQLITE_ROW)
-            break;
+    while (gw__store_next_row(st, stmt, &rc, err, "load key health"))
         cb(ctx, sqlite3_column_int64(stmt, 0), (const char *)sqlite3_column_text(stmt, 1),
            (const char *)sqlite3_column_text(stmt, 2), sqlite3_column_int64(stmt, 3));
-    }
-    if (s == SQLITE_DONE)
-        rc = 0;
-    else
-        gw__store_dberr(st, err, "load key health");
     sqlite3_reset(stmt);
     return rc;
 }

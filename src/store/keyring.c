@@ -111,6 +111,7 @@ static int write_canary(gw_store_t *st, bool from_env, gw_err_t *err)
     sqlite3_stmt *stmt = st->stmt[GW_STMT_META_PUT_NEW];
     unsigned char *blob = NULL;
     size_t len = 0;
+    bool bound;
     int rc;
 
     rc = gw_vault_seal(&st->vault, KEY_CHECK_PLAIN, strlen(KEY_CHECK_PLAIN), KEY_CHECK_CONTEXT,
@@ -120,14 +121,11 @@ static int write_canary(gw_store_t *st, bool from_env, gw_err_t *err)
     rc = gw__store_begin(st, err);
     if (rc != 0)
         goto out;
-    rc = GW_EDB;
-    if (sqlite3_bind_text(stmt, 1, KEY_CHECK_NAME, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_blob(stmt, 2, blob, (int)len, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_step(stmt) != SQLITE_DONE) {
-        gw__store_dberr(st, err, "store key check");
-        goto out;
-    }
-    rc = gw__store_commit(st, err);
+    bound = sqlite3_bind_text(stmt, 1, KEY_CHECK_NAME, -1, SQLITE_STATIC) == SQLITE_OK &&
+            sqlite3_bind_blob(stmt, 2, blob, (int)len, SQLITE_STATIC) == SQLITE_OK;
+    rc = gw__store_run(st, stmt, bound, err, "store key check");
+    if (rc == 0)
+        rc = gw__store_commit(st, err);
     if (rc != 0)
         goto out;
     free(blob);
@@ -138,8 +136,6 @@ static int write_canary(gw_store_t *st, bool from_env, gw_err_t *err)
     if (check_canary(st, blob, len) != 0)
         rc = mismatch(st, from_env, err);
 out:
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
     gw__store_rollback(st);
     free(blob);
     return rc;

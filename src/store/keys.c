@@ -89,6 +89,7 @@ int gw_store_key_add(gw_store_t *st, const char *provider, const char *secret, c
     unsigned char *blob = NULL;
     size_t blob_len = 0;
     char context[256];
+    bool bound;
     int64_t id;
     int rc;
 
@@ -100,35 +101,28 @@ int gw_store_key_add(gw_store_t *st, const char *provider, const char *secret, c
     rc = gw__store_begin(st, err);
     if (rc != 0)
         goto out;
-    rc = GW_EDB;
-    if (sqlite3_bind_text(ins, 1, provider, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_text(ins, 2, label != NULL ? label : "", -1, SQLITE_STATIC) != SQLITE_OK ||
-        (account_id != NULL ? sqlite3_bind_text(ins, 3, account_id, -1, SQLITE_STATIC)
-                            : sqlite3_bind_null(ins, 3)) != SQLITE_OK ||
-        sqlite3_bind_int64(ins, 4, gw_now_ms()) != SQLITE_OK || sqlite3_step(ins) != SQLITE_DONE) {
-        gw__store_dberr(st, err, "add key");
+    bound = sqlite3_bind_text(ins, 1, provider, -1, SQLITE_STATIC) == SQLITE_OK &&
+            sqlite3_bind_text(ins, 2, label != NULL ? label : "", -1, SQLITE_STATIC) ==
+                SQLITE_OK &&
+            (account_id != NULL ? sqlite3_bind_text(ins, 3, account_id, -1, SQLITE_STATIC)
+                                : sqlite3_bind_null(ins, 3)) == SQLITE_OK &&
+            sqlite3_bind_int64(ins, 4, gw_now_ms()) == SQLITE_OK;
+    rc = gw__store_run(st, ins, bound, err, "add key");
+    if (rc != 0)
         goto out;
-    }
     id = sqlite3_last_insert_rowid(st->db);
     gw_vault_key_context(context, sizeof(context), id, provider);
     rc = gw_vault_seal(&st->vault, secret, strlen(secret), context, &blob, &blob_len, err);
     if (rc != 0)
         goto out;
-    rc = GW_EDB;
-    if (sqlite3_bind_int64(seal, 1, id) != SQLITE_OK ||
-        sqlite3_bind_blob(seal, 2, blob, (int)blob_len, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_step(seal) != SQLITE_DONE) {
-        gw__store_dberr(st, err, "add key");
-        goto out;
-    }
-    rc = gw__store_commit(st, err);
+    bound = sqlite3_bind_int64(seal, 1, id) == SQLITE_OK &&
+            sqlite3_bind_blob(seal, 2, blob, (int)blob_len, SQLITE_STATIC) == SQLITE_OK;
+    rc = gw__store_run(st, seal, bound, err, "add key");
+    if (rc == 0)
+        rc = gw__store_commit(st, err);
     if (rc == 0 && id_out != NULL)
         *id_out = id;
 out:
-    sqlite3_reset(ins);
-    sqlite3_clear_bindings(ins);
-    sqlite3_reset(seal);
-    sqlite3_clear_bindings(seal);
     gw__store_rollback(st);
     free(blob);
     return rc;
@@ -140,29 +134,21 @@ int gw_store_key_rm(gw_store_t *st, int64_t id, gw_err_t *err)
     sqlite3_stmt *usage = st->stmt[GW_STMT_KEY_USAGE_DELETE];
     int rc;
 
-    rc = gw__store_begin(st, err);
-    if (rc != 0)
-        goto out;
-    rc = GW_EDB;
     /* key_health rows go with the key (ON DELETE CASCADE); usage rows have no
      * foreign key (keyless providers count under key 0) so they go here. */
-    if (sqlite3_bind_int64(del, 1, id) != SQLITE_OK || sqlite3_step(del) != SQLITE_DONE) {
-        gw__store_dberr(st, err, "remove key");
-        goto out;
-    }
-    if (sqlite3_changes(st->db) == 0) {
+    rc = gw__store_begin(st, err);
+    if (rc == 0)
+        rc = gw__store_run(st, del, sqlite3_bind_int64(del, 1, id) == SQLITE_OK, err,
+                           "remove key");
+    if (rc == 0 && sqlite3_changes(st->db) == 0) {
         rc = GW_ENOTFOUND;
         gw_err_set(err, rc, 404, "no key with id %" PRId64, id);
-        goto out;
     }
-    if (sqlite3_bind_int64(usage, 1, id) != SQLITE_OK || sqlite3_step(usage) != SQLITE_DONE) {
-        gw__store_dberr(st, err, "remove key");
-        goto out;
-    }
-    rc = gw__store_commit(st, err);
-out:
-    sqlite3_reset(del);
-    sqlite3_reset(usage);
+    if (rc == 0)
+        rc = gw__store_run(st, usage, sqlite3_bind_int64(usage, 1, id) == SQLITE_OK, err,
+                           "remove key");
+    if (rc == 0)
+        rc = gw__store_commit(st, err);
     gw__store_rollback(st);
     return rc;
 }
@@ -180,21 +166,13 @@ int gw_store_keys_load(gw_store_t *st, gw_key_rec_t **out, size_t *n, gw_err_t *
     size_t count = 0;
     size_t cap = 0;
     char context[256];
-    int rc = GW_EDB;
-    int s;
+    int rc;
 
     *out = NULL;
     *n = 0;
-    for (;;) {
+    while (gw__store_next_row(st, stmt, &rc, err, "load keys")) {
         gw_key_rec_t *r;
 
-        s = sqlite3_step(stmt);
-        if (s == SQLITE_DONE)
-            break;
-        if (s != SQLITE_ROW) {
-            gw__store_dberr(st, err, "load keys");
-            goto out;
-        }
         if (count == cap) {
             cap = cap ? cap * 2 : 8;
             recs = gw_xrealloc(recs, cap * sizeof(*recs));
@@ -217,13 +195,13 @@ int gw_store_keys_load(gw_store_t *st, gw_key_rec_t **out, size_t *n, gw_err_t *
                        r->id, r->provider);
             goto out;
         }
-        rc = GW_EDB;
     }
-    *out = recs;
-    *n = count;
-    recs = NULL;
-    count = 0;
-    rc = 0;
+    if (rc == 0) {
+        *out = recs;
+        *n = count;
+        recs = NULL;
+        count = 0;
+    }
 out:
     sqlite3_reset(stmt);
     gw_key_recs_free(recs, count);

@@ -15,51 +15,30 @@ static int bind_text_or_null(sqlite3_stmt *stmt, int col, const char *s)
     return sqlite3_bind_text(stmt, col, s, -1, SQLITE_STATIC);
 }
 
-static int bind_row(sqlite3_stmt *stmt, const gw_reqlog_row_t *r)
+static bool bind_row(sqlite3_stmt *stmt, const void *row)
 {
-    if (sqlite3_bind_int64(stmt, 1, r->at_ms) != SQLITE_OK ||
-        sqlite3_bind_text(stmt, 2, r->endpoint != NULL ? r->endpoint : "", -1, SQLITE_STATIC) !=
-            SQLITE_OK ||
-        bind_text_or_null(stmt, 3, r->provider) != SQLITE_OK ||
-        bind_text_or_null(stmt, 4, r->model) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 5, r->key_id) != SQLITE_OK ||
-        sqlite3_bind_int(stmt, 6, r->status) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 7, r->latency_ms) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 8, r->ttfb_ms) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 9, r->tokens_in) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 10, r->tokens_out) != SQLITE_OK ||
-        sqlite3_bind_int(stmt, 11, r->attempts) != SQLITE_OK ||
-        bind_text_or_null(stmt, 12, r->error_class) != SQLITE_OK ||
-        sqlite3_bind_int(stmt, 13, r->stream ? 1 : 0) != SQLITE_OK)
-        return -1;
-    return 0;
+    const gw_reqlog_row_t *r = row;
+
+    return sqlite3_bind_int64(stmt, 1, r->at_ms) == SQLITE_OK &&
+           sqlite3_bind_text(stmt, 2, r->endpoint != NULL ? r->endpoint : "", -1, SQLITE_STATIC) ==
+               SQLITE_OK &&
+           bind_text_or_null(stmt, 3, r->provider) == SQLITE_OK &&
+           bind_text_or_null(stmt, 4, r->model) == SQLITE_OK &&
+           sqlite3_bind_int64(stmt, 5, r->key_id) == SQLITE_OK &&
+           sqlite3_bind_int(stmt, 6, r->status) == SQLITE_OK &&
+           sqlite3_bind_int64(stmt, 7, r->latency_ms) == SQLITE_OK &&
+           sqlite3_bind_int64(stmt, 8, r->ttfb_ms) == SQLITE_OK &&
+           sqlite3_bind_int64(stmt, 9, r->tokens_in) == SQLITE_OK &&
+           sqlite3_bind_int64(stmt, 10, r->tokens_out) == SQLITE_OK &&
+           sqlite3_bind_int(stmt, 11, r->attempts) == SQLITE_OK &&
+           bind_text_or_null(stmt, 12, r->error_class) == SQLITE_OK &&
+           sqlite3_bind_int(stmt, 13, r->stream ? 1 : 0) == SQLITE_OK;
 }
 
 int gw_store_reqlog_append(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n, gw_err_t *err)
 {
-    sqlite3_stmt *stmt = st->stmt[GW_STMT_LOG_INSERT];
-    size_t i;
-    int rc;
-
-    if (n == 0)
-        return 0;
-    rc = gw__store_begin(st, err);
-    if (rc != 0)
-        goto out;
-    rc = GW_EDB;
-    for (i = 0; i < n; i++) {
-        if (bind_row(stmt, &rows[i]) != 0 || sqlite3_step(stmt) != SQLITE_DONE) {
-            gw__store_dberr(st, err, "append request log");
-            goto out;
-        }
-        sqlite3_reset(stmt);
-    }
-    rc = gw__store_commit(st, err);
-out:
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    gw__store_rollback(st);
-    return rc;
+    return gw__store_batch(st, st->stmt[GW_STMT_LOG_INSERT], rows, sizeof(*rows), n, bind_row, err,
+                           "append request log");
 }
 
 int gw_store_reqlog_prune(gw_store_t *st, int64_t min_at_ms, int64_t max_rows, gw_err_t *err)
@@ -71,55 +50,36 @@ int gw_store_reqlog_prune(gw_store_t *st, int64_t min_at_ms, int64_t max_rows, g
     if (min_at_ms <= 0 && max_rows < 0)
         return 0;
     rc = gw__store_begin(st, err);
-    if (rc != 0)
-        goto out;
-    rc = GW_EDB;
-    if (min_at_ms > 0 && (sqlite3_bind_int64(age, 1, min_at_ms) != SQLITE_OK ||
-                          sqlite3_step(age) != SQLITE_DONE)) {
-        gw__store_dberr(st, err, "prune request log");
-        goto out;
-    }
-    if (max_rows >= 0 && (sqlite3_bind_int64(rows, 1, max_rows) != SQLITE_OK ||
-                          sqlite3_step(rows) != SQLITE_DONE)) {
-        gw__store_dberr(st, err, "prune request log");
-        goto out;
-    }
-    rc = gw__store_commit(st, err);
-out:
-    sqlite3_reset(age);
-    sqlite3_reset(rows);
+    if (rc == 0 && min_at_ms > 0)
+        rc = gw__store_run(st, age, sqlite3_bind_int64(age, 1, min_at_ms) == SQLITE_OK, err,
+                           "prune request log");
+    if (rc == 0 && max_rows >= 0)
+        rc = gw__store_run(st, rows, sqlite3_bind_int64(rows, 1, max_rows) == SQLITE_OK, err,
+                           "prune request log");
+    if (rc == 0)
+        rc = gw__store_commit(st, err);
     gw__store_rollback(st);
     return rc;
 }
 
 int64_t gw_store_reqlog_count(gw_store_t *st)
 {
-    sqlite3_stmt *stmt = st->stmt[GW_STMT_LOG_COUNT];
-    int64_t n = -1;
-
-    if (sqlite3_step(stmt) == SQLITE_ROW)
-        n = sqlite3_column_int64(stmt, 0);
-    sqlite3_reset(stmt);
-    return n;
+    return gw__store_read_int(st->stmt[GW_STMT_LOG_COUNT]);
 }
 
-int gw_store_reqlog_recent(gw_store_t *st, int64_t before_id, size_t limit,
-                           gw_reqlog_row_cb cb, void *ctx, gw_err_t *err)
+int gw_store_reqlog_recent(gw_store_t *st, int64_t before_id, size_t limit, gw_reqlog_row_cb cb,
+                           void *ctx, gw_err_t *err)
 {
     sqlite3_stmt *stmt = st->stmt[GW_STMT_LOG_RECENT];
     gw_reqlog_row_t row;
-    int rc = GW_EDB;
-    int s;
+    int rc;
 
     if (sqlite3_bind_int64(stmt, 1, before_id > 0 ? before_id : INT64_MAX) != SQLITE_OK ||
         sqlite3_bind_int64(stmt, 2, limit > INT64_MAX ? INT64_MAX : (int64_t)limit) != SQLITE_OK) {
-        gw__store_dberr(st, err, "read request log");
+        rc = gw__store_dberr(st, err, "read request log");
         goto out;
     }
-    for (;;) {
-        s = sqlite3_step(stmt);
-        if (s != SQLITE_ROW)
-            break;
+    while (gw__store_next_row(st, stmt, &rc, err, "read request log")) {
         row.at_ms = sqlite3_column_int64(stmt, 1);
         row.endpoint = (const char *)sqlite3_column_text(stmt, 2);
         row.provider = (const char *)sqlite3_column_text(stmt, 3);
@@ -135,11 +95,6 @@ int gw_store_reqlog_recent(gw_store_t *st, int64_t before_id, size_t limit,
         row.stream = sqlite3_column_int(stmt, 13) != 0;
         cb(ctx, sqlite3_column_int64(stmt, 0), &row);
     }
-    if (s != SQLITE_DONE) {
-        gw__store_dberr(st, err, "read request log");
-        goto out;
-    }
-    rc = 0;
 out:
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);

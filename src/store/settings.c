@@ -26,34 +26,11 @@
 static int setting_read(gw_store_t *st, const char *name, unsigned char **out, size_t *len,
                         gw_err_t *err)
 {
-    sqlite3_stmt *stmt = st->stmt[GW_STMT_SETTING_GET];
-    int rc = GW_EDB;
-    int s;
+    int rc = gw__store_read_blob(st, st->stmt[GW_STMT_SETTING_GET], name, out, len, err,
+                                 "read setting");
 
-    *out = NULL;
-    *len = 0;
-    if (sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
-        goto out;
-    s = sqlite3_step(stmt);
-    if (s == SQLITE_DONE) {
-        rc = GW_ENOTFOUND;
-        goto out;
-    }
-    if (s != SQLITE_ROW)
-        goto out;
-    *len = (size_t)sqlite3_column_bytes(stmt, 0);
-    *out = gw_xmalloc(*len + 1);
-    if (*len > 0)
-        memcpy(*out, sqlite3_column_blob(stmt, 0), *len);
-    (*out)[*len] = '\0';
-    rc = 0;
-out:
-    if (rc == GW_EDB)
-        gw__store_dberr(st, err, "read setting");
-    else if (rc == GW_ENOTFOUND)
+    if (rc == GW_ENOTFOUND)
         gw_err_set(err, rc, 404, "setting %s is not set", name);
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
     return rc;
 }
 
@@ -62,25 +39,12 @@ static int setting_write(gw_store_t *st, const char *name, const void *value, si
                          bool blob, gw_err_t *err)
 {
     sqlite3_stmt *stmt = st->stmt[GW_STMT_SETTING_PUT];
-    int rc = GW_EDB;
-    int b;
+    bool bound = sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC) == SQLITE_OK &&
+                 (blob ? sqlite3_bind_blob(stmt, 2, value, (int)len, SQLITE_STATIC)
+                       : sqlite3_bind_text(stmt, 2, value, (int)len, SQLITE_STATIC)) == SQLITE_OK &&
+                 sqlite3_bind_int64(stmt, 3, gw_now_ms()) == SQLITE_OK;
 
-    if (sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
-        goto out;
-    if (blob)
-        b = sqlite3_bind_blob(stmt, 2, value, (int)len, SQLITE_STATIC);
-    else
-        b = sqlite3_bind_text(stmt, 2, value, (int)len, SQLITE_STATIC);
-    if (b != SQLITE_OK || sqlite3_bind_int64(stmt, 3, gw_now_ms()) != SQLITE_OK ||
-        sqlite3_step(stmt) != SQLITE_DONE)
-        goto out;
-    rc = 0;
-out:
-    if (rc != 0)
-        gw__store_dberr(st, err, "write setting");
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    return rc;
+    return gw__store_run(st, stmt, bound, err, "write setting");
 }
 
 static int check_setting_name(const char *name, gw_err_t *err)
@@ -193,43 +157,27 @@ int gw_store_model_enabled_set(gw_store_t *st, const char *provider, const char 
                                bool enabled, gw_err_t *err)
 {
     sqlite3_stmt *stmt = st->stmt[GW_STMT_PREF_PUT];
-    int rc = GW_EDB;
+    bool bound;
 
     if (provider == NULL || provider[0] == '\0' || model == NULL || model[0] == '\0') {
         gw_err_set(err, GW_EINVAL, 400, "a provider and a model id are required");
         return GW_EINVAL;
     }
-    if (sqlite3_bind_text(stmt, 1, provider, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_text(stmt, 2, model, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int(stmt, 3, enabled ? 1 : 0) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 4, gw_now_ms()) != SQLITE_OK || sqlite3_step(stmt) != SQLITE_DONE)
-        goto out;
-    rc = 0;
-out:
-    if (rc != 0)
-        gw__store_dberr(st, err, "save model preference");
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    return rc;
+    bound = sqlite3_bind_text(stmt, 1, provider, -1, SQLITE_STATIC) == SQLITE_OK &&
+            sqlite3_bind_text(stmt, 2, model, -1, SQLITE_STATIC) == SQLITE_OK &&
+            sqlite3_bind_int(stmt, 3, enabled ? 1 : 0) == SQLITE_OK &&
+            sqlite3_bind_int64(stmt, 4, gw_now_ms()) == SQLITE_OK;
+    return gw__store_run(st, stmt, bound, err, "save model preference");
 }
 
 int gw_store_model_prefs_load(gw_store_t *st, gw_model_pref_cb cb, void *ctx, gw_err_t *err)
 {
     sqlite3_stmt *stmt = st->stmt[GW_STMT_PREFS_SELECT];
-    int rc = GW_EDB;
-    int s;
+    int rc;
 
-    for (;;) {
-        s = sqlite3_step(stmt);
-        if (s != SQLITE_ROW)
-            break;
+    while (gw__store_next_row(st, stmt, &rc, err, "load model preferences"))
         cb(ctx, (const char *)sqlite3_column_text(stmt, 0),
            (const char *)sqlite3_column_text(stmt, 1), sqlite3_column_int(stmt, 2) != 0);
-    }
-    if (s == SQLITE_DONE)
-        rc = 0;
-    else
-        gw__store_dberr(st, err, "load model preferences");
     sqlite3_reset(stmt);
     return rc;
 }
@@ -272,31 +220,20 @@ int gw_store_chain_set(gw_store_t *st, char *const *entries, size_t n, gw_err_t 
         }
     }
     rc = gw__store_begin(st, err);
-    if (rc != 0)
-        goto out;
-    rc = GW_EDB;
-    if (sqlite3_step(clear) != SQLITE_DONE) {
-        gw__store_dberr(st, err, "save chain");
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
+    if (rc == 0)
+        rc = gw__store_run(st, clear, true, err, "save chain");
+    for (i = 0; i < n && rc == 0; i++) {
         const char *slash = strchr(entries[i], '/');
 
-        if (sqlite3_bind_int64(ins, 1, (int64_t)i) != SQLITE_OK ||
-            sqlite3_bind_text(ins, 2, entries[i], (int)(slash - entries[i]), SQLITE_STATIC) !=
-                SQLITE_OK ||
-            sqlite3_bind_text(ins, 3, slash + 1, -1, SQLITE_STATIC) != SQLITE_OK ||
-            sqlite3_step(ins) != SQLITE_DONE) {
-            gw__store_dberr(st, err, "save chain");
-            goto out;
-        }
-        sqlite3_reset(ins);
+        bool bound = sqlite3_bind_int64(ins, 1, (int64_t)i) == SQLITE_OK &&
+                     sqlite3_bind_text(ins, 2, entries[i], (int)(slash - entries[i]),
+                                       SQLITE_STATIC) == SQLITE_OK &&
+                     sqlite3_bind_text(ins, 3, slash + 1, -1, SQLITE_STATIC) == SQLITE_OK;
+
+        rc = gw__store_run(st, ins, bound, err, "save chain");
     }
-    rc = gw__store_commit(st, err);
-out:
-    sqlite3_reset(clear);
-    sqlite3_reset(ins);
-    sqlite3_clear_bindings(ins);
+    if (rc == 0)
+        rc = gw__store_commit(st, err);
     gw__store_rollback(st);
     return rc;
 }
@@ -307,19 +244,15 @@ int gw_store_chain_load(gw_store_t *st, char ***entries, size_t *n, gw_err_t *er
     char **v = NULL;
     size_t count = 0;
     size_t cap = 0;
-    int rc = GW_EDB;
-    int s;
+    int rc;
 
     *entries = NULL;
     *n = 0;
-    for (;;) {
+    while (gw__store_next_row(st, stmt, &rc, err, "load chain")) {
         const char *provider;
         const char *model;
         size_t len;
 
-        s = sqlite3_step(stmt);
-        if (s != SQLITE_ROW)
-            break;
         provider = (const char *)sqlite3_column_text(stmt, 0);
         model = (const char *)sqlite3_column_text(stmt, 1);
         if (count == cap) {
@@ -331,16 +264,12 @@ int gw_store_chain_load(gw_store_t *st, char ***entries, size_t *n, gw_err_t *er
         snprintf(v[count], len, "%s/%s", provider, model);
         count++;
     }
-    if (s != SQLITE_DONE) {
-        gw__store_dberr(st, err, "load chain");
-        goto out;
+    if (rc == 0) {
+        *entries = v;
+        *n = count;
+        v = NULL;
+        count = 0;
     }
-    *entries = v;
-    *n = count;
-    v = NULL;
-    count = 0;
-    rc = 0;
-out:
     sqlite3_reset(stmt);
     gw_strv_free(v, count);
     return rc;

@@ -1,6 +1,7 @@
 /*
  * Internals shared by the files of store/: the connection struct, the table of
- * statements prepared at open, transaction helpers and the migration hooks.
+ * statements prepared at open, the helpers that run them (transactions,
+ * batches, row loops) and the migration hooks.
  * Nothing outside src/store (and the store's unit tests) includes this.
  */
 #ifndef GW_STORE_STORE_INT_H
@@ -56,9 +57,18 @@ struct gw_store {
 /* The SQL of each GW_STMT_* (stmts.c). */
 extern const char *const gw__store_stmt_sql[GW_STMT_COUNT];
 
+/* ---- running statements (exec.c) ---------------------------------------- */
+
 /* Sets err to "store: <what>: <sqlite message>" and returns GW_EDB. SQLite
  * messages never hold bound values, so no secret can leak through here. */
 int gw__store_dberr(gw_store_t *st, gw_err_t *err, const char *what);
+
+/* Runs a statement that returns no rows, its parameters bound by the caller:
+ * `bound` is false when a bind failed (the statement is then not stepped).
+ * Resets it and clears its bindings either way. 0, or GW_EDB with err set
+ * to "store: <what>: ...". */
+int gw__store_run(gw_store_t *st, sqlite3_stmt *stmt, bool bound, gw_err_t *err,
+                  const char *what);
 
 /* BEGIN IMMEDIATE (takes the write lock now, waiting up to the busy timeout,
  * so a transaction never fails half-way because another writer came first),
@@ -67,9 +77,42 @@ int gw__store_begin(gw_store_t *st, gw_err_t *err);
 int gw__store_commit(gw_store_t *st, gw_err_t *err);
 void gw__store_rollback(gw_store_t *st);
 
-/* A meta row (name -> blob). GW_ENOTFOUND when absent; *out is malloc'd. */
+/* Binds one row (of a batch) to stmt; false when a bind failed. */
+typedef bool (*gw__store_bind_cb)(sqlite3_stmt *stmt, const void *row);
+
+/* Runs stmt once per row of rows[n] (each `size` bytes, bound by `bind`),
+ * all in one transaction: every row is written or none. n == 0 writes
+ * nothing. 0, or GW_EDB (err "store: <what>: ...") after a rollback. */
+int gw__store_batch(gw_store_t *st, sqlite3_stmt *stmt, const void *rows, size_t size, size_t n,
+                    gw__store_bind_cb bind, gw_err_t *err, const char *what);
+
+/* Steps a statement that returns rows: true with the next row ready; false
+ * after the last one (*rc = 0) or on failure (*rc = GW_EDB, err "store:
+ * <what>: ..."). The caller resets the statement after the loop:
+ *
+ *     while (gw__store_next_row(st, stmt, &rc, err, "load x"))
+ *         use(sqlite3_column_*(stmt, ...));
+ *     sqlite3_reset(stmt);
+ */
+bool gw__store_next_row(gw_store_t *st, sqlite3_stmt *stmt, int *rc, gw_err_t *err,
+                        const char *what);
+
+/* The integer in the first column of the first row (a PRAGMA, a count), or
+ * -1 when there is no row or the statement fails. Resets the statement. */
+int64_t gw__store_read_int(sqlite3_stmt *stmt);
+
+/* Runs a lookup by name (bound to ?1) whose one column is a blob or text.
+ * GW_ENOTFOUND when no row matches (err untouched), GW_EDB (err "store:
+ * <what>: ...") on failure. *out is malloc'd and NUL-terminated, *len
+ * excludes the NUL. */
+int gw__store_read_blob(gw_store_t *st, sqlite3_stmt *stmt, const char *name, unsigned char **out,
+                        size_t *len, gw_err_t *err, const char *what);
+
+/* A meta row (name -> blob), as gw__store_read_blob. */
 int gw__store_meta_get(gw_store_t *st, const char *name, unsigned char **out, size_t *len,
                        gw_err_t *err);
+
+/* ---- keyring (keyring.c) -------------------------------------------------- */
 
 /* Loads the encryption key and checks it against the database (keyring.c). */
 int gw__store_keyring_init(gw_store_t *st, gw_err_t *err);

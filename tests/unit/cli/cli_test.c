@@ -11,36 +11,26 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/log.h"
 #include "cli/cli_int.h"
+#include "test_util.h"
 
 typedef struct fixture {
-    char dir[64];
+    char dir[GW_TEST_DIR_MAX];
     char out[16384];
     char err[16384];
     FILE *in;
 } fixture_t;
 
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
 
-    snprintf(f->dir, sizeof(f->dir), "/tmp/gw-cli-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (gw_test_dir_make(f->dir, "cli") != 0)
         return -1;
     unsetenv("ENCRYPTION_KEY");
     unsetenv("FREELLMAPI_CATALOG"); /* the built-in catalog */
@@ -53,7 +43,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
 
-    nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    gw_test_dir_remove(f->dir);
     if (f->in != NULL)
         fclose(f->in);
     free(f);
@@ -459,9 +449,7 @@ static void test_chain(void **state)
 
 int main(void)
 {
-    /* Quiet the expected "generated a new encryption key" notes. */
-    setenv("LOG_LEVEL", "warn", 1);
-    gw_log_init();
+    gw_test_log_quiet();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_keys_add_list_rm, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_add_errors, setup, teardown),

@@ -11,38 +11,27 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "core/log.h"
 #include "store/store_int.h"
+#include "test_util.h"
 
 static const char key_a[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
 typedef struct fixture {
-    char dir[64];
+    char dir[GW_TEST_DIR_MAX];
     char db[128];
 } fixture_t;
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
 
-    snprintf(f->dir, sizeof(f->dir), "/tmp/gw-migr-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (gw_test_dir_make(f->dir, "migr") != 0)
         return -1;
-    snprintf(f->db, sizeof(f->db), "%s/freellmapi.db", f->dir);
+    gw_test_path(f->db, sizeof(f->db), f->dir, "freellmapi.db");
     setenv("ENCRYPTION_KEY", key_a, 1);
     *state = f;
     return 0;
@@ -52,7 +41,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
 
-    nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    gw_test_dir_remove(f->dir);
     unsetenv("ENCRYPTION_KEY");
     free(f);
     return 0;
@@ -265,9 +254,7 @@ static void test_stepwise(void **state)
 
 int main(void)
 {
-    /* Quiet the expected "generated a new encryption key" notes. */
-    setenv("LOG_LEVEL", "warn", 1);
-    gw_log_init();
+    gw_test_log_quiet();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrate_v1_to_latest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_checks_key, setup, teardown),

@@ -11,7 +11,6 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -21,31 +20,22 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/log.h"
 #include "store/store.h"
+#include "test_util.h"
 
 static const char key_a[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 static const char key_b[] = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
 
 typedef struct fixture {
-    char dir[64];
+    char dir[GW_TEST_DIR_MAX];
     char path[128]; /* scratch */
 } fixture_t;
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
 
-    snprintf(f->dir, sizeof(f->dir), "/tmp/gw-store-XXXXXX");
-    if (mkdtemp(f->dir) == NULL)
+    if (gw_test_dir_make(f->dir, "store") != 0)
         return -1;
     unsetenv("ENCRYPTION_KEY");
     *state = f;
@@ -56,7 +46,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
 
-    nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    gw_test_dir_remove(f->dir);
     unsetenv("ENCRYPTION_KEY");
     free(f);
     return 0;
@@ -64,8 +54,7 @@ static int teardown(void **state)
 
 static const char *fpath(fixture_t *f, const char *name)
 {
-    snprintf(f->path, sizeof(f->path), "%s/%s", f->dir, name);
-    return f->path;
+    return gw_test_path(f->path, sizeof(f->path), f->dir, name);
 }
 
 static gw_store_t *open_ok(fixture_t *f)
@@ -923,9 +912,7 @@ static void test_busy_wait(void **state)
 
 int main(void)
 {
-    /* Quiet the expected "generated a new encryption key" notes. */
-    setenv("LOG_LEVEL", "warn", 1);
-    gw_log_init();
+    gw_test_log_quiet();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_open_fresh, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_key_no_file, setup, teardown),

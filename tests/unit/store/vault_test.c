@@ -10,7 +10,6 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 #include "core/log.h"
 #include "store/vault.h"
+#include "test_util.h"
 
 static const char key_a[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 static const char key_b[] = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
@@ -28,19 +28,6 @@ static void vault_with(gw_vault_t *v, const char *hex)
     gw_err_t err = {0};
     memset(v, 0, sizeof(*v));
     assert_int_equal(gw_vault_key_from_hex(v, hex, strlen(hex), "test key", &err), 0);
-}
-
-static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void test_round_trip(void **state)
@@ -234,7 +221,7 @@ static void test_key_from_hex(void **state)
 
 static void test_key_file(void **state)
 {
-    char dir[] = "/tmp/gw-vault-XXXXXX";
+    char dir[GW_TEST_DIR_MAX];
     char path[256];
     char text[128];
     gw_vault_t v1;
@@ -247,8 +234,8 @@ static void test_key_file(void **state)
     size_t i;
 
     (void)state;
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/%s", dir, GW_VAULT_KEY_FILE);
+    assert_int_equal(gw_test_dir_make(dir, "vault"), 0);
+    gw_test_path(path, sizeof(path), dir, GW_VAULT_KEY_FILE);
     memset(&v1, 0, sizeof(v1));
     memset(&v2, 0, sizeof(v2));
 
@@ -301,7 +288,7 @@ static void test_key_file(void **state)
     n = fread(text, 1, sizeof(text), f);
     fclose(f);
     assert_int_equal(n, 10);
-    rm_rf(dir);
+    gw_test_dir_remove(dir);
 }
 
 static void test_random_hex(void **state)
