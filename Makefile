@@ -84,6 +84,18 @@ asan:
 check:
 	@scripts/checksrc.sh
 
+# Benchmarks (bench/run.sh): gateway vs the mock upstream direct vs a peer; writes
+# docs/benchmarks.md. BENCH_QUICK=1 for a short run.
+.PHONY: bench
+BENCH_BIN := $(BUILD)/bench/mock $(BUILD)/bench/loadgen
+$(BUILD)/bench/%: bench/%.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(shell pkg-config --cflags libuv) -o $@ $< \
+		$(shell pkg-config --libs libuv)
+
+bench: $(BUILD)/freellmapi $(BENCH_BIN)
+	@bench/run.sh $(BUILD)
+
 clean:
 	rm -rf build build-san
 

@@ -4,12 +4,14 @@
 #include "providers/dialect.h"
 
 extern const gw_dialect_t gw_dialect_openai;
+extern const gw_dialect_t gw_dialect_gemini;
 
 static const struct {
     const char *name;
     const gw_dialect_t *ops;
 } dialects[] = {
     {"openai", &gw_dialect_openai},
+    {"gemini", &gw_dialect_gemini},
     /* Same wire format; the account id in the URL comes from the key. */
     {"cloudflare", &gw_dialect_openai},
 };

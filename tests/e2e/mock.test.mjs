@@ -364,7 +364,9 @@ describe('mock providers (direct, openai SDK)', () => {
     assert.equal(leak.status, 401);
     assert.match((await mock.violations()).at(-1).violation, /unified/);
 
-    const g = await fetch(`${mock.url}/google/v1beta/models/gemini-2.5-flash:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': 'g' }, body: '{}' });
-    assert.equal(g.status, 501);
+    // The Gemini dialect has its own self-test (mock_gemini.test.mjs); an OpenAI body sent to it is a 400.
+    const g = await fetch(`${mock.url}/google/v1beta/models/gemini-2.5-flash:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': 'g' }, body: JSON.stringify({ model: 'gemini-2.5-flash', messages: msgs }) });
+    assert.equal(g.status, 400);
+    assert.match((await g.json()).error.message, /Unknown name "model"/);
   });
 });

@@ -21,6 +21,9 @@
 //   POST /__mock/reset                  clear rules + requests ({"keys":true,"config":true} also resets those)
 //   GET|POST /__mock/keys               accepted keys per provider: {"groq":["gsk_a"], "cloudflare":[{"key":"t","account":"acc"}]}
 //   GET|POST /__mock/config             {"strict":true, "default_content":null, "latency_ms":0}
+//   GET|DELETE /__mock/signatures       Gemini thought signatures the mock issued
+// Gemini (provider google) lives in gemini.mjs; GET /assets/<file> serves images
+// for image-URL tests (recorded as provider "assets").
 
 import http from 'node:http';
 import fs from 'node:fs';
@@ -28,7 +31,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
-import { PROVIDERS, BASE_PATHS, ERROR_KINDS, providerError, inbandError, MISTRAL_KEYS, MISTRAL_TOOL_ID } from './providers.mjs';
+import { PROVIDERS, BASE_PATHS, ERROR_KINDS, providerError, inbandError, gErr, MISTRAL_KEYS, MISTRAL_TOOL_ID } from './providers.mjs';
+import { validateGemini, buildGeminiAnswer, responseObject, streamChunks, modelObjects } from './gemini.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MAX_BODY = 64 * 1024 * 1024;
@@ -89,6 +93,15 @@ function lastUserText(messages) {
   }
   return '';
 }
+
+// Files served under /assets/ (see handleAsset).
+export const ASSETS = {
+  png: { type: 'image/png', bytes: Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGBgAAAABQABpfZFQAAAAABJRU5ErkJggg==', 'base64') },
+  jpg: { type: 'image/jpeg', bytes: Buffer.from('/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wAALCAABAAEBAREA/8QAFAABAAAAAAAAAAAAAAAAAAAAA//EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AN//Z', 'base64') },
+  webp: { type: 'image/webp', bytes: Buffer.from('UklGRiQAAABXRUJQVlA4IBgAAAAwAQCdASoBAAEAAwA0JaQAA3AA/vuUAAA=', 'base64') },
+  html: { type: 'text/html; charset=utf-8', bytes: Buffer.from('<html><body>not an image</body></html>\n') },
+  txt: { type: 'text/plain', bytes: Buffer.from('not an image\n') },
+};
 
 const estTokens = (s) => Math.max(1, Math.ceil(String(s ?? '').length / 4));
 
@@ -203,6 +216,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     keys: {},
     config: { strict: true, default_content: null, latency_ms: 0 },
     catalog: loadCatalog(catalogPath),
+    signatures: new Map(), // Gemini thoughtSignature -> {model, calls: [{name, args}], at}
   };
   const sockets = new Set();
   const timers = new Set();
@@ -521,17 +535,238 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     sendJson(res, 200, { object: 'list', data }, successHeaders(ctx.provider));
   }
 
-  // Gemini dialect (google). TODO(gemini issue): emulate
+  // Gemini dialect (google): tests/mock/gemini.mjs has the wire format, the
+  // validation and the answers; this part does auth, rules and the transport.
   //   POST /v1beta/models/{model}:generateContent            (x-goog-api-key)
   //   POST /v1beta/models/{model}:streamGenerateContent?alt=sse
-  //   GET  /v1beta/models
+  //   GET  /v1beta/models  and  /v1beta/models/{model}
   //   POST /v1alpha/auth_tokens
-  // with Google's error shape {"error":{"code","message","status","details":[QuotaFailure, RetryInfo]}}.
-  // Until then every google request is recorded and answered 501, so a
-  // gateway test that reaches google fails loudly instead of silently.
-  function handleGemini(req, res, rec) {
-    rec.status = 501;
-    sendJson(res, 501, { error: { code: 501, message: 'mock: the Gemini dialect is not emulated yet', status: 'UNIMPLEMENTED' } });
+  function sendGoogle(res, rec, e, extraHeaders = {}) {
+    rec.status = e.status;
+    sendJson(res, e.status, e.body, { 'x-request-id': `req_${alnum(26)}`, ...e.headers, ...lower(extraHeaders) });
+  }
+
+  async function handleGemini(req, res, rec, url) {
+    const provider = 'google';
+    const sub = rec.sub;
+    const strict = state.config.strict;
+    const headerKey = req.headers['x-goog-api-key'] || null;
+    const queryKey = url.searchParams.get('key');
+    rec.key = headerKey || queryKey || null;
+    rec.alt = url.searchParams.get('alt');
+    const chat = sub.match(/^\/(v1beta|v1)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/);
+    const one = !chat && sub.match(/^\/(v1beta|v1)\/models\/([^/:]+)$/);
+    if (chat) {
+      rec.endpoint = 'chat';
+      rec.model = decodeURIComponent(chat[2]);
+      rec.stream = chat[3] === 'streamGenerateContent';
+    } else if (/^\/(v1beta|v1)\/models\/?$/.test(sub)) {
+      rec.endpoint = 'models';
+      rec.model = null;
+      rec.stream = false;
+    } else if (one) {
+      rec.endpoint = 'models';
+      rec.model = decodeURIComponent(one[2]);
+      rec.stream = false;
+    } else {
+      rec.endpoint = sub === '/v1alpha/auth_tokens' ? 'auth_tokens' : 'other';
+      rec.model = null;
+      rec.stream = false;
+    }
+
+    // The unified client key must never reach an upstream.
+    if (/freellmapi-/i.test(JSON.stringify(req.headers) + req.url)) {
+      rec.violation = 'the gateway\'s unified freellmapi- key was sent upstream';
+      return sendProviderError(res, rec, provider, 'auth');
+    }
+    if (queryKey !== null) {
+      rec.violation = 'API key sent in the URL (?key=): use the x-goog-api-key header';
+      if (strict) return sendGoogle(res, rec, gErr(400, 'INVALID_ARGUMENT', 'mock: API keys in the URL query (?key=) are refused; send the x-goog-api-key header.'));
+    }
+    if (req.headers.authorization) {
+      rec.violation = 'Authorization header sent to Gemini (it takes x-goog-api-key; a Bearer token is read as OAuth)';
+      return sendGoogle(
+        res,
+        rec,
+        gErr(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.', [
+          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'ACCESS_TOKEN_TYPE_UNSUPPORTED', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com', method: 'google.ai.generativelanguage.v1beta.GenerativeService.GenerateContent' } },
+        ]),
+      );
+    }
+    if (!rec.key) {
+      return sendGoogle(res, rec, gErr(403, 'PERMISSION_DENIED', 'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.'));
+    }
+    if (!keyAccepted(provider, rec.key, null)) return sendProviderError(res, rec, provider, 'auth');
+
+    if (rec.endpoint === 'models') {
+      if (req.method !== 'GET') return sendGoogle(res, rec, gErr(404, 'NOT_FOUND', `Method not found: ${req.method} ${sub}`));
+      const rule = takeRule({ provider, model: rec.model, key: rec.key, account: null, endpoint: 'models', stream: false });
+      if (rule) {
+        rec.rule = rule.id;
+        if (rule.delay_ms) await wait(rule.delay_ms);
+        if (rule.error) return sendProviderError(res, rec, provider, rule.error, rule);
+      }
+      const models = modelObjects(state.catalog.google || []);
+      if (rec.model) {
+        const m = models.find((x) => x.name === `models/${rec.model}`);
+        if (!m) return sendProviderError(res, rec, provider, 'model_not_found', { ctx: { model: rec.model } });
+        rec.status = 200;
+        return sendJson(res, 200, m, { 'content-type': 'application/json; charset=UTF-8' });
+      }
+      const size = Math.min(1000, Math.max(1, Number(url.searchParams.get('pageSize')) || 50));
+      const start = Number(Buffer.from(url.searchParams.get('pageToken') || '', 'base64').toString() || 0) || 0;
+      const page = models.slice(start, start + size);
+      const out = { models: page };
+      if (start + size < models.length) out.nextPageToken = Buffer.from(String(start + size)).toString('base64');
+      rec.status = 200;
+      return sendJson(res, 200, out, { 'content-type': 'application/json; charset=UTF-8' });
+    }
+    if (rec.endpoint === 'auth_tokens') {
+      if (req.method !== 'POST') return sendGoogle(res, rec, gErr(404, 'NOT_FOUND', `Method not found: ${req.method} ${sub}`));
+      const b = rec.body && typeof rec.body === 'object' ? rec.body : {};
+      const now = Date.now();
+      rec.status = 200;
+      return sendJson(res, 200, {
+        name: `auth_tokens/${alnum(48)}`,
+        uses: b.uses ?? 1,
+        expireTime: b.expireTime ?? b.expire_time ?? new Date(now + 30 * 60e3).toISOString(),
+        newSessionExpireTime: b.newSessionExpireTime ?? b.new_session_expire_time ?? new Date(now + 60e3).toISOString(),
+      });
+    }
+    if (rec.endpoint !== 'chat' || req.method !== 'POST') {
+      return sendGoogle(res, rec, gErr(404, 'NOT_FOUND', `mock: no such Gemini method: ${req.method} ${sub}`));
+    }
+    if (rec.parse_error) {
+      rec.violation = `body is not JSON: ${rec.parse_error}`;
+      return sendGoogle(res, rec, gErr(400, 'INVALID_ARGUMENT', `Invalid JSON payload received. ${rec.parse_error}`));
+    }
+    if (rec.stream && rec.alt !== 'sse') (rec.warnings ||= []).push('streamGenerateContent without alt=sse: the answer is one JSON array, not SSE');
+
+    const rule = takeRule({ provider, model: rec.model, key: rec.key, account: null, endpoint: 'chat', stream: rec.stream });
+    if (rule) rec.rule = rule.id;
+    if (rule?.delay_ms) {
+      await wait(rule.delay_ms);
+      if (res.destroyed || req.socket?.destroyed) {
+        rec.outcome = 'client_gone';
+        return;
+      }
+    }
+    // Validation always runs (it records sig_checks and inline_data); strict mode enforces it.
+    const v = validateGemini(rec.model, rec.body, rec, state.signatures, { strict });
+    if (v && strict && !rule?.error && !rule?.drop) {
+      rec.violation = v.why;
+      rec.outcome = 'error';
+      return sendGoogle(res, rec, v.error);
+    }
+    return geminiAnswer(req, res, rec, rule);
+  }
+
+  async function geminiAnswer(req, res, rec, rule) {
+    const provider = 'google';
+    const aborted = () => res.destroyed || res.writableEnded || req.socket?.destroyed;
+    if (rule?.drop) {
+      rec.status = 0;
+      rec.outcome = 'dropped';
+      req.socket.destroy();
+      return;
+    }
+    if (rule?.error) {
+      sendProviderError(res, rec, provider, rule.error, { ...rule, ctx: { model: rec.model, ...(rule.ctx || {}) } });
+      rec.outcome = 'error';
+      return;
+    }
+    if (rule?.raw_body !== undefined) {
+      rec.status = rule.status ?? 200;
+      res.writeHead(rec.status, { 'content-type': rule.content_type ?? 'application/json', ...lower(rule.headers) });
+      res.end(typeof rule.raw_body === 'string' ? rule.raw_body : JSON.stringify(rule.raw_body));
+      rec.outcome = 'raw';
+      return;
+    }
+    const a = buildGeminiAnswer(rec.model, rec.body || {}, rule, state);
+    rec.issued = a.issued;
+    const headers = { 'x-request-id': `req_${alnum(26)}`, server: 'scaffolding on HTTPServer2', 'server-timing': 'gfet4t7; dur=412', vary: 'Origin, X-Origin, Referer', ...lower(rule?.headers) };
+    rec.status = 200;
+
+    if (!rec.stream) {
+      const text = JSON.stringify(responseObject(a));
+      res.writeHead(200, { ...headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+      if (rule?.stall_after_headers_ms) {
+        res.flushHeaders();
+        await wait(rule.stall_after_headers_ms);
+        if (aborted()) return;
+      }
+      if (rule?.cut_after !== undefined && rule?.cut_after !== null) {
+        await write(res, text.slice(0, Math.floor(text.length / 2)));
+        rec.outcome = 'cut';
+        await sleep(20);
+        res.socket?.destroy();
+        return;
+      }
+      res.end(text);
+      rec.outcome = 'ok';
+      return;
+    }
+
+    const sse = rec.alt === 'sse';
+    res.writeHead(200, { ...headers, 'content-type': sse ? 'text/event-stream' : 'application/json; charset=UTF-8', 'content-disposition': 'attachment', 'cache-control': 'no-cache' });
+    res.flushHeaders();
+    if (rule?.stall_after_headers_ms) {
+      await wait(rule.stall_after_headers_ms);
+      if (aborted()) return;
+    }
+    const evs = streamChunks(a);
+    const frame = (obj, i) => (sse ? `data: ${JSON.stringify(obj)}\r\n\r\n` : `${i === 0 ? '[' : ',\r\n'}${JSON.stringify(obj)}`);
+    const delay = rule?.chunk_delay_ms ?? 0;
+    let sent = 0;
+    for (let i = 0; i <= evs.length; i++) {
+      if (aborted()) return;
+      if (rule?.cut_after === sent) {
+        rec.outcome = 'cut';
+        await sleep(20);
+        res.socket?.destroy();
+        return;
+      }
+      if (rule?.inband_error_after === sent) {
+        const ev = typeof rule.inband_error === 'object' && rule.inband_error ? rule.inband_error : inbandError(provider, rec.model);
+        res.end(frame(ev, sent) + (sse ? '' : ']'));
+        rec.outcome = 'inband_error';
+        return;
+      }
+      if (rule?.malformed_after === sent) await write(res, rule.malformed_frame ?? 'data: {"candidates": [{"content": {"parts": [{"text": "bro\r\n\r\n');
+      if (i === evs.length) break;
+      if (delay && i > 0) {
+        await wait(delay);
+        if (aborted()) return;
+      }
+      await write(res, frame(evs[i], i));
+      sent++;
+    }
+    res.end(sse ? '' : ']');
+    rec.outcome = 'ok';
+  }
+
+  // Static files for image-URL tests: GET /assets/<name>.png|.jpg|.webp (a tiny
+  // real image), .html / .txt (not an image), /assets/redirect?to=URL (302).
+  // Every fetch is recorded as provider "assets", endpoint "asset", so a test
+  // can prove the gateway fetched (or did not fetch) a URL.
+  function handleAsset(req, res, url) {
+    const name = url.pathname.slice('/assets/'.length);
+    const rec = record({ at: Date.now(), provider: 'assets', method: req.method, path: url.pathname, sub: `/${name}`, query: Object.fromEntries(url.searchParams), endpoint: 'asset', headers: { ...req.headers }, key: null, body: null, model: null, stream: false, status: null, outcome: 'ok', violation: null });
+    if (log) process.stderr.write(`[mock] #${rec.seq} ${req.method} ${url.pathname} (asset)\n`);
+    if (name === 'redirect') {
+      rec.status = 302;
+      res.writeHead(302, { location: url.searchParams.get('to') || '/assets/pixel.png', 'content-length': 0 });
+      return res.end();
+    }
+    const ext = (name.match(/\.(\w+)$/) || [])[1];
+    const a = ASSETS[ext];
+    if (!a) {
+      rec.status = 404;
+      return sendJson(res, 404, 'not found');
+    }
+    rec.status = 200;
+    res.writeHead(200, { 'content-type': a.type, 'content-length': a.bytes.length, 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : a.bytes);
   }
 
   // ---- control API ----
@@ -584,6 +819,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       if (p === '/reset') {
         state.rules = [];
         state.requests = [];
+        state.signatures.clear();
         if (body.keys) state.keys = {};
         if (body.config) state.config = { strict: true, default_content: null, latency_ms: 0 };
         return sendJson(res, 200, { ok: true });
@@ -597,6 +833,13 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
           }
         }
         return sendJson(res, 200, { keys: state.keys });
+      }
+      if (p === '/signatures') {
+        if (req.method === 'DELETE') {
+          state.signatures.clear();
+          return sendJson(res, 200, { ok: true });
+        }
+        return sendJson(res, 200, { signatures: [...state.signatures].map(([signature, v]) => ({ signature, ...v })) });
       }
       if (p === '/config') {
         if (req.method === 'POST') Object.assign(state.config, body);
@@ -626,6 +869,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     if (url.pathname.startsWith('/__mock/') || url.pathname === '/__mock') return control(req, res, url, rawBody);
 
     const segs = url.pathname.split('/');
+    if (segs[1] === 'assets') return handleAsset(req, res, url);
     const provider = segs[1];
     if (!PROVIDERS[provider]) return sendJson(res, 404, { error: { message: `mock: unknown provider "${provider}" (path ${url.pathname})`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
     const sub = '/' + segs.slice(2).join('/');
@@ -656,6 +900,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       modelId = decodeURIComponent(sub.replace(/^.*?\/models\//, ''));
     }
     if (provider === 'google') endpoint = /:(stream)?generateContent$/i.test(sub) ? 'chat' : /\/models$/.test(sub) ? 'models' : 'other';
+    const gm = provider === 'google' ? sub.match(/\/models\/([^/:]+)(?::(\w+))?$/) : null;
 
     const rec = record({
       at: Date.now(),
@@ -670,8 +915,8 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       key,
       body,
       parse_error: parseError,
-      model: body && typeof body === 'object' && typeof body.model === 'string' ? body.model : modelId,
-      stream: Boolean(body && typeof body === 'object' && body.stream),
+      model: gm ? decodeURIComponent(gm[1]) : body && typeof body === 'object' && typeof body.model === 'string' ? body.model : modelId,
+      stream: gm ? gm[2] === 'streamGenerateContent' : Boolean(body && typeof body === 'object' && body.stream),
       status: null,
       outcome: null,
       rule: null,
@@ -693,7 +938,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
 
     if (state.config.latency_ms) await wait(state.config.latency_ms);
 
-    if (PROVIDERS[provider].dialect === 'gemini') return handleGemini(req, res, rec);
+    if (PROVIDERS[provider].dialect === 'gemini') return handleGemini(req, res, rec, url);
 
     // The unified client key must never reach an upstream.
     if (/freellmapi-/i.test(JSON.stringify(headers))) {

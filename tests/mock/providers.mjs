@@ -71,7 +71,33 @@ export const ERROR_KINDS = [
   'tool_use_failed', // Groq 400 tool_use_failed
   'upstream_rate_limit', // OpenRouter 429 "Provider returned error" (upstream of OpenRouter)
   'unavailable_model', // GitHub 400 unavailable_model
+  // Google's status names (Gemini); on other providers they alias the kinds above (KIND_ALIASES).
+  'invalid_argument', // 400 INVALID_ARGUMENT "Request contains an invalid argument."
+  'api_key_invalid', // 400 INVALID_ARGUMENT, ErrorInfo reason API_KEY_INVALID (= auth)
+  'permission_denied', // 403 PERMISSION_DENIED, reason SERVICE_DISABLED (= forbidden)
+  'leaked_key', // 403 PERMISSION_DENIED "Your API key was reported as leaked"
+  'not_found', // 404 NOT_FOUND (= model_not_found)
+  'internal', // 500 INTERNAL (= server)
+  'deadline_exceeded', // 504 DEADLINE_EXCEEDED (= timeout)
+  'failed_precondition', // 400 FAILED_PRECONDITION "User location is not supported for the API use."
+  'missing_thought_signature', // 400 "Function call is missing a thought_signature in functionCall parts..."
+  'corrupted_thought_signature', // 400 "Corrupted thought signature."
 ];
+
+// A provider without its own preset for one of Google's kinds answers the
+// closest generic kind instead.
+export const KIND_ALIASES = {
+  invalid_argument: 'bad_request',
+  api_key_invalid: 'auth',
+  permission_denied: 'forbidden',
+  leaked_key: 'forbidden',
+  not_found: 'model_not_found',
+  internal: 'server',
+  deadline_exceeded: 'timeout',
+  failed_precondition: 'bad_request',
+  missing_thought_signature: 'bad_request',
+  corrupted_thought_signature: 'bad_request',
+};
 
 const rid = (n = 16) => randomBytes(n).toString('hex');
 const secsToMidnightUTC = (now) => {
@@ -111,7 +137,8 @@ export function providerError(provider, kind, ctx = {}) {
   const now = ctx.now || Date.now();
   const ra = ctx.retryAfter;
   const p = PRESETS[provider] || PRESETS._generic;
-  const make = p[kind] || PRESETS._generic[kind];
+  const alias = KIND_ALIASES[kind];
+  const make = p[kind] || PRESETS._generic[kind] || (alias && (p[alias] || PRESETS._generic[alias]));
   if (!make) {
     return { status: 500, headers: {}, body: oaiErr(`mock: unknown error kind ${kind}`, 'server_error') };
   }
@@ -122,6 +149,8 @@ export function providerError(provider, kind, ctx = {}) {
 // In-band error event a provider puts inside a 200 SSE stream.
 export function inbandError(provider, model) {
   switch (provider) {
+    case 'google':
+      return { error: { code: 500, message: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting', status: 'INTERNAL' } };
     case 'groq':
       return {
         error: {
@@ -551,10 +580,91 @@ const PRESETS = {
   },
 
   google: {
-    // Gemini's own shapes: filled in with the Gemini dialect (later issue).
-    auth: () => ({ status: 400, body: { error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com' }] } } }),
+    // Gemini's google.rpc.Status errors (shared/wire/gemini.md section 0.3). Google
+    // sends no Retry-After header: the delay is RetryInfo.retryDelay in the body
+    // (and "Please retry in N s." in the message); quotaId tells per-minute from
+    // per-day. Real per-day 429s carry a short retryDelay too: a gateway must
+    // bench on the quotaId, not on the delay.
+    rate_limit_minute: ({ model, ra }) => googleQuota({ model, ra, scope: 'minute' }),
+    rate_limit_day: ({ model, ra }) => googleQuota({ model, ra, scope: 'day' }),
+    tokens_minute: ({ model, ra }) => googleQuota({ model, ra, scope: 'tokens' }),
+    auth: () => googleKeyInvalid(),
+    api_key_invalid: () => googleKeyInvalid(),
+    forbidden: () => googleServiceDisabled(),
+    permission_denied: () => googleServiceDisabled(),
+    leaked_key: () => gErr(403, 'PERMISSION_DENIED', 'Your API key was reported as leaked. Please use another API key.'),
+    bad_request: () => gErr(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.'),
+    invalid_argument: () => gErr(400, 'INVALID_ARGUMENT', 'Request contains an invalid argument.'),
+    validation: ({ field = 'temperatura', at = 'generation_config' } = {}) => googleUnknownFields([{ name: field, at }]),
+    failed_precondition: () => gErr(400, 'FAILED_PRECONDITION', 'User location is not supported for the API use.'),
+    missing_thought_signature: ({ fn = 'get_weather', position = 2 } = {}) => gErr(400, 'INVALID_ARGUMENT', missingSignatureMessage(fn, position)),
+    corrupted_thought_signature: () => gErr(400, 'INVALID_ARGUMENT', 'Corrupted thought signature.'),
+    model_not_found: ({ model }) => gErr(404, 'NOT_FOUND', `models/${model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`),
+    not_found: ({ model }) => gErr(404, 'NOT_FOUND', `models/${model} is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.`),
+    context_length: () => gErr(400, 'INVALID_ARGUMENT', 'The input token count (1572864) exceeds the maximum number of tokens allowed (1048576).'),
+    server: () => gErr(500, 'INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting'),
+    internal: () => gErr(500, 'INTERNAL', 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting'),
+    unavailable: () => gErr(503, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'),
+    timeout: () => gErr(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.'),
+    deadline_exceeded: () => gErr(504, 'DEADLINE_EXCEEDED', 'Deadline expired before operation could complete.'),
   },
 };
+
+// ---- Google (Gemini) error helpers -------------------------------------------------
+
+/** A google.rpc.Status error: {"error":{"code","message","status","details"?}}. */
+export function gErr(code, status, message, details) {
+  return {
+    status: code,
+    headers: { 'content-type': 'application/json; charset=UTF-8', server: 'scaffolding on HTTPServer2', vary: 'Origin, X-Origin, Referer' },
+    body: { error: { code, message, status, ...(details ? { details } : {}) } },
+  };
+}
+
+export const missingSignatureMessage = (fn, position) =>
+  `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call \`default_api:${fn}\` , position ${position}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.`;
+
+function googleKeyInvalid() {
+  return gErr(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [
+    { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } },
+    { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message: 'API key not valid. Please pass a valid API key.' },
+  ]);
+}
+
+function googleServiceDisabled() {
+  const msg = 'Generative Language API has not been used in project 1234567890 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/generativelanguage.googleapis.com/overview?project=1234567890 then retry. If you enabled this API recently, wait a few minutes for the action to propagate to our systems and retry.';
+  return gErr(403, 'PERMISSION_DENIED', msg, [
+    { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SERVICE_DISABLED', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com', consumer: 'projects/1234567890' } },
+  ]);
+}
+
+/** 400 for unknown proto fields: [{name, at?}] -> Google's "Invalid JSON payload received" text and BadRequest details. */
+export function googleUnknownFields(list) {
+  const lines = list.map(({ name, at }) => `Invalid JSON payload received. Unknown name "${name}"${at ? ` at '${at}'` : ''}: Cannot find field.`);
+  return gErr(400, 'INVALID_ARGUMENT', lines.join('\n'), [
+    { '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: list.map(({ at }, i) => ({ ...(at ? { field: at } : {}), description: lines[i] })) },
+  ]);
+}
+
+function googleQuota({ model, ra, scope }) {
+  const q = {
+    minute: { metric: 'generate_content_free_tier_requests', id: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', value: '10' },
+    day: { metric: 'generate_content_free_tier_requests', id: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', value: '20' },
+    tokens: { metric: 'generate_content_free_tier_input_token_count', id: 'GenerateContentInputTokensPerModelPerMinute-FreeTier', value: '250000' },
+  }[scope];
+  const delay = ra === null ? null : Number(ra ?? 37);
+  let message = `You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/usage?tab=rate-limit. \n* Quota exceeded for metric: generativelanguage.googleapis.com/${q.metric}, limit: ${q.value}, model: ${model}`;
+  if (delay !== null) message += `\nPlease retry in ${(delay + 0.123456).toFixed(6)}s.`;
+  const details = [
+    { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] },
+    {
+      '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+      violations: [{ quotaMetric: `generativelanguage.googleapis.com/${q.metric}`, quotaId: q.id, quotaDimensions: { location: 'global', model }, quotaValue: q.value }],
+    },
+  ];
+  if (delay !== null) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${Math.floor(delay)}s` });
+  return gErr(429, 'RESOURCE_EXHAUSTED', message, details);
+}
 
 // Mistral's tool-call id rule: exactly 9 characters [a-zA-Z0-9].
 export const MISTRAL_TOOL_ID = /^[a-zA-Z0-9]{9}$/;

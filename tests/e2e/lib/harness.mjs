@@ -196,6 +196,14 @@ export class MockControl {
   chatRequests(filter = {}) {
     return this.requests({ endpoint: 'chat', ...filter });
   }
+  /** Gemini thought signatures the mock issued: [{signature, model, calls: [{name, args}], at}]. */
+  async signatures() {
+    return (await this.call('GET', '/signatures')).signatures;
+  }
+  /** URL of a file the mock serves (e.g. 'pixel.png'); fetches of it are recorded as provider "assets". */
+  assetUrl(name, host = '127.0.0.1') {
+    return `http://${host}:${this.port}/assets/${name}`;
+  }
   /** Requests the mock refused because the gateway sent something the real provider rejects. */
   violations(filter = {}) {
     return this.requests({ ...filter, violations: 1 });
@@ -512,6 +520,29 @@ export function assertErrorShape(assert, body, { code, type } = {}) {
   assert.ok(body.error.message.length > 0, 'empty error.message');
   if (code !== undefined) assert.equal(body.error.code, code, `error.code in ${JSON.stringify(body)}`);
   if (type !== undefined) assert.equal(body.error.type, type, `error.type in ${JSON.stringify(body)}`);
+}
+
+// ---- Gemini (google) request helpers -------------------------------------------------
+
+/** A Gemini request's field in camelCase or snake_case spelling (both are valid on the wire). */
+export function gfield(obj, name) {
+  if (!obj || typeof obj !== 'object') return undefined;
+  if (obj[name] !== undefined) return obj[name];
+  return obj[name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)];
+}
+
+/** All parts of a recorded Gemini request's contents, flattened: [{content, part, role, ...part}]. */
+export function geminiParts(body) {
+  const out = [];
+  (body?.contents || []).forEach((c, i) => (c.parts || []).forEach((p, j) => out.push({ content: i, part: j, role: c.role, ...p })));
+  return out;
+}
+
+/** The text of a recorded Gemini systemInstruction (its text parts joined), or null. */
+export function geminiSystemText(body) {
+  const si = gfield(body, 'systemInstruction');
+  if (!si) return null;
+  return (si.parts || []).map((p) => p.text ?? '').join('');
 }
 
 /** Reads a raw SSE body into its data payloads (strings). */

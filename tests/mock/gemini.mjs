@@ -1,0 +1,590 @@
+// The Gemini dialect of the mock (provider id google): Google's native
+// Generative Language API as shared/wire/gemini.md describes it.
+//
+//   POST /google/v1beta/models/{model}:generateContent
+//   POST /google/v1beta/models/{model}:streamGenerateContent?alt=sse
+//   GET  /google/v1beta/models[?pageSize=&pageToken=]     GET /google/v1beta/models/{model}
+//   POST /google/v1alpha/auth_tokens                       (ephemeral Live tokens)
+//
+// Auth is the x-goog-api-key header. A key in the URL (?key=) works on the real
+// API but is a violation here (keys end up in logs): refused in strict mode.
+// Strict mode validates the GenerateContentRequest like the real API does
+// (unknown fields, roles, empty parts, function call/response pairing, Schema
+// keywords in functionDeclarations and responseSchema, systemInstruction on
+// Gemma, thought signatures on Gemini 3) and answers Google's real 400s.
+//
+// Thought signatures: a thinking model's functionCall answer carries a
+// thoughtSignature on the first functionCall part of the step. The mock
+// remembers every signature it issued (state.signatures) and checks the ones
+// sent back: each recorded request gets `sig_checks` [{content, part, name,
+// signature, status}] with status ok | sentinel | unknown | mismatch |
+// missing | dropped, and the answer's own signatures are in `issued`.
+
+import { randomBytes, createHash } from 'node:crypto';
+
+import { providerError, gErr, googleUnknownFields, missingSignatureMessage } from './providers.mjs';
+
+const SENTINELS = new Set(['context_engineering_is_the_way_to_go', 'skip_thought_signature_validator']);
+
+// Fields of the proto messages (camelCase; the snake_case spelling is accepted too).
+const REQUEST_FIELDS = ['contents', 'systemInstruction', 'tools', 'toolConfig', 'safetySettings', 'generationConfig', 'cachedContent', 'labels'];
+const CONTENT_FIELDS = ['role', 'parts'];
+const PART_DATA = ['text', 'inlineData', 'fileData', 'functionCall', 'functionResponse', 'executableCode', 'codeExecutionResult'];
+const PART_META = ['thought', 'thoughtSignature', 'videoMetadata', 'mediaResolution', 'partMetadata'];
+const GEN_CONFIG_FIELDS = [
+  'stopSequences', 'responseMimeType', 'responseSchema', 'responseJsonSchema', 'responseModalities', 'candidateCount',
+  'maxOutputTokens', 'temperature', 'topP', 'topK', 'seed', 'presencePenalty', 'frequencyPenalty', 'responseLogprobs',
+  'logprobs', 'enableEnhancedCivicAnswers', 'speechConfig', 'thinkingConfig', 'mediaResolution', 'imageConfig',
+];
+const TOOL_FIELDS = ['functionDeclarations', 'googleSearch', 'googleSearchRetrieval', 'codeExecution', 'urlContext', 'fileSearch', 'googleMaps', 'computerUse'];
+const FUNC_DECL_FIELDS = ['name', 'description', 'parameters', 'parametersJsonSchema', 'response', 'responseJsonSchema', 'behavior'];
+const SCHEMA_FIELDS = [
+  'type', 'format', 'title', 'description', 'nullable', 'enum', 'items', 'minItems', 'maxItems', 'properties', 'required',
+  'minProperties', 'maxProperties', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'anyOf', 'propertyOrdering',
+  'default', 'example',
+];
+const SCHEMA_TYPES = ['TYPE_UNSPECIFIED', 'STRING', 'NUMBER', 'INTEGER', 'BOOLEAN', 'ARRAY', 'OBJECT', 'NULL'];
+const CALLING_MODES = ['MODE_UNSPECIFIED', 'AUTO', 'ANY', 'NONE', 'VALIDATED'];
+const SAFETY_CATEGORIES = ['HARM_CATEGORY_HARASSMENT', 'HARM_CATEGORY_HATE_SPEECH', 'HARM_CATEGORY_SEXUALLY_EXPLICIT', 'HARM_CATEGORY_DANGEROUS_CONTENT', 'HARM_CATEGORY_CIVIC_INTEGRITY'];
+const MIME_OK = /^(image\/(png|jpeg|webp|heic|heif)|audio\/[\w.+-]+|video\/[\w.+-]+|application\/pdf|text\/[\w.+-]+)$/;
+const RESPONSE_MIME_OK = ['text/plain', 'application/json', 'application/xml', 'application/yaml', 'text/x.enum'];
+
+const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase());
+/** A message field in either spelling. */
+const pick = (o, name) => (o && typeof o === 'object' ? (o[name] !== undefined ? o[name] : o[snake(name)]) : undefined);
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Thinking models (2.5 and later) issue thought signatures; Gemini 3 requires them back. */
+export const isThinking = (model) => /^gemini-(2\.5|3)/.test(model || '');
+export const needsSignature = (model) => /^gemini-3/.test(model || '');
+const isGemma = (model) => /^gemma-/.test(model || '');
+
+/** JSON with sorted keys, to compare function-call arguments. */
+export function canonical(v) {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isObj(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v ?? null);
+}
+
+function alnum(n) {
+  const cs = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  const b = randomBytes(n);
+  let s = '';
+  for (let i = 0; i < n; i++) s += cs[b[i] % cs.length];
+  return s;
+}
+const estTokens = (s) => Math.max(1, Math.ceil(String(s ?? '').length / 4));
+
+// ---- Schema checks (functionDeclarations[].parameters, generationConfig.responseSchema) ----
+
+/** Unknown-keyword and type errors of a Google Schema, with proto paths like the real API prints. */
+function schemaProblems(schema, at, out, { root = false, paramsRoot = false } = {}) {
+  if (!isObj(schema)) return;
+  for (const [k, v] of Object.entries(schema)) {
+    const name = camel(k);
+    if (!SCHEMA_FIELDS.includes(name)) {
+      out.unknown.push({ name: k, at });
+      continue;
+    }
+    if (name === 'type') {
+      if (Array.isArray(v)) out.other.push({ message: 'Invalid JSON payload received. Proto field is not repeating, cannot start list.', at: `${at}.type` });
+      else if (typeof v !== 'string' || !SCHEMA_TYPES.includes(v.toUpperCase())) out.other.push({ message: `Invalid value at '${at}.type' (type.googleapis.com/google.ai.generativelanguage.v1beta.Type), ${JSON.stringify(v)}`, at: `${at}.type` });
+    } else if (name === 'properties' && isObj(v)) {
+      Object.entries(v).forEach(([, sub], i) => schemaProblems(sub, `${at}.properties[${i}].value`, out));
+    } else if (name === 'items') {
+      schemaProblems(v, `${at}.items`, out);
+    } else if (name === 'anyOf' && Array.isArray(v)) {
+      v.forEach((sub, i) => schemaProblems(sub, `${at}.any_of[${i}]`, out));
+    } else if (name === 'enum' && Array.isArray(v) && v.some((e) => typeof e !== 'string')) {
+      out.other.push({ message: `Invalid value at '${at}.enum[${v.findIndex((e) => typeof e !== 'string')}]' (TYPE_STRING), ${JSON.stringify(v.find((e) => typeof e !== 'string'))}`, at: `${at}.enum` });
+    }
+  }
+  const t = typeof schema.type === 'string' ? schema.type.toUpperCase() : null;
+  if (paramsRoot && t === 'OBJECT' && (!isObj(schema.properties) || Object.keys(schema.properties).length === 0)) {
+    out.star.push(`* GenerateContentRequest.${at}.properties: should be non-empty for OBJECT type`);
+  }
+  if (t === 'ARRAY' && schema.items === undefined) out.star.push(`* GenerateContentRequest.${at}.items: missing field.`);
+  void root;
+}
+
+// ---- request validation ------------------------------------------------------------------
+
+/**
+ * Validates a GenerateContentRequest like the real API. Returns null when it
+ * is acceptable, else {error: {status, headers, body}, why}. Also fills
+ * rec.sig_checks / rec.warnings / rec.inline_data as a side effect.
+ */
+export function validateGemini(model, body, rec, signatures, { strict = true } = {}) {
+  const fail = (e, why) => ({ error: e, why });
+  const bad = (msg, why) => fail(gErr(400, 'INVALID_ARGUMENT', msg), why || msg);
+  if (!isObj(body)) return bad('Invalid JSON payload received. Expected an object.', 'body is not a JSON object');
+
+  // unknown top-level fields (e.g. an OpenAI body sent as is)
+  const unknownTop = Object.keys(body).filter((k) => !REQUEST_FIELDS.includes(camel(k)));
+  if (unknownTop.length) return fail(googleUnknownFields(unknownTop.map((name) => ({ name }))), `unknown request field(s): ${unknownTop.join(', ')}`);
+
+  const contents = body.contents;
+  if (!Array.isArray(contents) || contents.length === 0) return bad('* GenerateContentRequest.contents: contents is not specified\n', 'contents is not specified');
+
+  const unknown = [];
+  const star = [];
+  rec.inline_data = [];
+  const partsOf = [];
+  for (let i = 0; i < contents.length; i++) {
+    const c = contents[i];
+    if (!isObj(c)) return bad(`Invalid value at 'contents[${i}]' (type.googleapis.com/google.ai.generativelanguage.v1beta.Content), ${JSON.stringify(c)}`, `contents[${i}] is not an object`);
+    for (const k of Object.keys(c)) if (!CONTENT_FIELDS.includes(camel(k))) unknown.push({ name: k, at: `contents[${i}]` });
+    if (c.role !== undefined && c.role !== 'user' && c.role !== 'model') return bad('Please use a valid role: user, model.', `contents[${i}].role "${c.role}"`);
+    if (c.role === undefined && contents.length > 1) (rec.warnings ||= []).push(`contents[${i}] has no role in a multi-turn request`);
+    if (!Array.isArray(c.parts) || c.parts.length === 0) return bad(`* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.\n`, `contents[${i}].parts empty`);
+    partsOf.push(c.parts);
+    for (let j = 0; j < c.parts.length; j++) {
+      const p = c.parts[j];
+      const at = `contents[${i}].parts[${j}]`;
+      if (!isObj(p)) return bad(`Invalid value at '${at}' (type.googleapis.com/google.ai.generativelanguage.v1beta.Part), ${JSON.stringify(p)}`, `${at} is not an object`);
+      const data = [];
+      for (const k of Object.keys(p)) {
+        const n = camel(k);
+        if (PART_DATA.includes(n)) data.push(n);
+        else if (!PART_META.includes(n)) unknown.push({ name: k, at });
+      }
+      if (data.length > 1) return bad(`Invalid JSON payload received. Oneof field 'data' is already set. Cannot set '${data[1]}'`, `${at} has ${data.join(' and ')}`);
+      if (data.length === 0) return bad(`* GenerateContentRequest.${at}.data: required oneof field 'data' must have one initialized field\n`, `${at} has no data field`);
+      const text = pick(p, 'text');
+      if (text !== undefined && typeof text !== 'string') return bad(`Invalid value at '${at}.text' (TYPE_STRING), ${JSON.stringify(text)}`, `${at}.text is not a string`);
+      const sig = pick(p, 'thoughtSignature');
+      if (sig !== undefined && (typeof sig !== 'string' || !/^[A-Za-z0-9+/_=-]*$/.test(sig))) {
+        return bad(`Invalid value at '${at}.thought_signature' (TYPE_BYTES), Base64 decoding failed for ${JSON.stringify(String(sig)).slice(0, 80)}`, `${at}.thoughtSignature is not base64`);
+      }
+      const inl = pick(p, 'inlineData');
+      if (inl !== undefined) {
+        if (!isObj(inl)) return bad(`Invalid value at '${at}.inline_data'`, `${at}.inlineData is not an object`);
+        for (const k of Object.keys(inl)) if (!['mimeType', 'data'].includes(camel(k))) unknown.push({ name: k, at: `${at}.inline_data` });
+        const mime = pick(inl, 'mimeType');
+        const b64 = pick(inl, 'data');
+        if (typeof mime !== 'string' || !mime) return bad(`* GenerateContentRequest.${at}.inline_data.mime_type: mime_type is not specified\n`, `${at}.inlineData without mimeType`);
+        if (typeof b64 !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64)) {
+          return bad(`Invalid value at '${at}.inline_data.data' (TYPE_BYTES), Base64 decoding failed for "${String(b64).slice(0, 60)}"`, `${at}.inlineData.data is not base64`);
+        }
+        const bytes = Buffer.from(b64, 'base64');
+        rec.inline_data.push({ content: i, part: j, mimeType: mime, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+        if (!MIME_OK.test(mime)) return bad(`Unsupported MIME type: ${mime}`, `${at}.inlineData mimeType ${mime}`);
+      }
+      const fc = pick(p, 'functionCall');
+      if (fc !== undefined) {
+        if (!isObj(fc)) return bad(`Invalid value at '${at}.function_call'`, `${at}.functionCall is not an object`);
+        for (const k of Object.keys(fc)) if (!['id', 'name', 'args', 'partialArgs', 'willContinue'].includes(camel(k))) unknown.push({ name: k, at: `${at}.function_call` });
+        if (typeof fc.name !== 'string' || !fc.name) return bad(`* GenerateContentRequest.${at}.function_call.name: Name cannot be empty.\n`, `${at}.functionCall without name`);
+        if (fc.args !== undefined && !isObj(fc.args)) return bad(`Invalid value at '${at}.function_call.args' (type.googleapis.com/google.protobuf.Struct), ${JSON.stringify(fc.args).slice(0, 80)}`, `${at}.functionCall.args is not an object`);
+        if (c.role !== 'model') return bad('Please ensure that function call turn comes immediately after a user turn or after a function response turn.', `${at}: functionCall in a ${c.role ?? 'role-less'} content`);
+      }
+      const fr = pick(p, 'functionResponse');
+      if (fr !== undefined) {
+        if (!isObj(fr)) return bad(`Invalid value at '${at}.function_response'`, `${at}.functionResponse is not an object`);
+        for (const k of Object.keys(fr)) if (!['id', 'name', 'response', 'parts', 'willContinue', 'scheduling'].includes(camel(k))) unknown.push({ name: k, at: `${at}.function_response` });
+        if (typeof fr.name !== 'string' || !fr.name) return bad(`* GenerateContentRequest.${at}.function_response.name: Name cannot be empty.\n`, `${at}.functionResponse without name`);
+        if (!isObj(fr.response)) return bad(`Invalid value at '${at}.function_response.response' (type.googleapis.com/google.protobuf.Struct), ${JSON.stringify(fr.response ?? null).slice(0, 80)}`, `${at}.functionResponse.response is not an object`);
+        if (c.role === 'model') return bad('Please ensure that function response turn comes immediately after a function call turn.', `${at}: functionResponse in a model content`);
+      }
+    }
+  }
+
+  // system instruction
+  const si = pick(body, 'systemInstruction');
+  if (si !== undefined) {
+    if (!isObj(si) || !Array.isArray(si.parts) || si.parts.length === 0) return bad('* GenerateContentRequest.system_instruction.parts: contents.parts must not be empty.\n', 'systemInstruction without parts');
+    for (const k of Object.keys(si)) if (!CONTENT_FIELDS.includes(camel(k))) unknown.push({ name: k, at: 'system_instruction' });
+    si.parts.forEach((p, j) => {
+      if (!isObj(p)) return;
+      for (const k of Object.keys(p)) if (!PART_DATA.includes(camel(k)) && !PART_META.includes(camel(k))) unknown.push({ name: k, at: `system_instruction.parts[${j}]` });
+    });
+    if (si.parts.some((p) => !isObj(p) || typeof pick(p, 'text') !== 'string')) return bad('* GenerateContentRequest.system_instruction: only text parts are supported\n', 'systemInstruction with a non-text part');
+    if (isGemma(model)) return bad(`Developer instruction is not enabled for models/${model}`, `systemInstruction on ${model}`);
+  }
+
+  // generation config
+  const gc = pick(body, 'generationConfig');
+  const schemaOut = { unknown: [], other: [], star: [] };
+  if (gc !== undefined) {
+    if (!isObj(gc)) return bad("Invalid value at 'generation_config'", 'generationConfig is not an object');
+    for (const k of Object.keys(gc)) if (!GEN_CONFIG_FIELDS.includes(camel(k))) unknown.push({ name: k, at: 'generation_config' });
+    const mime = pick(gc, 'responseMimeType');
+    if (mime !== undefined && !RESPONSE_MIME_OK.includes(mime)) {
+      return bad('* GenerateContentRequest.generation_config.response_mime_type: allowed mimetypes are `text/plain`, `application/json`, `application/xml`, `application/yaml` and `text/x.enum`.\n', `responseMimeType ${mime}`);
+    }
+    const rs = pick(gc, 'responseSchema');
+    const rjs = pick(gc, 'responseJsonSchema');
+    if (rs !== undefined && rjs !== undefined) return bad('* GenerateContentRequest.generation_config: response_schema and response_json_schema cannot both be set.\n', 'responseSchema and responseJsonSchema');
+    if ((rs !== undefined || rjs !== undefined) && mime !== 'application/json' && mime !== 'text/x.enum') {
+      return bad('* GenerateContentRequest.generation_config.response_mime_type: response_mime_type must be set to `application/json` when response_schema is set.\n', 'responseSchema without responseMimeType application/json');
+    }
+    if (rs !== undefined) schemaProblems(rs, 'generation_config.response_schema', schemaOut, { root: true });
+    const tc = pick(gc, 'thinkingConfig');
+    if (isObj(tc) && pick(tc, 'thinkingBudget') !== undefined && pick(tc, 'thinkingLevel') !== undefined) {
+      return bad('You can only set only one of thinking budget and thinking level.', 'thinkingBudget and thinkingLevel both set');
+    }
+    const n = pick(gc, 'candidateCount');
+    if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 8)) return bad('* GenerateContentRequest.generation_config.candidate_count: must be between 1 and 8.\n', `candidateCount ${n}`);
+    const stops = pick(gc, 'stopSequences');
+    if (stops !== undefined && (!Array.isArray(stops) || stops.length > 5)) return bad('* GenerateContentRequest.generation_config.stop_sequences: at most 5 stop sequences are allowed.\n', 'stopSequences');
+  }
+
+  // tools
+  const tools = pick(body, 'tools');
+  let declCount = 0;
+  if (tools !== undefined) {
+    if (!Array.isArray(tools)) return bad("Invalid value at 'tools'", 'tools is not an array');
+    tools.forEach((t, i) => {
+      if (!isObj(t)) return;
+      for (const k of Object.keys(t)) if (!TOOL_FIELDS.includes(camel(k))) unknown.push({ name: k, at: `tools[${i}]` });
+      const decls = pick(t, 'functionDeclarations');
+      if (Array.isArray(decls)) {
+        decls.forEach((d, j) => {
+          declCount++;
+          const at = `tools[${i}].function_declarations[${j}]`;
+          if (!isObj(d)) return;
+          for (const k of Object.keys(d)) if (!FUNC_DECL_FIELDS.includes(camel(k))) unknown.push({ name: k, at });
+          if (typeof d.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/.test(d.name)) {
+            star.push(`* GenerateContentRequest.${at}.name: Invalid function name. Must start with a letter or an underscore. Must be alphameric (a-z, A-Z, 0-9), underscores (_), dots (.), colons (:) or dashes (-), with a maximum length of 128.`);
+          }
+          const params = pick(d, 'parameters');
+          if (params !== undefined && pick(d, 'parametersJsonSchema') !== undefined) star.push(`* GenerateContentRequest.${at}: parameters and parameters_json_schema cannot both be set.`);
+          if (params !== undefined) schemaProblems(params, `${at}.parameters`, schemaOut, { root: true, paramsRoot: true });
+        });
+      }
+    });
+  }
+  const toolCfg = pick(body, 'toolConfig');
+  if (toolCfg !== undefined) {
+    const fcc = pick(toolCfg, 'functionCallingConfig');
+    if (isObj(fcc)) {
+      const mode = fcc.mode;
+      if (mode !== undefined && !CALLING_MODES.includes(mode)) return bad(`Invalid value at 'tool_config.function_calling_config.mode' (type.googleapis.com/google.ai.generativelanguage.v1beta.FunctionCallingConfig.Mode), "${mode}"`, `toolConfig mode ${mode}`);
+      const allowed = pick(fcc, 'allowedFunctionNames');
+      if (allowed !== undefined && mode !== 'ANY' && mode !== 'VALIDATED') return bad('* GenerateContentRequest.tool_config.function_calling_config.allowed_function_names: allowed_function_names can only be set when mode is ANY.\n', 'allowedFunctionNames without mode ANY');
+      if (declCount === 0) return bad('* GenerateContentRequest.tool_config.function_calling_config: function_calling_config is only supported when function declarations are provided.\n', 'functionCallingConfig without functionDeclarations');
+    }
+  }
+  const safety = pick(body, 'safetySettings');
+  if (Array.isArray(safety)) {
+    const seen = new Set();
+    for (const s of safety) {
+      if (!SAFETY_CATEGORIES.includes(s?.category)) return bad(`* GenerateContentRequest.safety_settings[${safety.indexOf(s)}].category: Invalid category for this model.\n`, `safety category ${s?.category}`);
+      if (seen.has(s.category)) return bad('* GenerateContentRequest.safety_settings: Duplicate harm category found.\n', 'duplicate safety category');
+      seen.add(s.category);
+    }
+  }
+
+  const allUnknown = [...unknown, ...schemaOut.unknown];
+  if (allUnknown.length) return fail(googleUnknownFields(allUnknown), `unknown field(s): ${allUnknown.map((u) => `${u.name} at ${u.at}`).join('; ')}`);
+  if (schemaOut.other.length) return bad(schemaOut.other.map((o) => o.message).join('\n'), `schema: ${schemaOut.other.map((o) => o.at).join(', ')}`);
+  const allStar = [...star, ...schemaOut.star];
+  if (allStar.length) return bad(allStar.join('\n') + '\n', allStar[0]);
+
+  const mimeOut = gc && pick(gc, 'responseMimeType');
+  if (mimeOut === 'application/json' && declCount > 0 && !/^gemini-3/.test(model)) {
+    return bad("Function calling with a response mime type: 'application/json' is unsupported", 'JSON mode together with function declarations');
+  }
+
+  // function call / response pairing across turns
+  for (let i = 0; i < contents.length; i++) {
+    const parts = partsOf[i];
+    const calls = parts.filter((p) => pick(p, 'functionCall') !== undefined).length;
+    const resps = parts.filter((p) => pick(p, 'functionResponse') !== undefined).length;
+    if (calls && i > 0 && contents[i - 1].role === 'model') {
+      return bad('Please ensure that function call turn comes immediately after a user turn or after a function response turn.', `contents[${i}]: function call turn after a model turn`);
+    }
+    if (resps) {
+      const prev = i > 0 ? partsOf[i - 1] : null;
+      const prevCalls = prev && contents[i - 1].role === 'model' ? prev.filter((p) => pick(p, 'functionCall') !== undefined).length : 0;
+      if (!prevCalls) return bad('Please ensure that function response turn comes immediately after a function call turn.', `contents[${i}]: function response turn without a function call turn before it`);
+      if (prevCalls !== resps) return bad('Please ensure that the number of function response parts is equal to the number of function call parts of the function call turn.', `contents[${i}]: ${resps} function response part(s) for ${prevCalls} call(s)`);
+    }
+  }
+
+  // thought signatures
+  const sigErr = checkSignatures(model, contents, rec, signatures);
+  if (sigErr && strict) return sigErr;
+  return null;
+}
+
+/** Index of the first content of the current turn: after the last user content with non-functionResponse parts. */
+function currentTurnStart(contents) {
+  for (let i = contents.length - 1; i >= 0; i--) {
+    const c = contents[i];
+    if (c.role === 'model') continue;
+    if ((c.parts || []).some((p) => isObj(p) && pick(p, 'functionResponse') === undefined)) return i;
+  }
+  return 0;
+}
+
+function checkSignatures(model, contents, rec, signatures) {
+  rec.sig_checks = [];
+  const turn = currentTurnStart(contents);
+  let failure = null;
+  for (let i = 0; i < contents.length; i++) {
+    const c = contents[i];
+    if (c.role !== 'model') continue;
+    let firstCall = true;
+    c.parts.forEach((p, j) => {
+      const fc = pick(p, 'functionCall');
+      const sig = pick(p, 'thoughtSignature');
+      if (fc === undefined) {
+        if (sig !== undefined && !SENTINELS.has(sig) && !signatures.has(sig)) {
+          rec.sig_checks.push({ content: i, part: j, name: null, signature: sig, status: 'unknown' });
+          failure ||= { error: gErr(400, 'INVALID_ARGUMENT', 'Corrupted thought signature.'), why: `contents[${i}].parts[${j}]: thoughtSignature the mock never issued` };
+        }
+        return;
+      }
+      const args = canonical(fc.args ?? {});
+      const check = { content: i, part: j, name: fc.name, signature: sig ?? null, status: null };
+      if (sig !== undefined) {
+        if (SENTINELS.has(sig)) check.status = 'sentinel';
+        else if (!signatures.has(sig)) check.status = 'unknown';
+        else {
+          const issued = signatures.get(sig);
+          check.status = issued.calls.some((k) => k.name === fc.name && k.args === args) ? 'ok' : 'mismatch';
+          check.issued_for = issued.calls[0];
+        }
+        if (check.status === 'unknown' || check.status === 'mismatch') {
+          failure ||= { error: gErr(400, 'INVALID_ARGUMENT', 'Corrupted thought signature.'), why: `contents[${i}].parts[${j}]: thoughtSignature ${check.status === 'unknown' ? 'the mock never issued' : `issued for another call (${check.issued_for.name} ${check.issued_for.args})`}` };
+        }
+      } else {
+        // Was a signature issued for this very call (first call of its step)?
+        let dropped = null;
+        for (const [s, v] of signatures) {
+          if (v.calls[0] && v.calls[0].name === fc.name && v.calls[0].args === args) dropped = s;
+        }
+        if (firstCall && needsSignature(model) && i >= turn) {
+          check.status = 'missing';
+          failure ||= { error: gErr(400, 'INVALID_ARGUMENT', missingSignatureMessage(fc.name, i + 1)), why: `contents[${i}].parts[${j}]: functionCall ${fc.name} replayed without its thoughtSignature` };
+        } else if (dropped && firstCall) {
+          check.status = 'dropped';
+          check.expected = dropped;
+          (rec.warnings ||= []).push(`contents[${i}].parts[${j}]: the thoughtSignature issued for ${fc.name} was not sent back`);
+        } else {
+          check.status = 'absent';
+        }
+      }
+      firstCall = false;
+      rec.sig_checks.push(check);
+    });
+  }
+  return failure;
+}
+
+// ---- answers -------------------------------------------------------------------------------
+
+/** A JSON value matching a (Google Schema or JSON Schema) schema. */
+export function sampleFromSchema(schema, root = schema, depth = 0) {
+  if (!isObj(schema) || depth > 8) return 'mock';
+  if (typeof schema.$ref === 'string' && schema.$ref.startsWith('#/')) {
+    const target = schema.$ref.slice(2).split('/').reduce((o, k) => (o ? o[k.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), root);
+    return sampleFromSchema(target, root, depth + 1);
+  }
+  if (schema.const !== undefined) return schema.const;
+  if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum[0];
+  const alt = schema.anyOf || schema.any_of || schema.oneOf;
+  if (Array.isArray(alt) && alt.length) return sampleFromSchema(alt.find((a) => a?.type !== 'null') || alt[0], root, depth + 1);
+  let t = schema.type;
+  if (Array.isArray(t)) t = t.find((x) => x !== 'null') || 'null';
+  t = String(t || (schema.properties ? 'object' : schema.items ? 'array' : 'string')).toLowerCase();
+  switch (t) {
+    case 'object': {
+      const o = {};
+      for (const [k, v] of Object.entries(schema.properties || {})) o[k] = sampleFromSchema(v, root, depth + 1);
+      return o;
+    }
+    case 'array': {
+      const n = Math.max(1, schema.minItems ?? schema.min_items ?? 1);
+      return Array.from({ length: Math.min(n, 3) }, () => sampleFromSchema(schema.items || {}, root, depth + 1));
+    }
+    case 'integer':
+      return schema.minimum !== undefined ? Math.ceil(Number(schema.minimum)) : 42;
+    case 'number':
+      return schema.minimum !== undefined ? Number(schema.minimum) + 0.5 : 3.5;
+    case 'boolean':
+      return true;
+    case 'null':
+      return null;
+    default:
+      return schema.format === 'date-time' ? '2026-01-01T00:00:00Z' : 'mock';
+  }
+}
+
+function lastUserText(contents) {
+  for (let i = contents.length - 1; i >= 0; i--) {
+    const c = contents[i];
+    if (c?.role === 'model') continue;
+    const texts = (c?.parts || []).map((p) => pick(p, 'text')).filter((t) => typeof t === 'string');
+    if (texts.length) return texts.join(' ');
+  }
+  return '';
+}
+
+function imageCount(contents) {
+  let n = 0;
+  for (const c of contents || []) for (const p of c?.parts || []) if (/^image\//.test(pick(pick(p, 'inlineData'), 'mimeType') || '')) n++;
+  return n;
+}
+
+/**
+ * The answer for a request: {parts, finishReason, usage, modelVersion, responseId, issued, blockReason}.
+ * Rule fields: content, echo, json, chunks, tool_calls [{name, arguments, id?}], reasoning,
+ * thought_signature (string | false), signature_on_all_calls, signature_part ('separate': on an
+ * empty text part after the calls), text_signature (bool),
+ * finish_reason (Gemini's enum), usage (usageMetadata), model_echo, block_reason.
+ */
+export function buildGeminiAnswer(model, body, rule, state) {
+  const contents = body.contents || [];
+  const gc = pick(body, 'generationConfig') || {};
+  const thinking = isThinking(model);
+  const parts = [];
+  const trailing = []; // parts after the calls (signature_part: 'separate')
+  const issued = [];
+  const mime = pick(gc, 'responseMimeType');
+  let text = rule?.content;
+  if (text === undefined && rule?.json !== undefined) text = JSON.stringify(rule.json);
+  if (text === undefined && rule?.echo) text = `echo: ${lastUserText(contents)}`;
+  if (text === undefined && rule?.tool_calls) text = null;
+  // A candidate stopped for safety/recitation usually has no content at all.
+  const filtered = /^(SAFETY|RECITATION|BLOCKLIST|PROHIBITED_CONTENT|SPII|IMAGE_SAFETY)$/.test(rule?.finish_reason || '');
+  if (text === undefined && filtered) text = null;
+  if (text === undefined && mime === 'application/json') {
+    const schema = pick(gc, 'responseSchema') ?? pick(gc, 'responseJsonSchema');
+    text = JSON.stringify(schema ? sampleFromSchema(schema) : { answer: `Hello from google/${model}.` });
+  }
+  if (text === undefined) text = state.config.default_content ?? null;
+  if (text === undefined || text === null) {
+    if (!rule?.tool_calls && !filtered) {
+      const imgs = imageCount(contents);
+      text = `Hello from google/${model}.${imgs ? ` I see ${imgs} image${imgs > 1 ? 's' : ''}.` : ''}`;
+    }
+  }
+  // finish_reason: null sends no finishReason at all (a stream that just ends).
+  let finishReason = rule && 'finish_reason' in rule ? rule.finish_reason : 'STOP';
+  const maxOut = pick(gc, 'maxOutputTokens');
+  if (typeof text === 'string' && Number.isInteger(maxOut) && maxOut > 0 && estTokens(text) > maxOut && rule?.content === undefined) {
+    text = text.slice(0, maxOut * 4);
+    if (!rule?.finish_reason) finishReason = 'MAX_TOKENS';
+  }
+  if (rule?.reasoning) parts.push({ text: rule.reasoning, thought: true });
+  if (typeof text === 'string' && text.length) parts.push({ text });
+  const sigWanted = rule?.thought_signature !== false && (thinking || typeof rule?.thought_signature === 'string');
+  if (rule?.tool_calls) {
+    const calls = rule.tool_calls.map((tc) => {
+      const rawArgs = tc.arguments ?? tc.args ?? tc.function?.arguments ?? {};
+      const args = typeof rawArgs === 'string' ? JSON.parse(rawArgs) : rawArgs;
+      const functionCall = { name: tc.name ?? tc.function?.name, args };
+      if (tc.id) functionCall.id = tc.id;
+      return { functionCall };
+    });
+    if (sigWanted && calls.length) {
+      const sig = typeof rule.thought_signature === 'string' ? rule.thought_signature : randomBytes(48).toString('base64');
+      if (rule.signature_part === 'separate') {
+        // Gemini 3 style: the signature rides on an empty text part next to the calls (same chunk when streaming).
+        trailing.push({ text: '', thoughtSignature: sig });
+      } else {
+        const targets = rule.signature_on_all_calls ? calls : [calls[0]];
+        for (const c of targets) c.thoughtSignature = sig;
+      }
+      const step = calls.map((c) => ({ name: c.functionCall.name, args: canonical(c.functionCall.args) }));
+      state.signatures.set(sig, { model, calls: step, at: Date.now() });
+      issued.push({ kind: 'functionCall', signature: sig, calls: step });
+    }
+    parts.push(...calls);
+  }
+  // Gemini 3 puts a signature on the last text part of a plain answer too.
+  const textSig = rule?.text_signature ?? (needsSignature(model) && !rule?.tool_calls && rule?.thought_signature !== false);
+  if (textSig && parts.length && parts.at(-1).text !== undefined && !parts.at(-1).thought) {
+    const sig = randomBytes(32).toString('base64');
+    parts.at(-1).thoughtSignature = sig;
+    state.signatures.set(sig, { model, calls: [], at: Date.now() });
+    issued.push({ kind: 'text', signature: sig, calls: [] });
+  }
+  const promptText = JSON.stringify([pick(body, 'systemInstruction') ?? null, contents]);
+  const outText = parts.filter((p) => !p.thought).map((p) => p.text ?? JSON.stringify(p.functionCall)).join('');
+  const prompt = estTokens(promptText);
+  const cand = outText ? estTokens(outText) : 0;
+  const thoughts = thinking ? (rule?.reasoning ? estTokens(rule.reasoning) : 6) : 0;
+  const usage = rule?.usage ?? {
+    promptTokenCount: prompt,
+    candidatesTokenCount: cand,
+    totalTokenCount: prompt + cand + thoughts,
+    promptTokensDetails: [{ modality: 'TEXT', tokenCount: prompt }],
+    ...(thoughts ? { thoughtsTokenCount: thoughts } : {}),
+  };
+  return { parts, trailing, finishReason, usage, modelVersion: rule?.model_echo ?? model, responseId: alnum(22), issued, blockReason: rule?.block_reason ?? null, chunks: rule?.chunks };
+}
+
+export function responseObject(a) {
+  if (a.blockReason) return { promptFeedback: { blockReason: a.blockReason }, usageMetadata: { promptTokenCount: a.usage.promptTokenCount, totalTokenCount: a.usage.promptTokenCount }, modelVersion: a.modelVersion, responseId: a.responseId };
+  return {
+    candidates: [{ ...(a.parts.length ? { content: { parts: [...a.parts, ...(a.trailing || [])], role: 'model' } } : {}), ...(a.finishReason ? { finishReason: a.finishReason } : {}), index: 0 }],
+    usageMetadata: a.usage,
+    modelVersion: a.modelVersion,
+    responseId: a.responseId,
+  };
+}
+
+/** The stream's GenerateContentResponse chunks: thoughts, text pieces, all calls in one chunk, finishReason on the last. */
+export function streamChunks(a) {
+  if (a.blockReason) return [responseObject(a)];
+  const pieces = [];
+  for (const p of a.parts) {
+    if (p.thought) {
+      for (const w of p.text.match(/\S+\s*/g) || [p.text]) pieces.push([{ text: w, thought: true }]);
+    } else if (p.text !== undefined) {
+      const words = a.chunks || p.text.match(/\S+\s*/g) || [p.text];
+      words.forEach((w, i) => pieces.push([{ text: w, ...(i === words.length - 1 && p.thoughtSignature ? { thoughtSignature: p.thoughtSignature } : {}) }]));
+    }
+  }
+  const calls = a.parts.filter((p) => p.functionCall);
+  if (calls.length) pieces.push([...calls, ...(a.trailing || [])]);
+  if (!pieces.length) pieces.push([]);
+  const u = a.usage;
+  const total = pieces.length;
+  return pieces.map((parts, i) => {
+    const last = i === total - 1;
+    const frac = (i + 1) / total;
+    const cand = last ? u.candidatesTokenCount : Math.floor((u.candidatesTokenCount || 0) * frac);
+    const usage = last
+      ? u
+      : { promptTokenCount: u.promptTokenCount, ...(cand ? { candidatesTokenCount: cand } : {}), totalTokenCount: (u.promptTokenCount || 0) + cand + (u.thoughtsTokenCount || 0), ...(u.thoughtsTokenCount ? { thoughtsTokenCount: u.thoughtsTokenCount } : {}) };
+    return {
+      candidates: [{ ...(parts.length ? { content: { parts, role: 'model' } } : {}), ...(last && a.finishReason ? { finishReason: a.finishReason } : {}), index: 0 }],
+      usageMetadata: usage,
+      modelVersion: a.modelVersion,
+      responseId: a.responseId,
+    };
+  });
+}
+
+/** GET models: Google's Model objects for the catalog's google models. */
+export function modelObjects(catalogModels) {
+  const list = catalogModels.length ? catalogModels : [{ id: 'gemini-2.5-flash', kind: 'chat', name: 'Gemini 2.5 Flash' }];
+  return list.map((m) => {
+    const methods = {
+      chat: ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'],
+      embedding: ['embedContent', 'countTextTokens', 'countTokens', 'asyncBatchEmbedContent'],
+      realtime: ['bidiGenerateContent', 'countTokens'],
+      tts: ['generateContent', 'countTokens'],
+      image: ['generateContent', 'countTokens', 'batchGenerateContent'],
+    }[m.kind || 'chat'] || ['generateContent'];
+    const o = {
+      name: `models/${m.id}`,
+      version: '001',
+      displayName: m.name || m.id,
+      description: `${m.name || m.id} (mock)`,
+      inputTokenLimit: m.context_window || (m.kind === 'embedding' ? 2048 : 1048576),
+      outputTokenLimit: m.max_output_tokens || (m.kind === 'embedding' ? 1 : 65536),
+      supportedGenerationMethods: methods,
+    };
+    if (m.kind === 'chat' || !m.kind) Object.assign(o, { temperature: 1, topP: 0.95, topK: 64, maxTemperature: 2 });
+    if (isThinking(m.id) && (m.kind === 'chat' || !m.kind)) o.thinking = true;
+    return o;
+  });
+}
+
+export { providerError, SENTINELS };
