@@ -5,6 +5,7 @@
 #include "api/app.h"
 
 #include <openssl/crypto.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,13 @@ static void on_tick(uv_timer_t *t)
     if (gw_store_data_version(app->store) != app->data_version)
         reload(app);
     flush(app, false);
+    /* After a burst (thousands of open streams), hand the freed heap back. */
+    if (gw_server_inflight(app->srv) > app->inflight_peak)
+        app->inflight_peak = gw_server_inflight(app->srv);
+    if (gw_server_inflight(app->srv) == 0 && app->inflight_peak >= 64) {
+        malloc_trim(0);
+        app->inflight_peak = 0;
+    }
 }
 
 static void on_signal(uv_signal_t *s, int signum)

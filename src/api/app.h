@@ -56,6 +56,7 @@ typedef struct gw_app {
     int64_t usage_dirty;          /* ledger charges since the last save */
     gw_flush_job_t *flushing;     /* the background job in flight, if any */
     int64_t last_prune_ms;
+    size_t inflight_peak;         /* since the last heap trim */
     int64_t started_ms;
     bool stopping;
     int64_t stop_deadline_ms;

@@ -415,7 +415,8 @@ static int on_sse_event(void *ctx, const char *event, gw_str_t data)
             rc = GW_AGAIN;
         break;
     case GW_EV_DONE:
-        rc = 1; /* stop reading; on_done finishes */
+        /* Read on to the end of the body so the upstream connection can be reused;
+         * on_done finishes the stream. */
         break;
     case GW_EV_ERROR:
         if (p->committed) {
@@ -498,9 +499,10 @@ static void on_done_inner(proxy_t *p, gw_xfer_outcome_t outcome, int status)
             gw_sse_finish(&p->sse);
         if (p->done)
             return;
-        /* We stop reading at [DONE] ourselves; a finish_reason means the answer
-         * is complete even if the connection then broke. */
-        if (p->st.saw_done || p->st.saw_finish)
+        /* A finish_reason or [DONE] means the answer is complete even if the
+         * connection then broke; dialects without [DONE] end at a clean EOF. */
+        if (p->st.saw_done || p->st.saw_finish ||
+            (outcome == GW_XFER_OK && p->dialect->eof_ends_stream))
             end_stream(p, true, NULL);
         else
             end_stream(p, false, "Upstream provider disconnected mid-stream");
@@ -646,6 +648,13 @@ static void try_next(proxy_t *p)
         gw_http_out_init(&out);
         if (p->dialect->chat_request(&p->call, &out, &err) != 0) {
             gw_http_out_dispose(&out);
+            if (err.http_status == 400) { /* the request cannot be sent anywhere like this */
+                log_request(p, 400, "bad_request");
+                gw_req_respond_error(p->req, 400, "invalid_request_error", "invalid_value",
+                                     NULL, "%s", err.msg);
+                finish(p);
+                return;
+            }
             continue;
         }
         gw_ledger_charge(app->router.ledger, c->model, c->key->id, p->plan.charge_tokens,

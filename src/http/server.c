@@ -24,8 +24,10 @@
 
 #define STREAM_HIGH_WATER (256 * 1024)
 #define STREAM_LOW_WATER (64 * 1024)
-#define STREAM_BLOCK 16384
+#define STREAM_BLOCK 4096 /* per open stream: SSE events are small */
 #define MAX_EXTRA_HEADERS 16
+#define HUP_DELAY_MS 100
+#define CONN_MEMORY (16 * 1024) /* MHD's per-connection pool: headers and buffers */
 
 /* One per TCP connection (MHD socket context): the hang-up watch. */
 typedef struct conn_ctx {
@@ -49,6 +51,7 @@ struct gw_req {
     bool dispatched;
     bool in_dispatch;
     bool suspended;
+    int64_t suspended_ms;
     bool answered;           /* a response (whole or stream) was produced */
     bool finished;           /* the handler is done (no more on_abort) */
     struct MHD_Response *pending;
@@ -76,6 +79,8 @@ struct gw_server {
     uv_timer_t timer;
     uv_prepare_t prepare;    /* run MHD again after resumes made this iteration: */
     uv_check_t check;        /* before the loop sleeps, and after its I/O */
+    uv_timer_t hup_timer;    /* starts hang-up watches of long suspensions */
+    int closing;             /* handles not yet closed at teardown */
     gw_server_opts_t opts;
     gw_req_t *reqs;
     size_t inflight;
@@ -154,16 +159,39 @@ static void on_hup(uv_poll_t *h, int status, int events)
     do_resume(r);
 }
 
+/* Most suspensions last a millisecond (a fast upstream, the next stream
+ * chunk): watching the socket for each would cost two epoll_ctl calls a
+ * request. So the hang-up watch starts only for requests still suspended
+ * after HUP_DELAY_MS, checked by one server timer while any are waiting. */
+static void on_hup_timer(uv_timer_t *t)
+{
+    gw_server_t *s = t->data;
+    int64_t now = gw_mono_ms();
+    bool waiting = false;
+
+    for (gw_req_t *r = s->reqs; r != NULL; r = r->next) {
+        if (!r->suspended || r->cc == NULL || r->cc->hup_started)
+            continue;
+        if (now - r->suspended_ms < HUP_DELAY_MS) {
+            waiting = true;
+            continue;
+        }
+        uv_poll_start(&r->cc->hup, UV_DISCONNECT, on_hup);
+        r->cc->hup_started = true;
+    }
+    if (!waiting)
+        uv_timer_stop(t);
+}
+
 static void do_suspend(gw_req_t *r)
 {
     if (r->suspended)
         return;
     r->suspended = true;
+    r->suspended_ms = gw_mono_ms();
     MHD_suspend_connection(r->conn);
-    if (r->cc != NULL && !r->cc->hup_started) {
-        uv_poll_start(&r->cc->hup, UV_DISCONNECT, on_hup);
-        r->cc->hup_started = true;
-    }
+    if (!uv_is_active((uv_handle_t *)&r->srv->hup_timer))
+        uv_timer_start(&r->srv->hup_timer, on_hup_timer, HUP_DELAY_MS, HUP_DELAY_MS);
 }
 
 /* ---- request lifecycle ------------------------------------------------- */
@@ -670,6 +698,8 @@ int gw_server_open(gw_server_t **out, uv_loop_t *loop, const gw_server_opts_t *o
     uv_check_init(loop, &s->check);
     s->check.data = s;
     uv_check_start(&s->check, on_check);
+    uv_timer_init(loop, &s->hup_timer);
+    s->hup_timer.data = s;
     arm_timer(s);
     *out = s;
     return 0;
@@ -697,13 +727,20 @@ void gw_server_quiesce(gw_server_t *s)
         close(fd);
 }
 
-static void free_server(uv_handle_t *h)
+/* libuv finishes closes in no promised order: free after the last one. */
+static void on_handle_closed(uv_handle_t *h)
 {
-    free(h->data);
+    gw_server_t *s = h->data;
+    if (--s->closing == 0)
+        free(s);
 }
 
 void gw_server_close(gw_server_t *s)
 {
+    uv_handle_t *handles[] = {(uv_handle_t *)&s->poll, (uv_handle_t *)&s->timer,
+                              (uv_handle_t *)&s->check, (uv_handle_t *)&s->prepare,
+                              (uv_handle_t *)&s->hup_timer};
+
     /* Whatever is still running is cut: handlers abort, MHD closes sockets. */
     for (gw_req_t *r = s->reqs; r != NULL; r = r->next) {
         abort_handler(r);
@@ -711,12 +748,7 @@ void gw_server_close(gw_server_t *s)
     }
     MHD_run(s->mhd);
     MHD_stop_daemon(s->mhd);
-    uv_poll_stop(&s->poll);
-    uv_timer_stop(&s->timer);
-    uv_check_stop(&s->check);
-    uv_prepare_stop(&s->prepare);
-    uv_close((uv_handle_t *)&s->prepare, NULL);
-    uv_close((uv_handle_t *)&s->poll, NULL);
-    uv_close((uv_handle_t *)&s->timer, NULL);
-    uv_close((uv_handle_t *)&s->check, free_server);
+    s->closing = (int)GW_ARRAY_LEN(handles);
+    for (size_t i = 0; i < GW_ARRAY_LEN(handles); i++)
+        uv_close(handles[i], on_handle_closed);
 }

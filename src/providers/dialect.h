@@ -67,6 +67,8 @@ typedef struct gw_dialect {
     /* Image parts must be sent inline (base64): http(s) image URLs are fetched
      * by the gateway first (under the safe-fetch rules) and become data: URLs. */
     bool inline_images;
+    /* Streams have no [DONE]: a clean end of the body completes the answer. */
+    bool eof_ends_stream;
     /* Builds the upstream HTTP request into out (URL, headers, body). */
     int (*chat_request)(const gw_call_t *c, gw_http_out_t *out, gw_err_t *err);
     /* Decodes a 2xx body into an OpenAI chat.completion (new reference in
@@ -87,7 +89,11 @@ const gw_dialect_t *gw_dialect_for(const gw_provider_t *p);
 void gw_stream_state_init(gw_stream_state_t *st);
 void gw_stream_state_dispose(gw_stream_state_t *st);
 
-/* Shared helpers for dialects. */
+/* Shared helpers for dialects. gw_dialect_frame handles [DONE], malformed
+ * frames (skipped) and in-band errors; GW_EV_CHUNKS means *frame (a new
+ * reference) is a JSON object to translate. */
+gw_ev_t gw_dialect_frame(gw_stream_state_t *st, gw_str_t data, json_t **frame,
+                         json_t **err_body);
 char *gw_dialect_url(const gw_provider_t *p, const char *account_id, const char *path);
 void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *out);
 

@@ -1103,19 +1103,9 @@ static gw_ev_t gemini_chat_event(const gw_call_t *c, gw_stream_state_t *st, gw_s
     fin_t fin;
 
     /* Gemini sends no [DONE]; tolerated all the same. */
-    if (data.len >= 6 && memcmp(data.ptr, "[DONE]", 6) == 0) {
-        st->saw_done = true;
-        return GW_EV_DONE;
-    }
-    frame = json_loadb(data.ptr, data.len, 0, NULL);
-    if (!json_is_object(frame)) {
-        json_decref(frame);
-        return GW_EV_SKIP; /* a malformed frame does not end the stream */
-    }
-    if (json_object_get(frame, "error") != NULL) {
-        *err_body = frame;
-        return GW_EV_ERROR;
-    }
+    gw_ev_t ev = gw_dialect_frame(st, data, &frame, err_body);
+    if (ev != GW_EV_CHUNKS)
+        return ev;
     g = st->dialect_state;
     if (g == NULL) {
         g = gw_xmalloc(sizeof(*g));
@@ -1202,6 +1192,7 @@ static int gemini_probe_request(const gw_provider_t *p, const char *secret, cons
 const gw_dialect_t gw_dialect_gemini = {
     .name = "gemini",
     .inline_images = true,
+    .eof_ends_stream = true,
     .chat_request = gemini_chat_request,
     .chat_response = gemini_chat_response,
     .chat_event = gemini_chat_event,

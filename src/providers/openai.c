@@ -24,35 +24,7 @@ static const char *const forward[] = {
     "logit_bias", "logprobs", "top_logprobs", "response_format", "reasoning_effort",
 };
 
-char *gw_dialect_url(const gw_provider_t *p, const char *account_id, const char *path)
-{
-    gw_buf_t b;
-    const char *base = p->base_url;
-    const char *ph = strstr(base, "{account_id}");
 
-    gw_buf_init(&b, 8192);
-    if (ph != NULL) {
-        gw_buf_append(&b, base, (size_t)(ph - base));
-        gw_buf_appends(&b, account_id != NULL ? account_id : "");
-        gw_buf_appends(&b, ph + strlen("{account_id}"));
-    } else {
-        gw_buf_appends(&b, base);
-    }
-    gw_buf_appends(&b, path);
-    return gw_buf_detach(&b);
-}
-
-void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *out)
-{
-    gw_buf_t v;
-
-    if (secret == NULL)
-        return; /* anonymous: no Authorization header at all */
-    gw_buf_init(&v, 8192);
-    gw_buf_printf(&v, "%s%s", p->auth_prefix, secret);
-    gw_http_out_header(out, p->auth_header, v.ptr);
-    gw_buf_dispose(&v);
-}
 
 /* ---- request ------------------------------------------------------------- */
 
@@ -156,12 +128,20 @@ static json_t *shape_message(json_t *in, const gw_policy_t *pol)
         json_object_set_new(m, "content", flatten_parts(v));
     if (pol->null_content_empty && (v == NULL || json_is_null(v)))
         json_object_set_new(m, "content", json_string(""));
+    /* Fields other gateways put on tool calls (Gemini's thought signature) make
+     * strict upstreams refuse the request. */
+    if (json_is_array(json_object_get(m, "tool_calls"))) {
+        json_t *calls = json_deep_copy(json_object_get(m, "tool_calls"));
+        json_t *call;
+        size_t i;
+        json_array_foreach(calls, i, call) {
+            json_object_del(call, "extra_content");
+            json_object_del(call, "thought_signature");
+        }
+        json_object_set_new(m, "tool_calls", calls);
+    }
     if (pol->short_tool_ids) {
-        /* The calls array is shared with the client's request: copy before editing. */
-        json_t *calls = json_object_get(m, "tool_calls");
-        if (calls != NULL)
-            json_object_set_new(m, "tool_calls", json_deep_copy(calls));
-        shorten_tool_ids(m);
+        shorten_tool_ids(m); /* edits the copy made above, not the client's request */
     }
     return m;
 }
@@ -458,21 +438,12 @@ static gw_ev_t openai_chat_event(const gw_call_t *c, gw_stream_state_t *st, gw_s
     json_t *ch;
     json_t *u;
     size_t i;
+    gw_ev_t ev;
 
     (void)c;
-    if (data.len >= 6 && memcmp(data.ptr, "[DONE]", 6) == 0) {
-        st->saw_done = true;
-        return GW_EV_DONE;
-    }
-    chunk = json_loadb(data.ptr, data.len, 0, NULL);
-    if (!json_is_object(chunk)) {
-        json_decref(chunk);
-        return GW_EV_SKIP; /* a malformed frame does not abort the stream */
-    }
-    if (json_object_get(chunk, "error") != NULL) {
-        *err_body = chunk;
-        return GW_EV_ERROR;
-    }
+    ev = gw_dialect_frame(st, data, &chunk, err_body);
+    if (ev != GW_EV_CHUNKS)
+        return ev;
     u = json_object_get(chunk, "usage");
     if (json_is_object(u))
         read_usage(u, &st->usage);
@@ -533,17 +504,3 @@ const gw_dialect_t gw_dialect_openai = {
     .probe_request = openai_probe_request,
 };
 
-void gw_stream_state_init(gw_stream_state_t *st)
-{
-    memset(st, 0, sizeof(*st));
-    st->tool_ids = json_array();
-}
-
-void gw_stream_state_dispose(gw_stream_state_t *st)
-{
-    json_decref(st->tool_ids);
-    st->tool_ids = NULL;
-    if (st->dialect_free != NULL && st->dialect_state != NULL)
-        st->dialect_free(st->dialect_state);
-    st->dialect_state = NULL;
-}

@@ -107,6 +107,10 @@ static const rule_t rules[] = {
     RX("groq", ANY_ST, F_CODE, "tool_use_failed", GW_FAIL_SERVER, GW_NEXT_MODEL, GW_SCOPE_NONE,
        CD_NONE, 0),
     R("groq", ST(498, 498), F_HTTP, NULL, GW_FAIL_SERVER), /* flex tier capacity exceeded */
+    /* Gemini's MALFORMED_FUNCTION_CALL, surfaced by the dialect as an in-band error:
+     * the same reasoning as Groq's tool_use_failed. */
+    RX("google", ANY_ST, F_CODE, "malformed_function_call", GW_FAIL_SERVER, GW_NEXT_MODEL,
+       GW_SCOPE_NONE, CD_NONE, 0),
 
     /* ---- nvidia ---- */
     /* 400 "DEGRADED function cannot be invoked": the model is unhealthy on NVIDIA's

@@ -1,0 +1,77 @@
+/*
+ * What every dialect shares: URLs under a provider's base (with the account
+ * id of account-scoped providers), the auth header, the first steps of
+ * reading a stream frame, and the per-stream state.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "providers/dialect.h"
+
+char *gw_dialect_url(const gw_provider_t *p, const char *account_id, const char *path)
+{
+    gw_buf_t b;
+    const char *base = p->base_url;
+    const char *ph = strstr(base, "{account_id}");
+
+    gw_buf_init(&b, 8192);
+    if (ph != NULL) {
+        gw_buf_append(&b, base, (size_t)(ph - base));
+        gw_buf_appends(&b, account_id != NULL ? account_id : "");
+        gw_buf_appends(&b, ph + strlen("{account_id}"));
+    } else {
+        gw_buf_appends(&b, base);
+    }
+    gw_buf_appends(&b, path);
+    return gw_buf_detach(&b);
+}
+
+void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *out)
+{
+    gw_buf_t v;
+
+    if (secret == NULL)
+        return; /* anonymous: no Authorization header at all */
+    gw_buf_init(&v, 8192);
+    gw_buf_printf(&v, "%s%s", p->auth_prefix, secret);
+    gw_http_out_header(out, p->auth_header, v.ptr);
+    gw_buf_dispose(&v);
+}
+
+gw_ev_t gw_dialect_frame(gw_stream_state_t *st, gw_str_t data, json_t **frame,
+                         json_t **err_body)
+{
+    *frame = NULL;
+    if (data.len >= 6 && memcmp(data.ptr, "[DONE]", 6) == 0) {
+        st->saw_done = true;
+        return GW_EV_DONE;
+    }
+    *frame = json_loadb(data.ptr, data.len, 0, NULL);
+    if (!json_is_object(*frame)) {
+        json_decref(*frame);
+        *frame = NULL;
+        return GW_EV_SKIP; /* a malformed frame does not end the stream */
+    }
+    if (json_object_get(*frame, "error") != NULL) {
+        *err_body = *frame;
+        *frame = NULL;
+        return GW_EV_ERROR;
+    }
+    return GW_EV_CHUNKS;
+}
+
+void gw_stream_state_init(gw_stream_state_t *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->tool_ids = json_array();
+}
+
+void gw_stream_state_dispose(gw_stream_state_t *st)
+{
+    json_decref(st->tool_ids);
+    st->tool_ids = NULL;
+    if (st->dialect_free != NULL && st->dialect_state != NULL)
+        st->dialect_free(st->dialect_state);
+    st->dialect_state = NULL;
+}
