@@ -26,6 +26,9 @@ struct gw_flush_job {
     size_t nusage;
     char **usage_strs;       /* provider/model copies backing usage rows */
     size_t nstrs;
+    gw_cooldown_row_t *cool;   /* long cooldowns to save (all of them), or NULL */
+    size_t ncool;
+    bool save_cool;
     bool prune;
     int64_t prune_before_ms;
     bool sync;               /* final flush at shutdown, on the loop thread */
@@ -122,6 +125,8 @@ static void flush_work(uv_work_t *w)
     }
     if (j->nusage > 0 && gw_store_usage_save(app->wstore, j->usage, j->nusage, &err) != 0)
         gw_log_error("usage: %s", err.msg);
+    if (j->save_cool && gw_store_cooldowns_save(app->wstore, j->cool, j->ncool, &err) != 0)
+        gw_log_error("cooldowns: %s", err.msg);
     if (j->prune && gw_store_reqlog_prune(app->wstore, j->prune_before_ms,
                                           app->cfg.reqlog_max_rows, &err) != 0)
         gw_log_error("request log prune: %s", err.msg);
@@ -149,6 +154,11 @@ static void flush_done(uv_work_t *w, int status)
     (void)status;
     for (size_t i = 0; i < j->nrows; i++)
         free_logrow(&j->rows[i]);
+    for (size_t i = 0; i < j->ncool; i++) {
+        free((char *)j->cool[i].provider);
+        free((char *)j->cool[i].model);
+    }
+    free(j->cool);
     for (size_t i = 0; i < j->nstrs; i++)
         free(j->usage_strs[i]);
     free(j->usage_strs);
@@ -162,6 +172,36 @@ static void flush_done(uv_work_t *w, int status)
             flush(app, true);
     }
     free(j);
+}
+
+/* Benches that would outlive a restart are worth keeping (a spent daily quota). */
+#define PERSIST_COOLDOWN_MS (5 * 60 * 1000)
+
+static void cool_row(void *ctx, const char *provider, const char *model, int64_t key_id,
+                     int64_t until_ms)
+{
+    gw_flush_job_t *j = ctx;
+    gw_cooldown_row_t *r;
+
+    j->cool = gw_xrealloc(j->cool, (j->ncool + 1) * sizeof(*j->cool));
+    r = &j->cool[j->ncool++];
+    r->provider = gw_xstrdup(provider);
+    r->model = gw_xstrdup(model);
+    r->key_id = key_id;
+    r->until_ms = until_ms;
+}
+
+/* Snapshots the long cooldowns; saved only when they differ from the last save. */
+static void snapshot_cooldowns(gw_app_t *app, gw_flush_job_t *j, int64_t now)
+{
+    uint64_t sig = 1469598103934665603ULL;
+
+    gw_cooldowns_foreach(app->router.cool, now + PERSIST_COOLDOWN_MS, cool_row, j);
+    for (size_t i = 0; i < j->ncool; i++)
+        sig = (sig ^ (uint64_t)(j->cool[i].until_ms + j->cool[i].key_id)) * 1099511628211ULL;
+    sig ^= j->ncool;
+    j->save_cool = sig != app->cooldown_sig;
+    app->cooldown_sig = sig;
 }
 
 /* Hands queued rows and dirty usage to the writer; sync runs it right here. */
@@ -184,6 +224,7 @@ static void flush(gw_app_t *app, bool sync)
     app->nq = app->capq = 0;
     if (app->usage_dirty > 0) {
         gw_ledger_foreach(app->router.ledger, now, usage_row, j);
+        snapshot_cooldowns(app, j, now);
         app->usage_dirty = 0;
     }
     if (now - app->last_prune_ms >= PRUNE_EVERY_MS) {
@@ -236,6 +277,12 @@ void gw_app_key_health(gw_app_t *app, gw_rkey_t *k, const char *detail)
         gw_log_warn("key %lld health: %s", (long long)k->id, err.msg);
     /* Our own write must not look like an outside change. */
     app->data_version = gw_store_data_version(app->store);
+}
+
+static void restore_cooldown(void *ctx, const gw_cooldown_row_t *row)
+{
+    gw_app_t *app = ctx;
+    gw_cooldowns_restore(app->router.cool, row->provider, row->model, row->key_id, row->until_ms);
 }
 
 static void restore_usage(void *ctx, const gw_usage_row_t *row)
@@ -345,6 +392,8 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     gw_app_sigs_init(app);
     if (gw_store_usage_load(app->store, restore_usage, app, err) != 0)
         gw_log_warn("usage counters not restored: %s", err->msg);
+    if (gw_store_cooldowns_load(app->store, gw_now_ms(), restore_cooldown, app, err) != 0)
+        gw_log_warn("cooldowns not restored: %s", err->msg);
     if (gw_upstream_open(&app->up, loop) != 0) {
         gw_err_set(err, GW_ERR, 0, "cannot start the upstream client");
         return GW_ERR;

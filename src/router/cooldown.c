@@ -175,3 +175,25 @@ void gw_cooldowns_forget_key(gw_cooldowns_t *c, int64_t key_id)
 {
     gw_pairmap_remove_if(&c->map, of_key, &key_id);
 }
+
+/* ---- persistence --------------------------------------------------------------- */
+
+void gw_cooldowns_foreach(gw_cooldowns_t *c, int64_t min_until_ms, gw_cooldown_row_cb cb,
+                          void *ctx)
+{
+    for (gw_pairmap_node_t *n = gw_pairmap_next(&c->map, NULL); n != NULL;
+         n = gw_pairmap_next(&c->map, n)) {
+        const centry_t *e = entry_of(n);
+        if (e->until_ms >= min_until_ms)
+            cb(ctx, n->provider_id, n->model_id, n->key_id, e->until_ms);
+    }
+}
+
+void gw_cooldowns_restore(gw_cooldowns_t *c, const char *provider_id, const char *model_id,
+                          int64_t key_id, int64_t until_ms)
+{
+    centry_t *e = entry_of(gw_pairmap_get_or_add(&c->map, provider_id, model_id, key_id, NULL));
+
+    if (until_ms > e->until_ms)
+        e->until_ms = until_ms;
+}

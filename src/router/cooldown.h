@@ -31,4 +31,15 @@ void gw_cooldowns_success(gw_cooldowns_t *c, const gw_model_t *m, int64_t key_id
 /* Drops every cooldown of a key (it was removed or replaced). */
 void gw_cooldowns_forget_key(gw_cooldowns_t *c, int64_t key_id);
 
+/* Persistence of long benches (a spent daily quota must stay benched across
+ * a restart). Rows are opaque: the ids are the table's own (model "" for a
+ * key-wide bench, key INT64_MIN for a model-wide one). */
+typedef void (*gw_cooldown_row_cb)(void *ctx, const char *provider_id, const char *model_id,
+                                   int64_t key_id, int64_t until_ms);
+/* Every bench lasting until min_until_ms or later. */
+void gw_cooldowns_foreach(gw_cooldowns_t *c, int64_t min_until_ms, gw_cooldown_row_cb cb,
+                          void *ctx);
+void gw_cooldowns_restore(gw_cooldowns_t *c, const char *provider_id, const char *model_id,
+                          int64_t key_id, int64_t until_ms);
+
 #endif

@@ -100,6 +100,17 @@ static const migration_t migrations[] = {
      "  expires_ms INTEGER NOT NULL"
      ") WITHOUT ROWID;"
      "CREATE INDEX thought_signatures_expiry ON thought_signatures(expires_ms);"},
+    /* 0004 long cooldowns (a spent daily quota, an unavailable model) survive a
+     * restart; the router's own ids (model "" = whole key, key INT64_MIN = all
+     * keys). */
+    {"0004_cooldowns",
+     "CREATE TABLE cooldowns ("
+     "  provider TEXT NOT NULL,"
+     "  model TEXT NOT NULL,"
+     "  key_id INTEGER NOT NULL,"
+     "  until_ms INTEGER NOT NULL,"
+     "  PRIMARY KEY (provider, model, key_id)"
+     ") WITHOUT ROWID;"},
 };
 
 int gw__store_latest_version(void)

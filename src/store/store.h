@@ -123,6 +123,23 @@ int gw_store_sig_get(gw_store_t *st, const char *call_id, int64_t now_ms, char *
 /* Deletes expired signatures. */
 int gw_store_sig_prune(gw_store_t *st, int64_t now_ms, gw_err_t *err);
 
+/* ---- long cooldowns ----------------------------------------------------- */
+
+typedef struct gw_cooldown_row {
+    const char *provider;
+    const char *model;
+    int64_t key_id;
+    int64_t until_ms;
+} gw_cooldown_row_t;
+
+/* Replaces every stored cooldown with rows, in one transaction. */
+int gw_store_cooldowns_save(gw_store_t *st, const gw_cooldown_row_t *rows, size_t n,
+                            gw_err_t *err);
+typedef void (*gw_cooldown_load_cb)(void *ctx, const gw_cooldown_row_t *row);
+/* Calls cb for every cooldown still running at now_ms. */
+int gw_store_cooldowns_load(gw_store_t *st, int64_t now_ms, gw_cooldown_load_cb cb, void *ctx,
+                            gw_err_t *err);
+
 /* ---- request log ------------------------------------------------------- */
 
 typedef struct gw_reqlog_row {

@@ -156,6 +156,18 @@ describe('cooldowns', () => {
     });
   });
 
+  test('a long per-day bench survives a gateway restart', T, async () => {
+    await withStack({}, async (s) => {
+      // An hour's wait: benches of minutes are not worth keeping across a restart.
+      await s.mock.script({ provider: 'groq', error: 'rate_limit_day', retry_after: 3600 });
+      await expectServedBy(s, 'cerebras', CEREBRAS.id, 1);
+      await sleep(1300); // the background writer saves within a second
+      await s.restart();
+      const { reqs } = await expectServedBy(s, 'cerebras', CEREBRAS.id, 0);
+      assert.deepEqual(reqs.map((r) => r.provider), ['cerebras'], 'groq still benched after the restart');
+    });
+  });
+
   test('Cloudflare\'s daily neuron allocation (no retry-after) benches until the reset', T, async () => {
     await withStack({ models: [CF, CEREBRAS], keys: [KEYS.cloudflare, KEYS.cerebras] }, async (s) => {
       const mark = await s.mock.mark();
