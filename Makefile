@@ -88,7 +88,7 @@ check:
 # docs/benchmarks.md. BENCH_QUICK=1 for a short run.
 .PHONY: bench
 BENCH_BIN := $(BUILD)/bench/mock $(BUILD)/bench/loadgen
-$(BUILD)/bench/%: bench/%.c | $(DEPS_OK)
+$(BUILD)/bench/%: bench/%.c bench/httphead.h | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(shell pkg-config --cflags libuv) -o $@ $< \
 		$(shell pkg-config --libs libuv)

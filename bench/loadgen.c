@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "httphead.h"
+
 #define LG_MAX_PIDS 4
 #define LG_MAX_HEADERS 16
 #define LG_HEAD_MAX 16384
@@ -441,33 +443,6 @@ static void on_body(conn_t *c, const char *p, size_t n, uint64_t now)
     }
 }
 
-static const char *find_header(const char *head, size_t len, const char *name, size_t *vlen)
-{
-    size_t nl = strlen(name);
-    const char *p = memchr(head, '\n', len);
-    const char *end = head + len;
-
-    while (p != NULL && p + 1 < end) {
-        const char *line = p + 1;
-        const char *eol = memchr(line, '\n', (size_t)(end - line));
-
-        if (eol == NULL)
-            eol = end;
-        if ((size_t)(eol - line) > nl && strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
-            const char *v = line + nl + 1;
-            const char *ve = eol;
-
-            while (v < ve && (*v == ' ' || *v == '\t'))
-                v++;
-            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
-                ve--;
-            *vlen = (size_t)(ve - v);
-            return v;
-        }
-        p = eol;
-    }
-    return NULL;
-}
 
 static void parse_reset(conn_t *c)
 {
@@ -507,10 +482,10 @@ static void parse_head(conn_t *c, size_t hlen)
         c->head_len = 0; /* 100 Continue: the real head follows */
         return;
     }
-    v = find_header(c->head, hlen, "connection", &vlen);
+    v = bench_header(c->head, hlen, "connection", &vlen);
     if (v != NULL && vlen == 5 && strncasecmp(v, "close", 5) == 0)
         c->close_after = 1;
-    v = find_header(c->head, hlen, "transfer-encoding", &vlen);
+    v = bench_header(c->head, hlen, "transfer-encoding", &vlen);
     if (v != NULL && vlen >= 7 && memmem(v, vlen, "chunked", 7) != NULL) {
         c->chunked = 1;
         c->pstate = P_CHUNK_SIZE;
@@ -518,7 +493,7 @@ static void parse_head(conn_t *c, size_t hlen)
         c->line_len = 0;
         return;
     }
-    v = find_header(c->head, hlen, "content-length", &vlen);
+    v = bench_header(c->head, hlen, "content-length", &vlen);
     if (v != NULL && vlen > 0 && vlen < sizeof(num)) {
         memcpy(num, v, vlen);
         num[vlen] = '\0';

@@ -33,6 +33,8 @@
 #include <time.h>
 #include <uv.h>
 
+#include "httphead.h"
+
 #define MOCK_MAX_INPUT (1024 * 1024) /* a request head + body larger than this closes */
 #define MOCK_MAX_CHUNKS 100000
 
@@ -363,34 +365,6 @@ static void handle_request(conn_t *c, const char *method, size_t mlen, const cha
     send_simple(c, 404, "Not Found", notfound_body);
 }
 
-/* Case-insensitive header lookup in head[0..len); the value view, or NULL. */
-static const char *header(const char *head, size_t len, const char *name, size_t *vlen)
-{
-    size_t nl = strlen(name);
-    const char *p = memchr(head, '\n', len);
-    const char *end = head + len;
-
-    while (p != NULL && p + 1 < end) {
-        const char *line = p + 1;
-        const char *eol = memchr(line, '\n', (size_t)(end - line));
-
-        if (eol == NULL)
-            eol = end;
-        if ((size_t)(eol - line) > nl && strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
-            const char *v = line + nl + 1;
-            const char *ve = eol;
-
-            while (v < ve && (*v == ' ' || *v == '\t'))
-                v++;
-            while (ve > v && (ve[-1] == '\r' || ve[-1] == ' '))
-                ve--;
-            *vlen = (size_t)(ve - v);
-            return v;
-        }
-        p = eol;
-    }
-    return NULL;
-}
 
 /* Serves every complete request in the input buffer, stopping behind a stream. */
 static void process_input(conn_t *c)
@@ -417,7 +391,7 @@ static void process_input(conn_t *c)
             conn_close(c);
             return;
         }
-        v = header(head, hlen, "content-length", &vlen);
+        v = bench_header(head, hlen, "content-length", &vlen);
         if (v != NULL) {
             char num[24];
 
@@ -436,12 +410,12 @@ static void process_input(conn_t *c)
         if (avail < hlen + clen) {
             /* Body still coming: answer "Expect: 100-continue" once, when nothing of it
              * has arrived yet. */
-            v = header(head, hlen, "expect", &vlen);
+            v = bench_header(head, hlen, "expect", &vlen);
             if (v != NULL && avail == hlen && vlen == 12 && strncasecmp(v, "100-continue", 12) == 0)
                 conn_write(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
             break;
         }
-        v = header(head, hlen, "connection", &vlen);
+        v = bench_header(head, hlen, "connection", &vlen);
         if (v != NULL && vlen == 5 && strncasecmp(v, "close", 5) == 0)
             c->close_after = 1;
         handle_request(c, head, (size_t)(sp1 - head), sp1 + 1, (size_t)(sp2 - sp1 - 1), head + hlen,
