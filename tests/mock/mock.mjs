@@ -426,6 +426,26 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
   // them really delivers them first.
   const write = (res, data) => new Promise((resolve) => (res.destroyed ? resolve() : res.write(data, () => resolve())));
 
+  // A whole (non-streamed) 200 answer, with the scripted faults that apply to it:
+  // a stall after the headers, or a body cut in half.
+  async function sendWhole(res, rec, rule, aborted, text, headers, contentType) {
+    res.writeHead(200, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+    if (rule?.stall_after_headers_ms) {
+      res.flushHeaders();
+      await wait(rule.stall_after_headers_ms);
+      if (aborted()) return;
+    }
+    if (rule?.cut_after !== undefined && rule?.cut_after !== null) {
+      await write(res, text.slice(0, Math.floor(text.length / 2)));
+      rec.outcome = 'cut';
+      await sleep(20);
+      res.socket?.destroy();
+      return;
+    }
+    res.end(text);
+    rec.outcome = 'ok';
+  }
+
   async function handleChat(req, res, rec, ctx) {
     const { provider } = ctx;
     const body = rec.body;
@@ -458,23 +478,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     rec.status = 200;
 
     if (!body.stream) {
-      const text = JSON.stringify(completionObject(provider, a));
-      res.writeHead(200, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      if (rule?.stall_after_headers_ms) {
-        res.flushHeaders();
-        await wait(rule.stall_after_headers_ms);
-        if (aborted()) return;
-      }
-      if (rule?.cut_after !== undefined && rule?.cut_after !== null) {
-        await write(res, text.slice(0, Math.floor(text.length / 2)));
-        rec.outcome = 'cut';
-        await sleep(20);
-        res.socket?.destroy();
-        return;
-      }
-      res.end(text);
-      rec.outcome = 'ok';
-      return;
+      return sendWhole(res, rec, rule, aborted, JSON.stringify(completionObject(provider, a)), headers, 'application/json');
     }
 
     // streaming
@@ -688,23 +692,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     rec.status = 200;
 
     if (!rec.stream) {
-      const text = JSON.stringify(responseObject(a));
-      res.writeHead(200, { ...headers, 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
-      if (rule?.stall_after_headers_ms) {
-        res.flushHeaders();
-        await wait(rule.stall_after_headers_ms);
-        if (aborted()) return;
-      }
-      if (rule?.cut_after !== undefined && rule?.cut_after !== null) {
-        await write(res, text.slice(0, Math.floor(text.length / 2)));
-        rec.outcome = 'cut';
-        await sleep(20);
-        res.socket?.destroy();
-        return;
-      }
-      res.end(text);
-      rec.outcome = 'ok';
-      return;
+      return sendWhole(res, rec, rule, aborted, JSON.stringify(responseObject(a)), headers, 'application/json; charset=UTF-8');
     }
 
     const sse = rec.alt === 'sse';

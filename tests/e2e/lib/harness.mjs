@@ -17,6 +17,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
+import { BASE_PATHS } from '../../mock/providers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '../../..');
@@ -26,23 +27,7 @@ export const CATALOG_JSON = path.join(REPO_ROOT, 'catalog/catalog.json');
 
 export const PROVIDER_IDS = ['google', 'groq', 'cerebras', 'sambanova', 'nvidia', 'mistral', 'openrouter', 'github', 'cohere', 'cloudflare', 'zhipu', 'ollama', 'kilo', 'pollinations', 'llm7'];
 export const KEYLESS = ['kilo', 'pollinations', 'llm7'];
-export const BASE_PATHS = {
-  google: '',
-  groq: '/openai/v1',
-  cerebras: '/v1',
-  sambanova: '/v1',
-  nvidia: '/v1',
-  mistral: '/v1',
-  openrouter: '/api/v1',
-  github: '/inference',
-  cohere: '/compatibility/v1',
-  cloudflare: '/client/v4/accounts/{account_id}/ai/v1',
-  zhipu: '/api/paas/v4',
-  ollama: '/v1',
-  kilo: '/api/gateway/v1',
-  pollinations: '/v1',
-  llm7: '/v1',
-};
+export { BASE_PATHS };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const uniq = (p = 'q') => `${p}-${randomBytes(6).toString('hex')}`;
