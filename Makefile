@@ -2,7 +2,7 @@
 # `make run` builds and starts the gateway. Missing Debian packages are installed
 # by scripts/install-deps.sh (apt-get as root, sudo otherwise).
 
-PKGS     := libuv libmicrohttpd libcurl jansson sqlite3 libcrypto
+PKGS     := libuv libmicrohttpd libcurl jansson sqlite3 libcrypto libopusenc flac lame
 BUILD    ?= build
 CC       ?= gcc
 SAN      ?=
@@ -31,7 +31,8 @@ $(DEPS_OK): scripts/install-deps.sh
 	@mkdir -p $(BUILD) && touch $@
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+# libsonic (audio speed change) ships no .pc file.
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lsonic -lm
 
 # Short lines unless V=1.
 Q := $(if $(V),,@)

@@ -4,7 +4,8 @@
 set -eu
 
 PKGS="pkg-config libuv1-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
-libsqlite3-dev libssl-dev libcmocka-dev"
+libsqlite3-dev libssl-dev libcmocka-dev libmp3lame-dev libopusenc-dev libopus-dev libflac-dev \
+libsonic-dev"
 
 missing=""
 for p in $PKGS; do

@@ -55,6 +55,50 @@ TIMEOUT_MS = {"nvidia": 180000, "zhipu": 60000, "ollama": 120000, "cloudflare": 
               "google": 60000}
 LAST = {"sambanova": 200, "cohere": 100}  # trial/evaluation tiers rank last
 
+# Embedding models: vector space (the same weights served by several providers
+# share one), native size, and whether a smaller size may be requested. Only
+# models of one space and size are interchangeable when falling over.
+EMBEDDING = {
+    ("google", "gemini-embedding-001"): {"space": "gemini-embedding-001", "dimensions": 3072,
+                                         "flexible": True},
+    ("nvidia", "nvidia/llama-nemotron-embed-1b-v2"): {"space": "llama-nemotron-embed-1b-v2",
+                                                      "dimensions": 2048},
+    ("nvidia", "nvidia/llama-nemotron-embed-vl-1b-v2"): {"space": "llama-nemotron-embed-vl-1b-v2",
+                                                         "dimensions": 2048},
+    ("openrouter", "nvidia/llama-nemotron-embed-vl-1b-v2"): {
+        "space": "llama-nemotron-embed-vl-1b-v2", "dimensions": 2048},
+    ("nvidia", "nvidia/nv-embedqa-e5-v5"): {"space": "nv-embedqa-e5-v5", "dimensions": 1024},
+    ("mistral", "mistral-embed"): {"space": "mistral-embed", "dimensions": 1024},
+    ("github", "openai/text-embedding-3-large"): {"space": "text-embedding-3-large",
+                                                  "dimensions": 3072, "flexible": True},
+    ("github", "openai/text-embedding-3-small"): {"space": "text-embedding-3-small",
+                                                  "dimensions": 1536, "flexible": True},
+    ("cohere", "embed-v4.0"): {"space": "embed-v4.0", "dimensions": 1536},
+    ("cloudflare", "@cf/baai/bge-m3"): {"space": "bge-m3", "dimensions": 1024},
+    ("cloudflare", "@cf/google/embeddinggemma-300m"): {"space": "embeddinggemma-300m",
+                                                       "dimensions": 768},
+    ("cloudflare", "@cf/qwen/qwen3-embedding-0.6b"): {"space": "qwen3-embedding-0.6b",
+                                                      "dimensions": 1024},
+}
+# Media models served by an API other than their dialect's default.
+# "none": listed, but no adapter here yet (never routed).
+MEDIA_API = {
+    ("cloudflare", "@cf/black-forest-labs/flux-1-schnell"): "cloudflare-run",
+    ("cloudflare", "@cf/stabilityai/stable-diffusion-xl-base-1.0"): "cloudflare-run",
+    ("cloudflare", "@cf/black-forest-labs/flux-2-klein-4b"): "none",
+    ("cloudflare", "@cf/runwayml/stable-diffusion-v1-5-img2img"): "none",
+    ("cloudflare", "@cf/runwayml/stable-diffusion-v1-5-inpainting"): "none",
+    ("cloudflare", "@cf/myshell-ai/melotts"): "none",
+    ("cloudflare", "@cf/openai/whisper"): "none",
+    ("cloudflare", "@cf/openai/whisper-large-v3-turbo"): "none",
+    ("nvidia", "black-forest-labs/flux.1-dev"): "none",
+    ("nvidia", "black-forest-labs/flux.1-schnell"): "none",
+    ("nvidia", "black-forest-labs/flux.2-klein-4b"): "none",
+    ("pollinations", "flux"): "pollinations-image",
+    ("pollinations", "turbo"): "pollinations-image",
+    ("pollinations", "openai-audio"): "none",
+}
+
 
 def limits(src):
     out = {}
@@ -78,7 +122,7 @@ def main():
             rank = m.get("intelligence_rank") or 50
             speed = m.get("speed_rank") or 10
             prio = LAST.get(pid, 0) + rank * 100 + speed
-            models.append({
+            entry = {
                 "id": m["id"],
                 "name": m.get("name", m["id"]),
                 "kind": m["kind"],
@@ -88,7 +132,12 @@ def main():
                 "limits": limits(m.get("limits")),
                 "priority": prio,
                 "enabled": bool(m.get("enabled_by_default", True)),
-            })
+            }
+            if (pid, m["id"]) in EMBEDDING:
+                entry["embedding"] = EMBEDDING[(pid, m["id"])]
+            if (pid, m["id"]) in MEDIA_API:
+                entry["api"] = MEDIA_API[(pid, m["id"])]
+            models.append(entry)
         prov = {
             "id": pid,
             "name": p["name"],

@@ -3,6 +3,7 @@
  * graceful shutdown of a `serve` process (see app.h).
  */
 #include "api/app.h"
+#include "api/image_store.h"
 
 #include <openssl/crypto.h>
 #include <malloc.h>
@@ -436,6 +437,8 @@ void gw_app_dispose(gw_app_t *app)
         OPENSSL_cleanse(app->unified_key, strlen(app->unified_key));
         free(app->unified_key);
     }
+    gw_image_store_free(app->images);
+    app->images = NULL;
     gw_router_dispose(&app->router);
     if (app->store != NULL)
         gw_store_close(app->store);

@@ -63,6 +63,7 @@ typedef struct gw_app {
     int64_t stop_deadline_ms;
     struct gw_health *health;
     gw_sig_store_t sigs;          /* thought signatures, kept in the store */
+    struct gw_image_store *images; /* generated images served by URL (lazy) */
 } gw_app_t;
 
 int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_err_t *err);

@@ -178,16 +178,25 @@ static gw_str_t first_text(json_t *msgs, const char *role1, const char *role2)
     return GW_STR("");
 }
 
-/* About 4 characters per token over everything the model will read. */
+static int count_bytes(const char *buffer, size_t size, void *data)
+{
+    (void)buffer;
+    *(size_t *)data += size;
+    return 0;
+}
+
+/* About 4 characters per token over everything the model will read: the
+ * length of [messages, tools] in compact JSON, counted without building it. */
 static int64_t estimate_tokens(json_t *body)
 {
     json_t *parts = json_pack("[OO]", json_object_get(body, "messages"),
                               json_object_get(body, "tools") ? json_object_get(body, "tools")
                                                              : json_null());
-    char *text = json_dumps(parts, JSON_COMPACT);
-    int64_t n = text ? (int64_t)strlen(text) / 4 + 1 : 1;
+    size_t len = 0;
+    int64_t n = json_dump_callback(parts, count_bytes, &len, JSON_COMPACT) == 0
+                    ? (int64_t)len / 4 + 1
+                    : 1;
 
-    free(text);
     json_decref(parts);
     return n;
 }

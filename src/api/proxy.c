@@ -30,6 +30,9 @@ typedef struct proxy {
     bool sticky;
     unsigned char digest[32];
     gw_need_t need;
+    const gw_proxy_op_t *op;  /* NULL: chat */
+    void *op_ctx;
+    bool repeat;              /* the next call goes to the same candidate, not a fallover */
     gw_plan_t plan;
     int attempts;
     /* the attempt in flight */
@@ -80,6 +83,8 @@ static void proxy_free(proxy_t *p)
     json_decref(p->inband);
     json_decref(p->proto);
     json_decref(p->body);
+    if (p->op != NULL && p->op->free != NULL)
+        p->op->free(p->op_ctx);
     free(p->model_name);
     free(p->endpoint);
     free(p);
@@ -171,7 +176,13 @@ static void exhausted(proxy_t *p)
         snprintf(v, sizeof(v), "%lld", (long long)wait_ms);
         gw_req_add_header(req, "retry-after-ms", v);
     }
-    if (p->plan.n == 0) {
+    if (p->plan.n == 0 && p->op != NULL) {
+        log_request(p, 503, "no_route");
+        gw_req_respond_error(req, 503, "service_unavailable", "no_route", NULL,
+                             "No configured model can serve %s requests. Add a key for a "
+                             "provider that has such a model (`freellmapi keys add PROVIDER "
+                             "SECRET`), or enable one.", p->need.kind);
+    } else if (p->plan.n == 0) {
         log_request(p, 503, "no_route");
         gw_req_respond_error(req, 503, "service_unavailable", "no_route", NULL,
                              "No configured model can serve this request%s. Add a provider key "
@@ -487,6 +498,63 @@ static int on_data(void *ctx, const char *d, size_t n)
     return 0;
 }
 
+static const char *response_header(const proxy_t *p, const char *name)
+{
+    size_t off = 0;
+
+    while (off < p->hdrs.len) {
+        const char *n = p->hdrs.ptr + off;
+        const char *v = n + strlen(n) + 1;
+        if (strcmp(n, name) == 0)
+            return v;
+        off = (size_t)(v - p->hdrs.ptr) + strlen(v) + 1;
+    }
+    return NULL;
+}
+
+/* A 2xx answer to a non-chat call: the op renders the client's answer. */
+static void answer_op(proxy_t *p)
+{
+    const char *ct = response_header(p, "content-type");
+    gw_str_t body = {p->in.ptr != NULL ? p->in.ptr : "", p->in.len};
+    gw_tokens_t usage = {0};
+    gw_err_t err = {0};
+    gw_reply_t reply;
+    int rc;
+
+    reply.content_type[0] = '\0';
+    gw_buf_init(&reply.body, MAX_ANSWER * 2);
+    rc = p->op->answer(p->op_ctx, p->cur, p->dialect, ct != NULL ? ct : "", body, &reply, &usage,
+                       &err);
+    if (rc != 0 && rc != GW_AGAIN) {
+        json_t *j = json_loadb(body.ptr, body.len, 0, NULL);
+        gw_buf_dispose(&reply.body);
+        if (json_object_get(j, "error") != NULL)
+            fail_body(p, 200, j);
+        else
+            fail_transport(p, GW_FAIL_SERVER, err.msg[0] ? err.msg : "unusable answer");
+        json_decref(j);
+        return;
+    }
+    if (!usage.known)
+        usage.prompt = p->need.prompt_tokens;
+    p->usage.prompt += usage.prompt;
+    p->usage.completion += usage.completion;
+    settle_tokens(p, usage.prompt + usage.completion);
+    if (rc == GW_AGAIN) {
+        gw_buf_dispose(&reply.body);
+        p->held = p->cur;
+        p->repeat = true;
+        try_next(p);
+        return;
+    }
+    add_route_headers(p);
+    gw_plan_success(&p->plan, p->cur);
+    log_request(p, 200, NULL);
+    gw_req_respond(p->req, 200, reply.content_type, &reply.body);
+    finish(p);
+}
+
 static void on_done_inner(proxy_t *p, gw_xfer_outcome_t outcome, int status)
 {
     json_t *j;
@@ -526,6 +594,10 @@ static void on_done_inner(proxy_t *p, gw_xfer_outcome_t outcome, int status)
     }
     if (status < 200 || status >= 300) {
         fail_body(p, status, NULL);
+        return;
+    }
+    if (p->op != NULL) {
+        answer_op(p);
         return;
     }
     if (p->stream) {
@@ -619,7 +691,7 @@ static void try_next(proxy_t *p)
 
         if (p->done)
             return;
-        if (p->attempts >= GW_MAX_ATTEMPTS) {
+        if (p->attempts >= GW_MAX_ATTEMPTS && !(p->repeat && p->held != NULL)) {
             exhausted(p);
             return;
         }
@@ -632,7 +704,10 @@ static void try_next(proxy_t *p)
         p->dialect = gw_dialect_for(c->model->provider);
         if (p->dialect == NULL)
             continue; /* a wire format this build does not speak */
-        if (p->dialect->inline_images && gw_inline_needed(p->body)) {
+        if (p->op != NULL) {
+            if (!p->repeat && p->op->accept != NULL && !p->op->accept(p->op_ctx, c))
+                continue;
+        } else if (p->dialect->inline_images && gw_inline_needed(p->body)) {
             p->held = c;
             p->inliner = gw_inline_start(app, p->body, on_inlined, p);
             return;
@@ -646,8 +721,10 @@ static void try_next(proxy_t *p)
         p->call.stream = p->stream;
         p->call.sigs = &app->sigs;
         gw_http_out_init(&out);
-        if (p->dialect->chat_request(&p->call, &out, &err) != 0) {
+        if ((p->op != NULL ? p->op->request(p->op_ctx, c, p->dialect, &out, &err)
+                           : p->dialect->chat_request(&p->call, &out, &err)) != 0) {
             gw_http_out_dispose(&out);
+            p->repeat = false;
             if (err.http_status == 400) { /* the request cannot be sent anywhere like this */
                 log_request(p, 400, "bad_request");
                 gw_req_respond_error(p->req, 400, "invalid_request_error", "invalid_value",
@@ -664,7 +741,9 @@ static void try_next(proxy_t *p)
         opts.first_byte_ms = app->cfg.upstream_timeout_ms > 0 ? app->cfg.upstream_timeout_ms
                                                               : c->model->provider->timeout_ms;
         opts.idle_ms = GW_MAX(opts.first_byte_ms, 60000);
-        p->attempts++;
+        if (!p->repeat)
+            p->attempts++;
+        p->repeat = false;
         p->xfer = gw_upstream_start(app->up, &out, &opts, &xfer_cbs, p);
         gw_http_out_dispose(&out);
         if (p->xfer == NULL) {
@@ -717,6 +796,8 @@ void gw_proxy_chat(gw_app_t *app, gw_req_t *req, gw_proxy_spec_t *spec)
     p->sticky = spec->sticky;
     memcpy(p->digest, spec->digest, sizeof(p->digest));
     p->need = spec->need;
+    p->op = spec->op;
+    p->op_ctx = spec->op_ctx;
     gw_buf_init(&p->in, MAX_ANSWER);
     gw_buf_init(&p->hdrs, 65536);
     gw_buf_init(&p->wbuf, MAX_SSE_EVENT * 2);

@@ -14,6 +14,32 @@
 #include <jansson.h>
 
 #include "api/app.h"
+#include "providers/dialect.h"
+
+/* What a non-chat call (embeddings, images, audio, realtime tokens) plugs
+ * into the loop: how to encode it for a candidate and what to answer from
+ * a 2xx body. Failures, cooldowns, fallover, headers and the request log
+ * stay the loop's. */
+typedef struct gw_reply {
+    char content_type[96];
+    gw_buf_t body;
+} gw_reply_t;
+
+typedef struct gw_proxy_op {
+    /* May this candidate serve the call (NULL: any)? E.g. embeddings stay
+     * in the vector space of the first candidate tried. */
+    bool (*accept)(void *ctx, const gw_cand_t *c);
+    /* Encodes the call (dialect->media_request semantics: GW_DECLINED skips
+     * the candidate; err->http_status 400 refuses the request). */
+    int (*request)(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, gw_http_out_t *out,
+                   gw_err_t *err);
+    /* A 2xx answer: 0 with reply filled (sent with status 200), GW_AGAIN to
+     * call the same candidate once more (one image per call), GW_DECLINED
+     * (err set) to fail over. */
+    int (*answer)(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, const char *content_type,
+                  gw_str_t body, gw_reply_t *reply, gw_tokens_t *usage, gw_err_t *err);
+    void (*free)(void *ctx);
+} gw_proxy_op_t;
 
 typedef struct gw_proxy_spec {
     const char *endpoint;     /* for the request log */
@@ -24,6 +50,8 @@ typedef struct gw_proxy_spec {
     bool include_usage;
     bool sticky;              /* remember the serving model under digest */
     unsigned char digest[32];
+    const gw_proxy_op_t *op;  /* NULL: chat; else the op runs the calls */
+    void *op_ctx;             /* the proxy calls op->free(op_ctx) at the end */
 } gw_proxy_spec_t;
 
 void gw_proxy_chat(gw_app_t *app, gw_req_t *req, gw_proxy_spec_t *spec);

@@ -10,15 +10,42 @@
 
 #include "api/api.h"
 
+/* Compact JSON appended to b: json_dumpb into the buffer's own memory (a
+ * guess first, the exact size when the guess was short), no string between. */
+static int dump_json(gw_buf_t *b, json_t *j, size_t guess)
+{
+    size_t start = b->len;
+    char *at = gw_buf_extend(b, guess);
+    size_t need;
+
+    if (at == NULL)
+        return GW_ETOOBIG;
+    need = json_dumpb(j, at, guess, JSON_COMPACT);
+    if (need > guess) {
+        b->len = start;
+        at = gw_buf_extend(b, need);
+        if (at == NULL)
+            return GW_ETOOBIG;
+        need = json_dumpb(j, at, need, JSON_COMPACT);
+    }
+    b->len = start + need;
+    b->ptr[b->len] = '\0';
+    return need > 0 ? 0 : GW_EINVAL;
+}
+
 void gw__api_json(gw_req_t *req, int status, json_t *obj)
 {
-    char *text = json_dumps(obj, JSON_COMPACT);
+    static size_t last = 1024; /* answers of one deployment are alike in size */
     gw_buf_t body;
 
-    json_decref(obj);
     gw_buf_init(&body, (size_t)1 << 30);
-    gw_buf_appends(&body, text != NULL ? text : "{}");
-    free(text);
+    if (obj == NULL || dump_json(&body, obj, GW_MIN(last + last / 4, 65536)) != 0) {
+        gw_buf_reset(&body);
+        gw_buf_appends(&body, "{}");
+    } else {
+        last = GW_MAX(body.len, 1024);
+    }
+    json_decref(obj);
     gw_req_respond(req, status, "application/json", &body);
 }
 
@@ -32,9 +59,18 @@ static const char *api_path(const char *path)
     return path;
 }
 
-static bool is_public(const char *path)
+/* Generated images kept for response_format "url": their URLs carry an
+ * unguessable name, so <img> tags and plain downloads need no key. */
+#define IMAGE_FILES "/images/files/"
+
+static bool is_health(const char *path)
 {
     return strcmp(path, "/health") == 0 || strcmp(path, "/healthz") == 0;
+}
+
+static bool is_public(const char *path)
+{
+    return is_health(path) || strncmp(api_path(path), IMAGE_FILES, strlen(IMAGE_FILES)) == 0;
 }
 
 static bool authorized(gw_app_t *app, gw_req_t *req)
@@ -95,6 +131,46 @@ static void method_not_allowed(gw_req_t *req, const char *allow)
                          "%s is not allowed on %s", gw_req_method(req), gw_req_path(req));
 }
 
+static void images_generations(gw_app_t *app, gw_req_t *req)
+{
+    api_images(app, req, "generate");
+}
+
+static void images_edits(gw_app_t *app, gw_req_t *req)
+{
+    api_images(app, req, "edit");
+}
+
+static void images_variations(gw_app_t *app, gw_req_t *req)
+{
+    api_images(app, req, "variation");
+}
+
+static void audio_transcriptions(gw_app_t *app, gw_req_t *req)
+{
+    api_audio_transcriptions(app, req, false);
+}
+
+static void audio_translations(gw_app_t *app, gw_req_t *req)
+{
+    api_audio_transcriptions(app, req, true);
+}
+
+/* The POST endpoints beyond chat (paths after /v1). */
+static const struct {
+    const char *path;
+    void (*handler)(gw_app_t *app, gw_req_t *req);
+} post_routes[] = {
+    {"/embeddings", api_embeddings},
+    {"/images/generations", images_generations},
+    {"/images/edits", images_edits},
+    {"/images/variations", images_variations},
+    {"/audio/speech", api_audio_speech},
+    {"/audio/transcriptions", audio_transcriptions},
+    {"/audio/translations", audio_translations},
+    {"/realtime/sessions", api_realtime_sessions},
+};
+
 void gw_api_dispatch(void *ctx, gw_req_t *req)
 {
     gw_app_t *app = ctx;
@@ -109,7 +185,7 @@ void gw_api_dispatch(void *ctx, gw_req_t *req)
                              app->cfg.max_body);
         return;
     }
-    if (is_public(gw_req_path(req))) {
+    if (is_health(gw_req_path(req))) {
         gw__api_json(req, 200, json_pack("{s:s}", "status", app->stopping ? "stopping" : "ok"));
         return;
     }
@@ -118,6 +194,22 @@ void gw_api_dispatch(void *ctx, gw_req_t *req)
             api_chat_completions(app, req);
         else
             method_not_allowed(req, "POST");
+        return;
+    }
+    for (size_t i = 0; i < GW_ARRAY_LEN(post_routes); i++) {
+        if (strcmp(path, post_routes[i].path) == 0) {
+            if (post)
+                post_routes[i].handler(app, req);
+            else
+                method_not_allowed(req, "POST");
+            return;
+        }
+    }
+    if (strncmp(path, IMAGE_FILES, strlen(IMAGE_FILES)) == 0) {
+        if (get)
+            api_image_file(app, req, path + strlen(IMAGE_FILES));
+        else
+            method_not_allowed(req, "GET");
         return;
     }
     if (strcmp(path, "/models") == 0) {

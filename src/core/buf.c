@@ -60,6 +60,18 @@ int gw_buf_append(gw_buf_t *b, const void *p, size_t n)
     return 0;
 }
 
+char *gw_buf_extend(gw_buf_t *b, size_t n)
+{
+    char *at;
+
+    if (reserve(b, n) != 0)
+        return NULL;
+    at = b->ptr + b->len;
+    b->len += n;
+    b->ptr[b->len] = '\0';
+    return at;
+}
+
 int gw_buf_appends(gw_buf_t *b, const char *s)
 {
     return gw_buf_append(b, s, strlen(s));

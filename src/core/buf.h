@@ -22,6 +22,9 @@ void gw_buf_reset(gw_buf_t *b); /* len = 0, memory kept */
 int gw_buf_append(gw_buf_t *b, const void *p, size_t n);
 int gw_buf_appends(gw_buf_t *b, const char *s);
 int gw_buf_printf(gw_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Grows len by n and returns where those n (uninitialised) bytes start, or
+ * NULL past the ceiling. For writers that fill the space themselves. */
+char *gw_buf_extend(gw_buf_t *b, size_t n);
 void gw_buf_consume(gw_buf_t *b, size_t n); /* drop n bytes from the front */
 char *gw_buf_detach(gw_buf_t *b);           /* caller owns the bytes; b is reset */
 

@@ -105,10 +105,19 @@ static uint64_t rng_next(gw_server_t *s)
     return s->rng[1] + b;
 }
 
+/* "req_" and 32 hex digits (two random 64-bit words), without printf. */
 static void make_id(gw_server_t *s, char out[40])
 {
-    snprintf(out, 40, "req_%016llx%016llx", (unsigned long long)rng_next(s),
-             (unsigned long long)rng_next(s));
+    static const char hex[] = "0123456789abcdef";
+    uint64_t w[2];
+
+    w[0] = rng_next(s);
+    w[1] = rng_next(s);
+    memcpy(out, "req_", 4);
+    for (int k = 0; k < 2; k++)
+        for (int i = 0; i < 16; i++)
+            out[4 + k * 16 + i] = hex[(w[k] >> (60 - 4 * i)) & 0xf];
+    out[36] = '\0';
 }
 
 static void hup_stop(gw_req_t *r)
@@ -204,7 +213,11 @@ static gw_req_t *req_new(gw_server_t *s, struct MHD_Connection *conn, const char
 
     r->srv = s;
     r->conn = conn;
-    snprintf(r->method, sizeof(r->method), "%s", method);
+    {
+        size_t n = GW_MIN(strlen(method), sizeof(r->method) - 1);
+        memcpy(r->method, method, n);
+        r->method[n] = '\0';
+    }
     r->path = gw_xstrdup(url);
     make_id(s, r->id);
     r->start_us = gw_mono_us();
@@ -582,6 +595,11 @@ int64_t gw_req_start_us(const gw_req_t *r)
 bool gw_req_body_too_big(const gw_req_t *r)
 {
     return r->too_big;
+}
+
+struct MHD_Connection *gw_req_mhd_connection(const gw_req_t *r)
+{
+    return r->conn;
 }
 
 /* ---- the daemon on the loop ------------------------------------------------ */

@@ -156,6 +156,12 @@ static int read_model(json_t *mj, gw_provider_t *p, gw_model_t *m, gw_err_t *err
     read_limits(json_object_get(mj, "limits"), &m->limits);
     m->priority = (int)int_field(mj, "priority");
     m->enabled = bool_field(mj, "enabled", true);
+    if (str_field(mj, "api", NULL) != NULL)
+        m->api = gw_xstrdup(str_field(mj, "api", NULL));
+    json_t *emb = json_object_get(mj, "embedding");
+    m->space = gw_xstrdup(str_field(emb, "space", id));
+    m->dimensions = int_field(emb, "dimensions");
+    m->flexible_dims = bool_field(emb, "flexible", false);
     m->provider = p;
     return 0;
 }
@@ -270,6 +276,8 @@ void gw_catalog_dispose(gw_catalog_t *cat)
         free(cat->models[i].id);
         free(cat->models[i].name);
         free(cat->models[i].kind);
+        free(cat->models[i].api);
+        free(cat->models[i].space);
     }
     for (size_t i = 0; i < cat->nproviders; i++) {
         gw_provider_t *p = &cat->providers[i];

@@ -53,6 +53,14 @@ typedef struct gw_model {
     gw_limits_t limits;     /* per (provider, model, key) */
     int priority;           /* lower is tried first */
     bool enabled;           /* catalog default; the user may override */
+    /* Media models: which upstream API serves them, NULL for the dialect's
+     * default (e.g. "cloudflare-run", "pollinations-image"). */
+    char *api;
+    /* Embedding models: vectors are interchangeable only within one space
+     * (same model weights) at one size, so fallover never mixes them. */
+    char *space;            /* defaults to the model id */
+    int64_t dimensions;     /* native vector size, 0 = unknown */
+    bool flexible_dims;     /* takes a requested size (Matryoshka truncation) */
     gw_provider_t *provider;
     int index;              /* position in gw_catalog_t.models */
 } gw_model_t;

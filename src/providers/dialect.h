@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "providers/catalog.h"
+#include "providers/media.h"
 #include "upstream/client.h"
 
 /* Thought signatures (Gemini) remembered across turns, by tool-call id. The
@@ -82,6 +83,15 @@ typedef struct gw_dialect {
     /* Builds a cheap key check (GET of the model list) or returns GW_DECLINED. */
     int (*probe_request)(const gw_provider_t *p, const char *secret, const char *account_id,
                          gw_http_out_t *out);
+    /* Media (media.h); NULL when the wire carries none. media_request returns
+     * GW_DECLINED when this model cannot do c->op here (the candidate is
+     * skipped), or another error with err->http_status 400 when the request
+     * itself cannot be expressed (the client is told). */
+    int (*media_request)(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t *err);
+    /* Decodes a 2xx answer (its content type and raw body). GW_DECLINED with
+     * err set when the answer is unusable (the caller fails over). */
+    int (*media_response)(const gw_media_call_t *c, const char *content_type, gw_str_t body,
+                          gw_media_result_t *res, gw_err_t *err);
 } gw_dialect_t;
 
 const gw_dialect_t *gw_dialect_for(const gw_provider_t *p);

@@ -34,7 +34,10 @@ void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *
     if (secret == NULL)
         return; /* anonymous: no Authorization header at all */
     gw_buf_init(&v, 8192);
-    gw_buf_printf(&v, "%s%s", p->auth_prefix, secret);
+    if (gw_buf_appends(&v, p->auth_prefix) != 0 || gw_buf_appends(&v, secret) != 0) {
+        gw_buf_dispose(&v);
+        return;
+    }
     gw_http_out_header(out, p->auth_header, v.ptr);
     gw_buf_dispose(&v);
 }

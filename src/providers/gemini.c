@@ -19,6 +19,7 @@
 
 #include "core/clock.h"
 #include "providers/dialect.h"
+#include "providers/media_ops.h"
 #include "providers/gemini_schema.h"
 
 /* Google's documented value for function calls whose real signature is
@@ -1197,4 +1198,6 @@ const gw_dialect_t gw_dialect_gemini = {
     .chat_response = gemini_chat_response,
     .chat_event = gemini_chat_event,
     .probe_request = gemini_probe_request,
+    .media_request = gw_gemini_media_request,
+    .media_response = gw_gemini_media_response,
 };

@@ -16,6 +16,7 @@
 
 #include "core/clock.h"
 #include "providers/dialect.h"
+#include "providers/media_ops.h"
 
 /* What we forward (never n, user, store, metadata, service_tier). */
 static const char *const forward[] = {
@@ -146,6 +147,29 @@ static json_t *shape_message(json_t *in, const gw_policy_t *pol)
     return m;
 }
 
+/* Compact JSON appended to b: json_dumpb into the buffer's own memory (a
+ * guess first, the exact size when the guess was short), no string between. */
+static int dump_json(gw_buf_t *b, json_t *j, size_t guess)
+{
+    size_t start = b->len;
+    char *at = gw_buf_extend(b, guess);
+    size_t need;
+
+    if (at == NULL)
+        return GW_ETOOBIG;
+    need = json_dumpb(j, at, guess, JSON_COMPACT);
+    if (need > guess) {
+        b->len = start;
+        at = gw_buf_extend(b, need);
+        if (at == NULL)
+            return GW_ETOOBIG;
+        need = json_dumpb(j, at, need, JSON_COMPACT);
+    }
+    b->len = start + need;
+    b->ptr[b->len] = '\0';
+    return need > 0 ? 0 : GW_EINVAL;
+}
+
 static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t *err)
 {
     const gw_provider_t *p = c->model->provider;
@@ -154,7 +178,6 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
     json_t *msgs = json_array();
     json_t *v;
     size_t i;
-    char *text;
     int64_t max_tokens = 0;
 
     json_object_set_new(body, "model", json_string(c->model->id));
@@ -207,16 +230,16 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
         if (!gw_policy_drops(pol, "stream_options"))
             json_object_set_new(body, "stream_options", json_pack("{s:b}", "include_usage", 1));
     }
-    text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    if (text == NULL) {
+    /* Encoded straight into the request body, no intermediate string. */
+    if (dump_json(&out->body, body, 4096) != 0) {
+        json_decref(body);
+        gw_buf_reset(&out->body);
         gw_err_set(err, GW_EINVAL, 400, "request could not be encoded");
         return GW_EINVAL;
     }
+    json_decref(body);
     out->url = gw_dialect_url(p, c->account_id, "/chat/completions");
     out->post = true;
-    gw_buf_appends(&out->body, text);
-    free(text);
     gw_http_out_header(out, "Content-Type", "application/json");
     gw_http_out_header(out, "Accept", c->stream ? "text/event-stream" : "application/json");
     if (strcmp(p->id, "openrouter") == 0)
@@ -502,5 +525,7 @@ const gw_dialect_t gw_dialect_openai = {
     .chat_response = openai_chat_response,
     .chat_event = openai_chat_event,
     .probe_request = openai_probe_request,
+    .media_request = gw_openai_media_request,
+    .media_response = gw_openai_media_response,
 };
 

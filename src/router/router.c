@@ -198,11 +198,22 @@ static bool name_matches(const gw_model_t *m, const char *name)
 {
     size_t plen;
 
-    if (strcmp(m->id, name) == 0)
+    /* Called for every catalog model per request: the first byte settles most. */
+    if (m->id[0] == name[0] && strcmp(m->id, name) == 0)
         return true;
+    if (m->provider->id[0] != name[0])
+        return false;
     plen = strlen(m->provider->id);
     return strncmp(name, m->provider->id, plen) == 0 && name[plen] == '/' &&
            strcmp(name + plen + 1, m->id) == 0;
+}
+
+const gw_model_t *gw_router_find_model(const gw_router_t *r, const char *name)
+{
+    for (size_t i = 0; i < r->cat->nmodels; i++)
+        if (name_matches(&r->cat->models[i], name))
+            return &r->cat->models[i];
+    return NULL;
 }
 
 bool gw_router_known_model(gw_router_t *r, const char *name)
@@ -218,11 +229,17 @@ static bool key_usable(const gw_rkey_t *k)
     return !k->removed && k->health != GW_KEY_INVALID;
 }
 
+/* A model the catalog lists but no adapter here can call. */
+static bool model_unserved(const gw_model_t *m)
+{
+    return m->api != NULL && strcmp(m->api, "none") == 0;
+}
+
 bool gw_router_model_usable(gw_router_t *r, const gw_model_t *m)
 {
     const gw_provider_t *p = m->provider;
 
-    if (!r->enabled[m->index] || !p->enabled)
+    if (!r->enabled[m->index] || !p->enabled || model_unserved(m))
         return false;
     if (r->anon[p->index] != NULL)
         return true;
@@ -236,7 +253,7 @@ bool gw_router_model_usable(gw_router_t *r, const gw_model_t *m)
 
 static bool model_fits(gw_router_t *r, const gw_model_t *m, const gw_need_t *need)
 {
-    if (!r->enabled[m->index] || !m->provider->enabled)
+    if (!r->enabled[m->index] || !m->provider->enabled || model_unserved(m))
         return false;
     if (need->kind != NULL && strcmp(m->kind, need->kind) != 0)
         return false;

@@ -88,6 +88,8 @@ void gw_router_set_chain(gw_router_t *r, char *const *entries, size_t n);
 
 /* True when the model id (or "provider/model") names a catalog model. */
 bool gw_router_known_model(gw_router_t *r, const char *name);
+/* The first catalog model the name designates (id or provider/id), or NULL. */
+const gw_model_t *gw_router_find_model(const gw_router_t *r, const char *name);
 /* A model that can route now: enabled, provider enabled, a usable key. */
 bool gw_router_model_usable(gw_router_t *r, const gw_model_t *m);
 

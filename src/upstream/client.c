@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "upstream/netguard.h"
@@ -20,6 +21,7 @@ struct gw_xfer {
     CURL *easy;
     uv_timer_t deadline;     /* lives as long as the pooled object */
     gw_http_out_t req;
+    curl_mime *mime;         /* the multipart body, when req has parts */
     gw_xfer_cbs_t cbs;
     void *ctx;
     gw_buf_t hdrbuf;         /* "name\0value\0" pairs of the final header block */
@@ -33,14 +35,21 @@ struct gw_xfer {
     bool aborted;            /* a callback asked to stop */
     bool blocked;            /* the guard refused an address */
     const char *allow_cidrs;
+    bool guarded;            /* public_only: on_open_socket checks addresses */
     bool active;             /* added to the multi handle */
     gw_xfer_t *next;         /* pool / reap list link */
 };
 
+/* The poll handle of one upstream socket. A connection that goes back to curl's
+ * cache keeps its handle (and its place in the loop's epoll set) until curl
+ * closes the socket, so a reused connection costs no epoll_ctl. */
 typedef struct sock_ctx {
     uv_poll_t poll;
     curl_socket_t fd;
     gw_upstream_t *u;
+    int events;              /* what the handle watches now, 0 when stopped */
+    bool wanted;             /* curl wants events (between POLL_IN/OUT and REMOVE) */
+    bool ours;               /* opened by on_open_socket: we see it closed */
 } sock_ctx_t;
 
 struct gw_upstream {
@@ -51,6 +60,9 @@ struct gw_upstream {
     gw_xfer_t *pool;
     size_t npool;
     gw_xfer_t *reap;         /* cancelled inside a curl callback: removed afterwards */
+    sock_ctx_t **socks;      /* by fd: handles of sockets curl has told us about */
+    unsigned char *opened;   /* by fd: 1 if on_open_socket made it (closed by on_close_socket) */
+    size_t nsocks;
     size_t active;
     int in_curl;             /* >0 while curl runs our callbacks */
     bool closing;
@@ -62,6 +74,8 @@ void gw_http_out_init(gw_http_out_t *o)
     o->headers = NULL;
     gw_buf_init(&o->body, 64u << 20);
     o->post = false;
+    o->parts = NULL;
+    o->nparts = 0;
 }
 
 void gw_http_out_dispose(gw_http_out_t *o)
@@ -71,6 +85,49 @@ void gw_http_out_dispose(gw_http_out_t *o)
     curl_slist_free_all(o->headers);
     o->headers = NULL;
     gw_buf_dispose(&o->body);
+    for (size_t i = 0; i < o->nparts; i++) {
+        free(o->parts[i].name);
+        free(o->parts[i].filename);
+        free(o->parts[i].content_type);
+    }
+    free(o->parts);
+    o->parts = NULL;
+    o->nparts = 0;
+}
+
+void gw_http_out_part(gw_http_out_t *o, const char *name, const char *filename,
+                      const char *content_type, const void *data, size_t len)
+{
+    gw_form_part_t *pt;
+
+    o->parts = gw_xrealloc(o->parts, (o->nparts + 1) * sizeof(*o->parts));
+    pt = &o->parts[o->nparts++];
+    pt->name = gw_xstrdup(name);
+    pt->filename = filename != NULL ? gw_xstrdup(filename) : NULL;
+    pt->content_type = content_type != NULL ? gw_xstrdup(content_type) : NULL;
+    pt->data = data;
+    pt->len = len;
+    o->post = true;
+}
+
+/* curl copies each part's bytes, so the caller's buffers may go right after. */
+static curl_mime *build_mime(CURL *e, const gw_http_out_t *o)
+{
+    curl_mime *mime = curl_mime_init(e);
+
+    gw_assert(mime != NULL);
+    for (size_t i = 0; i < o->nparts; i++) {
+        const gw_form_part_t *pt = &o->parts[i];
+        curl_mimepart *part = curl_mime_addpart(mime);
+        gw_assert(part != NULL);
+        curl_mime_name(part, pt->name);
+        curl_mime_data(part, pt->len > 0 ? pt->data : "", pt->len);
+        if (pt->filename != NULL)
+            curl_mime_filename(part, pt->filename);
+        if (pt->content_type != NULL)
+            curl_mime_type(part, pt->content_type);
+    }
+    return mime;
 }
 
 void gw_http_out_header(gw_http_out_t *o, const char *name, const char *value)
@@ -79,8 +136,11 @@ void gw_http_out_header(gw_http_out_t *o, const char *name, const char *value)
     struct curl_slist *l;
 
     gw_buf_init(&line, 16384);
-    if (gw_buf_printf(&line, "%s: %s", name, value) != 0)
+    if (gw_buf_appends(&line, name) != 0 || gw_buf_append(&line, ": ", 2) != 0 ||
+        gw_buf_appends(&line, value) != 0) {
+        gw_buf_dispose(&line);
         return;
+    }
     l = curl_slist_append(o->headers, line.ptr);
     gw_assert(l != NULL);
     o->headers = l;
@@ -105,6 +165,8 @@ static void xfer_recycle(gw_xfer_t *x)
         u->active--;
     }
     gw_http_out_dispose(&x->req);
+    curl_mime_free(x->mime);
+    x->mime = NULL;
     gw_buf_reset(&x->hdrbuf);
     x->ctx = NULL;
     if (u->npool >= POOL_MAX || u->closing) {
@@ -225,11 +287,47 @@ static void socket_action(gw_upstream_t *u, curl_socket_t fd, int flags)
 
 /* ---- libuv glue -------------------------------------------------------- */
 
+static void sock_table_grow(gw_upstream_t *u, curl_socket_t fd)
+{
+    size_t n = u->nsocks ? u->nsocks : 64;
+
+    if ((size_t)fd < u->nsocks)
+        return;
+    while (n <= (size_t)fd)
+        n *= 2;
+    u->socks = gw_xrealloc(u->socks, n * sizeof(*u->socks));
+    u->opened = gw_xrealloc(u->opened, n);
+    memset(u->socks + u->nsocks, 0, (n - u->nsocks) * sizeof(*u->socks));
+    memset(u->opened + u->nsocks, 0, n - u->nsocks);
+    u->nsocks = n;
+}
+
+static sock_ctx_t *sock_lookup(gw_upstream_t *u, curl_socket_t fd)
+{
+    return fd >= 0 && (size_t)fd < u->nsocks ? u->socks[fd] : NULL;
+}
+
+static void sock_close(sock_ctx_t *s)
+{
+    gw_upstream_t *u = s->u;
+
+    if ((size_t)s->fd < u->nsocks && u->socks[s->fd] == s)
+        u->socks[s->fd] = NULL;
+    uv_close((uv_handle_t *)&s->poll, (uv_close_cb)free);
+}
+
 static void on_poll(uv_poll_t *h, int status, int events)
 {
     sock_ctx_t *s = h->data;
     int flags = 0;
 
+    if (!s->wanted) {
+        /* An idle cached connection became readable (closed by the upstream, most
+         * likely): stop watching; curl finds out when it next looks at it. */
+        uv_poll_stop(&s->poll);
+        s->events = 0;
+        return;
+    }
     if (status < 0)
         flags = CURL_CSELECT_ERR;
     if (events & UV_READABLE)
@@ -247,16 +345,20 @@ static void on_curl_timer(uv_timer_t *t)
 static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
     gw_upstream_t *u = userp;
-    sock_ctx_t *s = socketp;
+    sock_ctx_t *s = socketp != NULL ? socketp : sock_lookup(u, fd);
     int events = 0;
 
     (void)easy;
     if (what == CURL_POLL_REMOVE) {
-        if (s != NULL) {
-            uv_poll_stop(&s->poll);
-            uv_close((uv_handle_t *)&s->poll, (uv_close_cb)free);
-            curl_multi_assign(u->multi, fd, NULL);
-        }
+        if (s == NULL)
+            return 0;
+        curl_multi_assign(u->multi, fd, NULL);
+        s->wanted = false;
+        /* Sockets we see closed keep a read watch (no epoll_ctl now, none when the
+         * connection is reused); others (the resolver's) go now. */
+        if (s->ours && s->events == UV_READABLE)
+            return 0;
+        sock_close(s);
         return 0;
     }
     if (s == NULL) {
@@ -268,13 +370,20 @@ static int curl_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, v
             return -1;
         }
         s->poll.data = s;
-        curl_multi_assign(u->multi, fd, s);
+        sock_table_grow(u, fd);
+        s->ours = u->opened[fd] != 0;
+        u->socks[fd] = s;
     }
+    curl_multi_assign(u->multi, fd, s);
+    s->wanted = true;
     if (what & CURL_POLL_IN)
         events |= UV_READABLE;
     if (what & CURL_POLL_OUT)
         events |= UV_WRITABLE;
-    uv_poll_start(&s->poll, events, on_poll);
+    if (events != s->events) {
+        uv_poll_start(&s->poll, events, on_poll);
+        s->events = events;
+    }
     return 0;
 }
 
@@ -372,17 +481,39 @@ static size_t on_body(char *p, size_t size, size_t n, void *userp)
     return rc == 0 ? len : 0;
 }
 
-/* Guarded fetches: refuse to even open a socket to a non-public address. */
+/* Every upstream socket is opened here, so that its closing is seen too
+ * (on_close_socket). Guarded fetches: refuse to even open a socket to a
+ * non-public address. */
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
                                     struct curl_sockaddr *a)
 {
     gw_xfer_t *x = clientp;
+    gw_upstream_t *u = x->u;
+    curl_socket_t fd;
 
-    if (purpose != CURLSOCKTYPE_IPCXN || !gw_netguard_allows(&a->addr, x->allow_cidrs)) {
+    if (x->guarded &&
+        (purpose != CURLSOCKTYPE_IPCXN || !gw_netguard_allows(&a->addr, x->allow_cidrs))) {
         x->blocked = true;
         return CURL_SOCKET_BAD;
     }
-    return socket(a->family, a->socktype, a->protocol);
+    fd = socket(a->family, a->socktype, a->protocol);
+    if (fd >= 0) {
+        sock_table_grow(u, fd);
+        u->opened[fd] = 1;
+    }
+    return fd;
+}
+
+static int on_close_socket(void *clientp, curl_socket_t fd)
+{
+    gw_upstream_t *u = clientp;
+    sock_ctx_t *s = sock_lookup(u, fd);
+
+    if (s != NULL)
+        sock_close(s);
+    if (fd >= 0 && (size_t)fd < u->nsocks)
+        u->opened[fd] = 0;
+    return close(fd);
 }
 
 /* ---- public API --------------------------------------------------------- */
@@ -416,8 +547,10 @@ int gw_upstream_open(gw_upstream_t **out, uv_loop_t *loop)
 static void free_upstream(uv_handle_t *h)
 {
     gw_upstream_t *u = h->data;
-    curl_multi_cleanup(u->multi);
+    curl_multi_cleanup(u->multi); /* closes cached connections: on_close_socket */
     curl_share_cleanup(u->share);
+    free(u->socks);
+    free(u->opened);
     free(u);
 }
 
@@ -481,7 +614,10 @@ gw_xfer_t *gw_upstream_start(gw_upstream_t *u, gw_http_out_t *req, const gw_upst
     x->req.headers = curl_slist_append(x->req.headers, "Expect:");
     curl_easy_setopt(e, CURLOPT_URL, x->req.url);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->req.headers);
-    if (x->req.post) {
+    if (x->req.nparts > 0) {
+        x->mime = build_mime(e, &x->req);
+        curl_easy_setopt(e, CURLOPT_MIMEPOST, x->mime);
+    } else if (x->req.post) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->req.body.ptr ? x->req.body.ptr : "");
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->req.body.len);
@@ -501,10 +637,14 @@ gw_xfer_t *gw_upstream_start(gw_upstream_t *u, gw_http_out_t *req, const gw_upst
     /* Redirects are not followed: an API answering 3xx is a failure to report. */
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+    /* Kept by the connection, which may outlive this transfer: u, not x. */
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, u);
+    x->guarded = opts->public_only;
     if (opts->public_only) {
         x->allow_cidrs = opts->allow_cidrs;
-        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-        curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
         curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(e, CURLOPT_NOPROXY, "*");

@@ -19,17 +19,32 @@
 typedef struct gw_upstream gw_upstream_t;
 typedef struct gw_xfer gw_xfer_t;
 
+/* One part of a multipart/form-data upload; data is borrowed until
+ * gw_upstream_start returns (curl copies it). */
+typedef struct gw_form_part {
+    char *name;
+    char *filename;          /* NULL: a plain field */
+    char *content_type;      /* NULL: curl's default */
+    const char *data;
+    size_t len;
+} gw_form_part_t;
+
 /* An outgoing request. The transfer takes the headers list and the body. */
 typedef struct gw_http_out {
     char *url;               /* owned */
     struct curl_slist *headers;
     gw_buf_t body;           /* empty for GET */
     bool post;
+    gw_form_part_t *parts;   /* non-empty: a multipart POST instead of body */
+    size_t nparts;
 } gw_http_out_t;
 
 void gw_http_out_init(gw_http_out_t *o);
 void gw_http_out_dispose(gw_http_out_t *o);
 void gw_http_out_header(gw_http_out_t *o, const char *name, const char *value);
+/* Adds a multipart field (filename NULL) or file; strings are copied. */
+void gw_http_out_part(gw_http_out_t *o, const char *name, const char *filename,
+                      const char *content_type, const void *data, size_t len);
 
 typedef enum {
     GW_XFER_OK = 0,        /* a complete HTTP response (any status) */

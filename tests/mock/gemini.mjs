@@ -23,6 +23,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 
 import { providerError, gErr, googleUnknownFields, missingSignatureMessage } from './providers.mjs';
+import { makePng, pngSize, sizeFromAspect, pcmTone, embedVector, defaultDims, sha256, GEMINI_VOICES, GEMINI_ASPECT_RATIOS } from './media.mjs';
 
 const SENTINELS = new Set(['context_engineering_is_the_way_to_go', 'skip_thought_signature_validator']);
 
@@ -535,6 +536,8 @@ export function streamChunks(a) {
   for (const p of a.parts) {
     if (p.thought) {
       for (const w of p.text.match(/\S+\s*/g) || [p.text]) pieces.push([{ text: w, thought: true }]);
+    } else if (p.inlineData) {
+      pieces.push([p]); // image / audio data: one chunk of its own
     } else if (p.text !== undefined) {
       const words = a.chunks || p.text.match(/\S+\s*/g) || [p.text];
       words.forEach((w, i) => pieces.push([{ text: w, ...(i === words.length - 1 && p.thoughtSignature ? { thoughtSignature: p.thoughtSignature } : {}) }]));
@@ -585,6 +588,305 @@ export function modelObjects(catalogModels) {
     if (isThinking(m.id) && (m.kind === 'chat' || !m.kind)) o.thinking = true;
     return o;
   });
+}
+
+// ---- media: image and TTS models on generateContent, embeddings, auth tokens ------------------
+
+/** Model kinds by id, as the catalog names them. */
+export const isImageModel = (m) => /image/i.test(m || '');
+export const isTtsModel = (m) => /tts/i.test(m || '');
+export const isEmbeddingModel = (m) => /embedding/i.test(m || '');
+
+const GENERIC_400 = 'Request contains an invalid argument.';
+const modalitiesOf = (gc) => {
+  const m = pick(gc, 'responseModalities');
+  return Array.isArray(m) ? m.map((x) => String(x).toUpperCase()) : [];
+};
+const modalityError = (mods, model, accepts) =>
+  `The requested combination of response modalities (${mods.length ? mods.join(', ') : 'TEXT'}) is not supported by the model. models/${model} accepts the following combination of response modalities:\n${accepts.map((a) => `* ${a}\n`).join('')}`;
+
+/** The voice names a TTS request asks for ([] when none), from voiceConfig or multiSpeakerVoiceConfig. */
+function voicesOf(sc) {
+  const one = (vc) => pick(pick(vc, 'prebuiltVoiceConfig'), 'voiceName');
+  const multi = pick(sc, 'multiSpeakerVoiceConfig');
+  if (isObj(multi)) return (pick(multi, 'speakerVoiceConfigs') || []).map((s) => one(pick(s, 'voiceConfig')));
+  const v = one(pick(sc, 'voiceConfig'));
+  return v === undefined ? [] : [v];
+}
+
+/**
+ * Checks of generateContent on image and TTS models beyond the common request
+ * validation: TTS needs responseModalities ["AUDIO"] and one of the 30 prebuilt
+ * voices (case-sensitive); image models refuse AUDIO, and the 2.0 preview image
+ * model refuses IMAGE alone. Returns null or {error, why}.
+ */
+export function checkGeminiMedia(kind, model, body) {
+  const gc = pick(body, 'generationConfig') || {};
+  const mods = modalitiesOf(gc);
+  const bad = (msg, why) => ({ error: gErr(400, 'INVALID_ARGUMENT', msg), why });
+  if (kind === 'speech') {
+    if (mods.length !== 1 || mods[0] !== 'AUDIO') return bad(modalityError(mods, model, ['AUDIO']), `TTS model without responseModalities ["AUDIO"] (got ${JSON.stringify(pick(gc, 'responseModalities') ?? null)})`);
+    const sc = pick(gc, 'speechConfig');
+    if (sc !== undefined && !isObj(sc)) return bad("Invalid value at 'generation_config.speech_config'", 'speechConfig is not an object');
+    const unknown = [];
+    if (isObj(sc)) {
+      for (const k of Object.keys(sc)) if (!['voiceConfig', 'multiSpeakerVoiceConfig', 'languageCode'].includes(camel(k))) unknown.push({ name: k, at: 'generation_config.speech_config' });
+      const vc = pick(sc, 'voiceConfig');
+      if (isObj(vc)) {
+        for (const k of Object.keys(vc)) if (!['prebuiltVoiceConfig'].includes(camel(k))) unknown.push({ name: k, at: 'generation_config.speech_config.voice_config' });
+        const pv = pick(vc, 'prebuiltVoiceConfig');
+        if (isObj(pv)) for (const k of Object.keys(pv)) if (camel(k) !== 'voiceName') unknown.push({ name: k, at: 'generation_config.speech_config.voice_config.prebuilt_voice_config' });
+      }
+    }
+    if (unknown.length) return { error: googleUnknownFields(unknown), why: `unknown speechConfig field(s): ${unknown.map((u) => `${u.name} at ${u.at}`).join('; ')}` };
+    if (isObj(sc) && pick(sc, 'voiceConfig') !== undefined && pick(sc, 'multiSpeakerVoiceConfig') !== undefined) return bad(GENERIC_400, 'speechConfig has both voiceConfig and multiSpeakerVoiceConfig');
+    const voices = voicesOf(sc);
+    if (!voices.length) return bad(GENERIC_400, 'TTS request without speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName');
+    for (const v of voices) {
+      if (!GEMINI_VOICES.has(v)) {
+        const near = [...GEMINI_VOICES].find((x) => x.toLowerCase() === String(v).toLowerCase());
+        return bad(GENERIC_400, `unknown TTS voice ${JSON.stringify(v)}${near ? ` (voice names are case-sensitive: ${near})` : ' (not one of the 30 prebuilt voices)'}`);
+      }
+    }
+    const texts = (body.contents || []).flatMap((c) => (c?.parts || []).map((p) => pick(p, 'text')).filter((t) => typeof t === 'string'));
+    if (!texts.join('').trim()) return bad(GENERIC_400, 'TTS request without text');
+    return null;
+  }
+  if (kind === 'image') {
+    if (mods.includes('AUDIO')) return bad(modalityError(mods, model, ['TEXT', 'IMAGE']), 'AUDIO modality requested from an image model');
+    if (/^gemini-2\.0-flash-preview-image-generation/.test(model) && mods.length === 1 && mods[0] === 'IMAGE') return bad('Model does not support the requested response modalities: image', 'gemini-2.0 image generation needs ["TEXT","IMAGE"]');
+    const ar = pick(pick(gc, 'imageConfig'), 'aspectRatio');
+    if (ar !== undefined && !GEMINI_ASPECT_RATIOS.includes(ar)) return bad(GENERIC_400, `unsupported imageConfig.aspectRatio ${JSON.stringify(ar)} (one of ${GEMINI_ASPECT_RATIOS.join(', ')})`);
+  }
+  return null;
+}
+
+const FILTERED = /^(SAFETY|RECITATION|BLOCKLIST|PROHIBITED_CONTENT|SPII|IMAGE_SAFETY|IMAGE_PROHIBITED_CONTENT|IMAGE_RECITATION|IMAGE_OTHER|NO_IMAGE|OTHER)$/;
+
+/**
+ * The answer of an image or TTS model (same object shape as buildGeminiAnswer).
+ * Image: a text part and an inlineData PNG (size from imageConfig.aspectRatio,
+ * colours from the prompt and the input images), or text only when
+ * responseModalities has no IMAGE. TTS: one inlineData part of raw PCM
+ * (audio/L16;codec=pcm;rate=24000). Fills rec.prompt / rec.text / rec.voice / rec.outputs.
+ * Rule fields: content (the text part), finish_reason (anything but STOP drops the media part).
+ */
+export function buildGeminiMediaAnswer(kind, model, body, rule, state, rec) {
+  const contents = body.contents || [];
+  const gc = pick(body, 'generationConfig') || {};
+  const finishReason = rule && 'finish_reason' in rule ? rule.finish_reason : 'STOP';
+  const withhold = FILTERED.test(finishReason || '');
+  const base = { trailing: [], finishReason, modelVersion: rule?.model_echo ?? model, responseId: alnum(22), issued: [], blockReason: rule?.block_reason ?? null };
+  rec.outputs = [];
+  if (kind === 'image') {
+    const prompt = lastUserText(contents);
+    rec.prompt = prompt;
+    if (!modalitiesOf(gc).includes('IMAGE')) return buildGeminiAnswer(model, body, rule, state);
+    const ar = pick(pick(gc, 'imageConfig'), 'aspectRatio');
+    const { width, height } = sizeFromAspect(ar);
+    const inputs = (rec.inline_data || []).filter((d) => /^image\//.test(d.mimeType));
+    const png = makePng(width, height, `${model}\u0000${prompt}\u0000${inputs.map((d) => d.sha256).join(',')}\u0000${ar ?? ''}`);
+    const parts = [];
+    const text = rule?.content ?? (withhold ? null : `Here is the image: ${prompt}${inputs.length ? ` (edited from ${inputs.length} input image${inputs.length > 1 ? 's' : ''})` : ''}`);
+    if (typeof text === 'string' && text) parts.push({ text });
+    if (!withhold) {
+      parts.push({ inlineData: { mimeType: 'image/png', data: png.toString('base64') } });
+      rec.outputs.push({ mimeType: 'image/png', ...pngSize(png), bytes: png.length, sha256: sha256(png) });
+    }
+    const promptTokens = estTokens(prompt) + 258 * inputs.length;
+    const textTokens = text ? estTokens(text) : 0;
+    const imageTokens = withhold ? 0 : 1290;
+    return {
+      ...base,
+      parts,
+      usage: rule?.usage ?? {
+        promptTokenCount: promptTokens,
+        candidatesTokenCount: textTokens + imageTokens,
+        totalTokenCount: promptTokens + textTokens + imageTokens,
+        promptTokensDetails: [{ modality: 'TEXT', tokenCount: estTokens(prompt) }, ...(inputs.length ? [{ modality: 'IMAGE', tokenCount: 258 * inputs.length }] : [])],
+        candidatesTokensDetails: [...(textTokens ? [{ modality: 'TEXT', tokenCount: textTokens }] : []), ...(imageTokens ? [{ modality: 'IMAGE', tokenCount: imageTokens }] : [])],
+      },
+    };
+  }
+  // speech
+  const text = contents.flatMap((c) => (c?.parts || []).map((p) => pick(p, 'text')).filter((t) => typeof t === 'string')).join(' ');
+  const voice = voicesOf(pick(gc, 'speechConfig'))[0] ?? 'Kore';
+  rec.text = text;
+  rec.voice = voice;
+  const tone = pcmTone(rule?.content ?? text, voice);
+  const mimeType = 'audio/L16;codec=pcm;rate=24000';
+  const parts = [];
+  if (!withhold) {
+    parts.push({ inlineData: { mimeType, data: tone.pcm.toString('base64') } });
+    rec.outputs.push({ mimeType, bytes: tone.pcm.length, sha256: sha256(tone.pcm), samples: tone.samples, seconds: tone.seconds });
+  }
+  const promptTokens = estTokens(text);
+  const audioTokens = withhold ? 0 : Math.max(1, Math.round(tone.seconds * 25));
+  return {
+    ...base,
+    parts,
+    usage: rule?.usage ?? {
+      promptTokenCount: promptTokens,
+      candidatesTokenCount: audioTokens,
+      totalTokenCount: promptTokens + audioTokens,
+      promptTokensDetails: [{ modality: 'TEXT', tokenCount: promptTokens }],
+      ...(audioTokens ? { candidatesTokensDetails: [{ modality: 'AUDIO', tokenCount: audioTokens }] } : {}),
+    },
+  };
+}
+
+const EMBED_FIELDS = ['model', 'content', 'taskType', 'title', 'outputDimensionality'];
+const TASK_TYPES = ['TASK_TYPE_UNSPECIFIED', 'RETRIEVAL_QUERY', 'RETRIEVAL_DOCUMENT', 'SEMANTIC_SIMILARITY', 'CLASSIFICATION', 'CLUSTERING', 'QUESTION_ANSWERING', 'FACT_VERIFICATION', 'CODE_RETRIEVAL_QUERY'];
+
+/**
+ * Validates an embedContent / batchEmbedContents body like the real API and
+ * collects what to embed. Returns {problem: null | {error, why, hard}, items:
+ * [{text, dims, taskType}]} (items best effort even when there is a problem).
+ * hard problems (unsupported model, more than 100 requests, nothing to embed)
+ * are answered even with strict mode off.
+ */
+export function checkGeminiEmbed(model, method, body) {
+  const items = [];
+  const bad = (msg, why, hard = false) => ({ problem: { error: gErr(400, 'INVALID_ARGUMENT', msg), why, hard }, items });
+  if (!isEmbeddingModel(model)) {
+    return { problem: { error: gErr(404, 'NOT_FOUND', `models/${model} is not found for API version v1beta, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`), why: `${method} on ${model}, not an embedding model`, hard: true }, items };
+  }
+  if (!isObj(body)) return bad('Invalid JSON payload received. Expected an object.', 'body is not a JSON object', true);
+  const batch = method === 'batchEmbedContents';
+  const unknown = [];
+  const star = [];
+  const other = [];
+  let reqs;
+  if (batch) {
+    for (const k of Object.keys(body)) if (camel(k) !== 'requests') unknown.push({ name: k });
+    reqs = body.requests;
+    if (!Array.isArray(reqs) || reqs.length === 0) return bad('* BatchEmbedContentsRequest.requests: requests is not specified\n', 'batchEmbedContents without requests', true);
+    if (reqs.length > 100) return bad('* BatchEmbedContentsRequest.requests: at most 100 requests can be in one batch\n', `${reqs.length} requests in one batch (at most 100)`, true);
+  } else {
+    reqs = [body];
+  }
+  reqs.forEach((r, i) => {
+    const at = batch ? `requests[${i}].` : '';
+    const P = batch ? `BatchEmbedContentsRequest.requests[${i}]` : 'EmbedContentRequest';
+    const item = { text: '', dims: defaultDims(model), taskType: null };
+    items.push(item);
+    if (!isObj(r)) {
+      other.push({ msg: `Invalid value at '${at.slice(0, -1) || 'body'}' (type.googleapis.com/google.ai.generativelanguage.v1beta.EmbedContentRequest), ${JSON.stringify(r)}`, why: `${at || 'body'} is not an object` });
+      return;
+    }
+    for (const k of Object.keys(r)) if (!EMBED_FIELDS.includes(camel(k))) unknown.push({ name: k, ...(batch ? { at: `requests[${i}]` } : {}) });
+    const m = r.model;
+    if (batch || m !== undefined) {
+      if (typeof m !== 'string' || !m.startsWith('models/')) star.push({ msg: `* ${P}.model: unexpected model name format`, why: `${at}model ${JSON.stringify(m ?? null)} is not "models/${model}"` });
+      else if (m !== `models/${model}`) other.push({ msg: GENERIC_400, why: `${at}model ${m} does not match the URL model models/${model}` });
+    }
+    const c = r.content;
+    if (!isObj(c)) {
+      star.push({ msg: `* ${P}.content: content is not specified`, why: `${at}content missing` });
+      return;
+    }
+    if (!Array.isArray(c.parts) || c.parts.length === 0) {
+      star.push({ msg: `* ${P}.content.parts: contents.parts must not be empty.`, why: `${at}content.parts empty` });
+      return;
+    }
+    const texts = [];
+    c.parts.forEach((p, j) => {
+      const t = pick(p, 'text');
+      if (Array.isArray(t)) other.push({ msg: 'Invalid JSON payload received. Proto field is not repeating, cannot start list.', why: `${at}content.parts[${j}].text is an array (token ids are not accepted)` });
+      else if (t !== undefined && typeof t !== 'string') other.push({ msg: `Invalid value at '${at}content.parts[${j}].text' (TYPE_STRING), ${JSON.stringify(t)}`, why: `${at}content.parts[${j}].text is not a string` });
+      else if (typeof t === 'string') texts.push(t);
+    });
+    item.text = texts.join(' ');
+    const tt = pick(r, 'taskType');
+    if (tt !== undefined) {
+      if (!TASK_TYPES.includes(tt)) other.push({ msg: `Invalid value at '${at}task_type' (type.googleapis.com/google.ai.generativelanguage.v1beta.TaskType), ${JSON.stringify(tt)}`, why: `${at}taskType ${JSON.stringify(tt)}` });
+      else item.taskType = tt;
+    }
+    const od = pick(r, 'outputDimensionality');
+    if (od !== undefined && od !== null) {
+      const n = Number(od);
+      if (!Number.isInteger(n) || typeof od === 'boolean') other.push({ msg: `Invalid value at '${at}output_dimensionality' (TYPE_INT32), ${JSON.stringify(od)}`, why: `${at}outputDimensionality ${JSON.stringify(od)}` });
+      else if (n < 1 || n > defaultDims(model)) other.push({ msg: GENERIC_400, why: `${at}outputDimensionality ${n} outside 1..${defaultDims(model)}` });
+      else item.dims = n;
+    }
+  });
+  if (unknown.length) return { problem: { error: googleUnknownFields(unknown), why: `unknown field(s): ${unknown.map((u) => `${u.name}${u.at ? ` at ${u.at}` : ''}`).join('; ')}` }, items };
+  if (other.length) return bad(other[0].msg, other.map((o) => o.why).join('; '));
+  if (star.length) return bad(star.map((s) => s.msg).join('\n') + '\n', star.map((s) => s.why).join('; '));
+  return { problem: null, items };
+}
+
+/** embedContent / batchEmbedContents answer for checked items. */
+export function geminiEmbedAnswer(model, method, items) {
+  const one = (it) => ({ values: embedVector(model, it.text, it.dims) });
+  return method === 'batchEmbedContents' ? { embeddings: items.map(one) } : { embedding: one(items[0]) };
+}
+
+const AUTH_TOKEN_FIELDS = ['name', 'uses', 'expireTime', 'newSessionExpireTime', 'bidiGenerateContentSetup', 'fieldMask'];
+const LIVE_SETUP_FIELDS = [
+  'model', 'generationConfig', 'systemInstruction', 'tools', 'realtimeInputConfig', 'sessionResumption', 'contextWindowCompression',
+  'inputAudioTranscription', 'outputAudioTranscription', 'proactivity', 'explicitVadSignal', 'enableAffectiveDialog', 'historyConfig',
+];
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+const MAX_AHEAD_MS = 20 * 3600e3;
+
+/**
+ * Validates a POST v1alpha/auth_tokens body (shared/wire/gemini.md 8.2).
+ * Returns null or {error, why}.
+ */
+export function checkAuthToken(body, now = Date.now()) {
+  const bad = (msg, why) => ({ error: gErr(400, 'INVALID_ARGUMENT', msg), why: why || msg });
+  if (body === null || body === undefined) return null;
+  if (!isObj(body)) return bad('Invalid JSON payload received. Expected an object.', 'body is not a JSON object');
+  const unknown = Object.keys(body).filter((k) => !AUTH_TOKEN_FIELDS.includes(camel(k))).map((name) => ({ name }));
+  const setup = pick(body, 'bidiGenerateContentSetup');
+  if (isObj(setup)) for (const k of Object.keys(setup)) if (!LIVE_SETUP_FIELDS.includes(camel(k))) unknown.push({ name: k, at: 'bidi_generate_content_setup' });
+  if (unknown.length) return { error: googleUnknownFields(unknown), why: `unknown field(s): ${unknown.map((u) => `${u.name}${u.at ? ` at ${u.at}` : ''}`).join('; ')}` };
+  const uses = pick(body, 'uses');
+  if (uses !== undefined && uses !== null) {
+    const n = typeof uses === 'string' && /^-?\d+$/.test(uses) ? Number(uses) : uses;
+    if (typeof n !== 'number' || !Number.isInteger(n)) return bad(`Invalid value at 'uses' (TYPE_INT32), ${JSON.stringify(uses)}`, `uses ${JSON.stringify(uses)} is not an int`);
+    if (n < 0) return bad('* AuthToken.uses: uses must not be negative\n', `uses ${n} < 0`);
+  }
+  for (const f of ['expireTime', 'newSessionExpireTime']) {
+    const v = pick(body, f);
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string' || !RFC3339.test(v) || Number.isNaN(Date.parse(v))) return bad(`Invalid value at '${snake(f)}' (type.googleapis.com/google.protobuf.Timestamp), ${JSON.stringify(v)}`, `${f} ${JSON.stringify(v)} is not an RFC 3339 timestamp`);
+    const t = Date.parse(v);
+    if (t <= now) return bad(`* AuthToken.${snake(f)}: ${snake(f)} must be in the future\n`, `${f} ${v} is not in the future`);
+    if (t - now >= MAX_AHEAD_MS) return bad(`* AuthToken.${snake(f)}: ${snake(f)} must be less than 20 hours in the future\n`, `${f} ${v} is 20 h or more ahead`);
+  }
+  if (setup !== undefined && setup !== null) {
+    if (!isObj(setup)) return bad("Invalid value at 'bidi_generate_content_setup'", 'bidiGenerateContentSetup is not an object');
+    const m = setup.model;
+    if (m !== undefined && (typeof m !== 'string' || !/^models\/[^/\s]+$/.test(m))) return bad('* AuthToken.bidi_generate_content_setup.model: unexpected model name format\n', `bidiGenerateContentSetup.model ${JSON.stringify(m)} is not "models/…"`);
+    const tools = pick(setup, 'tools');
+    if (tools !== undefined && !Array.isArray(tools)) return bad("Invalid value at 'bidi_generate_content_setup.tools'", 'bidiGenerateContentSetup.tools is not an array');
+    const star = [];
+    (tools || []).forEach((t, i) => {
+      (pick(t, 'functionDeclarations') || []).forEach((d, j) => {
+        if (!isObj(d) || typeof d.name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/.test(d.name)) {
+          star.push(`* AuthToken.bidi_generate_content_setup.tools[${i}].function_declarations[${j}].name: Invalid function name. Must start with a letter or an underscore. Must be alphameric (a-z, A-Z, 0-9), underscores (_), dots (.), colons (:) or dashes (-), with a maximum length of 128.`);
+        }
+      });
+    });
+    if (star.length) return bad(star.join('\n') + '\n', star[0]);
+  }
+  const fm = pick(body, 'fieldMask');
+  if (fm !== undefined && fm !== null && typeof fm !== 'string') return bad(`Invalid value at 'field_mask' (type.googleapis.com/google.protobuf.FieldMask), ${JSON.stringify(fm)}`, 'fieldMask is not a string');
+  return null;
+}
+
+/** The minted token: {name, uses, expireTime, newSessionExpireTime} with the defaults of 8.2. */
+export function mintAuthToken(body, now = Date.now()) {
+  const b = isObj(body) ? body : {};
+  const uses = pick(b, 'uses');
+  return {
+    name: `auth_tokens/${alnum(40)}`,
+    uses: uses === undefined || uses === null ? 1 : Number(uses),
+    expireTime: pick(b, 'expireTime') ?? new Date(now + 30 * 60e3).toISOString(),
+    newSessionExpireTime: pick(b, 'newSessionExpireTime') ?? new Date(now + 60e3).toISOString(),
+  };
 }
 
 export { providerError, SENTINELS };

@@ -22,6 +22,9 @@
 //   GET|POST /__mock/keys               accepted keys per provider: {"groq":["gsk_a"], "cloudflare":[{"key":"t","account":"acc"}]}
 //   GET|POST /__mock/config             {"strict":true, "default_content":null, "latency_ms":0}
 //   GET|DELETE /__mock/signatures       Gemini thought signatures the mock issued
+//   GET|DELETE /__mock/tokens           Gemini Live ephemeral tokens the mock minted (POST /google/v1alpha/auth_tokens)
+// Media surfaces (embeddings, images, audio transcription, Gemini image/TTS
+// models, auth tokens) are documented in tests/mock/README.md; helpers in media.mjs.
 // Gemini (provider google) lives in gemini.mjs; GET /assets/<file> serves images
 // for image-URL tests (recorded as provider "assets").
 
@@ -31,8 +34,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
-import { PROVIDERS, BASE_PATHS, ERROR_KINDS, providerError, inbandError, gErr, MISTRAL_KEYS, MISTRAL_TOOL_ID } from './providers.mjs';
-import { validateGemini, buildGeminiAnswer, responseObject, streamChunks, modelObjects } from './gemini.mjs';
+import { PROVIDERS, BASE_PATHS, ERROR_KINDS, providerError, providerMessage, inbandError, gErr, MISTRAL_KEYS, MISTRAL_TOOL_ID } from './providers.mjs';
+import {
+  validateGemini, buildGeminiAnswer, responseObject, streamChunks, modelObjects,
+  isImageModel, isTtsModel, checkGeminiMedia, buildGeminiMediaAnswer, checkGeminiEmbed, geminiEmbedAnswer, checkAuthToken, mintAuthToken,
+} from './gemini.mjs';
+import {
+  makePng, pngSize, fitTo64, sha256, embedVector, packFloat32, defaultDims, supportsDimensions, parseMultipart, wavDuration,
+  AUDIO_EXTENSIONS, LANGUAGE_NAMES,
+} from './media.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MAX_BODY = 64 * 1024 * 1024;
@@ -92,6 +102,40 @@ function lastUserText(messages) {
     return '';
   }
   return '';
+}
+
+const safeDecode = (s) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Record-friendly view of multipart parts: form (text fields; a name ending in
+ * [] or sent twice becomes an array), files ([{name, filename, content_type,
+ * bytes, sha256}]), upload (the part named "file"), body (form plus file
+ * summaries under their field names), parts (with the bytes; not recorded).
+ */
+function summarizeMultipart(parts) {
+  const form = {};
+  const files = [];
+  for (const p of parts) {
+    p.name ??= '';
+    if (p.filename !== null && p.filename !== undefined) {
+      files.push({ name: p.name, filename: p.filename, content_type: p.contentType, bytes: p.data.length, sha256: sha256(p.data) });
+      continue;
+    }
+    const v = p.data.toString('utf8');
+    if (p.name.endsWith('[]')) (form[p.name] ||= []).push(v);
+    else if (p.name in form) form[p.name] = [].concat(form[p.name], v);
+    else form[p.name] = v;
+  }
+  const body = { ...form };
+  for (const f of files) body[f.name] = { filename: f.filename, content_type: f.content_type, bytes: f.bytes, sha256: f.sha256 };
+  return { form, files, upload: files.find((f) => f.name === 'file') ?? null, body, parts };
 }
 
 // Files served under /assets/ (see handleAsset).
@@ -217,6 +261,8 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     config: { strict: true, default_content: null, latency_ms: 0 },
     catalog: loadCatalog(catalogPath),
     signatures: new Map(), // Gemini thoughtSignature -> {model, calls: [{name, args}], at}
+    tokens: new Map(), // Gemini Live ephemeral token name -> {name, uses, expireTime, newSessionExpireTime, setup, field_mask, key, seq, at}
+    generated: new Map(), // id -> PNG served at /assets/generated/<id>.png (images answered with response_format "url")
   };
   const sockets = new Set();
   const timers = new Set();
@@ -539,6 +585,269 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     sendJson(res, 200, { object: 'list', data }, successHeaders(ctx.provider));
   }
 
+  // ---- media surfaces ---------------------------------------------------------------
+  // Embeddings, images, audio transcription/translation (OpenAI dialect),
+  // Cloudflare's native run, Pollinations' image GET, and on Gemini the
+  // embedding, image and TTS models and auth tokens. Each goes through
+  // runMedia: scripted rule (matched on provider, model, key, account and
+  // endpoint), then the request check, then one whole answer.
+
+  /**
+   * check(): null | {error: {status, headers, body}, why, hard}. A problem is
+   * recorded as the request's violation; it is answered when strict mode is on
+   * or it is hard (the mock cannot answer it at all).
+   * answer(rule): {body: object | string | Buffer, contentType?, headers?}.
+   */
+  async function runMedia(req, res, rec, provider, check, answer) {
+    const aborted = () => res.destroyed || res.writableEnded || req.socket?.destroyed;
+    const rule = takeRule({ provider, model: rec.model, key: rec.key, account: rec.account_id, endpoint: rec.endpoint, stream: false });
+    if (rule) rec.rule = rule.id;
+    if (rule?.delay_ms) {
+      await wait(rule.delay_ms);
+      if (res.destroyed || req.socket?.destroyed) {
+        rec.outcome = 'client_gone';
+        return;
+      }
+    }
+    if (rule?.drop) {
+      rec.status = 0;
+      rec.outcome = 'dropped';
+      req.socket.destroy();
+      return;
+    }
+    if (rule?.error) {
+      sendProviderError(res, rec, provider, rule.error, { ...rule, ctx: { model: rec.model, ...(rule.ctx || {}) } });
+      rec.outcome = 'error';
+      return;
+    }
+    if (rule?.raw_body !== undefined) {
+      rec.status = rule.status ?? 200;
+      res.writeHead(rec.status, { 'content-type': rule.content_type ?? 'application/json', ...lower(rule.headers) });
+      res.end(typeof rule.raw_body === 'string' ? rule.raw_body : JSON.stringify(rule.raw_body));
+      rec.outcome = 'raw';
+      return;
+    }
+    const v = check ? check() : null;
+    if (v) {
+      rec.violation = v.why;
+      if (v.hard || state.config.strict) {
+        rec.outcome = 'error';
+        return sendProviderError(res, rec, provider, v.error);
+      }
+    }
+    const out = answer(rule);
+    rec.status = 200;
+    const raw = Buffer.isBuffer(out.body) || typeof out.body === 'string';
+    const ct = out.contentType ?? (raw ? 'text/plain; charset=utf-8' : provider === 'google' ? 'application/json; charset=UTF-8' : 'application/json');
+    const base = provider === 'google' ? { 'x-request-id': `req_${alnum(26)}`, server: 'scaffolding on HTTPServer2', vary: 'Origin, X-Origin, Referer' } : successHeaders(provider);
+    return sendWhole(res, rec, rule, aborted, raw ? out.body : JSON.stringify(out.body), { ...base, ...lower(out.headers), ...lower(rule?.headers) }, ct);
+  }
+
+  // POST {base}/embeddings: input string | string[] | number[] | number[][].
+  function openaiEmbeddings(req, res, rec, { provider }) {
+    const b = rec.body;
+    const err = (msg, o = {}) => providerMessage(provider, o.status ?? 400, msg, o);
+    let items = [];
+    const check = () => {
+      if (rec.parse_error || !isObject(b)) return { error: err('Invalid request: the body must be a JSON object.'), why: `body is not a JSON object${rec.parse_error ? `: ${rec.parse_error}` : ''}`, hard: true };
+      if (typeof b.model !== 'string' || !b.model) return { error: err('you must provide a model parameter', { param: 'model' }), why: 'embeddings without model', hard: true };
+      const inp = b.input;
+      const isInt = (x) => Number.isInteger(x);
+      if (typeof inp === 'string') items = [{ text: inp, tokens: estTokens(inp) }];
+      else if (Array.isArray(inp) && inp.length && inp.every((x) => typeof x === 'string')) items = inp.map((t) => ({ text: t, tokens: estTokens(t) }));
+      else if (Array.isArray(inp) && inp.length && inp.every(isInt)) items = [{ text: `tokens:${inp.join(',')}`, tokens: inp.length }];
+      else if (Array.isArray(inp) && inp.length && inp.every((a) => Array.isArray(a) && a.length && a.every(isInt))) items = inp.map((a) => ({ text: `tokens:${a.join(',')}`, tokens: a.length }));
+      else return { error: err('\'$.input\' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference.', { param: 'input' }), why: `embeddings input is not a string, string[], number[] or number[][] (${JSON.stringify(inp ?? null).slice(0, 80)})`, hard: true };
+      rec.texts = items.map((i) => i.text);
+      const enc = b.encoding_format;
+      if (enc !== undefined && enc !== null && enc !== 'float' && enc !== 'base64') return { error: err(`Invalid value for 'encoding_format': ${JSON.stringify(enc)}. Supported values are: 'float' and 'base64'.`, { param: 'encoding_format' }), why: `encoding_format ${JSON.stringify(enc)}` };
+      if (b.dimensions !== undefined && b.dimensions !== null) {
+        if (!supportsDimensions(b.model)) {
+          const e = provider === 'mistral' ? providerError('mistral', 'validation', { field: 'dimensions', input: b.dimensions }) : err('This model does not support specifying dimensions.', { param: 'dimensions' });
+          return { error: e, why: `dimensions sent to ${b.model}, which does not take it` };
+        }
+        const max = defaultDims(b.model);
+        if (!Number.isInteger(b.dimensions) || b.dimensions < 1 || b.dimensions > max) return { error: err(`Invalid value for 'dimensions' = ${JSON.stringify(b.dimensions)}. Must be an integer between 1 and ${max}.`, { param: 'dimensions' }), why: `dimensions ${JSON.stringify(b.dimensions)} outside 1..${max}` };
+      }
+      if (provider === 'nvidia' && b.input_type !== 'query' && b.input_type !== 'passage') {
+        return { error: err('\'input_type\' parameter is required for asymmetric models; use \'query\' or \'passage\''), why: `nvidia embeddings without input_type query|passage (got ${JSON.stringify(b.input_type ?? null)})` };
+      }
+      return null;
+    };
+    return runMedia(req, res, rec, provider, check, (rule) => {
+      const dims = supportsDimensions(b.model) && Number.isInteger(b.dimensions) && b.dimensions > 0 ? b.dimensions : defaultDims(b.model);
+      const enc = b.encoding_format === 'base64' ? 'base64' : 'float';
+      rec.dimensions = dims;
+      rec.encoding_format = enc;
+      const data = items.map((it, index) => {
+        const v = embedVector(b.model, it.text, dims);
+        return { object: 'embedding', index, embedding: enc === 'base64' ? packFloat32(v) : v };
+      });
+      const tokens = items.reduce((n, it) => n + it.tokens, 0);
+      const out = { object: 'list', data, model: rule?.model_echo ?? b.model, usage: rule?.usage ?? { prompt_tokens: tokens, total_tokens: tokens } };
+      if (provider === 'mistral') out.id = randomBytes(16).toString('hex');
+      return { body: out };
+    });
+  }
+
+  // A generated image: PNG bytes, recorded in rec.outputs; `url` answers are served from /assets/generated/.
+  function generatedImage(req, rec, png, asUrl) {
+    rec.outputs.push({ mimeType: 'image/png', ...pngSize(png), bytes: png.length, sha256: sha256(png) });
+    if (!asUrl) return { b64_json: png.toString('base64') };
+    const id = alnum(20);
+    state.generated.set(id, png);
+    if (state.generated.size > 200) state.generated.delete(state.generated.keys().next().value);
+    return { url: `http://${req.headers.host || `127.0.0.1:${server.address().port}`}/assets/generated/${id}.png` };
+  }
+
+  // POST {base}/images/generations: {model, prompt, n, size, response_format} -> {created, data: [{b64_json} | {url}]}.
+  function openaiImages(req, res, rec, { provider }) {
+    const b = rec.body;
+    const err = (msg, o = {}) => providerMessage(provider, 400, msg, o);
+    const check = () => {
+      if (rec.parse_error || !isObject(b)) return { error: err('Invalid request: the body must be a JSON object.'), why: 'body is not a JSON object', hard: true };
+      if (typeof b.prompt !== 'string' || !b.prompt.trim()) return { error: err('\'prompt\' is a required property', { param: 'prompt' }), why: 'images/generations without prompt', hard: true };
+      rec.prompt = b.prompt;
+      if (b.n !== undefined && b.n !== null && (!Number.isInteger(b.n) || b.n < 1 || b.n > 10)) return { error: err(`Invalid value for 'n' = ${JSON.stringify(b.n)}. Must be an integer between 1 and 10.`, { param: 'n' }), why: `n ${JSON.stringify(b.n)}` };
+      if (b.size !== undefined && b.size !== null && b.size !== 'auto') {
+        const m = /^(\d{1,4})x(\d{1,4})$/.exec(String(b.size));
+        if (!m || !Number(m[1]) || !Number(m[2])) return { error: err(`Invalid value for 'size': ${JSON.stringify(b.size)}. Expected WIDTHxHEIGHT or 'auto'.`, { param: 'size' }), why: `size ${JSON.stringify(b.size)}` };
+      }
+      if (b.response_format !== undefined && b.response_format !== null && b.response_format !== 'url' && b.response_format !== 'b64_json') return { error: err(`Invalid value for 'response_format': ${JSON.stringify(b.response_format)}. Supported values are: 'url' and 'b64_json'.`, { param: 'response_format' }), why: `response_format ${JSON.stringify(b.response_format)}` };
+      return null;
+    };
+    return runMedia(req, res, rec, provider, check, () => {
+      const m = /^(\d+)x(\d+)$/.exec(String(b.size ?? ''));
+      const { width, height } = m && Number(m[1]) && Number(m[2]) ? fitTo64(Number(m[1]), Number(m[2])) : { width: 64, height: 64 };
+      const n = Number.isInteger(b.n) && b.n > 0 ? Math.min(b.n, 10) : 1;
+      rec.outputs = [];
+      const data = [];
+      for (let i = 0; i < n; i++) data.push(generatedImage(req, rec, makePng(width, height, `${provider}\u0000${b.model ?? ''}\u0000${b.prompt}\u0000${i}`), b.response_format === 'url'));
+      return { body: { created: nowSec(), data } };
+    });
+  }
+
+  // POST {base}/audio/transcriptions | /audio/translations (multipart), answered like Groq's Whisper.
+  function openaiAudio(req, res, rec, { provider, multipart }) {
+    const translate = rec.endpoint === 'translation';
+    const err = (msg, o = {}) => providerMessage(provider, o.status ?? 400, msg, o);
+    const form = multipart?.form || {};
+    const filePart = multipart?.parts.find((p) => p.name === 'file' && p.filename !== null) ?? null;
+    const first = (v) => (Array.isArray(v) ? v[0] : v);
+    const fmt = first(form.response_format) || 'json';
+    const grans = [].concat(form['timestamp_granularities[]'] ?? form.timestamp_granularities ?? []);
+    const check = () => {
+      if (!multipart) {
+        return { error: err(rec.parse_error ? `invalid multipart/form-data body: ${rec.parse_error.replace(/^multipart\/form-data: /, '')}` : 'request Content-Type isn\'t multipart/form-data'), why: rec.parse_error || `audio request with Content-Type ${JSON.stringify(req.headers['content-type'] ?? null)}`, hard: true };
+      }
+      if (!filePart) return { error: err(form.url ? 'mock: the url field is not supported, upload a file' : 'either file or url must be provided'), why: 'audio request without a file part', hard: true };
+      if (filePart.data.length > 25 * 1024 * 1024) return { error: err('Request Entity Too Large', { status: 413, code: 'request_too_large' }), why: `file of ${filePart.data.length} bytes (over 25 MB)`, hard: true };
+      if (fmt === 'srt' || fmt === 'vtt' || !['json', 'text', 'verbose_json'].includes(fmt)) return { error: err(`response_format must be one of [json text verbose_json], got ${fmt}`, { param: 'response_format' }), why: `response_format ${fmt} (Groq: json, text, verbose_json only)`, hard: true };
+      const ext = String(filePart.filename).toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
+      if (!AUDIO_EXTENSIONS.includes(ext)) return { error: err(`file must be one of the following types: [${AUDIO_EXTENSIONS.join(' ')}]`), why: `file name ${JSON.stringify(filePart.filename)} has no audio extension` };
+      if (!first(form.model)) return { error: err('model is required', { param: 'model' }), why: 'audio request without model' };
+      const prompt = first(form.prompt);
+      if (typeof prompt === 'string' && prompt.length > 896) return { error: err(`prompt length must be 896 characters or fewer, but provided prompt contains ${prompt.length} characters`), why: `prompt of ${prompt.length} characters` };
+      const t = first(form.temperature);
+      if (t !== undefined && (t === '' || !Number.isFinite(Number(t)) || Number(t) < 0 || Number(t) > 1)) return { error: err(`temperature must be between 0 and 1, got ${t}`, { param: 'temperature' }), why: `temperature ${t}` };
+      const badGran = grans.find((g) => g !== 'word' && g !== 'segment');
+      if (badGran !== undefined) return { error: err(`timestamp_granularities must be one of [word segment], got ${badGran}`, { param: 'timestamp_granularities' }), why: `timestamp_granularities[] ${badGran}` };
+      return null;
+    };
+    return runMedia(req, res, rec, provider, check, (rule) => {
+      const data = filePart?.data ?? Buffer.alloc(0);
+      const ct = filePart?.contentType || 'no content-type';
+      const text = rule?.content ?? `Received ${data.length} bytes of ${filePart?.filename ?? '-'} (${ct}) sha256 ${sha256(data).slice(0, 16)}.`;
+      const duration = Math.round((wavDuration(data) ?? data.length / 32000) * 1e6) / 1e6;
+      rec.transcript = text;
+      rec.duration = duration;
+      const xg = { id: `req_${alnum(26)}` };
+      if (fmt === 'text') return { body: text, contentType: 'text/plain; charset=utf-8' };
+      if (fmt !== 'verbose_json') return { body: { text, x_groq: xg } };
+      const words = text.split(/\s+/).filter(Boolean);
+      const half = Math.max(1, Math.ceil(words.length / 2));
+      const at = (i) => Math.round(((duration * i) / Math.max(1, words.length)) * 1000) / 1000;
+      const temperature = Number(first(form.temperature) ?? 0) || 0;
+      const seg = (id, from, to) => ({
+        id,
+        seek: 0,
+        start: at(from),
+        end: at(to),
+        text: ` ${words.slice(from, to).join(' ')}`,
+        tokens: words.slice(from, to).map((w) => 1000 + (parseInt(sha256(w).slice(0, 4), 16) % 49000)),
+        temperature,
+        avg_logprob: -0.21,
+        compression_ratio: 1.05,
+        no_speech_prob: 0.01,
+      });
+      const segments = words.length > 1 ? [seg(0, 0, half), seg(1, half, words.length)] : [seg(0, 0, words.length)];
+      const lang = first(form.language);
+      const out = { task: translate ? 'translate' : 'transcribe', language: translate ? 'english' : LANGUAGE_NAMES[String(lang || 'en').toLowerCase()] ?? String(lang).toLowerCase(), duration, text, segments };
+      if (!translate && grans.includes('word')) out.words = words.map((w, i) => ({ word: w.replace(/[.,!?;:]+$/, ''), start: at(i), end: at(i + 1) }));
+      out.x_groq = xg;
+      return { body: out };
+    });
+  }
+
+  // Cloudflare native run: POST .../ai/run/@cf/black-forest-labs/flux-1-schnell {prompt, steps?}.
+  function cloudflareRun(req, res, rec, { provider }) {
+    const b = rec.body;
+    const FLUX = '@cf/black-forest-labs/flux-1-schnell';
+    const err = (msg, cfCode = 5006, status = 400) => providerMessage('cloudflare', status, msg, { cfCode });
+    const check = () => {
+      if (rec.model !== FLUX) return { error: err(`No such model ${rec.model} or task`, 5007), why: `run model ${rec.model} is not emulated (only ${FLUX})`, hard: true };
+      if (rec.parse_error || !isObject(b)) return { error: err('AiError: Bad input: Error: must be object'), why: 'run body is not a JSON object', hard: true };
+      if (typeof b.prompt !== 'string' || !b.prompt.length) return { error: err('AiError: Bad input: Error: must have required property \'prompt\''), why: 'flux-1-schnell without prompt', hard: true };
+      rec.prompt = b.prompt;
+      if (b.prompt.length > 2048) return { error: err('AiError: Bad input: Error: /prompt must NOT have more than 2048 characters'), why: `prompt of ${b.prompt.length} characters` };
+      if (b.steps !== undefined && (!Number.isInteger(b.steps) || b.steps < 1)) return { error: err('AiError: Bad input: Error: /steps must be integer'), why: `steps ${JSON.stringify(b.steps)}` };
+      if (b.steps > 8) return { error: err('AiError: Bad input: Error: /steps must be <= 8'), why: `steps ${b.steps} > 8` };
+      return null;
+    };
+    return runMedia(req, res, rec, provider, check, () => {
+      rec.outputs = [];
+      const img = generatedImage(req, rec, makePng(64, 64, `${FLUX}\u0000${b.prompt}\u0000${b.steps ?? 4}`), false);
+      return { body: { result: { image: img.b64_json }, success: true, errors: [], messages: [] } };
+    });
+  }
+
+  // Pollinations: GET /pollinations/image/{urlencoded prompt}?model=flux|turbo&width=&height=&seed=&nologo=true -> raw PNG.
+  function pollinationsImage(req, res, rec, { provider, url, sub }) {
+    const q = url.searchParams;
+    const rawPrompt = sub.replace(/^\/(image|prompt)\//, '');
+    const err = (msg) => providerMessage('pollinations', 400, msg);
+    const models = new Set(['flux', 'turbo', ...(state.catalog.pollinations || []).filter((m) => m.kind === 'image').map((m) => m.id)]);
+    let prompt = null;
+    const check = () => {
+      try {
+        prompt = decodeURIComponent(rawPrompt);
+      } catch {
+        return { error: err('Invalid prompt encoding'), why: `prompt path ${rawPrompt.slice(0, 60)} is not valid percent-encoding`, hard: true };
+      }
+      rec.prompt = prompt;
+      if (!prompt.trim()) return { error: err('A prompt is required'), why: 'empty prompt', hard: true };
+      if (!models.has(rec.model)) return { error: err(`Invalid model: ${rec.model}. Available image models: ${[...models].join(', ')}`), why: `image model ${rec.model}` };
+      for (const k of ['width', 'height', 'seed']) {
+        const v = q.get(k);
+        if (v !== null && !/^-?\d+$/.test(v)) return { error: err(`Invalid ${k}: ${v}`), why: `${k}=${v} is not an integer` };
+      }
+      for (const k of ['width', 'height']) {
+        const v = q.get(k);
+        if (v !== null && (Number(v) < 16 || Number(v) > 4096)) return { error: err(`Invalid ${k}: ${v} (16..4096)`), why: `${k}=${v} outside 16..4096` };
+      }
+      return null;
+    };
+    return runMedia(req, res, rec, provider, check, () => {
+      const { width, height } = fitTo64(Number(q.get('width')) || 1024, Number(q.get('height')) || 1024);
+      const png = makePng(width, height, `pollinations\u0000${rec.model}\u0000${prompt ?? rawPrompt}\u0000${q.get('seed') ?? ''}`);
+      rec.outputs = [];
+      generatedImage(req, rec, png, false);
+      return { body: png, contentType: 'image/png', headers: { 'cache-control': 'public, max-age=31536000, immutable' } };
+    });
+  }
+
+  const MEDIA_HANDLERS = { embed: openaiEmbeddings, image: openaiImages, transcription: openaiAudio, translation: openaiAudio, run: cloudflareRun };
+
   // Gemini dialect (google): tests/mock/gemini.mjs has the wire format, the
   // validation and the answers; this part does auth, rules and the transport.
   //   POST /v1beta/models/{model}:generateContent            (x-goog-api-key)
@@ -559,11 +868,17 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     rec.key = headerKey || queryKey || null;
     rec.alt = url.searchParams.get('alt');
     const chat = sub.match(/^\/(v1beta|v1)\/models\/([^/:]+):(generateContent|streamGenerateContent)$/);
+    const emb = sub.match(/^\/(v1beta|v1)\/models\/([^/:]+):(embedContent|batchEmbedContents)$/);
     const one = !chat && sub.match(/^\/(v1beta|v1)\/models\/([^/:]+)$/);
     if (chat) {
-      rec.endpoint = 'chat';
       rec.model = decodeURIComponent(chat[2]);
+      // image and TTS models answer generateContent with media: endpoints "image" / "speech"
+      rec.endpoint = isTtsModel(rec.model) ? 'speech' : isImageModel(rec.model) ? 'image' : 'chat';
       rec.stream = chat[3] === 'streamGenerateContent';
+    } else if (emb) {
+      rec.endpoint = 'embed';
+      rec.model = decodeURIComponent(emb[2]);
+      rec.stream = false;
     } else if (/^\/(v1beta|v1)\/models\/?$/.test(sub)) {
       rec.endpoint = 'models';
       rec.model = null;
@@ -573,7 +888,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       rec.model = decodeURIComponent(one[2]);
       rec.stream = false;
     } else {
-      rec.endpoint = sub === '/v1alpha/auth_tokens' ? 'auth_tokens' : 'other';
+      rec.endpoint = sub === '/v1alpha/auth_tokens' ? 'auth_token' : 'other';
       rec.model = null;
       rec.stream = false;
     }
@@ -625,19 +940,37 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       rec.status = 200;
       return sendJson(res, 200, out, { 'content-type': 'application/json; charset=UTF-8' });
     }
-    if (rec.endpoint === 'auth_tokens') {
+    if (rec.endpoint === 'auth_token') {
       if (req.method !== 'POST') return sendGoogle(res, rec, gErr(404, 'NOT_FOUND', `Method not found: ${req.method} ${sub}`));
-      const b = rec.body && typeof rec.body === 'object' ? rec.body : {};
-      const now = Date.now();
-      rec.status = 200;
-      return sendJson(res, 200, {
-        name: `auth_tokens/${alnum(48)}`,
-        uses: b.uses ?? 1,
-        expireTime: b.expireTime ?? b.expire_time ?? new Date(now + 30 * 60e3).toISOString(),
-        newSessionExpireTime: b.newSessionExpireTime ?? b.new_session_expire_time ?? new Date(now + 60e3).toISOString(),
+      const check = () => {
+        if (rec.parse_error) return { error: gErr(400, 'INVALID_ARGUMENT', `Invalid JSON payload received. ${rec.parse_error}`), why: `body is not JSON: ${rec.parse_error}`, hard: true };
+        return checkAuthToken(rec.body);
+      };
+      return runMedia(req, res, rec, provider, check, () => {
+        const tok = mintAuthToken(rec.body);
+        const b = rec.body && typeof rec.body === 'object' ? rec.body : {};
+        rec.token = tok.name;
+        state.tokens.set(tok.name, { ...tok, setup: b.bidiGenerateContentSetup ?? b.bidi_generate_content_setup ?? null, field_mask: b.fieldMask ?? b.field_mask ?? null, key: rec.key, seq: rec.seq, at: Date.now() });
+        return { body: tok };
       });
     }
-    if (rec.endpoint !== 'chat' || req.method !== 'POST') {
+    if (rec.endpoint === 'embed') {
+      if (req.method !== 'POST') return sendGoogle(res, rec, gErr(404, 'NOT_FOUND', `Method not found: ${req.method} ${sub}`));
+      const method = emb[3];
+      let items = [];
+      const check = () => {
+        if (rec.parse_error) return { error: gErr(400, 'INVALID_ARGUMENT', `Invalid JSON payload received. ${rec.parse_error}`), why: `body is not JSON: ${rec.parse_error}`, hard: true };
+        const r = checkGeminiEmbed(rec.model, method, rec.body);
+        items = r.items;
+        rec.texts = items.map((i) => i.text);
+        return r.problem;
+      };
+      return runMedia(req, res, rec, provider, check, () => {
+        rec.dimensions = items.map((i) => i.dims);
+        return { body: geminiEmbedAnswer(rec.model, method, items) };
+      });
+    }
+    if (!['chat', 'image', 'speech'].includes(rec.endpoint) || req.method !== 'POST') {
       return sendGoogle(res, rec, gErr(404, 'NOT_FOUND', `mock: no such Gemini method: ${req.method} ${sub}`));
     }
     if (rec.parse_error) {
@@ -646,7 +979,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     }
     if (rec.stream && rec.alt !== 'sse') (rec.warnings ||= []).push('streamGenerateContent without alt=sse: the answer is one JSON array, not SSE');
 
-    const rule = takeRule({ provider, model: rec.model, key: rec.key, account: null, endpoint: 'chat', stream: rec.stream });
+    const rule = takeRule({ provider, model: rec.model, key: rec.key, account: null, endpoint: rec.endpoint, stream: rec.stream });
     if (rule) rec.rule = rule.id;
     if (rule?.delay_ms) {
       await wait(rule.delay_ms);
@@ -656,7 +989,12 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       }
     }
     // Validation always runs (it records sig_checks and inline_data); strict mode enforces it.
-    const v = validateGemini(rec.model, rec.body, rec, state.signatures, { strict });
+    let v = validateGemini(rec.model, rec.body, rec, state.signatures, { strict });
+    if (!v && rec.endpoint !== 'chat') {
+      // image / TTS models: modalities, voice, aspect ratio
+      v = checkGeminiMedia(rec.endpoint, rec.model, rec.body);
+      if (v && !rule?.error && !rule?.drop) rec.violation = v.why;
+    }
     if (v && strict && !rule?.error && !rule?.drop) {
       rec.violation = v.why;
       rec.outcome = 'error';
@@ -686,7 +1024,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       rec.outcome = 'raw';
       return;
     }
-    const a = buildGeminiAnswer(rec.model, rec.body || {}, rule, state);
+    const a = rec.endpoint === 'image' || rec.endpoint === 'speech' ? buildGeminiMediaAnswer(rec.endpoint, rec.model, rec.body || {}, rule, state, rec) : buildGeminiAnswer(rec.model, rec.body || {}, rule, state);
     rec.issued = a.issued;
     const headers = { 'x-request-id': `req_${alnum(26)}`, server: 'scaffolding on HTTPServer2', 'server-timing': 'gfet4t7; dur=412', vary: 'Origin, X-Origin, Referer', ...lower(rule?.headers) };
     rec.status = 200;
@@ -745,6 +1083,17 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       rec.status = 302;
       res.writeHead(302, { location: url.searchParams.get('to') || '/assets/pixel.png', 'content-length': 0 });
       return res.end();
+    }
+    const gen = name.match(/^generated\/([\w-]+)\.png$/);
+    if (gen) {
+      const png = state.generated.get(gen[1]);
+      if (!png) {
+        rec.status = 404;
+        return sendJson(res, 404, 'not found');
+      }
+      rec.status = 200;
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'cache-control': 'no-store' });
+      return res.end(req.method === 'HEAD' ? undefined : png);
     }
     const ext = (name.match(/\.(\w+)$/) || [])[1];
     const a = ASSETS[ext];
@@ -808,6 +1157,8 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
         state.rules = [];
         state.requests = [];
         state.signatures.clear();
+        state.tokens.clear();
+        state.generated.clear();
         if (body.keys) state.keys = {};
         if (body.config) state.config = { strict: true, default_content: null, latency_ms: 0 };
         return sendJson(res, 200, { ok: true });
@@ -828,6 +1179,13 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
           return sendJson(res, 200, { ok: true });
         }
         return sendJson(res, 200, { signatures: [...state.signatures].map(([signature, v]) => ({ signature, ...v })) });
+      }
+      if (p === '/tokens') {
+        if (req.method === 'DELETE') {
+          state.tokens.clear();
+          return sendJson(res, 200, { ok: true });
+        }
+        return sendJson(res, 200, { tokens: [...state.tokens.values()] });
       }
       if (p === '/config') {
         if (req.method === 'POST') Object.assign(state.config, body);
@@ -864,7 +1222,19 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
 
     let body = null;
     let parseError = null;
-    if (rawBody.length) {
+    // multipart/form-data (audio uploads): the parts, kept out of the record
+    // (only their summaries are recorded, never the bytes).
+    let multipart = null;
+    const ctype = req.headers['content-type'] || '';
+    if (/^multipart\/form-data/i.test(ctype)) {
+      try {
+        multipart = summarizeMultipart(parseMultipart(rawBody, ctype));
+        body = multipart.body;
+      } catch (e) {
+        parseError = `multipart/form-data: ${e.message}`;
+        body = rawBody.toString('latin1').slice(0, 4096);
+      }
+    } else if (rawBody.length) {
       try {
         body = JSON.parse(rawBody.toString('utf8'));
       } catch (e) {
@@ -881,8 +1251,19 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
 
     let endpoint = 'other';
     let modelId = null;
+    const cfRun = provider === 'cloudflare' ? sub.match(/^\/client\/v4\/accounts\/[^/]+\/ai\/run\/(.+)$/) : null;
     if (/\/chat\/completions$/.test(sub)) endpoint = 'chat';
-    else if (/\/models$/.test(sub)) endpoint = 'models';
+    else if (/\/embeddings$/.test(sub)) endpoint = 'embed';
+    else if (/\/images\/generations$/.test(sub)) endpoint = 'image';
+    else if (/\/audio\/transcriptions$/.test(sub)) endpoint = 'transcription';
+    else if (/\/audio\/translations$/.test(sub)) endpoint = 'translation';
+    else if (cfRun) {
+      modelId = safeDecode(cfRun[1]);
+      endpoint = /flux|stable-diffusion|dreamshaper|lucid|phoenix|img2img|inpainting/i.test(modelId) ? 'image' : 'run';
+    } else if (provider === 'pollinations' && /^\/(image|prompt)\/./.test(sub)) {
+      endpoint = 'image';
+      modelId = url.searchParams.get('model') || 'flux';
+    } else if (/\/models$/.test(sub)) endpoint = 'models';
     else if (/\/models\/.+/.test(sub) && req.method === 'GET') {
       endpoint = 'models';
       modelId = decodeURIComponent(sub.replace(/^.*?\/models\//, ''));
@@ -903,7 +1284,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       key,
       body,
       parse_error: parseError,
-      model: gm ? decodeURIComponent(gm[1]) : body && typeof body === 'object' && typeof body.model === 'string' ? body.model : modelId,
+      model: gm ? decodeURIComponent(gm[1]) : cfRun || (provider === 'pollinations' && endpoint === 'image' && modelId) ? modelId : body && typeof body === 'object' && typeof body.model === 'string' ? body.model : modelId,
       stream: gm ? gm[2] === 'streamGenerateContent' : Boolean(body && typeof body === 'object' && body.stream),
       status: null,
       outcome: null,
@@ -912,6 +1293,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       client_closed: false,
       closed_at: null,
       closed_early_ms: null,
+      ...(multipart ? { form: multipart.form, files: multipart.files, upload: multipart.upload } : {}),
     });
     // The other side (the gateway) closed the connection before the mock
     // finished its answer: a cancelled upstream transfer. Not set when the
@@ -955,6 +1337,11 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
         if (rule.error) return sendProviderError(res, rec, provider, rule.error, rule);
       }
       return handleModels(req, res, rec, { provider, modelId });
+    }
+    const pollinationsGet = provider === 'pollinations' && /^\/(image|prompt)\/./.test(sub);
+    if (pollinationsGet ? req.method === 'GET' || req.method === 'HEAD' : MEDIA_HANDLERS[endpoint] && req.method === 'POST') {
+      const h = pollinationsGet ? pollinationsImage : cfRun ? cloudflareRun : MEDIA_HANDLERS[endpoint];
+      return h(req, res, rec, { provider, url, multipart, sub });
     }
     if (endpoint !== 'chat' || req.method !== 'POST') {
       return sendProviderError(res, rec, provider, { status: 404, body: { error: { message: `Unknown request URL: ${req.method} ${sub}. Please check the URL for typos.`, type: 'invalid_request_error', param: null, code: 'unknown_url' } } });

@@ -146,6 +146,51 @@ export function providerError(provider, kind, ctx = {}) {
   return { status: e.status, headers: e.headers || {}, body: e.body };
 }
 
+/**
+ * An error with a given status and message, in the provider's own body shape
+ * (for request checks of the media surfaces: embeddings, images, audio).
+ * opts: { param, code, type } where the shape has such fields.
+ * Returns { status, headers, body }.
+ */
+export function providerMessage(provider, status, message, opts = {}) {
+  const param = opts.param ?? null;
+  const type = opts.type ?? (status >= 500 ? 'server_error' : 'invalid_request_error');
+  const code = opts.code ?? null;
+  switch (provider) {
+    case 'google':
+      return gErr(status, status === 404 ? 'NOT_FOUND' : status === 429 ? 'RESOURCE_EXHAUSTED' : status >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT', message);
+    case 'groq':
+      return { status, headers: {}, body: { error: { message, type, ...(code ? { code } : {}), ...(param ? { param } : {}) } } };
+    case 'cerebras':
+      return { status, headers: {}, body: { message, type, param: param ?? '', code: code ?? 'wrong_api_format' } };
+    case 'sambanova':
+      return { status, headers: {}, body: { error: { code, message, param, type } } };
+    case 'nvidia':
+      return { status, headers: {}, body: { status, title: status === 413 ? 'Payload Too Large' : status === 404 ? 'Not Found' : 'Bad Request', detail: message } };
+    case 'mistral':
+      return { status, headers: {}, body: { object: 'error', message, type, param, code } };
+    case 'openrouter':
+    case 'kilo':
+      return { status, headers: {}, body: { error: { message, code: status } } };
+    case 'github':
+      return { status, headers: {}, body: { error: { code: code ?? 'invalid_request_body', message, details: message } } };
+    case 'cohere':
+      return { status, headers: {}, body: { id: randomUUID(), message: `invalid request: ${message}` } };
+    case 'cloudflare':
+      return { status, headers: {}, body: cfEnvelope(opts.cfCode ?? 5006, message) };
+    case 'zhipu':
+      return { status, headers: {}, body: { error: { code: code ?? '1214', message } } };
+    case 'ollama':
+      return { status, headers: {}, body: { error: message } };
+    case 'pollinations':
+      return { status, headers: {}, body: { error: status === 413 ? 'Payload Too Large' : 'Bad Request', message, status } };
+    case 'llm7':
+      return { status, headers: {}, body: { error: { message, type, code: status } } };
+    default:
+      return { status, headers: {}, body: oaiErr(message, type, code, param) };
+  }
+}
+
 // In-band error event a provider puts inside a 200 SSE stream.
 export function inbandError(provider, model) {
   switch (provider) {

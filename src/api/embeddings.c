@@ -1,0 +1,198 @@
+/*
+ * POST /v1/embeddings: strings or token arrays in, vectors out as float
+ * arrays or base64 (little-endian float32, what the official SDKs ask for by
+ * default). Fallover stays within one vector space (media.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/media.h"
+#include "core/base64.h"
+
+#define MAX_INPUTS 2048
+#define MAX_INPUT_BYTES (1u << 20)
+
+typedef struct embed_state {
+    bool base64;
+    size_t ninputs;
+} embed_state_t;
+
+
+static json_t *vector_b64(json_t *vec)
+{
+    size_t n = json_array_size(vec);
+    unsigned char *raw = gw_xmalloc(n * 4 + 1);
+    gw_buf_t out;
+    json_t *s;
+
+    for (size_t i = 0; i < n; i++) {
+        float f = (float)json_number_value(json_array_get(vec, i));
+        uint32_t u;
+        memcpy(&u, &f, 4);
+        raw[i * 4] = (unsigned char)u;
+        raw[i * 4 + 1] = (unsigned char)(u >> 8);
+        raw[i * 4 + 2] = (unsigned char)(u >> 16);
+        raw[i * 4 + 3] = (unsigned char)(u >> 24);
+    }
+    gw_buf_init(&out, n * 8 + 16);
+    gw_b64_encode(raw, n * 4, &out);
+    s = json_stringn(out.ptr != NULL ? out.ptr : "", out.len);
+    gw_buf_dispose(&out);
+    free(raw);
+    return s;
+}
+
+static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *res,
+                  gw_reply_t *reply, gw_err_t *err)
+{
+    embed_state_t *st = job->state;
+    json_t *vectors = json_object_get(res->json, "vectors");
+    json_t *data = json_array();
+    json_t *answer;
+    int64_t tokens = res->prompt_tokens >= 0 ? res->prompt_tokens : 0;
+    char *text;
+
+    if (json_array_size(vectors) != st->ninputs) {
+        json_decref(data);
+        gw_err_set(err, GW_DECLINED, 0, "wrong number of vectors");
+        return GW_DECLINED;
+    }
+    for (size_t i = 0; i < json_array_size(vectors); i++) {
+        json_t *vec = json_array_get(vectors, i);
+        json_array_append_new(data, json_pack("{s:s, s:I, s:o}", "object", "embedding", "index",
+                                              (json_int_t)i, "embedding",
+                                              st->base64 ? vector_b64(vec) : json_incref(vec)));
+    }
+    answer = json_pack("{s:s, s:o, s:s, s:{s:I, s:I}}", "object", "list", "data", data, "model",
+                       c->model->id, "usage", "prompt_tokens", (json_int_t)tokens,
+                       "total_tokens", (json_int_t)tokens);
+    text = json_dumps(answer, JSON_COMPACT);
+    json_decref(answer);
+    if (text == NULL) {
+        gw_err_set(err, GW_DECLINED, 0, "could not encode the answer");
+        return GW_DECLINED;
+    }
+    snprintf(reply->content_type, sizeof(reply->content_type), "application/json");
+    gw_buf_appends(&reply->body, text);
+    free(text);
+    return 0;
+}
+
+/* input: a string, an array of strings, an array of token ids, or an array
+ * of such arrays; normalised to an array of strings or of token arrays. */
+static json_t *read_input(gw_req_t *req, json_t *in, int64_t *chars)
+{
+    json_t *out;
+
+    if (json_is_string(in)) {
+        if (json_string_length(in) == 0) {
+            gw__media_bad(req, "input", "'input' must not be empty.");
+            return NULL;
+        }
+        *chars = (int64_t)json_string_length(in);
+        return json_pack("[O]", in);
+    }
+    if (!json_is_array(in) || json_array_size(in) == 0) {
+        gw__media_bad(req, "input", "'input' must be a non-empty string or array (of strings, "
+                                    "or of token arrays).");
+        return NULL;
+    }
+    if (json_array_size(in) > MAX_INPUTS) {
+        gw__media_bad(req, "input", "At most %d inputs per request.", MAX_INPUTS);
+        return NULL;
+    }
+    if (json_is_integer(json_array_get(in, 0))) /* one token array */
+        in = json_pack("[O]", in);
+    else
+        json_incref(in);
+    out = in;
+    for (size_t i = 0; i < json_array_size(out); i++) {
+        json_t *v = json_array_get(out, i);
+        if (json_is_string(v) && json_string_length(v) > 0 &&
+            json_string_length(v) <= MAX_INPUT_BYTES) {
+            *chars += (int64_t)json_string_length(v);
+            continue;
+        }
+        if (json_is_array(v) && json_array_size(v) > 0) {
+            size_t k;
+            for (k = 0; k < json_array_size(v); k++)
+                if (!json_is_integer(json_array_get(v, k)) ||
+                    json_integer_value(json_array_get(v, k)) < 0)
+                    break;
+            if (k == json_array_size(v)) {
+                *chars += (int64_t)k * 4;
+                continue;
+            }
+        }
+        json_decref(out);
+        gw__media_bad(req, "input", "input[%zu] must be a non-empty string (at most %u bytes) "
+                                    "or a non-empty array of token ids, all of one kind.",
+                      i, MAX_INPUT_BYTES);
+        return NULL;
+    }
+    /* Strings and token arrays may not mix: upstreams take one kind per call. */
+    for (size_t i = 1; i < json_array_size(out); i++)
+        if (json_typeof(json_array_get(out, i)) != json_typeof(json_array_get(out, 0))) {
+            json_decref(out);
+            gw__media_bad(req, "input", "'input' mixes strings and token arrays.");
+            return NULL;
+        }
+    return out;
+}
+
+void api_embeddings(gw_app_t *app, gw_req_t *req)
+{
+    json_t *body = gw__media_json_body(req);
+    gw_media_job_t *job = NULL;
+    embed_state_t *st;
+    const char *model;
+    const char *enc;
+    json_t *input;
+    json_t *dims;
+    int64_t chars = 0;
+
+    if (body == NULL)
+        return;
+    if (!json_is_string(json_object_get(body, "model"))) {
+        gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
+                             "model", "You must provide a model parameter (an embedding model "
+                             "id, or \"auto\").");
+        goto out;
+    }
+    model = gw__media_model(app, req, json_string_value(json_object_get(body, "model")),
+                            "embedding", "embeddings");
+    if (model == NULL)
+        goto out;
+    enc = json_string_value(json_object_get(body, "encoding_format"));
+    if (json_object_get(body, "encoding_format") != NULL &&
+        !json_is_null(json_object_get(body, "encoding_format")) &&
+        (enc == NULL || (strcmp(enc, "float") != 0 && strcmp(enc, "base64") != 0))) {
+        gw__media_bad(req, "encoding_format", "'encoding_format' must be \"float\" or "
+                                              "\"base64\".");
+        goto out;
+    }
+    dims = json_object_get(body, "dimensions");
+    if (dims != NULL && !json_is_null(dims) &&
+        (!json_is_integer(dims) || json_integer_value(dims) < 1 ||
+         json_integer_value(dims) > 65536)) {
+        gw__media_bad(req, "dimensions", "'dimensions' must be a positive integer.");
+        goto out;
+    }
+    input = read_input(req, json_object_get(body, "input"), &chars);
+    if (input == NULL)
+        goto out;
+    job = gw__media_job_new(app, GW_OP_EMBED);
+    json_object_set_new(job->params, "input", input);
+    if (json_is_integer(dims))
+        json_object_set(job->params, "dimensions", dims);
+    st = gw_xcalloc(1, sizeof(*st));
+    st->base64 = enc != NULL && strcmp(enc, "base64") == 0;
+    st->ninputs = json_array_size(input);
+    job->state = st;
+    job->state_free = free;
+    job->render = render;
+    gw__media_start(req, job, "/v1/embeddings", model, "embedding", GW_CAP_EMBED,
+                    chars / 4 + 1);
+out:
+    json_decref(body);
+}

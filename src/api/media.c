@@ -1,0 +1,225 @@
+/*
+ * The media job (media.h): a gw_proxy_op_t over the dialects' media calls.
+ */
+#include "api/media.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "router/router.h"
+
+#define MAX_FORM_FIELD 65536
+#define MAX_FORM_ITEMS 64
+
+gw_media_job_t *gw__media_job_new(gw_app_t *app, gw_op_t op)
+{
+    gw_media_job_t *job = gw_xcalloc(1, sizeof(*job));
+
+    job->app = app;
+    job->call.op = op;
+    job->params = json_object();
+    job->call.params = job->params;
+    return job;
+}
+
+void gw__media_job_free(gw_media_job_t *job)
+{
+    if (job == NULL)
+        return;
+    if (job->state_free != NULL)
+        job->state_free(job->state);
+    json_decref(job->params);
+    gw_form_dispose(&job->form);
+    free(job);
+}
+
+bool gw__media_job_file(gw_media_job_t *job, const char *field, const gw_form_item_t *it)
+{
+    gw_media_file_t *f;
+
+    if (job->nfiles >= GW_ARRAY_LEN(job->files))
+        return false;
+    f = &job->files[job->nfiles++];
+    f->field = field;
+    f->filename = it->filename != NULL ? it->filename : field;
+    f->content_type = it->content_type;
+    f->data = (const unsigned char *)(it->data.ptr != NULL ? it->data.ptr : "");
+    f->len = it->data.len;
+    job->call.files = job->files;
+    job->call.nfiles = job->nfiles;
+    return true;
+}
+
+/* ---- the op ------------------------------------------------------------------ */
+
+/* Vectors from different weights or sizes must never mix in one index. */
+static bool op_accept(void *ctx, const gw_cand_t *c)
+{
+    gw_media_job_t *job = ctx;
+    const gw_model_t *m = c->model;
+
+    json_t *want = json_object_get(job->params, "dimensions");
+
+    if (job->call.op != GW_OP_EMBED)
+        return true;
+    if (json_is_integer(want) && !m->flexible_dims && m->dimensions != json_integer_value(want))
+        return false;
+    if (job->first == NULL)
+        return true;
+    return strcmp(m->space, job->first->space) == 0 && m->dimensions == job->first->dimensions;
+}
+
+static int op_request(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, gw_http_out_t *out,
+                      gw_err_t *err)
+{
+    gw_media_job_t *job = ctx;
+    int rc;
+
+    if (d->media_request == NULL)
+        return GW_DECLINED;
+    job->call.model = c->model;
+    job->call.secret = c->key->secret;
+    job->call.account_id = c->key->account_id;
+    rc = d->media_request(&job->call, out, err);
+    if (rc == 0 && job->call.op == GW_OP_EMBED && job->first == NULL)
+        job->first = c->model;
+    return rc;
+}
+
+static int op_answer(void *ctx, const gw_cand_t *c, const gw_dialect_t *d,
+                     const char *content_type, gw_str_t body, gw_reply_t *reply,
+                     gw_tokens_t *usage, gw_err_t *err)
+{
+    gw_media_job_t *job = ctx;
+    gw_media_result_t res;
+    int rc;
+
+    gw_media_result_init(&res);
+    job->call.model = c->model;
+    job->call.secret = c->key->secret;
+    job->call.account_id = c->key->account_id;
+    rc = d->media_response(&job->call, content_type, body, &res, err);
+    if (rc == 0) {
+        if (res.prompt_tokens >= 0) {
+            usage->prompt = res.prompt_tokens;
+            usage->completion = res.output_tokens;
+            usage->known = true;
+        }
+        rc = job->render(job, c, &res, reply, err);
+    } else {
+        rc = GW_DECLINED;
+    }
+    gw_media_result_dispose(&res);
+    return rc;
+}
+
+static void op_free(void *ctx)
+{
+    gw__media_job_free(ctx);
+}
+
+static const gw_proxy_op_t media_op = {op_accept, op_request, op_answer, op_free};
+
+void gw__media_start(gw_req_t *req, gw_media_job_t *job, const char *endpoint,
+                     const char *model, const char *kind, unsigned caps, int64_t prompt_tokens)
+{
+    gw_proxy_spec_t spec;
+
+    memset(&spec, 0, sizeof(spec));
+    spec.endpoint = endpoint;
+    spec.model = model;
+    spec.need.kind = kind;
+    spec.need.caps = caps;
+    spec.need.prompt_tokens = prompt_tokens;
+    spec.req = json_incref(job->params);
+    spec.op = &media_op;
+    spec.op_ctx = job;
+    gw_proxy_chat(job->app, req, &spec);
+}
+
+/* ---- request parsing ---------------------------------------------------------- */
+
+void gw__media_bad(gw_req_t *req, const char *param, const char *fmt, ...)
+{
+    char msg[300];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    gw_req_respond_error(req, 400, "invalid_request_error", "invalid_value", param, "%s", msg);
+}
+
+json_t *gw__media_json_body(gw_req_t *req)
+{
+    gw_str_t raw = gw_req_body(req);
+    const char *ct = gw_req_header(req, "Content-Type");
+    json_error_t jerr;
+    json_t *body;
+
+    if (ct != NULL && strncasecmp(ct, "multipart/form-data", 19) == 0) {
+        gw_req_respond_error(req, 400, "invalid_request_error", "invalid_content_type", NULL,
+                             "This endpoint takes a JSON body (Content-Type: "
+                             "application/json), not multipart/form-data.");
+        return NULL;
+    }
+    body = json_loadb(raw.ptr != NULL ? raw.ptr : "", raw.len, 0, &jerr);
+    if (body == NULL) {
+        gw_req_respond_error(req, 400, "invalid_request_error", "invalid_json", NULL,
+                             "We could not parse the JSON body of your request: %s (line %d, "
+                             "column %d).", jerr.text, jerr.line, jerr.column);
+        return NULL;
+    }
+    if (!json_is_object(body)) {
+        json_decref(body);
+        gw__media_bad(req, NULL, "The request body must be a JSON object.");
+        return NULL;
+    }
+    return body;
+}
+
+bool gw__media_form_body(gw_req_t *req, gw_form_t *form, size_t max_file)
+{
+    gw_form_limits_t lim = {max_file, MAX_FORM_FIELD, MAX_FORM_ITEMS};
+    gw_err_t err = {0};
+
+    if (!gw_form_is_multipart(req)) {
+        gw_req_respond_error(req, 400, "invalid_request_error", "invalid_content_type", NULL,
+                             "This endpoint takes a multipart/form-data upload (Content-Type: "
+                             "multipart/form-data; boundary=...).");
+        return false;
+    }
+    if (gw_form_parse(req, &lim, form, &err) != 0) {
+        if (err.http_status == 413)
+            gw_req_respond_error(req, 413, "invalid_request_error", "request_too_large", NULL,
+                                 "%s", err.msg);
+        else
+            gw_req_respond_error(req, 400, "invalid_request_error", "invalid_multipart", NULL,
+                                 "%s", err.msg);
+        return false;
+    }
+    return true;
+}
+
+const char *gw__media_model(gw_app_t *app, gw_req_t *req, const char *name, const char *kind,
+                            const char *what)
+{
+    const gw_model_t *m;
+
+    if (name == NULL || name[0] == '\0' || strcmp(name, "auto") == 0)
+        return "auto";
+    m = gw_router_find_model(&app->router, name);
+    if (m == NULL)
+        return "auto";
+    if (strcmp(m->kind, kind) != 0) {
+        gw_req_respond_error(req, 400, "invalid_request_error", "model_not_supported", "model",
+                             "The model '%s' cannot serve %s (it is a%s %s model). GET "
+                             "/v1/models lists the models; \"auto\" picks one.", name, what,
+                             strchr("aeiou", m->kind[0]) != NULL ? "n" : "", m->kind);
+        return NULL;
+    }
+    return name;
+}

@@ -1,0 +1,217 @@
+/*
+ * POST /v1/realtime/sessions: an OpenAI-style realtime session object whose
+ * client_secret is a short-lived, single-use Gemini Live token minted with
+ * the session set-up (model, instructions, voice, modalities,
+ * transcription, tools) locked in. The browser connects to connect_url with
+ * it; the long-lived provider key never leaves the gateway.
+ */
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/media.h"
+#include "providers/media_ops.h"
+
+#define TOKEN_TTL_S 1800       /* the session may run this long */
+#define NEW_SESSION_TTL_S 60   /* and must start within this */
+#define MAX_TOOLS 128
+
+static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *res,
+                  gw_reply_t *reply, gw_err_t *err)
+{
+    json_t *session = json_object_get(job->params, "session");
+    json_t *r = res->json;
+    const char *token = json_string_value(json_object_get(r, "token"));
+    json_t *answer = json_deep_copy(session);
+    unsigned char rnd[12];
+    char id[32];
+    size_t off;
+    char *dump;
+
+    if (token == NULL) {
+        json_decref(answer);
+        gw_err_set(err, GW_DECLINED, 0, "no token in the answer");
+        return GW_DECLINED;
+    }
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        json_decref(answer);
+        gw_err_set(err, GW_DECLINED, 0, "no randomness for the session id");
+        return GW_DECLINED;
+    }
+    off = (size_t)snprintf(id, sizeof(id), "sess_");
+    for (size_t i = 0; i < sizeof(rnd); i++)
+        off += (size_t)snprintf(id + off, sizeof(id) - off, "%02x", rnd[i]);
+    json_object_set_new(answer, "id", json_string(id));
+    json_object_set_new(answer, "object", json_string("realtime.session"));
+    json_object_set_new(answer, "model", json_string(c->model->id));
+    if (json_object_get(answer, "modalities") == NULL)
+        json_object_set_new(answer, "modalities", json_pack("[ss]", "audio", "text"));
+    if (json_object_get(answer, "tools") == NULL)
+        json_object_set_new(answer, "tools", json_array());
+    json_object_set_new(answer, "input_audio_format", json_string("pcm16"));
+    json_object_set_new(answer, "output_audio_format", json_string("pcm16"));
+    json_object_set_new(answer, "client_secret",
+                        json_pack("{s:O, s:O}", "value", json_object_get(r, "token"), "expires_at",
+                                  json_object_get(r, "expires_at") ? json_object_get(r, "expires_at")
+                                                                   : json_integer(0)));
+    json_object_set_new(answer, "connect_url", json_incref(json_object_get(r, "connect_url")
+                                                               ? json_object_get(r, "connect_url")
+                                                               : json_null()));
+    json_object_set_new(answer, "config",
+                        json_pack("{s:s, s:s, s:O, s:O}", "provider", c->model->provider->id,
+                                  "model", c->model->id, "voice",
+                                  json_object_get(job->params, "voice")
+                                      ? json_object_get(job->params, "voice")
+                                      : json_null(),
+                                  "tools", json_object_get(r, "tools") ? json_object_get(r, "tools")
+                                                                      : json_array()));
+    dump = json_dumps(answer, JSON_COMPACT);
+    json_decref(answer);
+    if (dump == NULL) {
+        gw_err_set(err, GW_DECLINED, 0, "could not encode the answer");
+        return GW_DECLINED;
+    }
+    snprintf(reply->content_type, sizeof(reply->content_type), "application/json");
+    gw_buf_appends(&reply->body, dump);
+    free(dump);
+    return 0;
+}
+
+/* Flat Realtime tools and chat's nested form are both taken; each needs a name. */
+static bool check_tools(gw_req_t *req, json_t *tools)
+{
+    char param[48];
+
+    if (tools == NULL || json_is_null(tools))
+        return true;
+    if (!json_is_array(tools) || json_array_size(tools) > MAX_TOOLS) {
+        gw__media_bad(req, "tools", "'tools' must be an array of at most %d function tools.",
+                      MAX_TOOLS);
+        return false;
+    }
+    for (size_t i = 0; i < json_array_size(tools); i++) {
+        json_t *t = json_array_get(tools, i);
+        json_t *fn = json_object_get(t, "function");
+        const char *type = json_string_value(json_object_get(t, "type"));
+        const char *name = json_string_value(json_object_get(json_is_object(fn) ? fn : t, "name"));
+        json_t *params = json_object_get(json_is_object(fn) ? fn : t, "parameters");
+
+        snprintf(param, sizeof(param), "tools[%zu]", i);
+        if (!json_is_object(t) || type == NULL || strcmp(type, "function") != 0) {
+            gw__media_bad(req, param, "%s must be a {\"type\": \"function\", ...} object.", param);
+            return false;
+        }
+        if (name == NULL || name[0] == '\0') {
+            gw__media_bad(req, param, "%s has no function name.", param);
+            return false;
+        }
+        if (params != NULL && !json_is_null(params) && !json_is_object(params)) {
+            gw__media_bad(req, param, "%s.parameters must be a JSON Schema object.", param);
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool check_session(gw_req_t *req, json_t *s)
+{
+    json_t *mods = json_object_get(s, "modalities");
+    json_t *temp = json_object_get(s, "temperature");
+    json_t *tc = json_object_get(s, "tool_choice");
+    const char *fmt;
+
+    if (mods != NULL && !json_is_null(mods)) {
+        if (!json_is_array(mods) || json_array_size(mods) == 0) {
+            gw__media_bad(req, "modalities", "'modalities' must be a non-empty array of \"audio\" "
+                                             "and \"text\".");
+            return false;
+        }
+        for (size_t i = 0; i < json_array_size(mods); i++) {
+            const char *m = json_string_value(json_array_get(mods, i));
+            if (m == NULL || (strcmp(m, "audio") != 0 && strcmp(m, "text") != 0)) {
+                gw__media_bad(req, "modalities", "'modalities' may hold only \"audio\" and "
+                                                 "\"text\".");
+                return false;
+            }
+        }
+    }
+    if (json_object_get(s, "instructions") != NULL &&
+        !json_is_null(json_object_get(s, "instructions")) &&
+        !json_is_string(json_object_get(s, "instructions"))) {
+        gw__media_bad(req, "instructions", "'instructions' must be a string.");
+        return false;
+    }
+    if (temp != NULL && !json_is_null(temp) && !json_is_number(temp)) {
+        gw__media_bad(req, "temperature", "'temperature' must be a number.");
+        return false;
+    }
+    if (tc != NULL && !json_is_null(tc) && !json_is_string(tc) && !json_is_object(tc)) {
+        gw__media_bad(req, "tool_choice", "'tool_choice' must be \"auto\", \"none\", "
+                                          "\"required\" or a function object.");
+        return false;
+    }
+    if (json_is_string(tc) && strcmp(json_string_value(tc), "auto") != 0 &&
+        strcmp(json_string_value(tc), "none") != 0 &&
+        strcmp(json_string_value(tc), "required") != 0) {
+        gw__media_bad(req, "tool_choice", "'tool_choice' must be \"auto\", \"none\", "
+                                          "\"required\" or a function object.");
+        return false;
+    }
+    fmt = json_string_value(json_object_get(s, "input_audio_format"));
+    if (fmt != NULL && strcmp(fmt, "pcm16") != 0) {
+        gw__media_bad(req, "input_audio_format", "Only \"pcm16\" audio is supported (Gemini Live "
+                                                 "takes 16-bit PCM).");
+        return false;
+    }
+    fmt = json_string_value(json_object_get(s, "output_audio_format"));
+    if (fmt != NULL && strcmp(fmt, "pcm16") != 0) {
+        gw__media_bad(req, "output_audio_format", "Only \"pcm16\" audio is supported.");
+        return false;
+    }
+    return check_tools(req, json_object_get(s, "tools"));
+}
+
+void api_realtime_sessions(gw_app_t *app, gw_req_t *req)
+{
+    gw_str_t raw = gw_req_body(req);
+    json_t *body;
+    gw_media_job_t *job;
+    const char *model;
+    const char *voice;
+    json_t *v;
+
+    /* An empty body is a session with every default. */
+    body = raw.len == 0 ? json_object() : gw__media_json_body(req);
+    if (body == NULL)
+        return;
+    job = gw__media_job_new(app, GW_OP_REALTIME);
+    job->render = render;
+    if (!check_session(req, body))
+        goto fail;
+    v = json_object_get(body, "voice");
+    voice = json_string_value(v);
+    if (v != NULL && !json_is_null(v)) {
+        const char *g = voice != NULL ? gw_gemini_voice(voice) : NULL;
+        if (g == NULL) {
+            gw__media_bad(req, "voice", "Unsupported voice: use an OpenAI voice (alloy, ash, "
+                                        "ballad, coral, echo, sage, shimmer, verse, marin, cedar...) "
+                                        "or a Gemini voice name.");
+            goto fail;
+        }
+        json_object_set_new(job->params, "voice", json_string(g));
+    }
+    model = gw__media_model(app, req, json_string_value(json_object_get(body, "model")),
+                            "realtime", "realtime sessions");
+    if (model == NULL)
+        goto fail;
+    json_object_set(job->params, "session", body);
+    json_object_set_new(job->params, "ttl_s", json_integer(TOKEN_TTL_S));
+    json_object_set_new(job->params, "new_session_ttl_s", json_integer(NEW_SESSION_TTL_S));
+    json_decref(body);
+    gw__media_start(req, job, "/v1/realtime/sessions", model, "realtime", GW_CAP_REALTIME, 1);
+    return;
+fail:
+    json_decref(body);
+    gw__media_job_free(job);
+}
