@@ -593,7 +593,7 @@ export function modelObjects(catalogModels) {
 // ---- media: image and TTS models on generateContent, embeddings, auth tokens ------------------
 
 /** Model kinds by id, as the catalog names them. */
-export const isImageModel = (m) => /image/i.test(m || '');
+export const isImageModel = (m) => /image(?!n)/i.test(m || ''); // not Imagen (a :predict model)
 export const isTtsModel = (m) => /tts/i.test(m || '');
 export const isEmbeddingModel = (m) => /embedding/i.test(m || '');
 

@@ -1,0 +1,428 @@
+// The media endpoints end to end with the official openai SDK: embeddings (float and the
+// SDK's default base64), images (generate, edit, variation; b64_json and url), speech
+// (mp3, opus, flac, wav, pcm), transcriptions and translations (json, text, srt, vtt,
+// verbose_json) and realtime sessions (Gemini Live tokens). Each test checks what the
+// client got (real bytes: PNG, RIFF sizes, MP3 frame sync, OggS/OpusHead, fLaC) and what
+// the mock provider received, plus fallover and routing headers like chat.
+
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { toFile } from 'openai';
+import { startStack, routedVia, assertErrorShape } from './lib/harness.mjs';
+
+const via = (h) => routedVia(h)?.raw ?? null;
+
+const T = { timeout: 60000 };
+const sha = (b) => createHash('sha256').update(b).digest('hex');
+
+const EMBED_G = { provider: 'google', id: 'gemini-embedding-001' };
+const EMBED_GH = { provider: 'github', id: 'openai/text-embedding-3-small' };
+const EMBED_MI = { provider: 'mistral', id: 'mistral-embed' };
+const IMAGE_G = { provider: 'google', id: 'gemini-2.5-flash-image' };
+const IMAGE_CF = { provider: 'cloudflare', id: '@cf/black-forest-labs/flux-1-schnell' };
+const TTS_G = { provider: 'google', id: 'gemini-2.5-flash-preview-tts' };
+const LIVE_G = { provider: 'google', id: 'gemini-live-2.5-flash-preview' };
+const STT_GROQ = { provider: 'groq', id: 'whisper-large-v3-turbo' };
+const STT_GROQ2 = { provider: 'groq', id: 'whisper-large-v3' };
+const CHAT = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
+
+// A real 2x2 PNG (the gateway checks the magic; the mock hashes what arrives).
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
+
+function wav(seconds = 1, rate = 16000) {
+  const n = Math.round(seconds * rate) * 2;
+  const b = Buffer.alloc(44 + n);
+  b.write('RIFF', 0);
+  b.writeUInt32LE(36 + n, 4);
+  b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20);
+  b.writeUInt16LE(1, 22);
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 2, 28);
+  b.writeUInt16LE(2, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36);
+  b.writeUInt32LE(n, 40);
+  for (let i = 0; i < n / 2; i++) b.writeInt16LE(Math.round(8000 * Math.sin(i / 7)), 44 + i * 2);
+  return b;
+}
+
+async function rawPost(s, path, body, headers = {}) {
+  const res = await fetch(`${s.baseURL}${path}`, { method: 'POST', headers: { authorization: `Bearer ${s.key}`, ...headers }, body });
+  const text = await res.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {}
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+describe('media endpoints', () => {
+  let s;
+  before(async () => {
+    s = await startStack({
+      models: [EMBED_G, EMBED_GH, EMBED_MI, IMAGE_G, IMAGE_CF, TTS_G, LIVE_G, STT_GROQ, STT_GROQ2, CHAT],
+      keys: [
+        { provider: 'google', secret: 'AIzaSyE2E-media-000001', label: 'g1' },
+        { provider: 'google', secret: 'AIzaSyE2E-media-000002', label: 'g2' },
+        { provider: 'github', secret: 'ghp_e2e_media', label: 'gh' },
+        { provider: 'mistral', secret: 'mi_e2e_media', label: 'mi' },
+        { provider: 'groq', secret: 'gsk_e2e_media', label: 'groq' },
+        { provider: 'cloudflare', secret: 'cf_e2e_media', account: 'acc_e2e', label: 'cf' },
+      ],
+    });
+  });
+  after(async () => s?.stop());
+
+  // ---- embeddings ---------------------------------------------------------------------
+
+  test('embeddings: float vectors, in order, routed and batched on Gemini', T, async () => {
+    const since = await s.mock.mark();
+    const { data, response } = await s.client.embeddings.create({ model: 'gemini-embedding-001', input: ['alpha', 'beta', 'gamma'], encoding_format: 'float' }).withResponse();
+    assert.equal(via(response.headers), 'google/gemini-embedding-001');
+    assert.equal(data.object, 'list');
+    assert.equal(data.data.length, 3);
+    data.data.forEach((d, i) => {
+      assert.equal(d.object, 'embedding');
+      assert.equal(d.index, i);
+      assert.equal(d.embedding.length, 3072);
+    });
+    const [rec] = await s.mock.requests({ provider: 'google', endpoint: 'embed', since });
+    assert.deepEqual(rec.texts, ['alpha', 'beta', 'gamma']);
+    assert.match(rec.path, /:batchEmbedContents$/);
+    // Same text, same vector: the order of the answer follows the input.
+    const one = await s.client.embeddings.create({ model: 'gemini-embedding-001', input: 'beta', encoding_format: 'float' });
+    assert.deepEqual(one.data[0].embedding, data.data[1].embedding);
+  });
+
+  test('embeddings: the SDK default (base64) decodes to the same float32 values', T, async () => {
+    const f = await s.client.embeddings.create({ model: 'gemini-embedding-001', input: 'delta', encoding_format: 'float' });
+    const b = await s.client.embeddings.create({ model: 'gemini-embedding-001', input: 'delta' });
+    assert.equal(b.data[0].embedding.length, 3072);
+    b.data[0].embedding.forEach((v, i) => assert.equal(v, Math.fround(f.data[0].embedding[i])));
+    // And on the wire it really is base64 of little-endian float32.
+    const r = await rawPost(s, '/embeddings', JSON.stringify({ model: 'gemini-embedding-001', input: 'delta', encoding_format: 'base64' }), { 'content-type': 'application/json' });
+    const bytes = Buffer.from(r.json.data[0].embedding, 'base64');
+    assert.equal(bytes.length, 3072 * 4);
+    assert.equal(bytes.readFloatLE(0), Math.fround(f.data[0].embedding[0]));
+  });
+
+  test('embeddings: dimensions reach Gemini as outputDimensionality', T, async () => {
+    const since = await s.mock.mark();
+    const r = await s.client.embeddings.create({ model: 'gemini-embedding-001', input: ['x'], dimensions: 256, encoding_format: 'float' });
+    assert.equal(r.data[0].embedding.length, 256);
+    const [rec] = await s.mock.requests({ provider: 'google', endpoint: 'embed', since });
+    assert.deepEqual(rec.dimensions, [256]);
+  });
+
+  test('embeddings: token arrays go to a model that takes them', T, async () => {
+    const { data, response } = await s.client.embeddings.create({ model: 'auto', input: [[1, 2, 3], [4, 5]], encoding_format: 'float' }).withResponse();
+    assert.equal(via(response.headers), 'github/openai/text-embedding-3-small');
+    assert.equal(data.data.length, 2);
+    assert.equal(data.data[0].embedding.length, 1536);
+  });
+
+  test('embeddings: a 429 fails over to another key of the same model, never to another vector space', T, async () => {
+    await s.mock.script({ provider: 'google', endpoint: 'embed', error: 'rate_limit_minute' });
+    const { response } = await s.client.embeddings.create({ model: 'gemini-embedding-001', input: 'epsilon' }).withResponse();
+    assert.equal(via(response.headers), 'google/gemini-embedding-001');
+    assert.equal(response.headers.get('x-fallback-attempts'), '1');
+    // Every Gemini key failing: no silent switch to Mistral's or GitHub's vectors.
+    await s.mock.script({ provider: 'google', endpoint: 'embed', error: 'server', times: 0 });
+    const since = await s.mock.mark();
+    const r = await rawPost(s, '/embeddings', JSON.stringify({ model: 'gemini-embedding-001', input: 'zeta' }), { 'content-type': 'application/json' });
+    await s.mock.clearScript();
+    assert.ok(r.status === 503 || r.status === 429, `status ${r.status}`);
+    assertErrorShape(assert, r.json);
+    const others = (await s.mock.requests({ endpoint: 'embed', since })).filter((q) => q.provider !== 'google');
+    assert.deepEqual(others.map((q) => q.provider), []);
+  });
+
+  test('embeddings: bad input and wrong models are clear 400s', T, async () => {
+    for (const [body, param] of [
+      [{ model: 'gemini-embedding-001', input: '' }, 'input'],
+      [{ model: 'gemini-embedding-001', input: [] }, 'input'],
+      [{ model: 'gemini-embedding-001', input: ['a', [1, 2]] }, 'input'],
+      [{ model: 'gemini-embedding-001', input: 'a', encoding_format: 'int8' }, 'encoding_format'],
+      [{ model: 'gemini-embedding-001', input: 'a', dimensions: 0 }, 'dimensions'],
+      [{ model: 'llama-3.3-70b-versatile', input: 'a' }, 'model'],
+      [{ input: 'a' }, 'model'],
+    ]) {
+      const r = await rawPost(s, '/embeddings', JSON.stringify(body), { 'content-type': 'application/json' });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assertErrorShape(assert, r.json);
+      assert.equal(r.json.error.param, param, JSON.stringify(body));
+    }
+    const r = await rawPost(s, '/embeddings', '{"model":', { 'content-type': 'application/json' });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.code, 'invalid_json');
+  });
+
+  // ---- images -------------------------------------------------------------------------
+
+  test('images.generate: n images as real PNGs (b64_json), one Gemini call each', T, async () => {
+    const since = await s.mock.mark();
+    const { data, response } = await s.client.images.generate({ model: 'gemini-2.5-flash-image', prompt: 'a watercolor fox', n: 2, size: '1792x1024', response_format: 'b64_json' }).withResponse();
+    assert.equal(via(response.headers), 'google/gemini-2.5-flash-image');
+    assert.equal(response.headers.get('x-fallback-attempts'), null);
+    assert.equal(data.data.length, 2);
+    for (const d of data.data) assert.equal(Buffer.from(d.b64_json, 'base64').subarray(0, 8).toString('hex'), '89504e470d0a1a0a');
+    assert.ok(Number.isInteger(data.created));
+    const recs = await s.mock.requests({ provider: 'google', endpoint: 'image', since });
+    assert.equal(recs.length, 2);
+    assert.equal(recs[0].body.generationConfig.imageConfig.aspectRatio, '16:9');
+    assert.ok(recs[0].body.generationConfig.responseModalities.includes('IMAGE'));
+  });
+
+  test('images.generate: url answers are served by the gateway without a key, then expire as unknown', T, async () => {
+    const r = await s.client.images.generate({ model: 'gemini-2.5-flash-image', prompt: 'a red kite' });
+    const url = r.data[0].url;
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/v1\/images\/files\/[0-9a-f]{64}\.png$/);
+    const img = await fetch(url);
+    assert.equal(img.status, 200);
+    assert.equal(img.headers.get('content-type'), 'image/png');
+    assert.equal(Buffer.from(await img.arrayBuffer()).subarray(1, 4).toString(), 'PNG');
+    const miss = await fetch(url.replace(/[0-9a-f]{8}\.png$/, '00000000.png'));
+    assert.equal(miss.status, 404);
+  });
+
+  test('images: a Gemini failure falls over to Cloudflare', T, async () => {
+    // A 503 benches the model for every key, so the next candidate is Cloudflare's.
+    await s.mock.script({ provider: 'google', endpoint: 'image', error: 'unavailable', times: 2 });
+    const { data, response } = await s.client.images.generate({ model: 'auto', prompt: 'a lighthouse', response_format: 'b64_json' }).withResponse();
+    await s.mock.clearScript();
+    assert.equal(via(response.headers), 'cloudflare/@cf/black-forest-labs/flux-1-schnell');
+    assert.equal(response.headers.get('x-fallback-attempts'), '1');
+    assert.equal(Buffer.from(data.data[0].b64_json, 'base64').subarray(1, 4).toString(), 'PNG');
+  });
+
+  test('images.edit and createVariation: the uploaded image reaches Gemini intact', T, async () => {
+    let since = await s.mock.mark();
+    const e = await s.client.images.edit({ model: 'gemini-2.5-flash-image', image: await toFile(PNG, 'in.png', { type: 'image/png' }), prompt: 'make it blue', response_format: 'b64_json' });
+    assert.equal(e.data.length, 1);
+    let [rec] = await s.mock.requests({ provider: 'google', endpoint: 'image', since });
+    assert.equal(rec.inline_data[0].sha256, sha(PNG));
+    assert.equal(rec.inline_data[0].mimeType, 'image/png');
+    since = await s.mock.mark();
+    const v = await s.client.images.createVariation({ image: await toFile(PNG, 'in.png', { type: 'application/octet-stream' }), n: 1, response_format: 'b64_json' });
+    assert.equal(Buffer.from(v.data[0].b64_json, 'base64').subarray(1, 4).toString(), 'PNG');
+    [rec] = await s.mock.requests({ provider: 'google', endpoint: 'image', since });
+    assert.equal(rec.inline_data[0].sha256, sha(PNG));
+  });
+
+  test('images: bad requests are 400s; multipart endpoints refuse JSON and vice versa', T, async () => {
+    let r = await rawPost(s, '/images/generations', JSON.stringify({ prompt: 'x', n: 11 }), { 'content-type': 'application/json' });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.param, 'n');
+    r = await rawPost(s, '/images/generations', JSON.stringify({ prompt: 'x', size: 'huge' }), { 'content-type': 'application/json' });
+    assert.equal(r.json.error.param, 'size');
+    r = await rawPost(s, '/images/generations', JSON.stringify({ n: 1 }), { 'content-type': 'application/json' });
+    assert.equal(r.json.error.param, 'prompt');
+    r = await rawPost(s, '/images/edits', JSON.stringify({ prompt: 'x' }), { 'content-type': 'application/json' });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.code, 'invalid_content_type');
+    const fd = new FormData();
+    fd.append('prompt', 'x');
+    fd.append('image', new Blob([Buffer.from('not an image at all')]), 'x.png');
+    r = await rawPost(s, '/images/edits', fd);
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.param, 'image');
+    const nofile = new FormData();
+    nofile.append('prompt', 'x');
+    r = await rawPost(s, '/images/edits', nofile);
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.param, 'image');
+  });
+
+  // ---- speech -------------------------------------------------------------------------
+
+  test('speech: mp3, opus, flac, wav and pcm are real audio with the right content types', T, async () => {
+    const since = await s.mock.mark();
+    const got = {};
+    for (const f of ['mp3', 'opus', 'flac', 'wav', 'pcm']) {
+      const r = await s.client.audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'Have a wonderful day, all of you.', response_format: f });
+      got[f] = { type: r.headers.get('content-type'), b: Buffer.from(await r.arrayBuffer()), via: via(r.headers) };
+    }
+    assert.equal(got.mp3.via, 'google/gemini-2.5-flash-preview-tts');
+    assert.equal(got.mp3.type, 'audio/mpeg');
+    const m = got.mp3.b;
+    const at = m.subarray(0, 3).toString() === 'ID3' ? 10 + ((m[6] << 21) | (m[7] << 14) | (m[8] << 7) | m[9]) : 0;
+    assert.ok(m[at] === 0xff && (m[at + 1] & 0xe0) === 0xe0, 'MP3 frame sync');
+    assert.equal(got.opus.type, 'audio/opus');
+    assert.equal(got.opus.b.subarray(0, 4).toString(), 'OggS');
+    assert.ok(got.opus.b.subarray(0, 200).includes('OpusHead'));
+    assert.equal(got.flac.type, 'audio/flac');
+    assert.equal(got.flac.b.subarray(0, 4).toString(), 'fLaC');
+    const w = got.wav.b;
+    assert.equal(got.wav.type, 'audio/wav');
+    assert.equal(w.subarray(0, 4).toString(), 'RIFF');
+    assert.equal(w.readUInt32LE(4), w.length - 8);
+    assert.equal(w.readUInt32LE(24), 24000);
+    assert.equal(w.readUInt32LE(40), w.length - 44);
+    assert.equal(got.pcm.type, 'audio/pcm');
+    assert.equal(got.pcm.b.length, w.length - 44);
+    assert.ok(got.pcm.b.equals(w.subarray(44)));
+    const recs = await s.mock.requests({ provider: 'google', endpoint: 'speech', since });
+    assert.equal(recs.length, 5);
+    assert.equal(recs[0].voice, 'Schedar'); // alloy
+    assert.equal(recs[0].outputs[0].bytes, got.pcm.b.length);
+  });
+
+  test('speech: speed shortens the audio, instructions reach the model, Gemini voices pass through', T, async () => {
+    const since = await s.mock.mark();
+    const base = Buffer.from(await (await s.client.audio.speech.create({ model: 'tts-1', voice: 'Kore', input: 'Speed test sentence here.', response_format: 'pcm' })).arrayBuffer());
+    const fast = Buffer.from(await (await s.client.audio.speech.create({ model: 'tts-1', voice: 'kore', input: 'Speed test sentence here.', response_format: 'pcm', speed: 2 })).arrayBuffer());
+    const ratio = fast.length / base.length;
+    assert.ok(ratio > 0.45 && ratio < 0.55, `2x speed gave ${ratio}`);
+    await s.client.audio.speech.create({ model: 'gpt-4o-mini-tts', voice: 'nova', input: 'Hi.', instructions: 'Say cheerfully', response_format: 'wav' });
+    const recs = await s.mock.requests({ provider: 'google', endpoint: 'speech', since });
+    assert.deepEqual(recs.map((r) => r.voice), ['Kore', 'Kore', 'Zephyr']);
+    assert.match(recs[2].text, /^Say cheerfully: Hi\.$/);
+  });
+
+  test('speech: unsupported voice, format or speed, and missing input are 400s', T, async () => {
+    for (const [body, param] of [
+      [{ model: 'tts-1', voice: 'robot', input: 'x' }, 'voice'],
+      [{ model: 'tts-1', voice: 'alloy', input: 'x', response_format: 'aac' }, 'response_format'],
+      [{ model: 'tts-1', voice: 'alloy', input: 'x', speed: 9 }, 'speed'],
+      [{ model: 'tts-1', voice: 'alloy' }, 'input'],
+      [{ model: 'tts-1', voice: 'alloy', input: 'x'.repeat(4097) }, 'input'],
+      [{ model: 'gemini-embedding-001', voice: 'alloy', input: 'x' }, 'model'],
+    ]) {
+      const r = await rawPost(s, '/audio/speech', JSON.stringify(body), { 'content-type': 'application/json' });
+      assert.equal(r.status, 400, JSON.stringify(body).slice(0, 80));
+      assertErrorShape(assert, r.json);
+      assert.equal(r.json.error.param, param);
+    }
+  });
+
+  // ---- transcription ------------------------------------------------------------------
+
+  test('transcriptions: the upload reaches Whisper intact; json, text, srt, vtt, verbose_json', T, async () => {
+    const audio = wav(1.5);
+    const digest = sha(audio).slice(0, 16);
+    const file = () => toFile(audio, 'hello.wav', { type: 'audio/wav' });
+    const since = await s.mock.mark();
+    const { data: j, response } = await s.client.audio.transcriptions.create({ model: 'whisper-1', file: await file(), language: 'en', prompt: 'Greetings', temperature: 0.2 }).withResponse();
+    assert.ok(via(response.headers).startsWith('groq/whisper-large-v3'));
+    assert.match(j.text, new RegExp(`${audio.length} bytes of hello\\.wav .*sha256 ${digest}`));
+    const [rec] = await s.mock.requests({ provider: 'groq', endpoint: 'transcription', since });
+    assert.equal(rec.upload.sha256, sha(audio));
+    assert.equal(rec.form.language, 'en');
+    assert.equal(rec.form.prompt, 'Greetings');
+    assert.equal(rec.form.response_format, 'verbose_json');
+
+    const text = await s.client.audio.transcriptions.create({ model: 'whisper-1', file: await file(), response_format: 'text' }).withResponse();
+    assert.match(text.response.headers.get('content-type'), /^text\/plain/);
+    assert.match(String(text.data), new RegExp(`sha256 ${digest}`));
+
+    const srt = String(await s.client.audio.transcriptions.create({ model: 'whisper-1', file: await file(), response_format: 'srt' }));
+    assert.match(srt, /^1\n00:00:00,000 --> 00:00:00,\d{3}\n\S.*\n\n2\n/);
+    const vtt = String(await s.client.audio.transcriptions.create({ model: 'whisper-1', file: await file(), response_format: 'vtt' }));
+    assert.match(vtt, /^WEBVTT\n\n00:00:00\.000 --> 00:00:00\.\d{3}\n/);
+
+    const v = await s.client.audio.transcriptions.create({ model: 'whisper-1', file: await file(), response_format: 'verbose_json', timestamp_granularities: ['word', 'segment'] });
+    assert.equal(v.task, 'transcribe');
+    assert.ok(v.duration > 1.4 && v.duration < 1.6);
+    assert.ok(v.segments.length >= 1 && v.words.length >= 3);
+    assert.ok(typeof v.words[0].start === 'number' && typeof v.words[0].word === 'string');
+    const recs = await s.mock.requests({ provider: 'groq', endpoint: 'transcription', since });
+    assert.deepEqual(recs.at(-1).form['timestamp_granularities[]'], ['segment', 'word']);
+  });
+
+  test('translations: routed to the translations endpoint', T, async () => {
+    const since = await s.mock.mark();
+    const r = await s.client.audio.translations.create({ model: 'whisper-1', file: await toFile(wav(0.5), 'fr.mp3') });
+    assert.match(r.text, /bytes of fr\.mp3/);
+    const recs = await s.mock.requests({ provider: 'groq', endpoint: 'translation', since });
+    assert.equal(recs.length, 1);
+  });
+
+  test('transcriptions: a 429 falls over to the other Whisper model', T, async () => {
+    await s.mock.script({ provider: 'groq', endpoint: 'transcription', error: 'rate_limit_minute' });
+    const { response } = await s.client.audio.transcriptions.create({ model: 'whisper-1', file: await toFile(wav(0.3), 'a.wav') }).withResponse();
+    assert.equal(response.headers.get('x-fallback-attempts'), '1');
+  });
+
+  test('transcriptions: missing, empty, unsupported and oversized files; JSON bodies', T, async () => {
+    const form = (f) => {
+      const fd = new FormData();
+      fd.append('model', 'whisper-1');
+      if (f) fd.append('file', new Blob([f.data]), f.name);
+      return fd;
+    };
+    let r = await rawPost(s, '/audio/transcriptions', form(null));
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.param, 'file');
+    r = await rawPost(s, '/audio/transcriptions', form({ data: Buffer.alloc(0), name: 'a.wav' }));
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.param, 'file');
+    r = await rawPost(s, '/audio/transcriptions', form({ data: Buffer.from('abc'), name: 'a.exe' }));
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.param, 'file');
+    r = await rawPost(s, '/audio/transcriptions', form({ data: Buffer.alloc(25 * 1024 * 1024 + 10), name: 'big.wav' }));
+    assert.equal(r.status, 413);
+    assertErrorShape(assert, r.json);
+    r = await rawPost(s, '/audio/transcriptions', JSON.stringify({ model: 'whisper-1' }), { 'content-type': 'application/json' });
+    assert.equal(r.status, 400);
+    assert.equal(r.json.error.code, 'invalid_content_type');
+    const bad = form({ data: wav(0.2), name: 'a.wav' });
+    bad.append('response_format', 'xml');
+    r = await rawPost(s, '/audio/transcriptions', bad);
+    assert.equal(r.json.error.param, 'response_format');
+    // A body cut off inside a part is refused, not half-read.
+    r = await rawPost(s, '/audio/transcriptions', '--XX\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-1\r\n--XX\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nRIFF', { 'content-type': 'multipart/form-data; boundary=XX' });
+    assert.equal(r.status, 400);
+  });
+
+  // ---- realtime -----------------------------------------------------------------------
+
+  test('realtime sessions: a single-use Gemini Live token with the set-up and both tool forms baked in', T, async () => {
+    const since = await s.mock.mark();
+    const session = await s.client.beta.realtime.sessions.create({
+      model: 'gemini-live-2.5-flash-preview',
+      instructions: 'You are a terse assistant.',
+      voice: 'coral',
+      modalities: ['audio', 'text'],
+      input_audio_transcription: { model: 'whisper-1' },
+      tools: [
+        { type: 'function', name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'], additionalProperties: false } },
+        { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } },
+      ],
+    });
+    assert.equal(session.object, 'realtime.session');
+    assert.match(session.client_secret.value, /^auth_tokens\//);
+    assert.ok(session.client_secret.expires_at > Date.now() / 1000);
+    assert.match(session.connect_url, /^ws:\/\/127\.0\.0\.1:\d+\/.*BidiGenerateContentConstrained\?access_token=auth_tokens/);
+    assert.deepEqual(session.config.tools, ['get_weather', 'get_time']);
+    const [rec] = await s.mock.requests({ provider: 'google', endpoint: 'auth_token', since });
+    assert.equal(rec.token, session.client_secret.value);
+    assert.equal(rec.body.uses, 1);
+    const setup = rec.body.bidiGenerateContentSetup;
+    assert.equal(setup.model, 'models/gemini-live-2.5-flash-preview');
+    assert.equal(setup.systemInstruction.parts[0].text, 'You are a terse assistant.');
+    assert.equal(setup.generationConfig.speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName, 'Sulafat');
+    assert.deepEqual(setup.tools[0].functionDeclarations.map((f) => f.name), ['get_weather', 'get_time']);
+    assert.equal(setup.tools[0].functionDeclarations[0].parameters.additionalProperties, undefined);
+    assert.ok(setup.inputAudioTranscription);
+    // The long-lived key stays in the gateway.
+    assert.ok(!JSON.stringify(session).includes('AIzaSy'));
+  });
+
+  test('realtime sessions: bad tools, formats and voices are 400s', T, async () => {
+    for (const [body, param] of [
+      [{ tools: [{ type: 'function' }] }, 'tools[0]'],
+      [{ tools: [{ type: 'code_interpreter' }] }, 'tools[0]'],
+      [{ voice: 'robot' }, 'voice'],
+      [{ input_audio_format: 'g711_ulaw' }, 'input_audio_format'],
+      [{ modalities: ['video'] }, 'modalities'],
+      [{ model: 'gemini-embedding-001' }, 'model'],
+    ]) {
+      const r = await rawPost(s, '/realtime/sessions', JSON.stringify(body), { 'content-type': 'application/json' });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.json.error.param, param);
+    }
+  });
+});
