@@ -17,7 +17,6 @@ typedef struct embed_state {
     size_t ninputs;
 } embed_state_t;
 
-
 static json_t *vector_b64(json_t *vec)
 {
     size_t n = json_array_size(vec);
@@ -50,7 +49,6 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
     json_t *data = json_array();
     json_t *answer;
     int64_t tokens = res->prompt_tokens >= 0 ? res->prompt_tokens : 0;
-    char *text;
 
     if (json_array_size(vectors) != st->ninputs) {
         json_decref(data);
@@ -64,18 +62,9 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
                                               st->base64 ? vector_b64(vec) : json_incref(vec)));
     }
     answer = json_pack("{s:s, s:o, s:s, s:{s:I, s:I}}", "object", "list", "data", data, "model",
-                       c->model->id, "usage", "prompt_tokens", (json_int_t)tokens,
-                       "total_tokens", (json_int_t)tokens);
-    text = json_dumps(answer, JSON_COMPACT);
-    json_decref(answer);
-    if (text == NULL) {
-        gw_err_set(err, GW_DECLINED, 0, "could not encode the answer");
-        return GW_DECLINED;
-    }
-    snprintf(reply->content_type, sizeof(reply->content_type), "application/json");
-    gw_buf_appends(&reply->body, text);
-    free(text);
-    return 0;
+                       c->model->id, "usage", "prompt_tokens", (json_int_t)tokens, "total_tokens",
+                       (json_int_t)tokens);
+    return gw__media_reply_json(reply, answer, err);
 }
 
 /* input: a string, an array of strings, an array of token ids, or an array
@@ -93,8 +82,9 @@ static json_t *read_input(gw_req_t *req, json_t *in, int64_t *chars)
         return json_pack("[O]", in);
     }
     if (!json_is_array(in) || json_array_size(in) == 0) {
-        gw__media_bad(req, "input", "'input' must be a non-empty string or array (of strings, "
-                                    "or of token arrays).");
+        gw__media_bad(req, "input",
+                      "'input' must be a non-empty string or array (of strings, "
+                      "or of token arrays).");
         return NULL;
     }
     if (json_array_size(in) > MAX_INPUTS) {
@@ -125,8 +115,9 @@ static json_t *read_input(gw_req_t *req, json_t *in, int64_t *chars)
             }
         }
         json_decref(out);
-        gw__media_bad(req, "input", "input[%zu] must be a non-empty string (at most %u bytes) "
-                                    "or a non-empty array of token ids, all of one kind.",
+        gw__media_bad(req, "input",
+                      "input[%zu] must be a non-empty string (at most %u bytes) "
+                      "or a non-empty array of token ids, all of one kind.",
                       i, MAX_INPUT_BYTES);
         return NULL;
     }
@@ -154,9 +145,9 @@ void api_embeddings(gw_app_t *app, gw_req_t *req)
     if (body == NULL)
         return;
     if (!json_is_string(json_object_get(body, "model"))) {
-        gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
-                             "model", "You must provide a model parameter (an embedding model "
-                             "id, or \"auto\").");
+        gw__media_missing(req, "model",
+                          "You must provide a model parameter (an embedding model "
+                          "id, or \"auto\").");
         goto out;
     }
     model = gw__media_model(app, req, json_string_value(json_object_get(body, "model")),
@@ -167,8 +158,9 @@ void api_embeddings(gw_app_t *app, gw_req_t *req)
     if (json_object_get(body, "encoding_format") != NULL &&
         !json_is_null(json_object_get(body, "encoding_format")) &&
         (enc == NULL || (strcmp(enc, "float") != 0 && strcmp(enc, "base64") != 0))) {
-        gw__media_bad(req, "encoding_format", "'encoding_format' must be \"float\" or "
-                                              "\"base64\".");
+        gw__media_bad(req, "encoding_format",
+                      "'encoding_format' must be \"float\" or "
+                      "\"base64\".");
         goto out;
     }
     dims = json_object_get(body, "dimensions");
@@ -191,8 +183,7 @@ void api_embeddings(gw_app_t *app, gw_req_t *req)
     job->state = st;
     job->state_free = free;
     job->render = render;
-    gw__media_start(req, job, "/v1/embeddings", model, "embedding", GW_CAP_EMBED,
-                    chars / 4 + 1);
+    gw__media_start(req, job, "/v1/embeddings", model, "embedding", GW_CAP_EMBED, chars / 4 + 1);
 out:
     json_decref(body);
 }

@@ -20,11 +20,11 @@
 #define MAX_N 10
 
 typedef struct images_state {
-    json_t *images;   /* [{"b64","mime"}] collected so far */
-    char *text;       /* the first caption, as revised_prompt */
+    json_t *images; /* [{"b64","mime"}] collected so far */
+    char *text;     /* the first caption, as revised_prompt */
     int n;
-    bool url;         /* response_format "url" */
-    char *base_url;   /* "http://host:port" as the client reached us */
+    bool url;       /* response_format "url" */
+    char *base_url; /* "http://host:port" as the client reached us */
 } images_state_t;
 
 static void images_state_free(void *p)
@@ -37,18 +37,6 @@ static void images_state_free(void *p)
     free(st->text);
     free(st->base_url);
     free(st);
-}
-
-/* What the bytes are, by their magic; NULL when not an image we take. */
-static const char *sniff_image(const unsigned char *p, size_t n)
-{
-    if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return "image/png";
-    if (n >= 3 && p[0] == 0xFF && p[1] == 0xD8 && p[2] == 0xFF)
-        return "image/jpeg";
-    if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
-        return "image/webp";
-    return NULL;
 }
 
 static json_t *image_entry(images_state_t *st, json_t *img, bool with_text, gw_err_t *err,
@@ -96,13 +84,11 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
     const char *text = json_string_value(json_object_get(res->json, "text"));
     json_t *data;
     json_t *answer;
-    char *out;
 
     (void)c;
     for (size_t i = 0; i < json_array_size(got); i++) {
         json_t *img = json_array_get(got, i);
-        if ((int)json_array_size(st->images) < st->n &&
-            json_is_string(json_object_get(img, "b64")))
+        if ((int)json_array_size(st->images) < st->n && json_is_string(json_object_get(img, "b64")))
             json_array_append(st->images, img);
     }
     if (st->text == NULL && text != NULL && text[0] != '\0')
@@ -129,16 +115,7 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
                                       (json_int_t)res->prompt_tokens, "output_tokens",
                                       (json_int_t)res->output_tokens, "total_tokens",
                                       (json_int_t)(res->prompt_tokens + res->output_tokens)));
-    out = json_dumps(answer, JSON_COMPACT);
-    json_decref(answer);
-    if (out == NULL) {
-        gw_err_set(err, GW_DECLINED, 0, "could not encode the answer");
-        return GW_DECLINED;
-    }
-    snprintf(reply->content_type, sizeof(reply->content_type), "application/json");
-    gw_buf_appends(&reply->body, out);
-    free(out);
-    return 0;
+    return gw__media_reply_json(reply, answer, err);
 }
 
 /* ---- parameters (JSON or form fields, as strings) ------------------------------ */
@@ -147,7 +124,7 @@ static const struct {
     int w, h;
     const char *ratio;
 } ratios[] = {
-    {1, 1, "1:1"}, {2, 3, "2:3"}, {3, 2, "3:2"},  {3, 4, "3:4"},   {4, 3, "4:3"},
+    {1, 1, "1:1"}, {2, 3, "2:3"}, {3, 2, "3:2"},   {3, 4, "3:4"},   {4, 3, "4:3"},
     {4, 5, "4:5"}, {5, 4, "5:4"}, {9, 16, "9:16"}, {16, 9, "16:9"}, {21, 9, "21:9"},
 };
 
@@ -162,10 +139,10 @@ static bool read_size(gw_req_t *req, const char *size, json_t *params)
 
     if (size == NULL || strcmp(size, "auto") == 0)
         return true;
-    if (sscanf(size, "%dx%d%c", &w, &h, &tail) != 2 || w < 64 || h < 64 || w > 4096 ||
-        h > 4096) {
-        gw__media_bad(req, "size", "'size' must be \"auto\" or WIDTHxHEIGHT (64 to 4096 each), "
-                                   "e.g. \"1024x1024\".");
+    if (sscanf(size, "%dx%d%c", &w, &h, &tail) != 2 || w < 64 || h < 64 || w > 4096 || h > 4096) {
+        gw__media_bad(req, "size",
+                      "'size' must be \"auto\" or WIDTHxHEIGHT (64 to 4096 each), "
+                      "e.g. \"1024x1024\".");
         return false;
     }
     for (size_t i = 0; i < GW_ARRAY_LEN(ratios); i++) {
@@ -226,8 +203,7 @@ static bool read_prompt(gw_req_t *req, const char *prompt, bool required, json_t
     if (prompt == NULL || prompt[0] == '\0') {
         if (!required)
             return true;
-        gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
-                             "prompt", "You must provide a prompt.");
+        gw__media_missing(req, "prompt", "You must provide a prompt.");
         return false;
     }
     if (strlen(prompt) > MAX_PROMPT) {
@@ -239,21 +215,19 @@ static bool read_prompt(gw_req_t *req, const char *prompt, bool required, json_t
 }
 
 /* An uploaded image: present, not empty, PNG, JPEG or WebP by its bytes. */
-static bool take_image(gw_req_t *req, gw_media_job_t *job, const char *field,
-                       gw_form_item_t *it)
+static bool take_image(gw_req_t *req, gw_media_job_t *job, const char *field, gw_form_item_t *it)
 {
     const char *mime;
 
     if (it == NULL || it->filename == NULL) {
-        gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
-                             field, "You must upload '%s' as a file (PNG, JPEG or WebP).", field);
+        gw__media_missing(req, field, "You must upload the image as a file (PNG, JPEG or WebP).");
         return false;
     }
     if (it->data.len == 0) {
         gw__media_bad(req, field, "The uploaded '%s' file is empty.", field);
         return false;
     }
-    mime = sniff_image((const unsigned char *)it->data.ptr, it->data.len);
+    mime = gw_media_sniff_image((const unsigned char *)it->data.ptr, it->data.len);
     if (mime == NULL) {
         gw__media_bad(req, field, "The uploaded '%s' file is not a PNG, JPEG or WebP image.",
                       field);
@@ -354,9 +328,10 @@ void api_images(gw_app_t *app, gw_req_t *req, const char *mode)
     if (model == NULL)
         goto fail;
     st->base_url = base_url(app, req);
-    gw__media_start(req, job, generate ? "/v1/images/generations"
-                              : strcmp(mode, "edit") == 0 ? "/v1/images/edits"
-                                                          : "/v1/images/variations",
+    gw__media_start(req, job,
+                    generate                    ? "/v1/images/generations"
+                    : strcmp(mode, "edit") == 0 ? "/v1/images/edits"
+                                                : "/v1/images/variations",
                     model, "image", generate ? GW_CAP_IMAGE : GW_CAP_IMAGE_EDIT,
                     prompt != NULL ? (int64_t)strlen(prompt) / 4 + 1 : 1);
     json_decref(body);

@@ -89,9 +89,8 @@ static int op_request(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, gw_h
     return rc;
 }
 
-static int op_answer(void *ctx, const gw_cand_t *c, const gw_dialect_t *d,
-                     const char *content_type, gw_str_t body, gw_reply_t *reply,
-                     gw_tokens_t *usage, gw_err_t *err)
+static int op_answer(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, const char *content_type,
+                     gw_str_t body, gw_reply_t *reply, gw_tokens_t *usage, gw_err_t *err)
 {
     gw_media_job_t *job = ctx;
     gw_media_result_t res;
@@ -123,8 +122,8 @@ static void op_free(void *ctx)
 
 static const gw_proxy_op_t media_op = {op_accept, op_request, op_answer, op_free};
 
-void gw__media_start(gw_req_t *req, gw_media_job_t *job, const char *endpoint,
-                     const char *model, const char *kind, unsigned caps, int64_t prompt_tokens)
+void gw__media_start(gw_req_t *req, gw_media_job_t *job, const char *endpoint, const char *model,
+                     const char *kind, unsigned caps, int64_t prompt_tokens)
 {
     gw_proxy_spec_t spec;
 
@@ -138,6 +137,30 @@ void gw__media_start(gw_req_t *req, gw_media_job_t *job, const char *endpoint,
     spec.op = &media_op;
     spec.op_ctx = job;
     gw_proxy_chat(job->app, req, &spec);
+}
+
+static int append_to_reply(const char *buffer, size_t size, void *data)
+{
+    return gw_buf_append(data, buffer, size) == 0 ? 0 : -1;
+}
+
+int gw__media_reply_json(gw_reply_t *reply, json_t *obj, gw_err_t *err)
+{
+    int rc = json_dump_callback(obj, append_to_reply, &reply->body, JSON_COMPACT);
+
+    json_decref(obj);
+    if (rc != 0) {
+        gw_err_set(err, GW_DECLINED, 0, "could not encode the answer");
+        return GW_DECLINED;
+    }
+    snprintf(reply->content_type, sizeof(reply->content_type), "application/json");
+    return 0;
+}
+
+void gw__media_missing(gw_req_t *req, const char *param, const char *msg)
+{
+    gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter", param,
+                         "%s", msg);
 }
 
 /* ---- request parsing ---------------------------------------------------------- */
@@ -170,7 +193,8 @@ json_t *gw__media_json_body(gw_req_t *req)
     if (body == NULL) {
         gw_req_respond_error(req, 400, "invalid_request_error", "invalid_json", NULL,
                              "We could not parse the JSON body of your request: %s (line %d, "
-                             "column %d).", jerr.text, jerr.line, jerr.column);
+                             "column %d).",
+                             jerr.text, jerr.line, jerr.column);
         return NULL;
     }
     if (!json_is_object(body)) {
@@ -194,11 +218,11 @@ bool gw__media_form_body(gw_req_t *req, gw_form_t *form, size_t max_file)
     }
     if (gw_form_parse(req, &lim, form, &err) != 0) {
         if (err.http_status == 413)
-            gw_req_respond_error(req, 413, "invalid_request_error", "request_too_large", NULL,
-                                 "%s", err.msg);
+            gw_req_respond_error(req, 413, "invalid_request_error", "request_too_large", NULL, "%s",
+                                 err.msg);
         else
-            gw_req_respond_error(req, 400, "invalid_request_error", "invalid_multipart", NULL,
-                                 "%s", err.msg);
+            gw_req_respond_error(req, 400, "invalid_request_error", "invalid_multipart", NULL, "%s",
+                                 err.msg);
         return false;
     }
     return true;
@@ -217,8 +241,8 @@ const char *gw__media_model(gw_app_t *app, gw_req_t *req, const char *name, cons
     if (strcmp(m->kind, kind) != 0) {
         gw_req_respond_error(req, 400, "invalid_request_error", "model_not_supported", "model",
                              "The model '%s' cannot serve %s (it is a%s %s model). GET "
-                             "/v1/models lists the models; \"auto\" picks one.", name, what,
-                             strchr("aeiou", m->kind[0]) != NULL ? "n" : "", m->kind);
+                             "/v1/models lists the models; \"auto\" picks one.",
+                             name, what, strchr("aeiou", m->kind[0]) != NULL ? "n" : "", m->kind);
         return NULL;
     }
     return name;

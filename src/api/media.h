@@ -57,6 +57,13 @@ bool gw__media_form_body(gw_req_t *req, gw_form_t *form, size_t max_file);
 const char *gw__media_model(gw_app_t *app, gw_req_t *req, const char *name, const char *kind,
                             const char *what);
 
+/* Puts obj (reference taken) into reply as application/json; GW_DECLINED
+ * (err set) when it cannot be encoded. For render functions. */
+int gw__media_reply_json(gw_reply_t *reply, json_t *obj, gw_err_t *err);
+
+/* 400 missing_required_parameter naming the parameter. */
+void gw__media_missing(gw_req_t *req, const char *param, const char *msg);
+
 /* 400 invalid_request_error naming the parameter. */
 void gw__media_bad(gw_req_t *req, const char *param, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -13,8 +13,8 @@
 #include "api/media.h"
 #include "providers/media_ops.h"
 
-#define TOKEN_TTL_S 1800       /* the session may run this long */
-#define NEW_SESSION_TTL_S 60   /* and must start within this */
+#define TOKEN_TTL_S 1800     /* the session may run this long */
+#define NEW_SESSION_TTL_S 60 /* and must start within this */
 #define MAX_TOOLS 128
 
 static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *res,
@@ -27,7 +27,6 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
     unsigned char rnd[12];
     char id[32];
     size_t off;
-    char *dump;
 
     if (token == NULL) {
         json_decref(answer);
@@ -53,29 +52,22 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
     json_object_set_new(answer, "output_audio_format", json_string("pcm16"));
     json_object_set_new(answer, "client_secret",
                         json_pack("{s:O, s:O}", "value", json_object_get(r, "token"), "expires_at",
-                                  json_object_get(r, "expires_at") ? json_object_get(r, "expires_at")
-                                                                   : json_integer(0)));
-    json_object_set_new(answer, "connect_url", json_incref(json_object_get(r, "connect_url")
-                                                               ? json_object_get(r, "connect_url")
-                                                               : json_null()));
-    json_object_set_new(answer, "config",
-                        json_pack("{s:s, s:s, s:O, s:O}", "provider", c->model->provider->id,
-                                  "model", c->model->id, "voice",
-                                  json_object_get(job->params, "voice")
-                                      ? json_object_get(job->params, "voice")
-                                      : json_null(),
-                                  "tools", json_object_get(r, "tools") ? json_object_get(r, "tools")
-                                                                      : json_array()));
-    dump = json_dumps(answer, JSON_COMPACT);
-    json_decref(answer);
-    if (dump == NULL) {
-        gw_err_set(err, GW_DECLINED, 0, "could not encode the answer");
-        return GW_DECLINED;
-    }
-    snprintf(reply->content_type, sizeof(reply->content_type), "application/json");
-    gw_buf_appends(&reply->body, dump);
-    free(dump);
-    return 0;
+                                  json_object_get(r, "expires_at")
+                                      ? json_object_get(r, "expires_at")
+                                      : json_integer(0)));
+    json_object_set_new(answer, "connect_url",
+                        json_incref(json_object_get(r, "connect_url")
+                                        ? json_object_get(r, "connect_url")
+                                        : json_null()));
+    json_object_set_new(
+        answer, "config",
+        json_pack("{s:s, s:s, s:O, s:O}", "provider", c->model->provider->id, "model", c->model->id,
+                  "voice",
+                  json_object_get(job->params, "voice") ? json_object_get(job->params, "voice")
+                                                        : json_null(),
+                  "tools",
+                  json_object_get(r, "tools") ? json_object_get(r, "tools") : json_array()));
+    return gw__media_reply_json(reply, answer, err);
 }
 
 /* Flat Realtime tools and chat's nested form are both taken; each needs a name. */
@@ -123,15 +115,17 @@ static bool check_session(gw_req_t *req, json_t *s)
 
     if (mods != NULL && !json_is_null(mods)) {
         if (!json_is_array(mods) || json_array_size(mods) == 0) {
-            gw__media_bad(req, "modalities", "'modalities' must be a non-empty array of \"audio\" "
-                                             "and \"text\".");
+            gw__media_bad(req, "modalities",
+                          "'modalities' must be a non-empty array of \"audio\" "
+                          "and \"text\".");
             return false;
         }
         for (size_t i = 0; i < json_array_size(mods); i++) {
             const char *m = json_string_value(json_array_get(mods, i));
             if (m == NULL || (strcmp(m, "audio") != 0 && strcmp(m, "text") != 0)) {
-                gw__media_bad(req, "modalities", "'modalities' may hold only \"audio\" and "
-                                                 "\"text\".");
+                gw__media_bad(req, "modalities",
+                              "'modalities' may hold only \"audio\" and "
+                              "\"text\".");
                 return false;
             }
         }
@@ -147,21 +141,24 @@ static bool check_session(gw_req_t *req, json_t *s)
         return false;
     }
     if (tc != NULL && !json_is_null(tc) && !json_is_string(tc) && !json_is_object(tc)) {
-        gw__media_bad(req, "tool_choice", "'tool_choice' must be \"auto\", \"none\", "
-                                          "\"required\" or a function object.");
+        gw__media_bad(req, "tool_choice",
+                      "'tool_choice' must be \"auto\", \"none\", "
+                      "\"required\" or a function object.");
         return false;
     }
     if (json_is_string(tc) && strcmp(json_string_value(tc), "auto") != 0 &&
         strcmp(json_string_value(tc), "none") != 0 &&
         strcmp(json_string_value(tc), "required") != 0) {
-        gw__media_bad(req, "tool_choice", "'tool_choice' must be \"auto\", \"none\", "
-                                          "\"required\" or a function object.");
+        gw__media_bad(req, "tool_choice",
+                      "'tool_choice' must be \"auto\", \"none\", "
+                      "\"required\" or a function object.");
         return false;
     }
     fmt = json_string_value(json_object_get(s, "input_audio_format"));
     if (fmt != NULL && strcmp(fmt, "pcm16") != 0) {
-        gw__media_bad(req, "input_audio_format", "Only \"pcm16\" audio is supported (Gemini Live "
-                                                 "takes 16-bit PCM).");
+        gw__media_bad(req, "input_audio_format",
+                      "Only \"pcm16\" audio is supported (Gemini Live "
+                      "takes 16-bit PCM).");
         return false;
     }
     fmt = json_string_value(json_object_get(s, "output_audio_format"));
@@ -194,15 +191,16 @@ void api_realtime_sessions(gw_app_t *app, gw_req_t *req)
     if (v != NULL && !json_is_null(v)) {
         const char *g = voice != NULL ? gw_gemini_voice(voice) : NULL;
         if (g == NULL) {
-            gw__media_bad(req, "voice", "Unsupported voice: use an OpenAI voice (alloy, ash, "
-                                        "ballad, coral, echo, sage, shimmer, verse, marin, cedar...) "
-                                        "or a Gemini voice name.");
+            gw__media_bad(req, "voice",
+                          "Unsupported voice: use an OpenAI voice (alloy, ash, "
+                          "ballad, coral, echo, sage, shimmer, verse, marin, cedar...) "
+                          "or a Gemini voice name.");
             goto fail;
         }
         json_object_set_new(job->params, "voice", json_string(g));
     }
-    model = gw__media_model(app, req, json_string_value(json_object_get(body, "model")),
-                            "realtime", "realtime sessions");
+    model = gw__media_model(app, req, json_string_value(json_object_get(body, "model")), "realtime",
+                            "realtime sessions");
     if (model == NULL)
         goto fail;
     json_object_set(job->params, "session", body);

@@ -10,40 +10,39 @@
 
 #include "api/api.h"
 
-/* Compact JSON appended to b: json_dumpb into the buffer's own memory (a
- * guess first, the exact size when the guess was short), no string between. */
-static int dump_json(gw_buf_t *b, json_t *j, size_t guess)
+/* Compact JSON appended to b through a stack buffer (one exact-size copy;
+ * the body lives as long as its transfer, so no slack is kept), or dumped
+ * straight into b when it is larger. */
+static int dump_json(gw_buf_t *b, json_t *j)
 {
+    char tmp[4096];
+    size_t need = json_dumpb(j, tmp, sizeof(tmp), JSON_COMPACT);
     size_t start = b->len;
-    char *at = gw_buf_extend(b, guess);
-    size_t need;
+    char *at;
 
+    if (need == 0)
+        return GW_EINVAL;
+    if (need <= sizeof(tmp))
+        return gw_buf_append(b, tmp, need);
+    at = gw_buf_extend(b, need);
     if (at == NULL)
         return GW_ETOOBIG;
-    need = json_dumpb(j, at, guess, JSON_COMPACT);
-    if (need > guess) {
+    if (json_dumpb(j, at, need, JSON_COMPACT) != need) {
         b->len = start;
-        at = gw_buf_extend(b, need);
-        if (at == NULL)
-            return GW_ETOOBIG;
-        need = json_dumpb(j, at, need, JSON_COMPACT);
+        b->ptr[start] = '\0';
+        return GW_EINVAL;
     }
-    b->len = start + need;
-    b->ptr[b->len] = '\0';
-    return need > 0 ? 0 : GW_EINVAL;
+    return 0;
 }
 
 void gw__api_json(gw_req_t *req, int status, json_t *obj)
 {
-    static size_t last = 1024; /* answers of one deployment are alike in size */
     gw_buf_t body;
 
     gw_buf_init(&body, (size_t)1 << 30);
-    if (obj == NULL || dump_json(&body, obj, GW_MIN(last + last / 4, 65536)) != 0) {
+    if (obj == NULL || dump_json(&body, obj) != 0) {
         gw_buf_reset(&body);
         gw_buf_appends(&body, "{}");
-    } else {
-        last = GW_MAX(body.len, 1024);
     }
     json_decref(obj);
     gw_req_respond(req, status, "application/json", &body);

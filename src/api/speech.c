@@ -48,8 +48,7 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
             return GW_DECLINED;
         }
         snprintf(reply->content_type, sizeof(reply->content_type), "%s", res->mime);
-        return gw_buf_append(&reply->body, res->bytes.ptr, res->bytes.len) == 0 ? 0
-                                                                                 : GW_DECLINED;
+        return gw_buf_append(&reply->body, res->bytes.ptr, res->bytes.len) == 0 ? 0 : GW_DECLINED;
     }
     if (res->bytes.len == 0) {
         gw_err_set(err, GW_DECLINED, 0, "upstream returned no audio");
@@ -102,8 +101,7 @@ void api_audio_speech(gw_app_t *app, gw_req_t *req)
     st->speed = 1.0;
     input = json_string_value(json_object_get(body, "input"));
     if (input == NULL || input[0] == '\0') {
-        gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
-                             "input", "You must provide the text to speak in 'input'.");
+        gw__media_missing(req, "input", "You must provide the text to speak in 'input'.");
         goto fail;
     }
     if (utf8_chars(input) > MAX_SPEECH_INPUT) {
@@ -112,27 +110,30 @@ void api_audio_speech(gw_app_t *app, gw_req_t *req)
     }
     /* voice: a name, or {"id": name} in newer SDKs */
     v = json_object_get(body, "voice");
-    voice = json_is_object(v) ? json_string_value(json_object_get(v, "id"))
-                              : json_string_value(v);
+    voice = json_is_object(v) ? json_string_value(json_object_get(v, "id")) : json_string_value(v);
     if (voice == NULL || voice[0] == '\0') {
-        gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
-                             "voice", "You must provide a voice (e.g. \"alloy\", or a Gemini "
-                             "voice such as \"Kore\").");
+        gw__media_missing(req, "voice",
+                          "You must provide a voice (e.g. \"alloy\", or a Gemini "
+                          "voice such as \"Kore\").");
         goto fail;
     }
     gvoice = gw_gemini_voice(voice);
     if (gvoice == NULL) {
-        gw__media_bad(req, "voice", "Unsupported voice '%.60s'. Use an OpenAI voice (alloy, ash, "
-                                    "ballad, coral, echo, fable, onyx, nova, sage, shimmer, "
-                                    "verse, marin, cedar) or a Gemini voice name.", voice);
+        gw__media_bad(req, "voice",
+                      "Unsupported voice '%.60s'. Use an OpenAI voice (alloy, ash, "
+                      "ballad, coral, echo, fable, onyx, nova, sage, shimmer, "
+                      "verse, marin, cedar) or a Gemini voice name.",
+                      voice);
         goto fail;
     }
     fmt = json_string_value(json_object_get(body, "response_format"));
     if (json_object_get(body, "response_format") != NULL &&
         !json_is_null(json_object_get(body, "response_format")) &&
         (fmt == NULL || gw_audio_format_parse(fmt, &st->fmt) != 0)) {
-        gw__media_bad(req, "response_format", "Unsupported response_format '%.20s': use mp3, "
-                                              "opus, flac, wav or pcm.", fmt ? fmt : "?");
+        gw__media_bad(req, "response_format",
+                      "Unsupported response_format '%.20s': use mp3, "
+                      "opus, flac, wav or pcm.",
+                      fmt ? fmt : "?");
         goto fail;
     }
     speed = json_object_get(body, "speed");
@@ -150,11 +151,10 @@ void api_audio_speech(gw_app_t *app, gw_req_t *req)
         goto fail;
     }
     instructions = json_string_value(json_object_get(body, "instructions"));
-    if (json_object_get(body, "model") == NULL ||
-        !json_is_string(json_object_get(body, "model"))) {
-        gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
-                             "model", "You must provide a model (a TTS model id, or \"auto\"; "
-                             "tts-1 and gpt-4o-mini-tts pick any).");
+    if (json_object_get(body, "model") == NULL || !json_is_string(json_object_get(body, "model"))) {
+        gw__media_missing(req, "model",
+                          "You must provide a model (a TTS model id, or \"auto\"; "
+                          "tts-1 and gpt-4o-mini-tts pick any).");
         goto fail;
     }
     model = gw__media_model(app, req, json_string_value(json_object_get(body, "model")), "tts",

@@ -31,8 +31,8 @@ static const struct {
     const char *ext;
     const char *mime;
 } audio_types[] = {
-    {"flac", "audio/flac"}, {"mp3", "audio/mpeg"}, {"mp4", "audio/mp4"},  {"mpeg", "audio/mpeg"},
-    {"mpga", "audio/mpeg"}, {"m4a", "audio/mp4"},  {"ogg", "audio/ogg"},  {"opus", "audio/ogg"},
+    {"flac", "audio/flac"}, {"mp3", "audio/mpeg"},  {"mp4", "audio/mp4"}, {"mpeg", "audio/mpeg"},
+    {"mpga", "audio/mpeg"}, {"m4a", "audio/mp4"},   {"ogg", "audio/ogg"}, {"opus", "audio/ogg"},
     {"wav", "audio/wav"},   {"webm", "audio/webm"},
 };
 
@@ -53,8 +53,8 @@ static void put_time(gw_buf_t *b, double t, char sep)
 {
     long long ms = t > 0 ? llround(t * 1000.0) : 0;
 
-    gw_buf_printf(b, "%02lld:%02lld:%02lld%c%03lld", ms / 3600000, ms / 60000 % 60,
-                  ms / 1000 % 60, sep, ms % 1000);
+    gw_buf_printf(b, "%02lld:%02lld:%02lld%c%03lld", ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
+                  sep, ms % 1000);
 }
 
 /* Subtitles from the segments; one cue over the whole text when there are none. */
@@ -67,10 +67,10 @@ static void render_cues(gw_buf_t *b, json_t *v, bool vtt)
     if (vtt)
         gw_buf_appends(b, "WEBVTT\n\n");
     if (n == 0) {
-        whole = json_pack("[{s:f, s:f, s:O}]", "start", 0.0, "end",
-                          json_number_value(json_object_get(v, "duration")), "text",
-                          json_object_get(v, "text") ? json_object_get(v, "text")
-                                                     : json_string(""));
+        whole =
+            json_pack("[{s:f, s:f, s:O}]", "start", 0.0, "end",
+                      json_number_value(json_object_get(v, "duration")), "text",
+                      json_object_get(v, "text") ? json_object_get(v, "text") : json_string(""));
         segs = whole;
         n = 1;
     }
@@ -98,7 +98,6 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
     json_t *v = res->json;
     const char *text = json_string_value(json_object_get(v, "text"));
     json_t *out = NULL;
-    char *dump;
 
     (void)c;
     if (text == NULL) {
@@ -120,32 +119,26 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
         out = json_pack("{s:s}", "text", text);
         break;
     case FMT_VERBOSE:
-        out = json_pack("{s:s, s:O, s:O, s:s}", "task", st->translate ? "translate" : "transcribe",
-                        "language", json_object_get(v, "language") ? json_object_get(v, "language")
-                                                                   : json_string("unknown"),
-                        "duration", json_object_get(v, "duration") ? json_object_get(v, "duration")
-                                                                   : json_real(0),
-                        "text", text);
+        out = json_pack(
+            "{s:s, s:O, s:O, s:s}", "task", st->translate ? "translate" : "transcribe", "language",
+            json_object_get(v, "language") ? json_object_get(v, "language")
+                                           : json_string("unknown"),
+            "duration",
+            json_object_get(v, "duration") ? json_object_get(v, "duration") : json_real(0), "text",
+            text);
         if (st->segments)
-            json_object_set_new(out, "segments", json_object_get(v, "segments")
-                                                     ? json_incref(json_object_get(v, "segments"))
-                                                     : json_array());
+            json_object_set_new(out, "segments",
+                                json_object_get(v, "segments")
+                                    ? json_incref(json_object_get(v, "segments"))
+                                    : json_array());
         if (st->words)
-            json_object_set_new(out, "words", json_object_get(v, "words")
-                                                  ? json_incref(json_object_get(v, "words"))
-                                                  : json_array());
+            json_object_set_new(out, "words",
+                                json_object_get(v, "words")
+                                    ? json_incref(json_object_get(v, "words"))
+                                    : json_array());
         break;
     }
-    dump = json_dumps(out, JSON_COMPACT);
-    json_decref(out);
-    if (dump == NULL) {
-        gw_err_set(err, GW_DECLINED, 0, "could not encode the answer");
-        return GW_DECLINED;
-    }
-    snprintf(reply->content_type, sizeof(reply->content_type), "application/json");
-    gw_buf_appends(&reply->body, dump);
-    free(dump);
-    return 0;
+    return gw__media_reply_json(reply, out, err);
 }
 
 static bool read_options(gw_req_t *req, gw_media_job_t *job, stt_state_t *st)
@@ -165,8 +158,9 @@ static bool read_options(gw_req_t *req, gw_media_job_t *job, stt_state_t *st)
             if (strcmp(fmt, format_names[i]) == 0)
                 break;
         if (i == GW_ARRAY_LEN(format_names)) {
-            gw__media_bad(req, "response_format", "'response_format' must be json, text, srt, "
-                                                  "verbose_json or vtt.");
+            gw__media_bad(req, "response_format",
+                          "'response_format' must be json, text, srt, "
+                          "verbose_json or vtt.");
             return false;
         }
         st->fmt = (stt_format_t)i;
@@ -186,13 +180,15 @@ static bool read_options(gw_req_t *req, gw_media_job_t *job, stt_state_t *st)
     }
     if (lang != NULL && lang[0] != '\0') {
         if (st->translate) {
-            gw__media_bad(req, "language", "Translations take no 'language' (the output is "
-                                           "English).");
+            gw__media_bad(req, "language",
+                          "Translations take no 'language' (the output is "
+                          "English).");
             return false;
         }
         if (strlen(lang) > 16) {
-            gw__media_bad(req, "language", "'language' must be an ISO-639-1 code such as "
-                                           "\"en\".");
+            gw__media_bad(req, "language",
+                          "'language' must be an ISO-639-1 code such as "
+                          "\"en\".");
             return false;
         }
         json_object_set_new(job->params, "language", json_string(lang));
@@ -210,8 +206,9 @@ static bool read_options(gw_req_t *req, gw_media_job_t *job, stt_state_t *st)
         } else if (strcmp(gv, "segment") == 0) {
             st->segments = true;
         } else {
-            gw__media_bad(req, "timestamp_granularities", "'timestamp_granularities[]' values "
-                                                          "must be \"word\" or \"segment\".");
+            gw__media_bad(req, "timestamp_granularities",
+                          "'timestamp_granularities[]' values "
+                          "must be \"word\" or \"segment\".");
             return false;
         }
     }
@@ -238,8 +235,7 @@ void api_audio_transcriptions(gw_app_t *app, gw_req_t *req, bool translate)
         goto fail;
     file = (gw_form_item_t *)gw_form_item(&job->form, "file", 0);
     if (file == NULL || file->filename == NULL) {
-        gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
-                             "file", "You must upload the audio as the 'file' field.");
+        gw__media_missing(req, "file", "You must upload the audio as the 'file' field.");
         goto fail;
     }
     if (file->data.len == 0) {
@@ -248,8 +244,9 @@ void api_audio_transcriptions(gw_app_t *app, gw_req_t *req, bool translate)
     }
     mime = audio_type(file->filename);
     if (mime == NULL) {
-        gw__media_bad(req, "file", "Unsupported audio file '%.80s'. Supported formats: flac, "
-                                   "mp3, mp4, mpeg, mpga, m4a, ogg, opus, wav, webm.",
+        gw__media_bad(req, "file",
+                      "Unsupported audio file '%.80s'. Supported formats: flac, "
+                      "mp3, mp4, mpeg, mpga, m4a, ogg, opus, wav, webm.",
                       file->filename);
         goto fail;
     }
@@ -259,15 +256,15 @@ void api_audio_transcriptions(gw_app_t *app, gw_req_t *req, bool translate)
     }
     model_name = gw_form_value(&job->form, "model");
     if (model_name == NULL || model_name[0] == '\0') {
-        gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
-                             "model", "You must provide a model (e.g. \"whisper-1\" or a "
-                             "catalog speech-to-text model).");
+        gw__media_missing(req, "model",
+                          "You must provide a model (e.g. \"whisper-1\" or a "
+                          "catalog speech-to-text model).");
         goto fail;
     }
     if (!read_options(req, job, st))
         goto fail;
-    model = gw__media_model(app, req, model_name, "stt", translate ? "translations"
-                                                                   : "transcriptions");
+    model =
+        gw__media_model(app, req, model_name, "stt", translate ? "translations" : "transcriptions");
     if (model == NULL)
         goto fail;
     gw__media_job_file(job, "file", file);

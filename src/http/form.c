@@ -8,7 +8,7 @@
 typedef struct form_parse {
     gw_form_t *form;
     const gw_form_limits_t *lim;
-    int failure;             /* GW_ETOOBIG once a limit is passed */
+    int failure; /* GW_ETOOBIG once a limit is passed */
     char what[120];
 } form_parse_t;
 
@@ -68,11 +68,11 @@ static enum MHD_Result on_piece(void *cls, enum MHD_ValueKind kind, const char *
     if (size > 0 && gw_buf_append(&it->data, data, size) != 0) {
         fp->failure = GW_ETOOBIG;
         if (it->filename != NULL)
-            snprintf(fp->what, sizeof(fp->what), "file '%.40s' is larger than %zu bytes",
-                     it->name, fp->lim->max_file);
+            snprintf(fp->what, sizeof(fp->what), "file '%.40s' is larger than %zu bytes", it->name,
+                     fp->lim->max_file);
         else
-            snprintf(fp->what, sizeof(fp->what), "field '%.40s' is longer than %zu bytes",
-                     it->name, fp->lim->max_field);
+            snprintf(fp->what, sizeof(fp->what), "field '%.40s' is longer than %zu bytes", it->name,
+                     fp->lim->max_field);
         return MHD_NO;
     }
     return MHD_YES;
@@ -94,8 +94,9 @@ int gw_form_parse(gw_req_t *req, const gw_form_limits_t *lim, gw_form_t *out, gw
 
     memset(out, 0, sizeof(*out));
     if (!gw_form_is_multipart(req)) {
-        gw_err_set(err, GW_EINVAL, 400, "Expected a multipart/form-data body (Content-Type: "
-                                        "multipart/form-data; boundary=...)");
+        gw_err_set(err, GW_EINVAL, 400,
+                   "Expected a multipart/form-data body (Content-Type: "
+                   "multipart/form-data; boundary=...)");
         return GW_EINVAL;
     }
     pp = MHD_create_post_processor(gw_req_mhd_connection(req), 16384, on_piece, &fp);

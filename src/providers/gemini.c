@@ -261,20 +261,8 @@ static json_t *function_declarations(json_t *tools)
         if ((str_of(t, "type") != NULL && !str_is(t, "type", "function")) ||
             str_of(fn, "name") == NULL)
             continue; /* custom tools have no Gemini equivalent */
-        d = json_pack("{s:O}", "name", json_object_get(fn, "name"));
-        if (json_is_string(json_object_get(fn, "description")))
-            json_object_set(d, "description", json_object_get(fn, "description"));
-        if (json_is_object(params)) {
-            json_t *s = gw_gemini_schema_sanitize(params);
-            /* Parameters must be an OBJECT with properties: a parameterless
-             * tool omits them (an empty OBJECT is a 400). */
-            if (gw_gemini_schema_is_empty(s)) {
-                json_decref(s);
-            } else {
-                json_object_del(s, "nullable");
-                json_object_set_new(d, "parameters", s);
-            }
-        }
+        d = gw_gemini_function_decl(str_of(fn, "name"), json_object_get(fn, "description"),
+                                    params);
         json_array_append_new(decls, d);
     }
     return decls;

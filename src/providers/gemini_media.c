@@ -344,13 +344,7 @@ static const char *image_mime(const gw_media_file_t *f)
         if (n == strlen(known[i][0]) && strncasecmp(ct, known[i][0], n) == 0)
             return known[i][1];
     /* Browsers and curl often upload as application/octet-stream. */
-    if (f->len >= 8 && memcmp(f->data, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return "image/png";
-    if (f->len >= 3 && memcmp(f->data, "\xff\xd8\xff", 3) == 0)
-        return "image/jpeg";
-    if (f->len >= 12 && memcmp(f->data, "RIFF", 4) == 0 && memcmp(f->data + 8, "WEBP", 4) == 0)
-        return "image/webp";
-    return NULL;
+    return gw_media_sniff_image(f->data, f->len);
 }
 
 static int image_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t *err)
@@ -632,20 +626,7 @@ static int live_tools(json_t *tools, json_t **decls, json_t **names, gw_err_t *e
                 return GW_EINVAL;
             }
         }
-        d = json_pack("{s:s}", "name", name);
-        if (json_is_string(desc))
-            json_object_set(d, "description", desc);
-        if (json_is_object(params)) {
-            json_t *s = gw_gemini_schema_sanitize(params);
-            /* As for chat: a parameterless tool omits parameters (an empty
-             * OBJECT is a 400) and the top level cannot be nullable. */
-            if (gw_gemini_schema_is_empty(s)) {
-                json_decref(s);
-            } else {
-                json_object_del(s, "nullable");
-                json_object_set_new(d, "parameters", s);
-            }
-        }
+        d = gw_gemini_function_decl(name, desc, params);
         json_array_append_new(*decls, d);
         json_array_append_new(*names, json_string(name));
     }

@@ -560,3 +560,21 @@ bool gw_gemini_schema_is_empty(json_t *sanitized)
 {
     return json_object_size(json_object_get(sanitized, "properties")) == 0;
 }
+
+json_t *gw_gemini_function_decl(const char *name, json_t *description, json_t *parameters)
+{
+    json_t *d = json_pack("{s:s}", "name", name);
+
+    if (json_is_string(description))
+        json_object_set(d, "description", description);
+    if (json_is_object(parameters)) {
+        json_t *s = gw_gemini_schema_sanitize(parameters);
+        if (gw_gemini_schema_is_empty(s)) {
+            json_decref(s);
+        } else {
+            json_object_del(s, "nullable");
+            json_object_set_new(d, "parameters", s);
+        }
+    }
+    return d;
+}

@@ -30,4 +30,9 @@ json_t *gw_gemini_schema_light(json_t *schema);
  * non-empty for OBJECT type"), so the declaration omits them. */
 bool gw_gemini_schema_is_empty(json_t *sanitized);
 
+/* One functionDeclarations entry: name, the description when it is a
+ * string, and the sanitised parameters. A parameterless tool omits them (an
+ * empty OBJECT is a 400) and the top level cannot be nullable. */
+json_t *gw_gemini_function_decl(const char *name, json_t *description, json_t *parameters);
+
 #endif

@@ -79,6 +79,10 @@ typedef struct gw_media_result {
 void gw_media_result_init(gw_media_result_t *r);
 void gw_media_result_dispose(gw_media_result_t *r);
 
+/* An image's type from its leading bytes: image/png, image/jpeg or
+ * image/webp; NULL for anything else. */
+const char *gw_media_sniff_image(const unsigned char *p, size_t n);
+
 /* The first uploaded file of a field, or NULL. */
 const gw_media_file_t *gw_media_file(const gw_media_call_t *c, const char *field);
 

@@ -147,27 +147,29 @@ static json_t *shape_message(json_t *in, const gw_policy_t *pol)
     return m;
 }
 
-/* Compact JSON appended to b: json_dumpb into the buffer's own memory (a
- * guess first, the exact size when the guess was short), no string between. */
-static int dump_json(gw_buf_t *b, json_t *j, size_t guess)
+/* Compact JSON appended to b through a stack buffer (one exact-size copy;
+ * the body lives as long as its transfer, so no slack is kept), or dumped
+ * straight into b when it is larger. */
+static int dump_json(gw_buf_t *b, json_t *j)
 {
+    char tmp[4096];
+    size_t need = json_dumpb(j, tmp, sizeof(tmp), JSON_COMPACT);
     size_t start = b->len;
-    char *at = gw_buf_extend(b, guess);
-    size_t need;
+    char *at;
 
+    if (need == 0)
+        return GW_EINVAL;
+    if (need <= sizeof(tmp))
+        return gw_buf_append(b, tmp, need);
+    at = gw_buf_extend(b, need);
     if (at == NULL)
         return GW_ETOOBIG;
-    need = json_dumpb(j, at, guess, JSON_COMPACT);
-    if (need > guess) {
+    if (json_dumpb(j, at, need, JSON_COMPACT) != need) {
         b->len = start;
-        at = gw_buf_extend(b, need);
-        if (at == NULL)
-            return GW_ETOOBIG;
-        need = json_dumpb(j, at, need, JSON_COMPACT);
+        b->ptr[start] = '\0';
+        return GW_EINVAL;
     }
-    b->len = start + need;
-    b->ptr[b->len] = '\0';
-    return need > 0 ? 0 : GW_EINVAL;
+    return 0;
 }
 
 static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t *err)
@@ -231,7 +233,7 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
             json_object_set_new(body, "stream_options", json_pack("{s:b}", "include_usage", 1));
     }
     /* Encoded straight into the request body, no intermediate string. */
-    if (dump_json(&out->body, body, 4096) != 0) {
+    if (dump_json(&out->body, body) != 0) {
         json_decref(body);
         gw_buf_reset(&out->body);
         gw_err_set(err, GW_EINVAL, 400, "request could not be encoded");

@@ -69,17 +69,6 @@ static bool ct_is_json(const char *ct)
            (n > 5 && strncasecmp(ct + n - 5, "+json", 5) == 0);
 }
 
-/* The image type from the leading bytes, or NULL when they are no image we know. */
-static const char *sniff_image(const unsigned char *p, size_t n)
-{
-    if (n >= 8 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return "image/png";
-    if (n >= 3 && p[0] == 0xff && p[1] == 0xd8 && p[2] == 0xff)
-        return "image/jpeg";
-    if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
-        return "image/webp";
-    return NULL;
-}
 
 /* Parses a JSON answer; NULL (err set) when it is unreadable or an error object. */
 static json_t *load_answer(gw_str_t body, gw_err_t *err)
@@ -473,7 +462,7 @@ static int add_b64_image(json_t *images, json_t *b64, gw_err_t *err)
         gw_buf_dispose(&raw);
         return unusable(err, "upstream image is not valid base64");
     }
-    mime = sniff_image((const unsigned char *)raw.ptr, raw.len);
+    mime = gw_media_sniff_image((const unsigned char *)raw.ptr, raw.len);
     gw_buf_dispose(&raw);
     json_array_append_new(images, json_pack("{s:O,s:s}", "b64", b64, "mime",
                                             mime != NULL ? mime : "image/png"));
@@ -483,7 +472,7 @@ static int add_b64_image(json_t *images, json_t *b64, gw_err_t *err)
 /* Appends {"b64","mime"} for raw image bytes, which must look like an image. */
 static int add_raw_image(json_t *images, gw_str_t body, gw_err_t *err)
 {
-    const char *mime = sniff_image((const unsigned char *)body.ptr, body.len);
+    const char *mime = gw_media_sniff_image((const unsigned char *)body.ptr, body.len);
     gw_buf_t b64;
 
     if (mime == NULL)
@@ -549,7 +538,7 @@ static int image_response_cloudflare(const char *ct, gw_str_t body, gw_media_res
     int rc;
 
     /* Without a content type, the bytes say which. */
-    if (ct == NULL && sniff_image((const unsigned char *)body.ptr, body.len) == NULL)
+    if (ct == NULL && gw_media_sniff_image((const unsigned char *)body.ptr, body.len) == NULL)
         json_answer = true;
     images = json_array();
     if (!json_answer) {
