@@ -609,24 +609,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
         return;
       }
     }
-    if (rule?.drop) {
-      rec.status = 0;
-      rec.outcome = 'dropped';
-      req.socket.destroy();
-      return;
-    }
-    if (rule?.error) {
-      sendProviderError(res, rec, provider, rule.error, { ...rule, ctx: { model: rec.model, ...(rule.ctx || {}) } });
-      rec.outcome = 'error';
-      return;
-    }
-    if (rule?.raw_body !== undefined) {
-      rec.status = rule.status ?? 200;
-      res.writeHead(rec.status, { 'content-type': rule.content_type ?? 'application/json', ...lower(rule.headers) });
-      res.end(typeof rule.raw_body === 'string' ? rule.raw_body : JSON.stringify(rule.raw_body));
-      rec.outcome = 'raw';
-      return;
-    }
+    if (answerByRule(req, res, rec, provider, rule)) return;
     const v = check ? check() : null;
     if (v) {
       rec.violation = v.why;
@@ -725,6 +708,29 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       for (let i = 0; i < n; i++) data.push(generatedImage(req, rec, makePng(width, height, `${provider}\u0000${b.model ?? ''}\u0000${b.prompt}\u0000${i}`), b.response_format === 'url'));
       return { body: { created: nowSec(), data } };
     });
+  }
+
+  // A rule that answers by itself (drop, provider error, raw body): true when it did.
+  function answerByRule(req, res, rec, provider, rule) {
+    if (rule?.drop) {
+      rec.status = 0;
+      rec.outcome = 'dropped';
+      req.socket.destroy();
+      return true;
+    }
+    if (rule?.error) {
+      sendProviderError(res, rec, provider, rule.error, { ...rule, ctx: { model: rec.model, ...(rule.ctx || {}) } });
+      rec.outcome = 'error';
+      return true;
+    }
+    if (rule?.raw_body !== undefined) {
+      rec.status = rule.status ?? 200;
+      res.writeHead(rec.status, { 'content-type': rule.content_type ?? 'application/json', ...lower(rule.headers) });
+      res.end(typeof rule.raw_body === 'string' ? rule.raw_body : JSON.stringify(rule.raw_body));
+      rec.outcome = 'raw';
+      return true;
+    }
+    return false;
   }
 
   // POST {base}/audio/transcriptions | /audio/translations (multipart), answered like Groq's Whisper.
@@ -1006,24 +1012,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
   async function geminiAnswer(req, res, rec, rule) {
     const provider = 'google';
     const aborted = () => res.destroyed || res.writableEnded || req.socket?.destroyed;
-    if (rule?.drop) {
-      rec.status = 0;
-      rec.outcome = 'dropped';
-      req.socket.destroy();
-      return;
-    }
-    if (rule?.error) {
-      sendProviderError(res, rec, provider, rule.error, { ...rule, ctx: { model: rec.model, ...(rule.ctx || {}) } });
-      rec.outcome = 'error';
-      return;
-    }
-    if (rule?.raw_body !== undefined) {
-      rec.status = rule.status ?? 200;
-      res.writeHead(rec.status, { 'content-type': rule.content_type ?? 'application/json', ...lower(rule.headers) });
-      res.end(typeof rule.raw_body === 'string' ? rule.raw_body : JSON.stringify(rule.raw_body));
-      rec.outcome = 'raw';
-      return;
-    }
+    if (answerByRule(req, res, rec, provider, rule)) return;
     const a = rec.endpoint === 'image' || rec.endpoint === 'speech' ? buildGeminiMediaAnswer(rec.endpoint, rec.model, rec.body || {}, rule, state, rec) : buildGeminiAnswer(rec.model, rec.body || {}, rule, state);
     rec.issued = a.issued;
     const headers = { 'x-request-id': `req_${alnum(26)}`, server: 'scaffolding on HTTPServer2', 'server-timing': 'gfet4t7; dur=412', vary: 'Origin, X-Origin, Referer', ...lower(rule?.headers) };
