@@ -15,6 +15,7 @@
 #include "api/app.h"
 #include "cli/cli.h"
 #include "core/log.h"
+#include "core/mem.h"
 
 #define VERSION "0.1.0"
 
@@ -127,6 +128,7 @@ static int cmd_serve(int argc, char **argv, const char *data_dir)
         curl_global_cleanup();
         return 1;
     }
+    gw_log_debug("start-up pages dropped: %zu kB", gw_mem_drop_clean_file_pages());
     uv_run(&loop, UV_RUN_DEFAULT);
     gw_app_dispose(&app);
     if (uv_loop_close(&loop) != 0)

@@ -13,10 +13,12 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "router/health.h"
 
 #define TICK_MS 1000
 #define PRUNE_EVERY_MS (10 * 60 * 1000)
+#define TRIM_NEXT_TICK ((size_t)-1) /* inflight_peak: the heap is trimmed on the next tick */
 
 struct gw_flush_job {
     uv_work_t work;
@@ -314,12 +316,19 @@ static void on_tick(uv_timer_t *t)
     if (gw_store_data_version(app->store) != app->data_version)
         reload(app);
     flush(app, false);
-    /* After a burst (thousands of open streams), hand the freed heap back. */
+    /* After a burst (thousands of open streams), hand the freed heap back:
+     * first the transfers pooled for the burst (their timers close at the end
+     * of this loop turn), then, on the next tick, the heap. */
+    if (app->inflight_peak == TRIM_NEXT_TICK) {
+        malloc_trim(0);
+        gw_mem_drop_clean_file_pages(); /* what the next requests use comes back */
+        app->inflight_peak = 0;
+    }
     if (gw_server_inflight(app->srv) > app->inflight_peak)
         app->inflight_peak = gw_server_inflight(app->srv);
     if (gw_server_inflight(app->srv) == 0 && app->inflight_peak >= 64) {
-        malloc_trim(0);
-        app->inflight_peak = 0;
+        gw_upstream_trim(app->up, 16);
+        app->inflight_peak = TRIM_NEXT_TICK;
     }
 }
 

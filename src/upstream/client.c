@@ -703,6 +703,18 @@ void gw_upstream_resume(gw_xfer_t *x)
         reap(u);
 }
 
+void gw_upstream_trim(gw_upstream_t *u, size_t keep)
+{
+    while (u->npool > keep) {
+        gw_xfer_t *x = u->pool;
+        u->pool = x->next;
+        u->npool--;
+        curl_easy_cleanup(x->easy);
+        gw_buf_dispose(&x->hdrbuf);
+        uv_close((uv_handle_t *)&x->deadline, free_xfer);
+    }
+}
+
 size_t gw_upstream_active(const gw_upstream_t *u)
 {
     return u->active;
