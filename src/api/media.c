@@ -89,8 +89,42 @@ static int op_request(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, gw_h
     return rc;
 }
 
-static int op_answer(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, const char *content_type,
-                     gw_str_t body, gw_reply_t *reply, gw_tokens_t *usage, gw_err_t *err)
+/* A render moved to the libuv thread pool; the proxy waits for it. */
+typedef struct render_work {
+    uv_work_t work;
+    gw_media_job_t *job;
+    gw_proxy_t *px;
+    const gw_cand_t *c;
+    gw_media_result_t res;
+    gw_reply_t *reply;
+    gw_tokens_t usage;
+    gw_err_t err;
+    int rc;
+} render_work_t;
+
+static void render_run(uv_work_t *w)
+{
+    render_work_t *rw = w->data;
+
+    rw->rc = rw->job->render(rw->job, rw->c, &rw->res, rw->reply, &rw->err);
+}
+
+static void render_after(uv_work_t *w, int status)
+{
+    render_work_t *rw = w->data;
+
+    gw_media_result_dispose(&rw->res);
+    if (status != 0 || rw->rc == GW_PENDING) {
+        gw_err_set(&rw->err, GW_DECLINED, 0, "rendering the answer was cancelled");
+        rw->rc = GW_DECLINED;
+    }
+    gw_proxy_answer_done(rw->px, rw->rc, rw->reply, &rw->usage, &rw->err);
+    free(rw);
+}
+
+static int op_answer(void *ctx, gw_proxy_t *px, const gw_cand_t *c, const gw_dialect_t *d,
+                     const char *content_type, gw_str_t body, gw_reply_t *reply,
+                     gw_tokens_t *usage, gw_err_t *err)
 {
     gw_media_job_t *job = ctx;
     gw_media_result_t res;
@@ -100,17 +134,30 @@ static int op_answer(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, const
     job->call.model = c->model;
     job->call.secret = c->key->secret;
     job->call.account_id = c->key->account_id;
-    rc = d->media_response(&job->call, content_type, body, &res, err);
-    if (rc == 0) {
-        if (res.prompt_tokens >= 0) {
-            usage->prompt = res.prompt_tokens;
-            usage->completion = res.output_tokens;
-            usage->known = true;
-        }
-        rc = job->render(job, c, &res, reply, err);
-    } else {
-        rc = GW_DECLINED;
+    if (d->media_response(&job->call, content_type, body, &res, err) != 0) {
+        gw_media_result_dispose(&res);
+        return GW_DECLINED;
     }
+    if (res.prompt_tokens >= 0) {
+        usage->prompt = res.prompt_tokens;
+        usage->completion = res.output_tokens;
+        usage->known = true;
+    }
+    if (job->render_off_loop) {
+        render_work_t *rw = gw_xcalloc(1, sizeof(*rw));
+        rw->work.data = rw;
+        rw->job = job;
+        rw->px = px;
+        rw->c = c;
+        rw->res = res; /* moved */
+        rw->reply = reply;
+        rw->usage = *usage;
+        if (uv_queue_work(job->app->loop, &rw->work, render_run, render_after) == 0)
+            return GW_PENDING;
+        res = rw->res;
+        free(rw);
+    }
+    rc = job->render(job, c, &res, reply, err);
     gw_media_result_dispose(&res);
     return rc;
 }

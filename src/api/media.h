@@ -30,6 +30,7 @@ struct gw_media_job {
     gw_media_file_t files[8];
     size_t nfiles;
     gw_media_render_fn render;
+    bool render_off_loop;     /* render in the thread pool (CPU-heavy: audio encoding) */
     void *state;              /* the endpoint's, freed with state_free */
     void (*state_free)(void *state);
     const gw_model_t *first;  /* embeddings: the vector space chosen */

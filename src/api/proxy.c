@@ -512,27 +512,19 @@ static const char *response_header(const proxy_t *p, const char *name)
     return NULL;
 }
 
-/* A 2xx answer to a non-chat call: the op renders the client's answer. */
-static void answer_op(proxy_t *p)
+/* What an op's answer says, now or later (GW_PENDING): deliver, repeat, or fail over. */
+static void settle_answer(proxy_t *p, int rc, gw_reply_t *reply, gw_tokens_t usage,
+                          const gw_err_t *err)
 {
-    const char *ct = response_header(p, "content-type");
-    gw_str_t body = {p->in.ptr != NULL ? p->in.ptr : "", p->in.len};
-    gw_tokens_t usage = {0};
-    gw_err_t err = {0};
-    gw_reply_t reply;
-    int rc;
-
-    reply.content_type[0] = '\0';
-    gw_buf_init(&reply.body, MAX_ANSWER * 2);
-    rc = p->op->answer(p->op_ctx, p->cur, p->dialect, ct != NULL ? ct : "", body, &reply, &usage,
-                       &err);
     if (rc != 0 && rc != GW_AGAIN) {
+        gw_str_t body = {p->in.ptr != NULL ? p->in.ptr : "", p->in.len};
         json_t *j = json_loadb(body.ptr, body.len, 0, NULL);
-        gw_buf_dispose(&reply.body);
+        gw_buf_dispose(&reply->body);
+        free(reply);
         if (json_object_get(j, "error") != NULL)
             fail_body(p, 200, j);
         else
-            fail_transport(p, GW_FAIL_SERVER, err.msg[0] ? err.msg : "unusable answer");
+            fail_transport(p, GW_FAIL_SERVER, err->msg[0] ? err->msg : "unusable answer");
         json_decref(j);
         return;
     }
@@ -542,7 +534,8 @@ static void answer_op(proxy_t *p)
     p->usage.completion += usage.completion;
     settle_tokens(p, usage.prompt + usage.completion);
     if (rc == GW_AGAIN) {
-        gw_buf_dispose(&reply.body);
+        gw_buf_dispose(&reply->body);
+        free(reply);
         p->held = p->cur;
         p->repeat = true;
         try_next(p);
@@ -551,8 +544,42 @@ static void answer_op(proxy_t *p)
     add_route_headers(p);
     gw_plan_success(&p->plan, p->cur);
     log_request(p, 200, NULL);
-    gw_req_respond(p->req, 200, reply.content_type, &reply.body);
+    gw_req_respond(p->req, 200, reply->content_type, &reply->body);
+    free(reply);
     finish(p);
+}
+
+/* A 2xx answer to a non-chat call: the op renders the client's answer. */
+static void answer_op(proxy_t *p)
+{
+    const char *ct = response_header(p, "content-type");
+    gw_str_t body = {p->in.ptr != NULL ? p->in.ptr : "", p->in.len};
+    gw_reply_t *reply = gw_xcalloc(1, sizeof(*reply));
+    gw_tokens_t usage = {0};
+    gw_err_t err = {0};
+    int rc;
+
+    gw_buf_init(&reply->body, MAX_ANSWER * 2);
+    rc = p->op->answer(p->op_ctx, p, p->cur, p->dialect, ct != NULL ? ct : "", body, reply,
+                       &usage, &err);
+    if (rc == GW_PENDING) {
+        p->in_cb++; /* kept alive until gw_proxy_answer_done */
+        return;
+    }
+    settle_answer(p, rc, reply, usage, &err);
+}
+
+void gw_proxy_answer_done(gw_proxy_t *p, int rc, gw_reply_t *reply, const gw_tokens_t *usage,
+                          const gw_err_t *err)
+{
+    if (p->done) { /* the client left meanwhile */
+        gw_buf_dispose(&reply->body);
+        free(reply);
+    } else {
+        settle_answer(p, rc, reply, *usage, err);
+    }
+    p->in_cb--;
+    maybe_free(p);
 }
 
 static void on_done_inner(proxy_t *p, gw_xfer_outcome_t outcome, int status)

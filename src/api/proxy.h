@@ -25,6 +25,9 @@ typedef struct gw_reply {
     gw_buf_t body;
 } gw_reply_t;
 
+/* One proxied request, as ops see it (to report an answer rendered later). */
+typedef struct proxy gw_proxy_t;
+
 typedef struct gw_proxy_op {
     /* May this candidate serve the call (NULL: any)? E.g. embeddings stay
      * in the vector space of the first candidate tried. */
@@ -35,9 +38,11 @@ typedef struct gw_proxy_op {
                    gw_err_t *err);
     /* A 2xx answer: 0 with reply filled (sent with status 200), GW_AGAIN to
      * call the same candidate once more (one image per call), GW_DECLINED
-     * (err set) to fail over. */
-    int (*answer)(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, const char *content_type,
-                  gw_str_t body, gw_reply_t *reply, gw_tokens_t *usage, gw_err_t *err);
+     * (err set) to fail over, or GW_PENDING: the op keeps reply and reports
+     * through gw_proxy_answer_done() later (work done off the loop). */
+    int (*answer)(void *ctx, gw_proxy_t *px, const gw_cand_t *c, const gw_dialect_t *d,
+                  const char *content_type, gw_str_t body, gw_reply_t *reply, gw_tokens_t *usage,
+                  gw_err_t *err);
     void (*free)(void *ctx);
 } gw_proxy_op_t;
 
@@ -55,5 +60,10 @@ typedef struct gw_proxy_spec {
 } gw_proxy_spec_t;
 
 void gw_proxy_chat(gw_app_t *app, gw_req_t *req, gw_proxy_spec_t *spec);
+
+/* Completes an answer an op returned GW_PENDING for: rc, reply, usage and
+ * err as answer() would have given them (reply is taken). Loop thread only. */
+void gw_proxy_answer_done(gw_proxy_t *px, int rc, gw_reply_t *reply, const gw_tokens_t *usage,
+                          const gw_err_t *err);
 
 #endif

@@ -97,6 +97,7 @@ void api_audio_speech(gw_app_t *app, gw_req_t *req)
     job->state = st;
     job->state_free = free;
     job->render = render;
+    job->render_off_loop = true; /* encoding takes up to ~10 ms per second of audio */
     st->fmt = GW_AUDIO_MP3;
     st->speed = 1.0;
     input = json_string_value(json_object_get(body, "input"));

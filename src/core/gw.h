@@ -21,7 +21,8 @@ enum {
     GW_ECRYPTO = -7,   /* wrong key or tampered ciphertext */
     GW_EIO = -8,
     GW_AGAIN = -100,   /* would block: the callback fires later */
-    GW_DECLINED = -101 /* not mine: try the next one */
+    GW_DECLINED = -101, /* not mine: try the next one */
+    GW_PENDING = -102   /* accepted: the result is reported later by a callback */
 };
 
 /* Filled by the callee on failure; messages never contain keys or prompts. */

@@ -282,6 +282,23 @@ describe('media endpoints', () => {
     assert.match(recs[2].text, /^Say cheerfully: Hi\.$/);
   });
 
+  test('speech: encoding runs off the loop; concurrent and abandoned requests are fine', T, async () => {
+    const long = 'A longer sentence to give the encoder some real work to do. '.repeat(3);
+    const ac = new AbortController();
+    const gone = s.client.audio.speech.create({ model: 'tts-1', voice: 'echo', input: long, response_format: 'opus' }, { signal: ac.signal, maxRetries: 0 }).catch((e) => e);
+    setTimeout(() => ac.abort(), 5);
+    const all = await Promise.all([
+      ...[0, 1, 2].map(() => s.client.audio.speech.create({ model: 'tts-1', voice: 'echo', input: long, response_format: 'opus' }).then(async (r) => Buffer.from(await r.arrayBuffer()))),
+      s.client.chat.completions.create({ model: 'llama-3.3-70b-versatile', messages: [{ role: 'user', content: 'hi' }] }),
+    ]);
+    for (const b of all.slice(0, 3)) assert.equal(b.subarray(0, 4).toString(), 'OggS');
+    assert.ok(all[3].choices[0].message);
+    assert.ok((await gone) instanceof Error);
+    // Still serving after the abandoned one finished encoding.
+    const after = await s.client.audio.speech.create({ model: 'tts-1', voice: 'echo', input: 'ok', response_format: 'wav' });
+    assert.equal(Buffer.from(await after.arrayBuffer()).subarray(0, 4).toString(), 'RIFF');
+  });
+
   test('speech: unsupported voice, format or speed, and missing input are 400s', T, async () => {
     for (const [body, param] of [
       [{ model: 'tts-1', voice: 'robot', input: 'x' }, 'voice'],
