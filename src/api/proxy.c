@@ -722,6 +722,15 @@ static void try_next(proxy_t *p)
             exhausted(p);
             return;
         }
+        /* A repeat (one more image) on the same pair still obeys its caps. */
+        if (p->repeat && p->held != NULL) {
+            int64_t retry_at = 0;
+            if (!gw_ledger_allows(app->router.ledger, p->held->model, p->held->key->id,
+                                  p->plan.charge_tokens, gw_now_ms(), &retry_at)) {
+                p->held = NULL;
+                p->repeat = false;
+            }
+        }
         c = p->held != NULL ? p->held : gw_plan_next(&p->plan, gw_now_ms());
         p->held = NULL;
         if (c == NULL) {

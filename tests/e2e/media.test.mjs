@@ -443,3 +443,25 @@ describe('media endpoints', () => {
     }
   });
 });
+
+describe('media endpoints under free-tier caps', () => {
+  let s;
+  before(async () => {
+    s = await startStack({
+      models: [{ ...IMAGE_G, limits: { rpm: 2 } }, IMAGE_CF],
+      keys: [
+        { provider: 'google', secret: 'AIzaSyE2E-media-cap-0001', label: 'g' },
+        { provider: 'cloudflare', secret: 'cf_e2e_media_cap', account: 'acc_cap', label: 'cf' },
+      ],
+    });
+  });
+  after(async () => s?.stop());
+
+  test('images: n calls on one model stop at its RPM cap and the rest come from the next model', T, async () => {
+    const since = await s.mock.mark();
+    const r = await s.client.images.generate({ model: 'auto', prompt: 'three boats', n: 3, response_format: 'b64_json' });
+    assert.equal(r.data.length, 3);
+    const recs = await s.mock.requests({ endpoint: 'image', since });
+    assert.deepEqual(recs.map((q) => q.provider), ['google', 'google', 'cloudflare']);
+  });
+});
