@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/json_buf.h"
 #include "router/router.h"
 
 #define MAX_FORM_FIELD 65536
@@ -186,14 +187,9 @@ void gw__media_start(gw_req_t *req, gw_media_job_t *job, const char *endpoint, c
     gw_proxy_chat(job->app, req, &spec);
 }
 
-static int append_to_reply(const char *buffer, size_t size, void *data)
-{
-    return gw_buf_append(data, buffer, size) == 0 ? 0 : -1;
-}
-
 int gw__media_reply_json(gw_reply_t *reply, json_t *obj, gw_err_t *err)
 {
-    int rc = json_dump_callback(obj, append_to_reply, &reply->body, JSON_COMPACT);
+    int rc = gw_json_append(&reply->body, obj);
 
     json_decref(obj);
     if (rc != 0) {

@@ -9,38 +9,15 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "core/json_buf.h"
 
-/* Compact JSON appended to b through a stack buffer (one exact-size copy;
- * the body lives as long as its transfer, so no slack is kept), or dumped
- * straight into b when it is larger. */
-static int dump_json(gw_buf_t *b, json_t *j)
-{
-    char tmp[4096];
-    size_t need = json_dumpb(j, tmp, sizeof(tmp), JSON_COMPACT);
-    size_t start = b->len;
-    char *at;
-
-    if (need == 0)
-        return GW_EINVAL;
-    if (need <= sizeof(tmp))
-        return gw_buf_append(b, tmp, need);
-    at = gw_buf_extend(b, need);
-    if (at == NULL)
-        return GW_ETOOBIG;
-    if (json_dumpb(j, at, need, JSON_COMPACT) != need) {
-        b->len = start;
-        b->ptr[start] = '\0';
-        return GW_EINVAL;
-    }
-    return 0;
-}
 
 void gw__api_json(gw_req_t *req, int status, json_t *obj)
 {
     gw_buf_t body;
 
     gw_buf_init(&body, (size_t)1 << 30);
-    if (obj == NULL || dump_json(&body, obj) != 0) {
+    if (obj == NULL || gw_json_append(&body, obj) != 0) {
         gw_buf_reset(&body);
         gw_buf_appends(&body, "{}");
     }

@@ -15,6 +15,7 @@
 #include <sys/random.h>
 
 #include "core/clock.h"
+#include "core/json_buf.h"
 #include "providers/dialect.h"
 #include "providers/media_ops.h"
 
@@ -147,30 +148,6 @@ static json_t *shape_message(json_t *in, const gw_policy_t *pol)
     return m;
 }
 
-/* Compact JSON appended to b through a stack buffer (one exact-size copy;
- * the body lives as long as its transfer, so no slack is kept), or dumped
- * straight into b when it is larger. */
-static int dump_json(gw_buf_t *b, json_t *j)
-{
-    char tmp[4096];
-    size_t need = json_dumpb(j, tmp, sizeof(tmp), JSON_COMPACT);
-    size_t start = b->len;
-    char *at;
-
-    if (need == 0)
-        return GW_EINVAL;
-    if (need <= sizeof(tmp))
-        return gw_buf_append(b, tmp, need);
-    at = gw_buf_extend(b, need);
-    if (at == NULL)
-        return GW_ETOOBIG;
-    if (json_dumpb(j, at, need, JSON_COMPACT) != need) {
-        b->len = start;
-        b->ptr[start] = '\0';
-        return GW_EINVAL;
-    }
-    return 0;
-}
 
 static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t *err)
 {
@@ -233,7 +210,7 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
             json_object_set_new(body, "stream_options", json_pack("{s:b}", "include_usage", 1));
     }
     /* Encoded straight into the request body, no intermediate string. */
-    if (dump_json(&out->body, body) != 0) {
+    if (gw_json_append(&out->body, body) != 0) {
         json_decref(body);
         gw_buf_reset(&out->body);
         gw_err_set(err, GW_EINVAL, 400, "request could not be encoded");
