@@ -1,9 +1,9 @@
 /*
  * The OpenAI dialect's media calls (media.h): embeddings, image generation
- * and transcription for every OpenAI-compatible provider, plus the two image
- * APIs of that family that are not OpenAI-shaped: Cloudflare's native run
- * endpoint and Pollinations' GET image URL (the model's catalog "api" says
- * which). Answers are decoded into the canonical gw_media_result_t; the API
+ * and transcription for every OpenAI-compatible provider, plus the APIs of
+ * that family that are not OpenAI-shaped: Cloudflare's native run endpoint
+ * (images, Whisper) and Pollinations' GET image URL (the model's catalog
+ * "api" says which). Answers are decoded into the canonical gw_media_result_t; the API
  * layer renders OpenAI's exact shapes from it (wire notes, openai.md
  * sections 4, 5, 6.2 and 11).
  */
@@ -609,7 +609,7 @@ static void add_text_part(gw_http_out_t *out, const char *name, json_t *v)
         gw_http_out_part(out, name, NULL, NULL, json_string_value(v), json_string_length(v));
 }
 
-static int transcribe_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t *err)
+static int transcribe_request_openai(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t *err)
 {
     const gw_model_t *m = c->model;
     const gw_media_file_t *f = gw_media_file(c, "file");
@@ -617,8 +617,6 @@ static int transcribe_request(const gw_media_call_t *c, gw_http_out_t *out, gw_e
     json_t *temp = json_object_get(c->params, "temperature");
     size_t temp_from = out->body.len;
 
-    if (m->api != NULL)
-        return decline(err, "transcription is not served by this model's API");
     if (f == NULL)
         return bad_request(err, "audio file missing");
     /* Part data is borrowed until the transfer starts; a multipart upload
@@ -648,8 +646,8 @@ static int transcribe_request(const gw_media_call_t *c, gw_http_out_t *out, gw_e
     return 0;
 }
 
-static int transcribe_response(const char *ct, gw_str_t body, gw_media_result_t *res,
-                               gw_err_t *err)
+static int transcribe_response_openai(const char *ct, gw_str_t body, gw_media_result_t *res,
+                                      gw_err_t *err)
 {
     json_t *root;
     json_t *text;
@@ -690,6 +688,281 @@ static int transcribe_response(const char *ct, gw_str_t body, gw_media_result_t 
     return 0;
 }
 
+/* ---- transcription: Cloudflare's Whisper models on the run endpoint -------------- */
+
+/*
+ * Cloudflare serves Whisper on its native run endpoint only (wire notes,
+ * openai.md 11.3), in two shapes: @cf/openai/whisper-large-v3-turbo takes
+ * JSON with the audio as base64 and can translate; @cf/openai/whisper takes
+ * the raw bytes as the body, transcribes only and ignores every option. Both
+ * answer {"result": {...}, "success": true}, decoded below into the same
+ * canonical transcript as Groq's verbose_json.
+ */
+#define CF_WHISPER "@cf/openai/whisper"
+#define CF_WHISPER_TURBO "@cf/openai/whisper-large-v3-turbo"
+
+/* The turbo model's body: the small fields as JSON, then the audio last,
+ * base64-encoded straight into the body so a 25 MB upload (33 MB of base64)
+ * is not copied again through a JSON string. Cloudflare has no temperature
+ * and always answers segments with word timings. */
+static int whisper_turbo_body(const gw_media_call_t *c, const gw_media_file_t *f,
+                              bool translate, gw_buf_t *body, gw_err_t *err)
+{
+    json_t *lang = json_object_get(c->params, "language");
+    json_t *prompt = json_object_get(c->params, "prompt");
+    json_t *head = json_pack("{s:s}", "task", translate ? "translate" : "transcribe");
+    char *text;
+    int rc;
+
+    if (!translate && json_is_string(lang))
+        json_object_set(head, "language", lang);
+    if (json_is_string(prompt))
+        json_object_set(head, "initial_prompt", prompt);
+    text = json_dumps(head, JSON_COMPACT);
+    json_decref(head);
+    if (text == NULL)
+        return bad_request(err, "request could not be encoded");
+    /* text is an object with at least "task": drop its closing brace */
+    rc = gw_buf_append(body, text, strlen(text) - 1);
+    free(text);
+    if (rc == 0)
+        rc = gw_buf_appends(body, ",\"audio\":\"");
+    if (rc == 0)
+        rc = gw_b64_encode(f->data, f->len, body);
+    if (rc == 0)
+        rc = gw_buf_appends(body, "\"}");
+    if (rc != 0)
+        return decline(err, "audio too large for this model's request body");
+    return 0;
+}
+
+static int transcribe_request_cloudflare(const gw_media_call_t *c, gw_http_out_t *out,
+                                         gw_err_t *err)
+{
+    const gw_model_t *m = c->model;
+    const gw_media_file_t *f = gw_media_file(c, "file");
+    bool translate = json_is_true(json_object_get(c->params, "translate"));
+    bool raw = strcmp(m->id, CF_WHISPER) == 0;
+    gw_buf_t url;
+    char *root;
+    int rc;
+
+    if (!raw && strcmp(m->id, CF_WHISPER_TURBO) != 0)
+        return decline(err, "transcription is not served by this model's API");
+    if (raw && translate)
+        return decline(err, "this Whisper model cannot translate");
+    if (f == NULL)
+        return bad_request(err, "audio file missing");
+    if (raw) {
+        if (gw_buf_append(&out->body, f->data, f->len) != 0)
+            return decline(err, "audio too large for this model's request body");
+        gw_http_out_header(out, "Content-Type", "application/octet-stream");
+    } else {
+        rc = whisper_turbo_body(c, f, translate, &out->body, err);
+        if (rc != 0)
+            return rc;
+        gw_http_out_header(out, "Content-Type", "application/json");
+    }
+    out->post = true;
+    root = base_root(c);
+    gw_buf_init(&url, 8192);
+    gw_buf_printf(&url, "%s/run/%s", root, m->id);
+    free(root);
+    out->url = gw_buf_detach(&url);
+    gw_http_out_header(out, "Accept", "application/json");
+    gw_dialect_auth(m->provider, c->secret, out);
+    return 0;
+}
+
+/* Whisper's language codes and the names OpenAI's verbose_json reports
+ * (openai/whisper tokenizer.py). */
+static const char *const whisper_languages[][2] = {
+    {"en", "english"},        {"zh", "chinese"},        {"de", "german"},
+    {"es", "spanish"},        {"ru", "russian"},        {"ko", "korean"},
+    {"fr", "french"},         {"ja", "japanese"},       {"pt", "portuguese"},
+    {"tr", "turkish"},        {"pl", "polish"},         {"ca", "catalan"},
+    {"nl", "dutch"},          {"ar", "arabic"},         {"sv", "swedish"},
+    {"it", "italian"},        {"id", "indonesian"},     {"hi", "hindi"},
+    {"fi", "finnish"},        {"vi", "vietnamese"},     {"he", "hebrew"},
+    {"uk", "ukrainian"},      {"el", "greek"},          {"ms", "malay"},
+    {"cs", "czech"},          {"ro", "romanian"},       {"da", "danish"},
+    {"hu", "hungarian"},      {"ta", "tamil"},          {"no", "norwegian"},
+    {"th", "thai"},           {"ur", "urdu"},           {"hr", "croatian"},
+    {"bg", "bulgarian"},      {"lt", "lithuanian"},     {"la", "latin"},
+    {"mi", "maori"},          {"ml", "malayalam"},      {"cy", "welsh"},
+    {"sk", "slovak"},         {"te", "telugu"},         {"fa", "persian"},
+    {"lv", "latvian"},        {"bn", "bengali"},        {"sr", "serbian"},
+    {"az", "azerbaijani"},    {"sl", "slovenian"},      {"kn", "kannada"},
+    {"et", "estonian"},       {"mk", "macedonian"},     {"br", "breton"},
+    {"eu", "basque"},         {"is", "icelandic"},      {"hy", "armenian"},
+    {"ne", "nepali"},         {"mn", "mongolian"},      {"bs", "bosnian"},
+    {"kk", "kazakh"},         {"sq", "albanian"},       {"sw", "swahili"},
+    {"gl", "galician"},       {"mr", "marathi"},        {"pa", "punjabi"},
+    {"si", "sinhala"},        {"km", "khmer"},          {"sn", "shona"},
+    {"yo", "yoruba"},         {"so", "somali"},         {"af", "afrikaans"},
+    {"oc", "occitan"},        {"ka", "georgian"},       {"be", "belarusian"},
+    {"tg", "tajik"},          {"sd", "sindhi"},         {"gu", "gujarati"},
+    {"am", "amharic"},        {"yi", "yiddish"},        {"lo", "lao"},
+    {"uz", "uzbek"},          {"fo", "faroese"},        {"ht", "haitian creole"},
+    {"ps", "pashto"},         {"tk", "turkmen"},        {"nn", "nynorsk"},
+    {"mt", "maltese"},        {"sa", "sanskrit"},       {"lb", "luxembourgish"},
+    {"my", "myanmar"},        {"bo", "tibetan"},        {"tl", "tagalog"},
+    {"mg", "malagasy"},       {"as", "assamese"},       {"tt", "tatar"},
+    {"haw", "hawaiian"},      {"ln", "lingala"},        {"ha", "hausa"},
+    {"ba", "bashkir"},        {"jw", "javanese"},       {"su", "sundanese"},
+    {"yue", "cantonese"},
+};
+
+/* The language name for a code Cloudflare reports ("en" -> "english");
+ * anything else as given. */
+static const char *whisper_language_name(const char *code)
+{
+    for (size_t i = 0; i < GW_ARRAY_LEN(whisper_languages); i++)
+        if (strcasecmp(code, whisper_languages[i][0]) == 0)
+            return whisper_languages[i][1];
+    return code;
+}
+
+/* Appends Cloudflare's {word,start,end} entries as OpenAI words (trimmed;
+ * entries without a word are skipped); *end grows to the latest end seen. */
+static void add_cf_words(json_t *words, json_t *from, double *end)
+{
+    size_t i;
+    json_t *w;
+
+    json_array_foreach(from, i, w) {
+        const char *s = json_string_value(json_object_get(w, "word"));
+        size_t n;
+        if (s == NULL)
+            continue;
+        while (*s == ' ' || *s == '\t' || *s == '\n')
+            s++;
+        n = strlen(s);
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
+            n--;
+        json_array_append_new(words,
+                              json_pack("{s:s%,s:f,s:f}", "word", s, n, "start",
+                                        json_number_value(json_object_get(w, "start")), "end",
+                                        json_number_value(json_object_get(w, "end"))));
+        if (json_number_value(json_object_get(w, "end")) > *end)
+            *end = json_number_value(json_object_get(w, "end"));
+    }
+}
+
+/* Cloudflare segments as OpenAI verbose_json segments (Cloudflare has no
+ * ids, seeks or tokens); their words go to words, *end grows to the latest end. */
+static json_t *cf_segments(json_t *from, json_t *words, double *end)
+{
+    json_t *segs = json_array();
+    json_t *s;
+    size_t i;
+
+    json_array_foreach(from, i, s) {
+        const char *text = json_string_value(json_object_get(s, "text"));
+        if (!json_is_object(s))
+            continue;
+        json_array_append_new(
+            segs, json_pack("{s:I,s:i,s:f,s:f,s:s,s:[],s:f,s:f,s:f,s:f}", "id",
+                            (json_int_t)json_array_size(segs), "seek", 0, "start",
+                            json_number_value(json_object_get(s, "start")), "end",
+                            json_number_value(json_object_get(s, "end")), "text",
+                            text != NULL ? text : "", "tokens", "temperature",
+                            json_number_value(json_object_get(s, "temperature")), "avg_logprob",
+                            json_number_value(json_object_get(s, "avg_logprob")),
+                            "compression_ratio",
+                            json_number_value(json_object_get(s, "compression_ratio")),
+                            "no_speech_prob",
+                            json_number_value(json_object_get(s, "no_speech_prob"))));
+        if (json_number_value(json_object_get(s, "end")) > *end)
+            *end = json_number_value(json_object_get(s, "end"));
+        add_cf_words(words, json_object_get(s, "words"), end);
+    }
+    return segs;
+}
+
+/* A translation is English whatever language Cloudflare detected in the
+ * audio; a transcript's language is the detected one, by name as OpenAI
+ * reports it. The duration is the audio's, else where the last word or
+ * segment ends. */
+static int transcribe_response_cloudflare(const gw_media_call_t *c, gw_str_t body,
+                                          gw_media_result_t *res, gw_err_t *err)
+{
+    json_t *root = load_answer(body, err);
+    json_t *r;
+    json_t *errs;
+    json_t *text;
+    json_t *info;
+    json_t *words;
+    json_t *v;
+    const char *lang;
+    double end = -1;
+    int rc = GW_DECLINED;
+
+    if (root == NULL)
+        return GW_DECLINED;
+    r = json_object_get(root, "result");
+    errs = json_object_get(root, "errors");
+    text = json_object_get(r, "text");
+    if (json_is_false(json_object_get(root, "success")) ||
+        (json_is_array(errs) && json_array_size(errs) > 0)) {
+        unusable(err, "upstream answered success:false");
+        goto out;
+    }
+    if (!json_is_string(text)) {
+        unusable(err, "upstream answered without a transcript");
+        goto out;
+    }
+    res->json = json_pack("{s:O}", "text", text);
+    info = json_object_get(r, "transcription_info");
+    lang = json_string_value(json_object_get(info, "language"));
+    if (json_is_true(json_object_get(c->params, "translate")))
+        json_object_set_new(res->json, "language", json_string("english"));
+    else if (lang != NULL && lang[0] != '\0')
+        json_object_set_new(res->json, "language", json_string(whisper_language_name(lang)));
+    words = json_array();
+    v = json_object_get(r, "segments");
+    if (json_is_array(v))
+        json_object_set_new(res->json, "segments", cf_segments(v, words, &end));
+    v = json_object_get(r, "words");
+    if (json_is_array(v))
+        add_cf_words(words, v, &end);
+    if (json_is_array(v) || json_is_array(json_object_get(r, "segments")))
+        json_object_set(res->json, "words", words);
+    json_decref(words);
+    v = json_object_get(info, "duration");
+    if (json_is_number(v))
+        json_object_set_new(res->json, "duration", json_real(json_number_value(v)));
+    else if (end >= 0)
+        json_object_set_new(res->json, "duration", json_real(end));
+    rc = 0;
+out:
+    json_decref(root);
+    return rc;
+}
+
+static int transcribe_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t *err)
+{
+    const char *api = c->model->api;
+
+    if (api == NULL)
+        return transcribe_request_openai(c, out, err);
+    if (strcmp(api, "cloudflare-run") == 0)
+        return transcribe_request_cloudflare(c, out, err);
+    return decline(err, "transcription is not served by this model's API");
+}
+
+static int transcribe_response(const gw_media_call_t *c, const char *ct, gw_str_t body,
+                               gw_media_result_t *res, gw_err_t *err)
+{
+    const char *api = c->model->api;
+
+    if (api == NULL)
+        return transcribe_response_openai(ct, body, res, err);
+    if (strcmp(api, "cloudflare-run") == 0)
+        return transcribe_response_cloudflare(c, body, res, err);
+    return unusable(err, "transcription is not served by this model's API");
+}
+
 /* ---- entry points ---------------------------------------------------------------- */
 
 int gw_openai_media_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t *err)
@@ -722,9 +995,7 @@ int gw_openai_media_response(const gw_media_call_t *c, const char *content_type,
     case GW_OP_IMAGE:
         return image_response(c, content_type, body, res, err);
     case GW_OP_TRANSCRIBE:
-        if (c->model->api != NULL)
-            return unusable(err, "transcription is not served by this model's API");
-        return transcribe_response(content_type, body, res, err);
+        return transcribe_response(c, content_type, body, res, err);
     case GW_OP_SPEECH:
     case GW_OP_REALTIME:
         break;

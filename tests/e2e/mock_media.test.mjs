@@ -2,7 +2,8 @@
 // with fetch / FormData: Gemini embedContent / batchEmbedContents, image and
 // TTS models on generateContent, v1alpha/auth_tokens; the OpenAI-dialect
 // embeddings, images/generations and audio transcriptions/translations;
-// Cloudflare's native flux-1-schnell run; Pollinations' image GET. Checks the
+// Cloudflare's native runs of flux-1-schnell and the two Whisper models;
+// Pollinations' image GET. Checks the
 // shapes, each provider's error bodies, the PNG / PCM bytes (signature, CRCs,
 // sizes), what is recorded, and scripted faults. Needs no gateway binary.
 
@@ -634,6 +635,142 @@ describe('mock media surfaces (direct)', () => {
     const spent = await run('@cf/black-forest-labs/flux-1-schnell', { prompt: 'x' });
     assert.equal(spent.status, 429);
     assert.equal(spent.json.errors[0].code, 4006);
+  });
+
+  test('Cloudflare run Whisper: turbo base64 JSON (transcribe/translate), whisper raw bytes or byte array; {result} envelopes with word timings; recorded as transcription/translation', T, async () => {
+    const TURBO = '@cf/openai/whisper-large-v3-turbo';
+    const WHISPER = '@cf/openai/whisper';
+    const runUrl = (model) => `${mock.url}/cloudflare/client/v4/accounts/acc123/ai/run/${model}`;
+    const auth = { authorization: 'Bearer cf_tok' };
+    const run = (model, body) => call(runUrl(model), { body, headers: auth });
+    const runRaw = async (model, bytes, type = 'application/octet-stream') => {
+      const r = await fetch(runUrl(model), { method: 'POST', headers: { ...auth, ...(type ? { 'content-type': type } : {}) }, body: bytes, signal: AbortSignal.timeout(10000) });
+      const text = await r.text();
+      return { status: r.status, text, json: JSON.parse(text) };
+    };
+    const audio = wav(1.5);
+    const digest = sha(audio).slice(0, 16);
+
+    // turbo: base64 in JSON, faster-whisper's segments with words, transcription_info
+    const t = await run(TURBO, { audio: audio.toString('base64'), task: 'transcribe', language: 'de', initial_prompt: 'FreeLLMAPI' });
+    assert.equal(t.status, 200, t.text);
+    assert.equal(t.json.success, true);
+    assert.deepEqual(t.json.errors, []);
+    assert.deepEqual(t.json.messages, []);
+    const r = t.json.result;
+    assert.equal(r.text, `Received ${audio.length} bytes of audio (base64) sha256 ${digest}.`);
+    assert.deepEqual(r.transcription_info, { language: 'de', language_probability: 1, duration: 1.5, duration_after_vad: 1.5 });
+    assert.equal(r.word_count, r.text.split(' ').length);
+    assert.equal(r.segments.length, 2);
+    assert.equal(r.segments.map((s) => s.text).join('').trim(), r.text);
+    assert.equal(r.segments[0].start, 0);
+    assert.equal(r.segments[1].end, 1.5);
+    for (const s of r.segments) {
+      for (const k of ['start', 'end', 'text', 'temperature', 'avg_logprob', 'compression_ratio', 'no_speech_prob', 'words']) assert.ok(k in s, k);
+      assert.ok(s.words.every((w) => w.word.startsWith(' ') && w.end >= w.start && w.start >= s.start && w.end <= s.end));
+    }
+    assert.equal(r.segments.flatMap((s) => s.words).length, r.word_count);
+    assert.match(r.vtt, /^WEBVTT\n\n00:00:00\.000 --> 00:00:00\.\d{3}\nReceived /);
+    let rec = await lastRec({ provider: 'cloudflare' });
+    assert.equal(rec.endpoint, 'transcription');
+    assert.equal(rec.model, TURBO);
+    assert.equal(rec.account_id, 'acc123');
+    assert.deepEqual(rec.upload, { bytes: audio.length, sha256: sha(audio) });
+    assert.deepEqual(rec.body, { audio: { bytes: audio.length, sha256: sha(audio) }, task: 'transcribe', language: 'de', initial_prompt: 'FreeLLMAPI' });
+    assert.equal(rec.transcript, r.text);
+    assert.equal(rec.duration, 1.5);
+
+    // turbo translate: endpoint translation; no language hint: detected "en"
+    const tr = await run(TURBO, { audio: audio.toString('base64'), task: 'translate' });
+    assert.equal(tr.status, 200, tr.text);
+    assert.equal(tr.json.result.transcription_info.language, 'en');
+    rec = await lastRec({ provider: 'cloudflare' });
+    assert.equal(rec.endpoint, 'translation');
+
+    // whisper: the raw bytes, whatever the Content-Type (curl --data-binary sends a form type)
+    const w = await runRaw(WHISPER, audio);
+    assert.equal(w.status, 200, w.text);
+    assert.equal(w.json.success, true);
+    assert.equal(w.json.result.text, `Received ${audio.length} bytes of audio (application/octet-stream) sha256 ${digest}.`);
+    assert.equal(w.json.result.word_count, w.json.result.words.length);
+    assert.equal(w.json.result.words[0].start, 0);
+    assert.equal(w.json.result.words.at(-1).end, 1.5);
+    assert.ok(w.json.result.words.every((x) => !x.word.startsWith(' ')));
+    assert.equal(w.json.result.segments, undefined);
+    assert.equal(w.json.result.transcription_info, undefined);
+    assert.match(w.json.result.vtt, /^WEBVTT\n\n/);
+    rec = await lastRec({ provider: 'cloudflare' });
+    assert.equal(rec.endpoint, 'transcription');
+    assert.equal(rec.model, WHISPER);
+    assert.deepEqual(rec.upload, { bytes: audio.length, sha256: sha(audio) });
+    assert.equal(rec.body, null);
+    assert.equal(rec.parse_error, null);
+    assert.match((await runRaw(WHISPER, audio, 'application/x-www-form-urlencoded')).json.result.text, /\(application\/x-www-form-urlencoded\)/);
+    // ... or its documented JSON form, an array of bytes
+    const small = audio.subarray(0, 600);
+    const arr = await run(WHISPER, { audio: [...small] });
+    assert.equal(arr.status, 200, arr.text);
+    assert.equal(arr.json.result.text, `Received 600 bytes of audio (array) sha256 ${sha(small).slice(0, 16)}.`);
+    assert.deepEqual((await lastRec({ provider: 'cloudflare' })).body, { audio: { bytes: 600, sha256: sha(small) } });
+    const none = await mock.requests({ provider: 'cloudflare', endpoint: 'run' });
+    assert.deepEqual(none, []);
+  });
+
+  test('Cloudflare run Whisper: 5006 errors for missing or mistyped audio and unknown inputs; strict off; scripted faults by endpoint', T, async () => {
+    const TURBO = '@cf/openai/whisper-large-v3-turbo';
+    const WHISPER = '@cf/openai/whisper';
+    const runUrl = (model) => `${mock.url}/cloudflare/client/v4/accounts/acc123/ai/run/${model}`;
+    const auth = { authorization: 'Bearer cf_tok' };
+    const run = (model, body) => call(runUrl(model), { body, headers: auth });
+    const audio = wav(0.5);
+    const b64 = audio.toString('base64');
+    const cfError = (r, re) => {
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json.success, false);
+      assert.equal(r.json.errors[0].code, 5006);
+      assert.match(r.json.errors[0].message, re);
+    };
+    cfError(await run(WHISPER, { audio: b64 }), /^AiError: Bad input: Error: Type mismatch of '\/audio', 'string' not in 'array'$/);
+    cfError(await run(TURBO, { audio: [1, 2, 3] }), /Type mismatch of '\/audio', 'array' not in 'string'/);
+    cfError(await run(TURBO, { task: 'transcribe' }), /must have required property 'audio'/);
+    cfError(await run(WHISPER, {}), /must have required property 'audio'/);
+    cfError(await run(TURBO, { audio: '' }), /fewer than 1 characters/);
+    cfError(await run(TURBO, { audio: 'not base64!' }), /base64/);
+    cfError(await run(WHISPER, { audio: [1, 256] }), /\/audio\/1 must be integer/);
+    const rawTurbo = await fetch(runUrl(TURBO), { method: 'POST', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: audio });
+    cfError({ status: rawTurbo.status, text: '', json: await rawTurbo.json() }, /'array' not in 'string'/);
+    // strict: OpenAI fields and bad options
+    const strict = await run(TURBO, { audio: b64, temperature: 0.2 });
+    cfError(strict, /must NOT have additional properties/);
+    assert.match((await lastRec({ provider: 'cloudflare' })).violation, /no input "temperature"/);
+    cfError(await run(TURBO, { audio: b64, task: 'summarise' }), /\/task must be equal to one of the allowed values/);
+    cfError(await run(TURBO, { audio: b64, language: 7 }), /Type mismatch of '\/language', 'number' not in 'string'/);
+    cfError(await run(WHISPER, { audio: [...audio.subarray(0, 10)], task: 'translate' }), /additional properties/);
+    assert.equal((await lastRec({ provider: 'cloudflare' })).endpoint, 'transcription', 'whisper has no task');
+    await mock.config({ strict: false });
+    const lax = await run(TURBO, { audio: b64, temperature: 0.2 });
+    assert.equal(lax.status, 200, lax.text);
+    assert.match((await lastRec({ provider: 'cloudflare' })).violation, /temperature/);
+    cfError(await run(TURBO, { audio: [1] }), /'array' not in 'string'/);
+    await mock.config({ strict: true });
+
+    // rules match on endpoint and model; the upload is recorded even then
+    await mock.setKeys({ cloudflare: [{ key: 'cf_tok', account: 'acc123' }] });
+    await mock.script({ provider: 'cloudflare', endpoint: 'transcription', model: TURBO, error: 'server' });
+    const tr = await run(TURBO, { audio: b64, task: 'translate' });
+    assert.equal(tr.status, 200, 'the rule targets transcriptions only');
+    const raw = await fetch(runUrl(WHISPER), { method: 'POST', headers: auth, body: audio });
+    assert.equal(raw.status, 200, 'and the turbo model only');
+    const failed = await run(TURBO, { audio: b64 });
+    assert.equal(failed.status, 500);
+    assert.equal(failed.json.success, false);
+    assert.equal(failed.json.errors[0].code, 3043);
+    const rec = await lastRec({ provider: 'cloudflare', endpoint: 'transcription', model: TURBO });
+    assert.equal(rec.outcome, 'error');
+    assert.deepEqual(rec.upload, { bytes: audio.length, sha256: sha(audio) });
+    const bad = await call(runUrl(WHISPER), { body: { audio: [1] }, headers: { authorization: 'Bearer wrong' } });
+    assert.equal(bad.status, 401);
+    assert.equal(bad.json.errors[0].code, 10000);
   });
 
   test('Pollinations image GET: raw PNG, keyless, width/height/seed/model; errors in its shape; scriptable', T, async () => {

@@ -234,6 +234,28 @@ export function parseMultipart(buf, contentType) {
 
 // ---- audio ---------------------------------------------------------------------------------
 
+// Cloudflare's Whisper models on the native run route, with the input keys each
+// one's schema has (https://developers.cloudflare.com/workers-ai/models/whisper,
+// …/whisper-large-v3-turbo): the turbo model takes {audio: base64, task, …}
+// (faster-whisper options), @cf/openai/whisper {audio: [bytes]} or the raw bytes.
+export const CF_WHISPER_MODELS = {
+  '@cf/openai/whisper': { audio: 'array', keys: ['audio'] },
+  '@cf/openai/whisper-large-v3-turbo': {
+    audio: 'string',
+    keys: ['audio', 'task', 'language', 'vad_filter', 'initial_prompt', 'prefix', 'beam_size', 'condition_on_previous_text', 'no_speech_threshold', 'compression_ratio_threshold', 'log_prob_threshold', 'hallucination_silence_threshold'],
+  },
+};
+
+/** A WebVTT document from cues [{start, end, text}] (seconds). */
+export function webVtt(cues) {
+  const ts = (t) => {
+    const ms = Math.round(t * 1000);
+    const p = (n, w = 2) => String(n).padStart(w, '0');
+    return `${p(Math.floor(ms / 3600000))}:${p(Math.floor(ms / 60000) % 60)}:${p(Math.floor(ms / 1000) % 60)}.${p(ms % 1000, 3)}`;
+  };
+  return `WEBVTT\n\n${cues.map((c) => `${ts(c.start)} --> ${ts(c.end)}\n${c.text.trim()}\n\n`).join('')}`;
+}
+
 /** Duration in seconds of a PCM WAV (RIFF) file from its header, or null when it is not one. */
 export function wavDuration(buf) {
   if (!Buffer.isBuffer(buf) || buf.length < 12 || buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') return null;

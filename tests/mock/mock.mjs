@@ -41,7 +41,7 @@ import {
 } from './gemini.mjs';
 import {
   makePng, pngSize, fitTo64, sha256, embedVector, packFloat32, defaultDims, supportsDimensions, parseMultipart, wavDuration,
-  AUDIO_EXTENSIONS, LANGUAGE_NAMES,
+  AUDIO_EXTENSIONS, LANGUAGE_NAMES, CF_WHISPER_MODELS, webVtt,
 } from './media.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -795,13 +795,16 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     });
   }
 
-  // Cloudflare native run: POST .../ai/run/@cf/black-forest-labs/flux-1-schnell {prompt, steps?}.
-  function cloudflareRun(req, res, rec, { provider }) {
+  // Cloudflare native run: POST .../ai/run/@cf/black-forest-labs/flux-1-schnell {prompt, steps?};
+  // the Whisper models go to cloudflareWhisper.
+  function cloudflareRun(req, res, rec, opts) {
+    const { provider } = opts;
     const b = rec.body;
     const FLUX = '@cf/black-forest-labs/flux-1-schnell';
     const err = (msg, cfCode = 5006, status = 400) => providerMessage('cloudflare', status, msg, { cfCode });
+    if (CF_WHISPER_MODELS[rec.model]) return cloudflareWhisper(req, res, rec, opts);
     const check = () => {
-      if (rec.model !== FLUX) return { error: err(`No such model ${rec.model} or task`, 5007), why: `run model ${rec.model} is not emulated (only ${FLUX})`, hard: true };
+      if (rec.model !== FLUX) return { error: err(`No such model ${rec.model} or task`, 5007), why: `run model ${rec.model} is not emulated (only ${FLUX} and ${Object.keys(CF_WHISPER_MODELS).join(', ')})`, hard: true };
       if (rec.parse_error || !isObject(b)) return { error: err('AiError: Bad input: Error: must be object'), why: 'run body is not a JSON object', hard: true };
       if (typeof b.prompt !== 'string' || !b.prompt.length) return { error: err('AiError: Bad input: Error: must have required property \'prompt\''), why: 'flux-1-schnell without prompt', hard: true };
       rec.prompt = b.prompt;
@@ -814,6 +817,99 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       rec.outputs = [];
       const img = generatedImage(req, rec, makePng(64, 64, `${FLUX}\u0000${b.prompt}\u0000${b.steps ?? 4}`), false);
       return { body: { result: { image: img.b64_json }, success: true, errors: [], messages: [] } };
+    });
+  }
+
+  // Cloudflare Whisper on the run route (endpoint transcription, or translation
+  // for the turbo model's task "translate"):
+  //   @cf/openai/whisper-large-v3-turbo  JSON {audio: base64, task?, language?, initial_prompt?, …}
+  //     -> {result: {transcription_info, text, word_count, segments: [{…, words}], vtt}}
+  //   @cf/openai/whisper                 the raw bytes (any Content-Type) or JSON {audio: [0..255]}
+  //     -> {result: {text, word_count, words, vtt}}
+  // wrapped in {result, success: true, errors: [], messages: []}; bad input is a
+  // 400 {success: false, errors: [{code: 5006, message: "AiError: Bad input: …"}]}.
+  function cloudflareWhisper(req, res, rec, { provider, binary }) {
+    const turbo = rec.model.endsWith('-turbo');
+    const spec = CF_WHISPER_MODELS[rec.model];
+    const b = rec.body;
+    const bad = (msg, why) => ({ error: providerMessage('cloudflare', 400, `AiError: Bad input: Error: ${msg}`, { cfCode: 5006 }), why, hard: true });
+    const typeOf = (v) => (Array.isArray(v) ? 'array' : v === null ? 'null' : typeof v);
+    // The audio first (even when a rule answers, the record says what arrived).
+    let audio = null;
+    let how = null;
+    let inputError = null;
+    if (binary) {
+      // Cloudflare maps a raw body onto the schema's audio as bytes.
+      if (spec.audio === 'array') {
+        audio = binary;
+        how = req.headers['content-type'] || 'no content-type';
+      } else inputError = bad("Type mismatch of '/audio', 'array' not in 'string'", `raw ${binary.length}-byte body to ${rec.model}, which takes JSON with base64 audio`);
+    } else if (!isObject(b)) inputError = bad('must be object', 'run body is not a JSON object');
+    else if (b.audio === undefined || b.audio === null) inputError = bad("must have required property 'audio'", `${rec.model} without audio`);
+    else if (typeOf(b.audio) !== spec.audio) inputError = bad(`Type mismatch of '/audio', '${typeOf(b.audio)}' not in '${spec.audio}'`, `audio is ${typeOf(b.audio)}, ${rec.model} takes ${spec.audio === 'string' ? 'a base64 string' : 'an array of bytes'}`);
+    else if (spec.audio === 'string') {
+      if (!b.audio.length) inputError = bad('/audio must NOT have fewer than 1 characters', 'empty audio');
+      else if (b.audio.length % 4 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b.audio)) inputError = bad('/audio must be a base64 encoded string', 'audio is not padded standard base64');
+      else {
+        audio = Buffer.from(b.audio, 'base64');
+        how = 'base64';
+      }
+    } else {
+      const i = b.audio.findIndex((x) => !Number.isInteger(x) || x < 0 || x > 255);
+      if (!b.audio.length) inputError = bad('/audio must NOT have fewer than 1 items', 'empty audio');
+      else if (i >= 0) inputError = bad(`/audio/${i} must be integer <= 255 and >= 0`, `audio[${i}] = ${JSON.stringify(b.audio[i])}`);
+      else {
+        audio = Buffer.from(b.audio);
+        how = 'array';
+      }
+    }
+    if (audio) rec.upload = { bytes: audio.length, sha256: sha256(audio) };
+    // Never the bytes in the record: the audio field becomes its summary.
+    if (isObject(b) && b.audio !== undefined) rec.body = { ...b, audio: audio ? { ...rec.upload } : `<${typeOf(b.audio)}>` };
+    const check = () => {
+      if (inputError) return inputError;
+      if (!isObject(b)) return null; // raw bytes: no options
+      const extra = Object.keys(b).find((k) => !spec.keys.includes(k));
+      if (extra !== undefined) return { ...bad('must NOT have additional properties'), why: `${rec.model} has no input "${extra}"`, hard: false };
+      if (b.task !== undefined && b.task !== 'transcribe' && b.task !== 'translate') return { ...bad('/task must be equal to one of the allowed values'), why: `task ${JSON.stringify(b.task)}`, hard: false };
+      for (const k of ['task', 'language', 'initial_prompt', 'prefix']) {
+        if (b[k] !== undefined && typeof b[k] !== 'string') return { ...bad(`Type mismatch of '/${k}', '${typeOf(b[k])}' not in 'string'`), why: `${k} is ${typeOf(b[k])}`, hard: false };
+      }
+      return null;
+    };
+    return runMedia(req, res, rec, provider, check, (rule) => {
+      const text = rule?.content ?? `Received ${audio.length} bytes of audio (${how}) sha256 ${sha256(audio).slice(0, 16)}.`;
+      const duration = Math.round((wavDuration(audio) ?? audio.length / 32000) * 1e6) / 1e6;
+      rec.transcript = text;
+      rec.duration = duration;
+      const words = text.split(/\s+/).filter(Boolean);
+      const at = (i) => Math.round(((duration * i) / Math.max(1, words.length)) * 1000) / 1000;
+      const envelope = (result) => ({ body: { result, success: true, errors: [], messages: [] } });
+      if (!turbo) {
+        const ws = words.map((w, i) => ({ word: w, start: at(i), end: at(i + 1) }));
+        return envelope({ text, word_count: words.length, words: ws, vtt: webVtt(ws.map((w) => ({ ...w, text: w.word }))) });
+      }
+      // faster-whisper's shapes: segment texts and words start with a space.
+      const half = Math.max(1, Math.ceil(words.length / 2));
+      const seg = (from, to) => ({
+        start: at(from),
+        end: at(to),
+        text: ` ${words.slice(from, to).join(' ')}`,
+        temperature: 0,
+        avg_logprob: -0.21,
+        compression_ratio: 1.05,
+        no_speech_prob: 0.01,
+        words: words.slice(from, to).map((w, i) => ({ word: ` ${w}`, start: at(from + i), end: at(from + i + 1) })),
+      });
+      const segments = words.length > 1 ? [seg(0, half), seg(half, words.length)] : [seg(0, words.length)];
+      const language = typeof b?.language === 'string' && b.language ? b.language.toLowerCase() : 'en';
+      return envelope({
+        transcription_info: { language, language_probability: b?.language ? 1 : 0.97, duration, duration_after_vad: duration },
+        text,
+        word_count: words.length,
+        segments,
+        vtt: webVtt(segments),
+      });
     });
   }
 
@@ -1214,6 +1310,11 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     // multipart/form-data (audio uploads): the parts, kept out of the record
     // (only their summaries are recorded, never the bytes).
     let multipart = null;
+    // A Cloudflare run body that is not JSON is the model's raw input (Whisper
+    // audio; Cloudflare goes by the bytes, not the Content-Type, so curl's
+    // --data-binary works): kept out of the record like uploads.
+    let binary = null;
+    const cfRun = provider === 'cloudflare' ? sub.match(/^\/client\/v4\/accounts\/[^/]+\/ai\/run\/(.+)$/) : null;
     const ctype = req.headers['content-type'] || '';
     if (/^multipart\/form-data/i.test(ctype)) {
       try {
@@ -1227,8 +1328,11 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       try {
         body = JSON.parse(rawBody.toString('utf8'));
       } catch (e) {
-        parseError = String(e.message);
-        body = rawBody.toString('utf8').slice(0, 4096);
+        if (cfRun) binary = rawBody;
+        else {
+          parseError = String(e.message);
+          body = rawBody.toString('utf8').slice(0, 4096);
+        }
       }
     }
     const headers = { ...req.headers };
@@ -1240,7 +1344,6 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
 
     let endpoint = 'other';
     let modelId = null;
-    const cfRun = provider === 'cloudflare' ? sub.match(/^\/client\/v4\/accounts\/[^/]+\/ai\/run\/(.+)$/) : null;
     if (/\/chat\/completions$/.test(sub)) endpoint = 'chat';
     else if (/\/embeddings$/.test(sub)) endpoint = 'embed';
     else if (/\/images\/generations$/.test(sub)) endpoint = 'image';
@@ -1248,7 +1351,8 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     else if (/\/audio\/translations$/.test(sub)) endpoint = 'translation';
     else if (cfRun) {
       modelId = safeDecode(cfRun[1]);
-      endpoint = /flux|stable-diffusion|dreamshaper|lucid|phoenix|img2img|inpainting/i.test(modelId) ? 'image' : 'run';
+      if (CF_WHISPER_MODELS[modelId]) endpoint = modelId.endsWith('-turbo') && isObject(body) && body.task === 'translate' ? 'translation' : 'transcription';
+      else endpoint = /flux|stable-diffusion|dreamshaper|lucid|phoenix|img2img|inpainting/i.test(modelId) ? 'image' : 'run';
     } else if (provider === 'pollinations' && /^\/(image|prompt)\/./.test(sub)) {
       endpoint = 'image';
       modelId = url.searchParams.get('model') || 'flux';
@@ -1330,7 +1434,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     const pollinationsGet = provider === 'pollinations' && /^\/(image|prompt)\/./.test(sub);
     if (pollinationsGet ? req.method === 'GET' || req.method === 'HEAD' : MEDIA_HANDLERS[endpoint] && req.method === 'POST') {
       const h = pollinationsGet ? pollinationsImage : cfRun ? cloudflareRun : MEDIA_HANDLERS[endpoint];
-      return h(req, res, rec, { provider, url, multipart, sub });
+      return h(req, res, rec, { provider, url, multipart, binary, sub });
     }
     if (endpoint !== 'chat' || req.method !== 'POST') {
       return sendProviderError(res, rec, provider, { status: 404, body: { error: { message: `Unknown request URL: ${req.method} ${sub}. Please check the URL for typos.`, type: 'invalid_request_error', param: null, code: 'unknown_url' } } });

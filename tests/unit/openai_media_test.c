@@ -29,7 +29,11 @@ static const char test_catalog[] =
     "  \"api\":\"cloudflare-run\"},"
     " {\"id\":\"@cf/stabilityai/stable-diffusion-xl-base-1.0\",\"kind\":\"image\","
     "  \"api\":\"cloudflare-run\"},"
-    " {\"id\":\"@cf/openai/whisper\",\"kind\":\"stt\",\"api\":\"none\"},"
+    " {\"id\":\"@cf/openai/whisper\",\"kind\":\"stt\",\"api\":\"cloudflare-run\"},"
+    " {\"id\":\"@cf/openai/whisper-large-v3-turbo\",\"kind\":\"stt\","
+    "  \"api\":\"cloudflare-run\"},"
+    " {\"id\":\"@cf/openai/whisper-tiny-en\",\"kind\":\"stt\",\"api\":\"none\"},"
+    " {\"id\":\"@cf/deepgram/nova-3\",\"kind\":\"stt\",\"api\":\"cloudflare-run\"},"
     " {\"id\":\"@cf/black-forest-labs/flux-2-klein-4b\",\"kind\":\"image\",\"api\":\"none\"}]},"
     "{\"id\":\"pollinations\",\"base_url\":\"http://127.0.0.1:8123/pollinations/v1/\","
     " \"dialect\":\"openai\",\"keyless\":true,\"models\":["
@@ -691,8 +695,8 @@ static void test_translate_request(void **state)
 
 static void test_transcribe_api_none(void **state)
 {
-    gw_media_call_t c = call(GW_OP_TRANSCRIBE, "cloudflare", "@cf/openai/whisper", "{}", "k",
-                             "acc");
+    gw_media_call_t c = call(GW_OP_TRANSCRIBE, "cloudflare", "@cf/openai/whisper-tiny-en", "{}",
+                             "k", "acc");
     gw_http_out_t out;
     gw_media_result_t res;
 
@@ -779,6 +783,292 @@ static void test_transcribe_response(void **state)
     json_decref(c.params);
 }
 
+/* ---- transcription: Cloudflare's Whisper on the run endpoint ---------------------- */
+
+static void test_transcribe_request_cloudflare_turbo(void **state)
+{
+    gw_media_call_t c = call(GW_OP_TRANSCRIBE, "cloudflare", "@cf/openai/whisper-large-v3-turbo",
+                             "{\"language\":\"de\",\"prompt\":\"FreeLLMAPI, \\\"Cloudflare\\\"\","
+                             "\"temperature\":0.2,\"segments\":true,\"words\":true,"
+                             "\"translate\":false}",
+                             "cf-token", "acc123");
+    gw_http_out_t out;
+    gw_buf_t audio;
+    json_t *b;
+
+    (void)state;
+    c.files = &wav_file;
+    c.nfiles = 1;
+    b = request(&c, &out, 0);
+    assert_non_null(b);
+    assert_string_equal(out.url, "https://api.cloudflare.com/client/v4/accounts/acc123/ai/run/"
+                                 "@cf/openai/whisper-large-v3-turbo");
+    assert_true(out.post);
+    assert_int_equal(out.nparts, 0);
+    assert_true(has_header(&out, "Authorization: Bearer cf-token"));
+    assert_true(has_header(&out, "Content-Type: application/json"));
+    assert_true(has_header(&out, "Accept: application/json"));
+    assert_string_equal(json_string_value(json_object_get(b, "task")), "transcribe");
+    assert_string_equal(json_string_value(json_object_get(b, "language")), "de");
+    assert_string_equal(json_string_value(json_object_get(b, "initial_prompt")),
+                        "FreeLLMAPI, \"Cloudflare\"");
+    /* the upload, base64: exactly the bytes */
+    gw_buf_init(&audio, 1024);
+    assert_int_equal(gw_b64_decode(json_string_value(json_object_get(b, "audio")),
+                                   json_string_length(json_object_get(b, "audio")), &audio),
+                     0);
+    assert_int_equal(audio.len, sizeof(wav) - 1);
+    assert_memory_equal(audio.ptr, wav, audio.len);
+    gw_buf_dispose(&audio);
+    /* no OpenAI fields: Cloudflare has no model, format or temperature here */
+    assert_int_equal(json_object_size(b), 4);
+    json_decref(b);
+    gw_http_out_dispose(&out);
+
+    /* a translation: task translate, never a language */
+    json_object_set_new(c.params, "translate", json_true());
+    b = request(&c, &out, 0);
+    assert_string_equal(json_string_value(json_object_get(b, "task")), "translate");
+    assert_null(json_object_get(b, "language"));
+    assert_non_null(json_object_get(b, "initial_prompt"));
+    assert_int_equal(json_object_size(b), 3);
+    json_decref(b);
+    gw_http_out_dispose(&out);
+
+    /* nothing optional: task and audio */
+    json_decref(c.params);
+    c.params = json_loads("{}", 0, NULL);
+    b = request(&c, &out, 0);
+    assert_string_equal(out.body.ptr + out.body.len - 2, "\"}");
+    assert_int_equal(json_object_size(b), 2);
+    assert_string_equal(json_string_value(json_object_get(b, "task")), "transcribe");
+    json_decref(b);
+    gw_http_out_dispose(&out);
+
+    /* no file: the request cannot be expressed */
+    c.nfiles = 0;
+    assert_null(request(&c, &out, GW_EINVAL));
+    gw_http_out_dispose(&out);
+    json_decref(c.params);
+}
+
+static void test_transcribe_request_cloudflare_raw(void **state)
+{
+    gw_media_call_t c = call(GW_OP_TRANSCRIBE, "cloudflare", "@cf/openai/whisper",
+                             "{\"language\":\"de\",\"prompt\":\"p\",\"temperature\":0.2,"
+                             "\"words\":true}",
+                             "cf-token", "acc123");
+    gw_media_call_t other = call(GW_OP_TRANSCRIBE, "cloudflare", "@cf/deepgram/nova-3", "{}",
+                                 "cf-token", "acc123");
+    gw_http_out_t out;
+
+    (void)state;
+    c.files = &wav_file;
+    c.nfiles = 1;
+    /* the raw bytes as the body (not JSON, not multipart); options ignored */
+    assert_null(request(&c, &out, 0));
+    assert_string_equal(out.url, "https://api.cloudflare.com/client/v4/accounts/acc123/ai/run/"
+                                 "@cf/openai/whisper");
+    assert_true(out.post);
+    assert_int_equal(out.nparts, 0);
+    assert_int_equal(out.body.len, sizeof(wav) - 1);
+    assert_memory_equal(out.body.ptr, wav, out.body.len);
+    assert_true(has_header(&out, "Content-Type: application/octet-stream"));
+    assert_true(has_header(&out, "Authorization: Bearer cf-token"));
+    assert_true(has_header(&out, "Accept: application/json"));
+    gw_http_out_dispose(&out);
+
+    /* it cannot translate: the candidate is skipped, nothing is built */
+    json_object_set_new(c.params, "translate", json_true());
+    assert_null(request(&c, &out, GW_DECLINED));
+    assert_null(out.url);
+    assert_int_equal(out.body.len, 0);
+    gw_http_out_dispose(&out);
+
+    json_object_set_new(c.params, "translate", json_false());
+    c.nfiles = 0;
+    assert_null(request(&c, &out, GW_EINVAL));
+    gw_http_out_dispose(&out);
+
+    /* another run model: no adapter for its wire */
+    other.files = &wav_file;
+    other.nfiles = 1;
+    assert_null(request(&other, &out, GW_DECLINED));
+    assert_null(out.url);
+    gw_http_out_dispose(&out);
+    json_decref(c.params);
+    json_decref(other.params);
+}
+
+/* A turbo answer as Cloudflare sends it (redacted). */
+static const char cf_turbo_answer[] =
+    "{\"result\":{\"transcription_info\":{\"language\":\"en\",\"language_probability\":0.98,"
+    "\"duration\":3.904,\"duration_after_vad\":3.904},"
+    "\"text\":\"Hello, this is a short test recording.\",\"word_count\":7,"
+    "\"segments\":[{\"start\":0,\"end\":2.48,\"text\":\"Hello, this is a short\","
+    "\"temperature\":0,\"avg_logprob\":-0.21,\"compression_ratio\":0.9,"
+    "\"no_speech_prob\":0.01,\"words\":[{\"word\":\" Hello,\",\"start\":0,\"end\":0.42},"
+    "{\"word\":\" this\",\"start\":0.6,\"end\":0.8}]},"
+    "{\"start\":2.48,\"end\":3.9,\"text\":\" test recording.\",\"temperature\":0.2,"
+    "\"avg_logprob\":-0.25,\"compression_ratio\":0.8,\"no_speech_prob\":0.02,"
+    "\"words\":[{\"word\":\"test\",\"start\":2.48,\"end\":3},"
+    "{\"word\":\"recording.\",\"start\":3,\"end\":3.9}]}],"
+    "\"vtt\":\"WEBVTT\\n\\n00:00.000 --> 00:02.480\\nHello, this is a short\\n\\n\"},"
+    "\"success\":true,\"errors\":[],\"messages\":[]}";
+
+static void test_transcribe_response_cloudflare_turbo(void **state)
+{
+    gw_media_call_t c = call(GW_OP_TRANSCRIBE, "cloudflare", "@cf/openai/whisper-large-v3-turbo",
+                             "{}", "k", "acc");
+    gw_media_result_t res;
+    json_t *segs;
+    json_t *seg;
+    json_t *words;
+
+    (void)state;
+    assert_int_equal(answer_s(&c, "application/json", cf_turbo_answer, &res), 0);
+    assert_string_equal(json_string_value(json_object_get(res.json, "text")),
+                        "Hello, this is a short test recording.");
+    assert_string_equal(json_string_value(json_object_get(res.json, "language")), "english");
+    assert_true(json_number_value(json_object_get(res.json, "duration")) == 3.904);
+    segs = json_object_get(res.json, "segments");
+    assert_int_equal(json_array_size(segs), 2);
+    seg = json_array_get(segs, 1);
+    /* OpenAI's segment fields, Cloudflare's values, no nested words */
+    assert_int_equal(json_integer_value(json_object_get(seg, "id")), 1);
+    assert_int_equal(json_integer_value(json_object_get(seg, "seek")), 0);
+    assert_true(json_number_value(json_object_get(seg, "start")) == 2.48);
+    assert_true(json_number_value(json_object_get(seg, "end")) == 3.9);
+    assert_string_equal(json_string_value(json_object_get(seg, "text")), " test recording.");
+    assert_true(json_is_array(json_object_get(seg, "tokens")));
+    assert_int_equal(json_array_size(json_object_get(seg, "tokens")), 0);
+    assert_true(json_number_value(json_object_get(seg, "temperature")) == 0.2);
+    assert_true(json_number_value(json_object_get(seg, "avg_logprob")) == -0.25);
+    assert_true(json_number_value(json_object_get(seg, "compression_ratio")) == 0.8);
+    assert_true(json_number_value(json_object_get(seg, "no_speech_prob")) == 0.02);
+    assert_null(json_object_get(seg, "words"));
+    assert_int_equal(json_object_size(seg), 10);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(segs, 0), "id")), 0);
+    /* the segments' words, flattened and trimmed */
+    words = json_object_get(res.json, "words");
+    assert_int_equal(json_array_size(words), 4);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(words, 0), "word")),
+                        "Hello,");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(words, 3), "word")),
+                        "recording.");
+    assert_true(json_number_value(json_object_get(json_array_get(words, 3), "start")) == 3);
+    assert_true(json_number_value(json_object_get(json_array_get(words, 3), "end")) == 3.9);
+    assert_null(json_object_get(res.json, "vtt"));
+    assert_null(json_object_get(res.json, "word_count"));
+    assert_int_equal(json_object_size(res.json), 5);
+    gw_media_result_dispose(&res);
+
+    /* a translation is English whatever was spoken */
+    json_object_set_new(c.params, "translate", json_true());
+    assert_int_equal(answer_s(&c, "application/json",
+                              "{\"result\":{\"transcription_info\":{\"language\":\"fr\","
+                              "\"duration\":1.5},\"text\":\"Good morning.\",\"segments\":[]},"
+                              "\"success\":true,\"errors\":[],\"messages\":[]}",
+                              &res),
+                     0);
+    assert_string_equal(json_string_value(json_object_get(res.json, "language")), "english");
+    assert_int_equal(json_array_size(json_object_get(res.json, "segments")), 0);
+    assert_int_equal(json_array_size(json_object_get(res.json, "words")), 0);
+    gw_media_result_dispose(&res);
+    json_object_set_new(c.params, "translate", json_false());
+
+    /* a language Whisper's table lacks is kept as given; no info: the
+     * duration is where the last segment ends */
+    assert_int_equal(answer_s(&c, "application/json",
+                              "{\"result\":{\"transcription_info\":{\"language\":\"xx\"},"
+                              "\"text\":\"a b\",\"segments\":[{\"start\":0,\"end\":1.25,"
+                              "\"text\":\"a b\"},\"junk\"]},\"success\":true}",
+                              &res),
+                     0);
+    assert_string_equal(json_string_value(json_object_get(res.json, "language")), "xx");
+    assert_true(json_number_value(json_object_get(res.json, "duration")) == 1.25);
+    seg = json_array_get(json_object_get(res.json, "segments"), 0);
+    assert_int_equal(json_array_size(json_object_get(res.json, "segments")), 1);
+    assert_true(json_number_value(json_object_get(seg, "avg_logprob")) == 0);
+    gw_media_result_dispose(&res);
+    json_decref(c.params);
+}
+
+static void test_transcribe_response_cloudflare_whisper(void **state)
+{
+    gw_media_call_t c = call(GW_OP_TRANSCRIBE, "cloudflare", "@cf/openai/whisper", "{}", "k",
+                             "acc");
+    gw_media_result_t res;
+    json_t *words;
+
+    (void)state;
+    assert_int_equal(
+        answer_s(&c, "application/json",
+                 "{\"result\":{\"text\":\"Hello world, again.\",\"word_count\":3,\"words\":["
+                 "{\"word\":\"Hello\",\"start\":0.1,\"end\":0.5},"
+                 "{\"word\":\"world,\",\"start\":0.5,\"end\":1.02},"
+                 "{\"word\":\"again.\",\"start\":1.2,\"end\":1.75}],"
+                 "\"vtt\":\"WEBVTT\\n\\n00.100 --> 00.500\\nHello\\n\\n\"},"
+                 "\"success\":true,\"errors\":[],\"messages\":[]}",
+                 &res),
+        0);
+    assert_string_equal(json_string_value(json_object_get(res.json, "text")),
+                        "Hello world, again.");
+    /* no language, no segments; the duration is where the last word ends */
+    assert_null(json_object_get(res.json, "language"));
+    assert_null(json_object_get(res.json, "segments"));
+    assert_true(json_number_value(json_object_get(res.json, "duration")) == 1.75);
+    words = json_object_get(res.json, "words");
+    assert_int_equal(json_array_size(words), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(words, 1), "word")),
+                        "world,");
+    assert_true(json_number_value(json_object_get(json_array_get(words, 1), "start")) == 0.5);
+    assert_int_equal(json_object_size(json_array_get(words, 1)), 3);
+    assert_int_equal(json_object_size(res.json), 3);
+    gw_media_result_dispose(&res);
+
+    /* text only */
+    assert_int_equal(answer_s(&c, "application/json",
+                              "{\"result\":{\"text\":\"\"},\"success\":true}", &res),
+                     0);
+    assert_string_equal(json_string_value(json_object_get(res.json, "text")), "");
+    assert_int_equal(json_object_size(res.json), 1);
+    gw_media_result_dispose(&res);
+    json_decref(c.params);
+}
+
+static void test_transcribe_response_cloudflare_errors(void **state)
+{
+    gw_media_call_t c = call(GW_OP_TRANSCRIBE, "cloudflare", "@cf/openai/whisper-large-v3-turbo",
+                             "{}", "k", "acc");
+    gw_media_result_t res;
+    static const char *const bad[] = {
+        /* Cloudflare's error envelope */
+        "{\"errors\":[{\"message\":\"AiError: Bad input: Error: Type mismatch of '/audio', "
+        "'array' not in 'string'\",\"code\":5006}],\"success\":false,\"result\":{},"
+        "\"messages\":[]}",
+        /* success false alone; errors beside a result */
+        "{\"success\":false,\"result\":{\"text\":\"hi\"}}",
+        "{\"success\":true,\"errors\":[{\"code\":3040,\"message\":\"Capacity temporarily "
+        "exceeded\"}],\"result\":{\"text\":\"hi\"}}",
+        /* no transcript, not unwrapped */
+        "{\"result\":{\"word_count\":0},\"success\":true,\"errors\":[]}",
+        "{\"result\":null,\"success\":true}",
+        "{\"text\":\"hi\"}",
+        /* an OpenAI error object, junk */
+        "{\"error\":{\"message\":\"nope\"}}",
+        "<html>502 Bad Gateway</html>",
+        "",
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(answer_s(&c, "application/json", bad[i], &res), GW_DECLINED);
+        gw_media_result_dispose(&res);
+    }
+    json_decref(c.params);
+}
+
 /* ---- the rest ------------------------------------------------------------------------- */
 
 static void test_speech_and_realtime_declined(void **state)
@@ -830,6 +1120,27 @@ static void test_builtin_catalog_urls(void **state)
                                  "&width=1024&height=1024&nologo=true");
     gw_http_out_dispose(&out);
     json_decref(c.params);
+
+    /* both Cloudflare Whisper models are routed through the run endpoint */
+    c.op = GW_OP_TRANSCRIBE;
+    c.params = json_loads("{}", 0, NULL);
+    c.secret = "t";
+    c.account_id = "0123abcd";
+    c.files = &wav_file;
+    c.nfiles = 1;
+    c.model = gw_catalog_model(&real, "cloudflare", "@cf/openai/whisper");
+    assert_non_null(c.model);
+    assert_null(request(&c, &out, 0));
+    assert_string_equal(out.url, "https://api.cloudflare.com/client/v4/accounts/0123abcd/ai/run/"
+                                 "@cf/openai/whisper");
+    gw_http_out_dispose(&out);
+    c.model = gw_catalog_model(&real, "cloudflare", "@cf/openai/whisper-large-v3-turbo");
+    assert_non_null(c.model);
+    json_decref(request(&c, &out, 0));
+    assert_string_equal(out.url, "https://api.cloudflare.com/client/v4/accounts/0123abcd/ai/run/"
+                                 "@cf/openai/whisper-large-v3-turbo");
+    gw_http_out_dispose(&out);
+    json_decref(c.params);
     gw_catalog_dispose(&real);
 }
 
@@ -853,6 +1164,11 @@ int main(void)
         cmocka_unit_test(test_translate_request),
         cmocka_unit_test(test_transcribe_api_none),
         cmocka_unit_test(test_transcribe_response),
+        cmocka_unit_test(test_transcribe_request_cloudflare_turbo),
+        cmocka_unit_test(test_transcribe_request_cloudflare_raw),
+        cmocka_unit_test(test_transcribe_response_cloudflare_turbo),
+        cmocka_unit_test(test_transcribe_response_cloudflare_whisper),
+        cmocka_unit_test(test_transcribe_response_cloudflare_errors),
         cmocka_unit_test(test_speech_and_realtime_declined),
         cmocka_unit_test(test_builtin_catalog_urls),
     };
