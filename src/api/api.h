@@ -15,6 +15,7 @@ void api_image_file(gw_app_t *app, gw_req_t *req, const char *name);
 void api_audio_speech(gw_app_t *app, gw_req_t *req);
 void api_audio_transcriptions(gw_app_t *app, gw_req_t *req, bool translate);
 void api_realtime_sessions(gw_app_t *app, gw_req_t *req);
+void api_realtime_client_secrets(gw_app_t *app, gw_req_t *req);
 
 /* Sends obj (reference taken) as application/json. */
 void gw__api_json(gw_req_t *req, int status, json_t *obj);

@@ -16,6 +16,16 @@
 #define TOKEN_TTL_S 1800     /* the session may run this long */
 #define NEW_SESSION_TTL_S 60 /* and must start within this */
 #define MAX_TOOLS 128
+#define GA_SECRET_TTL_S 600 /* client_secrets: OpenAI's default expiry */
+
+static json_int_t secret_expiry(json_t *r)
+{
+    json_t *t = json_object_get(r, "new_session_expires_at");
+
+    if (!json_is_integer(t))
+        t = json_object_get(r, "expires_at");
+    return json_integer_value(t);
+}
 
 static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *res,
                   gw_reply_t *reply, gw_err_t *err)
@@ -50,23 +60,63 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
         json_object_set_new(answer, "tools", json_array());
     json_object_set_new(answer, "input_audio_format", json_string("pcm16"));
     json_object_set_new(answer, "output_audio_format", json_string("pcm16"));
+    /* The secret expires for new sessions (what OpenAI's expires_at means);
+     * a session opened in time may run until the token's own expiry. */
     json_object_set_new(answer, "client_secret",
-                        json_pack("{s:O, s:O}", "value", json_object_get(r, "token"), "expires_at",
-                                  json_object_get(r, "expires_at")
-                                      ? json_object_get(r, "expires_at")
-                                      : json_integer(0)));
+                        json_pack("{s:O, s:I}", "value", json_object_get(r, "token"), "expires_at",
+                                  secret_expiry(r)));
     json_object_set_new(answer, "connect_url",
                         json_incref(json_object_get(r, "connect_url")
                                         ? json_object_get(r, "connect_url")
                                         : json_null()));
-    json_object_set_new(
-        answer, "config",
-        json_pack("{s:s, s:s, s:O, s:O}", "provider", c->model->provider->id, "model", c->model->id,
-                  "voice",
-                  json_object_get(job->params, "voice") ? json_object_get(job->params, "voice")
-                                                        : json_null(),
-                  "tools",
-                  json_object_get(r, "tools") ? json_object_get(r, "tools") : json_array()));
+    json_object_set_new(answer, "config",
+                        json_pack("{s:s, s:s, s:O, s:o}", "provider", c->model->provider->id,
+                                  "model", c->model->id, "voice",
+                                  json_object_get(job->params, "voice")
+                                      ? json_object_get(job->params, "voice")
+                                      : json_null(),
+                                  "tools",
+                                  json_is_array(json_object_get(r, "tools"))
+                                      ? json_incref(json_object_get(r, "tools"))
+                                      : json_array()));
+    return gw__media_reply_json(reply, answer, err);
+}
+
+/* The GA answer: {value, expires_at, session} with the session echoed in
+ * its GA shape plus what the gateway adds (id, connect_url, config). */
+static int render_ga(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *res,
+                     gw_reply_t *reply, gw_err_t *err)
+{
+    gw_reply_t beta = {.content_type = ""};
+    json_t *obj;
+    json_t *answer;
+    int rc;
+
+    gw_buf_init(&beta.body, reply->body.max);
+    rc = render(job, c, res, &beta, err);
+    obj = rc == 0 ? json_loadb(beta.body.ptr, beta.body.len, 0, NULL) : NULL;
+    gw_buf_dispose(&beta.body);
+    if (obj == NULL) {
+        gw_err_set(err, GW_DECLINED, 0, "could not build the session");
+        return GW_DECLINED;
+    }
+    {
+        json_t *secret = json_object_get(obj, "client_secret");
+        /* The GA session, plus where to connect and what was locked in. */
+        answer = json_pack("{s:O, s:O, s:{s:s, s:O, s:s, s:O, s:O, s:O, s:O}}", "value",
+                           json_object_get(secret, "value"), "expires_at",
+                           json_object_get(secret, "expires_at"), "session", "type", "realtime",
+                           "id", json_object_get(obj, "id"), "object", "realtime.session",
+                           "model", json_object_get(obj, "model"), "tools",
+                           json_object_get(obj, "tools"), "connect_url",
+                           json_object_get(obj, "connect_url"), "config",
+                           json_object_get(obj, "config"));
+    }
+    json_decref(obj);
+    if (answer == NULL) {
+        gw_err_set(err, GW_DECLINED, 0, "could not build the session");
+        return GW_DECLINED;
+    }
     return gw__media_reply_json(reply, answer, err);
 }
 
@@ -169,27 +219,20 @@ static bool check_session(gw_req_t *req, json_t *s)
     return check_tools(req, json_object_get(s, "tools"));
 }
 
-void api_realtime_sessions(gw_app_t *app, gw_req_t *req)
+/* Validates a beta-shaped session and starts minting; body is taken. ga
+ * selects the answer's shape (client_secrets) over the beta session object. */
+static void start_session(gw_app_t *app, gw_req_t *req, json_t *body, bool ga,
+                          int64_t new_session_ttl_s, const char *endpoint)
 {
-    gw_str_t raw = gw_req_body(req);
-    json_t *body;
-    gw_media_job_t *job;
+    gw_media_job_t *job = gw__media_job_new(app, GW_OP_REALTIME);
     const char *model;
-    const char *voice;
-    json_t *v;
+    json_t *v = json_object_get(body, "voice");
 
-    /* An empty body is a session with every default. */
-    body = raw.len == 0 ? json_object() : gw__media_json_body(req);
-    if (body == NULL)
-        return;
-    job = gw__media_job_new(app, GW_OP_REALTIME);
-    job->render = render;
+    job->render = ga ? render_ga : render;
     if (!check_session(req, body))
         goto fail;
-    v = json_object_get(body, "voice");
-    voice = json_string_value(v);
     if (v != NULL && !json_is_null(v)) {
-        const char *g = voice != NULL ? gw_gemini_voice(voice) : NULL;
+        const char *g = json_is_string(v) ? gw_gemini_voice(json_string_value(v)) : NULL;
         if (g == NULL) {
             gw__media_bad(req, "voice",
                           "Unsupported voice: use an OpenAI voice (alloy, ash, "
@@ -205,11 +248,107 @@ void api_realtime_sessions(gw_app_t *app, gw_req_t *req)
         goto fail;
     json_object_set(job->params, "session", body);
     json_object_set_new(job->params, "ttl_s", json_integer(TOKEN_TTL_S));
-    json_object_set_new(job->params, "new_session_ttl_s", json_integer(NEW_SESSION_TTL_S));
+    json_object_set_new(job->params, "new_session_ttl_s", json_integer(new_session_ttl_s));
     json_decref(body);
-    gw__media_start(req, job, "/v1/realtime/sessions", model, "realtime", GW_CAP_REALTIME, 1);
+    gw__media_start(req, job, endpoint, model, "realtime", GW_CAP_REALTIME, 1);
     return;
 fail:
     json_decref(body);
     gw__media_job_free(job);
+}
+
+void api_realtime_sessions(gw_app_t *app, gw_req_t *req)
+{
+    /* An empty body is a session with every default. */
+    json_t *body = gw_req_body(req).len == 0 ? json_object() : gw__media_json_body(req);
+
+    if (body != NULL)
+        start_session(app, req, body, false, NEW_SESSION_TTL_S, "/v1/realtime/sessions");
+}
+
+/* The GA session shape (audio.input / audio.output, output_modalities) in
+ * the beta names the rest of this file checks and the dialect reads. */
+static json_t *beta_session(gw_req_t *req, json_t *ga)
+{
+    static const char *const same[] = {"model", "instructions", "tools", "tool_choice",
+                                       "temperature"};
+    json_t *in = json_object_get(json_object_get(ga, "audio"), "input");
+    json_t *out = json_object_get(json_object_get(ga, "audio"), "output");
+    json_t *mods = json_object_get(ga, "output_modalities");
+    json_t *fmt = json_object_get(in, "format");
+    json_t *b = json_object();
+    json_t *v;
+
+    for (size_t i = 0; i < GW_ARRAY_LEN(same); i++)
+        if ((v = json_object_get(ga, same[i])) != NULL)
+            json_object_set(b, same[i], v);
+    if (json_is_integer(json_object_get(ga, "max_output_tokens")))
+        json_object_set(b, "max_response_output_tokens", json_object_get(ga, "max_output_tokens"));
+    if (json_is_array(mods)) {
+        bool audio = false;
+        for (size_t i = 0; i < json_array_size(mods); i++)
+            audio = audio || (json_is_string(json_array_get(mods, i)) &&
+                              strcmp(json_string_value(json_array_get(mods, i)), "audio") == 0);
+        json_object_set_new(b, "modalities",
+                            audio ? json_pack("[ss]", "audio", "text") : json_pack("[s]", "text"));
+    }
+    if ((v = json_object_get(out, "voice")) != NULL)
+        json_object_set(b, "voice", v);
+    if (json_is_object(json_object_get(in, "transcription")))
+        json_object_set(b, "input_audio_transcription", json_object_get(in, "transcription"));
+    if (json_is_object(json_object_get(in, "turn_detection")) ||
+        json_is_null(json_object_get(in, "turn_detection")))
+        json_object_set(b, "turn_detection", json_object_get(in, "turn_detection"));
+    if (fmt != NULL && !json_is_null(fmt)) {
+        const char *t = json_string_value(json_object_get(fmt, "type"));
+        if (t == NULL || strcmp(t, "audio/pcm") != 0) {
+            json_decref(b);
+            gw__media_bad(req, "session.audio.input.format",
+                          "Only {\"type\": \"audio/pcm\"} input is supported (Gemini Live "
+                          "takes 16-bit PCM).");
+            return NULL;
+        }
+    }
+    return b;
+}
+
+/* POST /v1/realtime/client_secrets (the GA form of the same minting). */
+void api_realtime_client_secrets(gw_app_t *app, gw_req_t *req)
+{
+    json_t *body = gw_req_body(req).len == 0 ? json_object() : gw__media_json_body(req);
+    json_t *session;
+    json_t *after;
+    json_t *secs;
+    const char *type;
+    json_t *beta;
+    int64_t ttl = GA_SECRET_TTL_S;
+
+    if (body == NULL)
+        return;
+    session = json_object_get(body, "session");
+    after = json_object_get(body, "expires_after");
+    secs = json_object_get(after, "seconds");
+    type = json_string_value(json_object_get(session, "type"));
+    if (session != NULL && !json_is_object(session)) {
+        gw__media_bad(req, "session", "'session' must be an object.");
+        goto out;
+    }
+    if (type != NULL && strcmp(type, "realtime") != 0) {
+        gw__media_bad(req, "session.type",
+                      "Only realtime sessions are supported (not transcription sessions).");
+        goto out;
+    }
+    if (secs != NULL && (!json_is_integer(secs) || json_integer_value(secs) < 10 ||
+                         json_integer_value(secs) > 7200)) {
+        gw__media_bad(req, "expires_after.seconds",
+                      "'expires_after.seconds' must be an integer from 10 to 7200.");
+        goto out;
+    }
+    if (json_is_integer(secs))
+        ttl = json_integer_value(secs);
+    beta = beta_session(req, session);
+    if (beta != NULL)
+        start_session(app, req, beta, true, ttl, "/v1/realtime/client_secrets");
+out:
+    json_decref(body);
 }

@@ -145,6 +145,7 @@ static const struct {
     {"/audio/transcriptions", audio_transcriptions},
     {"/audio/translations", audio_translations},
     {"/realtime/sessions", api_realtime_sessions},
+    {"/realtime/client_secrets", api_realtime_client_secrets},
 };
 
 void gw_api_dispatch(void *ctx, gw_req_t *req)

@@ -67,10 +67,11 @@ static void render_cues(gw_buf_t *b, json_t *v, bool vtt)
     if (vtt)
         gw_buf_appends(b, "WEBVTT\n\n");
     if (n == 0) {
-        whole =
-            json_pack("[{s:f, s:f, s:O}]", "start", 0.0, "end",
-                      json_number_value(json_object_get(v, "duration")), "text",
-                      json_object_get(v, "text") ? json_object_get(v, "text") : json_string(""));
+        whole = json_pack("[{s:f, s:f, s:s}]", "start", 0.0, "end",
+                          json_number_value(json_object_get(v, "duration")), "text",
+                          json_string_value(json_object_get(v, "text")) != NULL
+                              ? json_string_value(json_object_get(v, "text"))
+                              : "");
         segs = whole;
         n = 1;
     }
@@ -97,6 +98,7 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
     stt_state_t *st = job->state;
     json_t *v = res->json;
     const char *text = json_string_value(json_object_get(v, "text"));
+    const char *lang = json_string_value(json_object_get(v, "language"));
     json_t *out = NULL;
 
     (void)c;
@@ -119,13 +121,9 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
         out = json_pack("{s:s}", "text", text);
         break;
     case FMT_VERBOSE:
-        out = json_pack(
-            "{s:s, s:O, s:O, s:s}", "task", st->translate ? "translate" : "transcribe", "language",
-            json_object_get(v, "language") ? json_object_get(v, "language")
-                                           : json_string("unknown"),
-            "duration",
-            json_object_get(v, "duration") ? json_object_get(v, "duration") : json_real(0), "text",
-            text);
+        out = json_pack("{s:s, s:s, s:f, s:s}", "task", st->translate ? "translate" : "transcribe",
+                        "language", lang != NULL ? lang : "unknown", "duration",
+                        json_number_value(json_object_get(v, "duration")), "text", text);
         if (st->segments)
             json_object_set_new(out, "segments",
                                 json_object_get(v, "segments")

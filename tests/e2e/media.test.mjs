@@ -428,6 +428,37 @@ describe('media endpoints', () => {
     assert.ok(!JSON.stringify(session).includes('AIzaSy'));
   });
 
+  test('realtime client secrets (GA): the same minting, answered as {value, expires_at, session}', T, async () => {
+    const since = await s.mock.mark();
+    const r = await s.client.realtime.clientSecrets.create({
+      expires_after: { anchor: 'created_at', seconds: 120 },
+      session: {
+        type: 'realtime',
+        model: 'gemini-live-2.5-flash-preview',
+        instructions: 'Answer briefly.',
+        output_modalities: ['audio'],
+        audio: { input: { format: { type: 'audio/pcm', rate: 24000 }, transcription: { model: 'whisper-1' } }, output: { voice: 'marin' } },
+        tools: [{ type: 'function', name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string' } } } }],
+      },
+    });
+    assert.match(r.value, /^auth_tokens\//);
+    assert.ok(r.expires_at > Date.now() / 1000 && r.expires_at <= Date.now() / 1000 + 125);
+    assert.equal(r.session.type, 'realtime');
+    assert.equal(r.session.model, 'gemini-live-2.5-flash-preview');
+    assert.deepEqual(r.session.config.tools, ['lookup']);
+    const [rec] = await s.mock.requests({ provider: 'google', endpoint: 'auth_token', since });
+    const setup = rec.body.bidiGenerateContentSetup;
+    assert.equal(setup.generationConfig.speechConfig.voiceConfig.prebuiltVoiceConfig.voiceName, 'Aoede');
+    assert.deepEqual(setup.generationConfig.responseModalities, ['AUDIO']);
+    assert.ok(setup.inputAudioTranscription);
+    assert.equal(setup.tools[0].functionDeclarations[0].name, 'lookup');
+    const bad = await rawPost(s, '/realtime/client_secrets', JSON.stringify({ session: { type: 'transcription' } }), { 'content-type': 'application/json' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.param, 'session.type');
+    const fmt = await rawPost(s, '/realtime/client_secrets', JSON.stringify({ session: { type: 'realtime', audio: { input: { format: { type: 'audio/pcmu' } } } } }), { 'content-type': 'application/json' });
+    assert.equal(fmt.status, 400);
+  });
+
   test('realtime sessions: bad tools, formats and voices are 400s', T, async () => {
     for (const [body, param] of [
       [{ tools: [{ type: 'function' }] }, 'tools[0]'],
