@@ -8,6 +8,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import net from 'node:net';
 import { toFile } from 'openai';
 import { startStack, routedVia, assertErrorShape } from './lib/harness.mjs';
 
@@ -392,6 +393,34 @@ describe('media endpoints', () => {
     // A body cut off inside a part is refused, not half-read.
     r = await rawPost(s, '/audio/transcriptions', '--XX\r\nContent-Disposition: form-data; name="model"\r\n\r\nwhisper-1\r\n--XX\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\nRIFF', { 'content-type': 'multipart/form-data; boundary=XX' });
     assert.equal(r.status, 400);
+  });
+
+  test('transcriptions: array fields are taken as name[] and as name', T, async () => {
+    const fd = new FormData();
+    fd.append('model', 'whisper-1');
+    fd.append('response_format', 'verbose_json');
+    fd.append('timestamp_granularities', 'word');
+    fd.append('file', new Blob([wav(0.4)]), 'plain.wav');
+    const r = await rawPost(s, '/audio/transcriptions', fd);
+    assert.equal(r.status, 200, r.text);
+    assert.ok(Array.isArray(r.json.words) && r.json.words.length > 0);
+    assert.equal(r.json.segments, undefined); // words only, as asked
+  });
+
+  test('uploads: a client that leaves mid-upload costs nothing; the gateway goes on', T, async () => {
+    const port = new URL(s.baseURL).port;
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => {
+        const sock = net.connect({ host: '127.0.0.1', port: Number(port) }, () => {
+          sock.write(`POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${s.key}\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 8000000\r\n\r\n--B\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n`);
+          sock.write(Buffer.alloc(1_000_000, 1), () => setTimeout(() => sock.destroy(), 50));
+        });
+        sock.on('close', resolve);
+        sock.on('error', () => {});
+      });
+    }
+    const r = await s.client.audio.transcriptions.create({ model: 'whisper-1', file: await toFile(wav(0.2), 'after.wav') });
+    assert.match(r.text, /bytes of after\.wav/);
   });
 
   // ---- realtime -----------------------------------------------------------------------
