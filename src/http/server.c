@@ -24,7 +24,10 @@
 
 #define STREAM_HIGH_WATER (256 * 1024)
 #define STREAM_LOW_WATER (64 * 1024)
-#define STREAM_BLOCK 4096 /* per open stream: SSE events are small */
+/* MHD allocates (and zeroes) this with every callback response, but sends
+ * chunked (HTTP/1.1) bodies from the connection's own pool: only HTTP/1.0
+ * clients read through it. Per open stream, so small. */
+#define STREAM_BLOCK 512
 #define MAX_EXTRA_HEADERS 16
 #define HUP_DELAY_MS 100
 #define CONN_MEMORY (16 * 1024) /* MHD's per-connection pool: headers and buffers */
@@ -429,8 +432,9 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
         memcpy(buf, r->out.ptr + r->out_off, n);
         r->out_off += n;
         if (r->out_off == r->out.len) {
+            /* Drained: an open stream mostly waits, holding no buffer meanwhile. */
             r->out_off = 0;
-            gw_buf_reset(&r->out);
+            gw_buf_dispose(&r->out);
         }
         if (r->producer_paused && r->out.len - r->out_off < STREAM_LOW_WATER) {
             r->producer_paused = false;
@@ -455,6 +459,9 @@ void gw_req_stream_start(gw_req_t *r, int status, const char *content_type)
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK, stream_reader, r, NULL);
 
     gw_assert(resp != NULL);
+    /* No handler reads the request body once it streams: a stream may stay open
+     * for minutes, its prompt need not. */
+    gw_buf_dispose(&r->body);
     MHD_add_response_header(resp, "Content-Type", content_type);
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");

@@ -69,7 +69,8 @@ void gw_req_respond_error(gw_req_t *r, int status, const char *type, const char 
                           const char *param, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 
-/* Starts a streamed response (chunked); headers go out with the first bytes. */
+/* Starts a streamed response (chunked); headers go out with the first bytes.
+ * The request body is released here: gw_req_body() is empty afterwards. */
 void gw_req_stream_start(gw_req_t *r, int status, const char *content_type);
 /* Queues bytes; 0, or GW_AGAIN when above the high-water mark (pause the
  * producer until on_drain). Never blocks, never drops. */

@@ -6,6 +6,11 @@
  * put order. Since every put sets expiry to now + TTL and moves the node to
  * the young end, the list is also in expiry order: expired entries are
  * always at the old end, and when the pool is full the oldest goes first.
+ *
+ * Neither the pool nor the hash heads are written at start (heads hold
+ * index + 1, so zeroed memory is an empty table; nodes are handed out in
+ * order before the free list is used): the pages of the 700 KB table cost
+ * memory only once conversations fill them.
  */
 #include "router/sticky.h"
 
@@ -27,11 +32,12 @@ typedef struct snode {
 struct gw_sticky {
     snode_t *nodes;
     size_t max;
-    int32_t *heads;      /* hash chains */
+    int32_t *heads;      /* hash chains: first node index + 1, 0 when empty */
     size_t nheads;       /* power of two */
     int32_t oldest;
     int32_t youngest;
     int32_t free_list;   /* through hnext */
+    int32_t unused;      /* nodes from here on were never handed out */
     size_t count;
 };
 
@@ -45,12 +51,9 @@ gw_sticky_t *gw_sticky_new(size_t max_entries)
     s->nheads = 16;
     while (s->nheads < max_entries)
         s->nheads *= 2;
-    s->heads = gw_xmalloc(s->nheads * sizeof(*s->heads));
-    for (size_t i = 0; i < s->nheads; i++)
-        s->heads[i] = NIL;
-    for (size_t i = 0; i < max_entries; i++)
-        s->nodes[i].hnext = i + 1 < max_entries ? (int32_t)(i + 1) : NIL;
-    s->free_list = 0;
+    s->heads = gw_xcalloc(s->nheads, sizeof(*s->heads));
+    s->free_list = NIL;
+    s->unused = 0;
     s->oldest = NIL;
     s->youngest = NIL;
     return s;
@@ -106,7 +109,7 @@ static size_t head_of(const gw_sticky_t *s, const unsigned char d[32])
 
 static int32_t find(const gw_sticky_t *s, const unsigned char d[32])
 {
-    for (int32_t i = s->heads[head_of(s, d)]; i != NIL; i = s->nodes[i].hnext)
+    for (int32_t i = s->heads[head_of(s, d)] - 1; i != NIL; i = s->nodes[i].hnext)
         if (memcmp(s->nodes[i].digest, d, 32) == 0)
             return i;
     return NIL;
@@ -141,11 +144,16 @@ static void age_push_young(gw_sticky_t *s, int32_t i)
 
 static void drop(gw_sticky_t *s, int32_t i)
 {
-    int32_t *pp = &s->heads[head_of(s, s->nodes[i].digest)];
+    int32_t *head = &s->heads[head_of(s, s->nodes[i].digest)];
 
-    while (*pp != i)
-        pp = &s->nodes[*pp].hnext;
-    *pp = s->nodes[i].hnext;
+    if (*head - 1 == i) {
+        *head = s->nodes[i].hnext + 1;
+    } else {
+        int32_t *pp = &s->nodes[*head - 1].hnext;
+        while (*pp != i)
+            pp = &s->nodes[*pp].hnext;
+        *pp = s->nodes[i].hnext;
+    }
     age_unlink(s, i);
     s->nodes[i].hnext = s->free_list;
     s->free_list = i;
@@ -182,14 +190,18 @@ void gw_sticky_put(gw_sticky_t *s, const unsigned char digest[32], int model_ind
         drop(s, s->oldest);
     if (s->count == s->max)
         drop(s, s->oldest);
-    i = s->free_list;
-    s->free_list = s->nodes[i].hnext;
+    if (s->free_list != NIL) {
+        i = s->free_list;
+        s->free_list = s->nodes[i].hnext;
+    } else {
+        i = s->unused++; /* count < max and no free node: one was never used */
+    }
     memcpy(s->nodes[i].digest, digest, 32);
     s->nodes[i].model = model_index;
     s->nodes[i].expires_ms = now_ms + GW_STICKY_TTL_MS;
     h = head_of(s, digest);
-    s->nodes[i].hnext = s->heads[h];
-    s->heads[h] = i;
+    s->nodes[i].hnext = s->heads[h] - 1;
+    s->heads[h] = i + 1;
     age_push_young(s, i);
     s->count++;
 }
