@@ -17,6 +17,7 @@
 #include "router/health.h"
 
 #define TICK_MS 1000
+#define WRITER_CACHE_KIB 192 /* the request-log writer's SQLite page cache */
 #define PRUNE_EVERY_MS (10 * 60 * 1000)
 #define TRIM_NEXT_TICK ((size_t)-1) /* inflight_peak: the heap is trimmed on the next tick */
 
@@ -396,6 +397,8 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     if (rc != 0)
         return rc;
     rc = gw_store_open(&app->wstore, cfg->data_dir, err);
+    if (rc == 0)
+        rc = gw_store_cache_limit(app->wstore, WRITER_CACHE_KIB, err);
     if (rc != 0)
         return rc;
     reload(app);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/json_buf.h"
 #include "core/log.h"
 #include "providers/dialect.h"
 #include "router/errtable.h"
@@ -318,7 +319,8 @@ static void fail_transport(proxy_t *p, gw_fail_t kind, const char *what)
 static int write_out(proxy_t *p)
 {
     int rc = gw_req_stream_write(p->req, p->wbuf.ptr, p->wbuf.len);
-    gw_buf_reset(&p->wbuf);
+    /* Freed, not kept: thousands of idle streams would each hold one. */
+    gw_buf_dispose(&p->wbuf);
     return rc;
 }
 
@@ -329,18 +331,28 @@ static void commit(proxy_t *p)
     p->committed = true;
     if (p->sticky)
         gw_sticky_put(p->app->router.sticky, p->digest, p->cur->model->index, gw_now_ms());
+    /* No fallover after this point: the request and the headers are done with
+     * (stream decoding reads neither), so a long stream does not hold the
+     * whole parsed conversation. */
+    gw_buf_dispose(&p->hdrs);
+    json_decref(p->body);
+    p->body = NULL;
+    p->call.req = NULL;
 }
 
 static int put_chunk(proxy_t *p, json_t *chunk)
 {
-    char *text = json_dumps(chunk, JSON_COMPACT);
-    int rc;
+    size_t at = p->wbuf.len;
 
-    if (text == NULL)
-        return 0;
-    rc = gw_sse_put_data(&p->wbuf, text, strlen(text));
-    free(text);
-    return rc;
+    /* "data: <json>\n\n" written in place, without an intermediate string. */
+    if (gw_buf_append(&p->wbuf, "data: ", 6) != 0 || gw_json_append(&p->wbuf, chunk) != 0 ||
+        gw_buf_append(&p->wbuf, "\n\n", 2) != 0) {
+        p->wbuf.len = at;
+        if (p->wbuf.ptr != NULL)
+            p->wbuf.ptr[at] = '\0';
+        return GW_ETOOBIG;
+    }
+    return 0;
 }
 
 /* A chunk like the upstream's (same id, created, model) with given choices. */

@@ -163,3 +163,11 @@ int64_t gw_store_data_version(gw_store_t *st)
 {
     return gw__store_read_int(st->stmt[GW_STMT_DATA_VERSION]);
 }
+
+int gw_store_cache_limit(gw_store_t *st, int kib, gw_err_t *err)
+{
+    char sql[64];
+
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", kib);
+    return exec_pragma(st, sql, err);
+}

@@ -20,6 +20,9 @@ typedef struct gw_store gw_store_t;
 /* Creates the data dir if needed, opens and migrates the database, loads or
  * creates the encryption key. */
 int gw_store_open(gw_store_t **out, const char *data_dir, gw_err_t *err);
+/* Caps SQLite's page cache of this connection (KiB). The background writer
+ * only appends rows and prunes by index: a small cache keeps memory flat. */
+int gw_store_cache_limit(gw_store_t *st, int kib, gw_err_t *err);
 void gw_store_close(gw_store_t *st);
 
 /* Schema version after migrations (PRAGMA user_version). */
