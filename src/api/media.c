@@ -268,6 +268,8 @@ bool gw__media_form_body(gw_req_t *req, gw_form_t *form, size_t max_file)
                                  err.msg);
         return false;
     }
+    /* The form holds its own copies: a 25 MB upload is not kept twice. */
+    gw_req_release_body(req);
     return true;
 }
 

@@ -604,6 +604,11 @@ bool gw_req_body_too_big(const gw_req_t *r)
     return r->too_big;
 }
 
+void gw_req_release_body(gw_req_t *r)
+{
+    gw_buf_dispose(&r->body);
+}
+
 struct MHD_Connection *gw_req_mhd_connection(const gw_req_t *r)
 {
     return r->conn;

@@ -49,6 +49,9 @@ gw_str_t gw_req_body(const gw_req_t *r);
 const char *gw_req_id(const gw_req_t *r);           /* "req_<32 hex>" */
 int64_t gw_req_start_us(const gw_req_t *r);
 bool gw_req_body_too_big(const gw_req_t *r);
+/* Frees the body once a handler has taken what it needs from it (a parsed
+ * upload); gw_req_body() is empty afterwards. */
+void gw_req_release_body(gw_req_t *r);
 /* The libmicrohttpd connection, for its form (post) processor only. */
 struct MHD_Connection *gw_req_mhd_connection(const gw_req_t *r);
 

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -113,21 +114,44 @@ void gw_http_out_part(gw_http_out_t *o, const char *name, const char *filename,
     pt->content_type = content_type != NULL ? gw_xstrdup(content_type) : NULL;
     pt->data = data;
     pt->len = len;
+    pt->sent = 0;
     o->post = true;
 }
 
-/* curl copies each part's bytes, so the caller's buffers may go right after. */
-static curl_mime *build_mime(CURL *e, const gw_http_out_t *o)
+/* curl reads a part's bytes from the caller's buffer as it sends them. */
+static size_t read_part(char *buf, size_t size, size_t nitems, void *arg)
+{
+    gw_form_part_t *pt = arg;
+    size_t n = GW_MIN(size * nitems, pt->len - pt->sent);
+
+    memcpy(buf, pt->data + pt->sent, n);
+    pt->sent += n;
+    return n;
+}
+
+/* Rewinds (a retried send): curl asks for an absolute position. */
+static int seek_part(void *arg, curl_off_t offset, int origin)
+{
+    gw_form_part_t *pt = arg;
+
+    if (origin != SEEK_SET || offset < 0 || (size_t)offset > pt->len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    pt->sent = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
+static curl_mime *build_mime(CURL *e, gw_http_out_t *o)
 {
     curl_mime *mime = curl_mime_init(e);
 
     gw_assert(mime != NULL);
     for (size_t i = 0; i < o->nparts; i++) {
-        const gw_form_part_t *pt = &o->parts[i];
+        gw_form_part_t *pt = &o->parts[i];
         curl_mimepart *part = curl_mime_addpart(mime);
         gw_assert(part != NULL);
         curl_mime_name(part, pt->name);
-        curl_mime_data(part, pt->len > 0 ? pt->data : "", pt->len);
+        pt->sent = 0;
+        curl_mime_data_cb(part, (curl_off_t)pt->len, read_part, seek_part, NULL, pt);
         if (pt->filename != NULL)
             curl_mime_filename(part, pt->filename);
         if (pt->content_type != NULL)

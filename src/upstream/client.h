@@ -19,14 +19,16 @@
 typedef struct gw_upstream gw_upstream_t;
 typedef struct gw_xfer gw_xfer_t;
 
-/* One part of a multipart/form-data upload; data is borrowed until
- * gw_upstream_start returns (curl copies it). */
+/* One part of a multipart/form-data upload. data is borrowed for the whole
+ * transfer (curl reads it as it sends: a 25 MB upload is not copied again),
+ * so it must outlive the transfer or its cancellation. */
 typedef struct gw_form_part {
     char *name;
     char *filename;          /* NULL: a plain field */
     char *content_type;      /* NULL: curl's default */
     const char *data;
     size_t len;
+    size_t sent;             /* read cursor, curl's */
 } gw_form_part_t;
 
 /* An outgoing request. The transfer takes the headers list and the body. */
