@@ -45,6 +45,7 @@ import {
 } from './media.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+const GONE = Symbol('client gone');
 const MAX_BODY = 64 * 1024 * 1024;
 const MAX_RECORDS = 5000;
 
@@ -600,15 +601,8 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
    */
   async function runMedia(req, res, rec, provider, check, answer) {
     const aborted = () => res.destroyed || res.writableEnded || req.socket?.destroyed;
-    const rule = takeRule({ provider, model: rec.model, key: rec.key, account: rec.account_id, endpoint: rec.endpoint, stream: false });
-    if (rule) rec.rule = rule.id;
-    if (rule?.delay_ms) {
-      await wait(rule.delay_ms);
-      if (res.destroyed || req.socket?.destroyed) {
-        rec.outcome = 'client_gone';
-        return;
-      }
-    }
+    const rule = await takeRuleAndWait(req, res, rec, { provider, model: rec.model, key: rec.key, account: rec.account_id, endpoint: rec.endpoint, stream: false });
+    if (rule === GONE) return;
     if (answerByRule(req, res, rec, provider, rule)) return;
     const v = check ? check() : null;
     if (v) {
@@ -708,6 +702,20 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       for (let i = 0; i < n; i++) data.push(generatedImage(req, rec, makePng(width, height, `${provider}\u0000${b.model ?? ''}\u0000${b.prompt}\u0000${i}`), b.response_format === 'url'));
       return { body: { created: nowSec(), data } };
     });
+  }
+
+  // The matching rule (recorded on rec), after its delay_ms; GONE when the client left meanwhile.
+  async function takeRuleAndWait(req, res, rec, match) {
+    const rule = takeRule(match);
+    if (rule) rec.rule = rule.id;
+    if (rule?.delay_ms) {
+      await wait(rule.delay_ms);
+      if (res.destroyed || req.socket?.destroyed) {
+        rec.outcome = 'client_gone';
+        return GONE;
+      }
+    }
+    return rule;
   }
 
   // A rule that answers by itself (drop, provider error, raw body): true when it did.
@@ -1081,15 +1089,8 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     }
     if (rec.stream && rec.alt !== 'sse') (rec.warnings ||= []).push('streamGenerateContent without alt=sse: the answer is one JSON array, not SSE');
 
-    const rule = takeRule({ provider, model: rec.model, key: rec.key, account: null, endpoint: rec.endpoint, stream: rec.stream });
-    if (rule) rec.rule = rule.id;
-    if (rule?.delay_ms) {
-      await wait(rule.delay_ms);
-      if (res.destroyed || req.socket?.destroyed) {
-        rec.outcome = 'client_gone';
-        return;
-      }
-    }
+    const rule = await takeRuleAndWait(req, res, rec, { provider, model: rec.model, key: rec.key, account: null, endpoint: rec.endpoint, stream: rec.stream });
+    if (rule === GONE) return;
     // Validation always runs (it records sig_checks and inline_data); strict mode enforces it.
     let v = validateGemini(rec.model, rec.body, rec, state.signatures, { strict });
     if (!v && rec.endpoint !== 'chat') {

@@ -151,6 +151,17 @@ static int answer_s(const gw_media_call_t *c, const char *ct, const char *body,
     return answer(c, ct, body, strlen(body), res);
 }
 
+/* Every one of these JSON answers is refused (the caller fails over). */
+static void assert_all_declined(const gw_media_call_t *c, const char *const *bad, size_t n)
+{
+    gw_media_result_t res;
+
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(answer_s(c, "application/json", bad[i], &res), GW_DECLINED);
+        gw_media_result_dispose(&res);
+    }
+}
+
 static const gw_form_part_t *part(const gw_http_out_t *o, const char *name, size_t nth)
 {
     for (size_t i = 0; i < o->nparts; i++)
@@ -294,7 +305,6 @@ static void test_embed_response_unusable(void **state)
 {
     gw_media_call_t c = call(GW_OP_EMBED, "github", "openai/text-embedding-3-small",
                              "{\"input\":[\"a\",\"b\"],\"dimensions\":2}", "k", NULL);
-    gw_media_result_t res;
     static const char *const bad[] = {
         /* fewer vectors than inputs */
         "{\"data\":[{\"index\":0,\"embedding\":[1,2]}]}",
@@ -323,10 +333,7 @@ static void test_embed_response_unusable(void **state)
     };
 
     (void)state;
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(answer_s(&c, "application/json", bad[i], &res), GW_DECLINED);
-        gw_media_result_dispose(&res);
-    }
+    assert_all_declined(&c, bad, sizeof(bad) / sizeof(bad[0]));
     json_decref(c.params);
 }
 
@@ -1041,7 +1048,6 @@ static void test_transcribe_response_cloudflare_errors(void **state)
 {
     gw_media_call_t c = call(GW_OP_TRANSCRIBE, "cloudflare", "@cf/openai/whisper-large-v3-turbo",
                              "{}", "k", "acc");
-    gw_media_result_t res;
     static const char *const bad[] = {
         /* Cloudflare's error envelope */
         "{\"errors\":[{\"message\":\"AiError: Bad input: Error: Type mismatch of '/audio', "
@@ -1062,10 +1068,7 @@ static void test_transcribe_response_cloudflare_errors(void **state)
     };
 
     (void)state;
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        assert_int_equal(answer_s(&c, "application/json", bad[i], &res), GW_DECLINED);
-        gw_media_result_dispose(&res);
-    }
+    assert_all_declined(&c, bad, sizeof(bad) / sizeof(bad[0]));
     json_decref(c.params);
 }
 
