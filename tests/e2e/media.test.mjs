@@ -423,6 +423,24 @@ describe('media endpoints', () => {
     assert.match(r.text, /bytes of after\.wav/);
   });
 
+  test('garbage bodies on every media endpoint get a 4xx, never a crash or a hang', T, async () => {
+    let seed = 12345;
+    const rnd = (n) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const pieces = ['--B', '\r\n', 'Content-Disposition: form-data; name="file"; filename="a.wav"', 'name="model"', 'whisper-1', '{', '}', '"input"', '[', ']', '0', '"', '\\', '\u0000', 'RIFF', '\x89PNG', ':', ',', 'null', '--B--'];
+    const paths = ['/embeddings', '/images/generations', '/images/edits', '/images/variations', '/audio/speech', '/audio/transcriptions', '/audio/translations', '/realtime/sessions', '/realtime/client_secrets'];
+    for (let i = 0; i < 180; i++) {
+      let body = '';
+      for (let k = 1 + rnd(40); k > 0; k--) body += pieces[rnd(pieces.length)]; // never empty: an empty realtime body is a valid default session
+      const ct = rnd(2) ? 'multipart/form-data; boundary=B' : 'application/json';
+      const r = await rawPost(s, paths[i % paths.length], body, { 'content-type': ct });
+      assert.ok(r.status >= 400 && r.status < 500, `${paths[i % paths.length]} ${ct} ${JSON.stringify(body)} -> ${r.status} ${r.text.slice(0, 200)}`);
+      assertErrorShape(assert, r.json);
+    }
+  });
+
   // ---- realtime -----------------------------------------------------------------------
 
   test('realtime sessions: a single-use Gemini Live token with the set-up and both tool forms baked in', T, async () => {
