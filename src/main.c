@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,10 @@ static int cmd_serve(int argc, char **argv, const char *data_dir)
     const char *env_port = getenv("PORT");
     int rc;
 
+    /* One malloc arena for every thread: the libuv pool threads (request-log
+     * writer, audio encoding) allocate seldom, and their own arenas each kept
+     * a little of every burst, so memory crept up after each one. */
+    mallopt(M_ARENA_MAX, 1);
     cfg.host = getenv("HOST") ? getenv("HOST") : "127.0.0.1";
     cfg.port = 3001;
     if (env_port != NULL && parse_port(env_port, &cfg.port) != 0) {
