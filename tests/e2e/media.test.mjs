@@ -10,8 +10,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { toFile } from 'openai';
-import { startStack, routedVia, assertErrorShape } from './lib/harness.mjs';
+import { startStack, routedVia, assertErrorShape, sineWav } from './lib/harness.mjs';
 
+const wav = sineWav;
 const via = (h) => routedVia(h)?.raw ?? null;
 
 const T = { timeout: 60000 };
@@ -31,24 +32,6 @@ const CHAT = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
 // A real 2x2 PNG (the gateway checks the magic; the mock hashes what arrives).
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
 
-function wav(seconds = 1, rate = 16000) {
-  const n = Math.round(seconds * rate) * 2;
-  const b = Buffer.alloc(44 + n);
-  b.write('RIFF', 0);
-  b.writeUInt32LE(36 + n, 4);
-  b.write('WAVEfmt ', 8);
-  b.writeUInt32LE(16, 16);
-  b.writeUInt16LE(1, 20);
-  b.writeUInt16LE(1, 22);
-  b.writeUInt32LE(rate, 24);
-  b.writeUInt32LE(rate * 2, 28);
-  b.writeUInt16LE(2, 32);
-  b.writeUInt16LE(16, 34);
-  b.write('data', 36);
-  b.writeUInt32LE(n, 40);
-  for (let i = 0; i < n / 2; i++) b.writeInt16LE(Math.round(8000 * Math.sin(i / 7)), 44 + i * 2);
-  return b;
-}
 
 async function rawPost(s, path, body, headers = {}) {
   const res = await fetch(`${s.baseURL}${path}`, { method: 'POST', headers: { authorization: `Bearer ${s.key}`, ...headers }, body });

@@ -11,7 +11,9 @@ import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { startMock, BASE_PATHS, PROVIDER_IDS, sseData } from './lib/harness.mjs';
+import { startMock, BASE_PATHS, PROVIDER_IDS, sseData, sineWav } from './lib/harness.mjs';
+
+const wav = sineWav;
 
 let mock;
 const T = { timeout: 20000 };
@@ -84,27 +86,6 @@ function checkPng(buf) {
   return { width, height };
 }
 
-/** A PCM WAV (16-bit mono) of `seconds` at `rate`. */
-function wav(seconds, rate = 16000) {
-  const n = Math.round(seconds * rate);
-  const data = Buffer.alloc(n * 2);
-  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(Math.sin(i / 10) * 3000), i * 2);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + data.length, 4);
-  h.write('WAVE', 8, 'ascii');
-  h.write('fmt ', 12, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
-}
 
 function audioForm(file, { filename = 'speech.wav', type = 'audio/wav', fields = {} } = {}) {
   const fd = new FormData();

@@ -17,6 +17,7 @@
 
 #include "core/clock.h"
 #include "providers/media_ops.h"
+#include "test_wire.h"
 
 #define BASE "http://127.0.0.1:8089/google"
 #define KEY "AIza-test-key"
@@ -67,29 +68,6 @@ static json_t *parse(const char *text)
     return j;
 }
 
-static void assert_json(json_t *got, const char *want_text)
-{
-    json_t *want = parse(want_text);
-    if (!json_equal(got, want)) {
-        char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        char *w = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        print_error("got:  %s\nwant: %s\n", g ? g : "(null)", w);
-        free(g);
-        free(w);
-        json_decref(want);
-        fail();
-    }
-    json_decref(want);
-}
-
-static bool has_header(const gw_http_out_t *o, const char *line)
-{
-    for (struct curl_slist *l = o->headers; l != NULL; l = l->next)
-        if (strcmp(l->data, line) == 0)
-            return true;
-    return false;
-}
-
 /* A call on a Google model with params (JSON text, taken). */
 static gw_media_call_t call(gw_op_t op, const char *model_id, const char *params)
 {
@@ -118,8 +96,8 @@ static json_t *encode(const gw_media_call_t *c, const char *path)
     snprintf(want, sizeof(want), "%s%s", BASE, path);
     assert_string_equal(out.url, want);
     assert_true(out.post);
-    assert_true(has_header(&out, "x-goog-api-key: " KEY));
-    assert_true(has_header(&out, "Content-Type: application/json"));
+    assert_true(gw_test_has_header(&out, "x-goog-api-key: " KEY));
+    assert_true(gw_test_has_header(&out, "Content-Type: application/json"));
     assert_null(strstr(out.url, KEY));
     assert_null(strstr(out.url, "key="));
     assert_null(strstr(out.body.ptr, KEY));
@@ -195,7 +173,7 @@ static void test_embed_request(void **state)
     (void)state;
 
     body = encode(&c, "/v1beta/models/gemini-embedding-001:batchEmbedContents");
-    assert_json(body,
+    gw_test_assert_json(body,
                 "{\"requests\":["
                 "{\"model\":\"models/gemini-embedding-001\",\"content\":{\"parts\":[{\"text\":"
                 "\"first input\"}]},\"outputDimensionality\":768},"
@@ -206,7 +184,7 @@ static void test_embed_request(void **state)
 
     c = call(GW_OP_EMBED, "gemini-embedding-001", "{\"input\":[\"only\"]}");
     body = encode(&c, "/v1beta/models/gemini-embedding-001:batchEmbedContents");
-    assert_json(body, "{\"requests\":[{\"model\":\"models/gemini-embedding-001\",\"content\":{"
+    gw_test_assert_json(body, "{\"requests\":[{\"model\":\"models/gemini-embedding-001\",\"content\":{"
                       "\"parts\":[{\"text\":\"only\"}]}}]}");
     json_decref(body);
     json_decref(c.params);
@@ -259,7 +237,7 @@ static void test_embed_response(void **state)
                             "{\"values\":[0.044,0.055,-0.066]}]}",
                             &res, &err),
                      0);
-    assert_json(res.json, "{\"vectors\":[[0.011,-0.022,0.033],[0.044,0.055,-0.066]]}");
+    gw_test_assert_json(res.json, "{\"vectors\":[[0.011,-0.022,0.033],[0.044,0.055,-0.066]]}");
     assert_int_equal(res.prompt_tokens, -1);
     gw_media_result_dispose(&res);
 
@@ -327,7 +305,7 @@ static void test_image_generate_request(void **state)
     (void)state;
 
     body = encode(&c, "/v1beta/models/gemini-2.5-flash-image:generateContent");
-    assert_json(body, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"A watercolor fox "
+    gw_test_assert_json(body, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"A watercolor fox "
                       "reading a newspaper\"}]}],\"generationConfig\":{\"responseModalities\":["
                       "\"TEXT\",\"IMAGE\"],\"imageConfig\":{\"aspectRatio\":\"16:9\"}}}");
     json_decref(body);
@@ -335,7 +313,7 @@ static void test_image_generate_request(void **state)
 
     c = call(GW_OP_IMAGE, "gemini-2.5-flash-image", "{\"mode\":\"generate\",\"prompt\":\"x\"}");
     body = encode(&c, "/v1beta/models/gemini-2.5-flash-image:generateContent");
-    assert_json(body, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],"
+    gw_test_assert_json(body, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"x\"}]}],"
                       "\"generationConfig\":{\"responseModalities\":[\"TEXT\",\"IMAGE\"]}}");
     json_decref(body);
     json_decref(c.params);
@@ -374,7 +352,7 @@ static void test_image_edit_and_variation_request(void **state)
     c.nfiles = GW_ARRAY_LEN(files);
     body = encode(&c, "/v1beta/models/gemini-2.5-flash-image:generateContent");
     /* The mask has no Gemini equivalent and is not sent. */
-    assert_json(body, "{\"contents\":[{\"role\":\"user\",\"parts\":["
+    gw_test_assert_json(body, "{\"contents\":[{\"role\":\"user\",\"parts\":["
                       "{\"text\":\"Make the sky purple\"},"
                       "{\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\"iVBORw0KGgpJSERS\"}},"
                       "{\"inlineData\":{\"mimeType\":\"image/jpeg\",\"data\":\"/9j/4EpGSUY=\"}}]}],"
@@ -412,7 +390,7 @@ static void test_image_edit_and_variation_request(void **state)
     c.files = files;
     c.nfiles = 1;
     body = encode(&c, "/v1beta/models/gemini-2.5-flash-image:generateContent");
-    assert_json(body,
+    gw_test_assert_json(body,
                 "{\"contents\":[{\"role\":\"user\",\"parts\":["
                 "{\"text\":\"Create a variation of this image: same subject and style, "
                 "different details.\"},"
@@ -447,7 +425,7 @@ static void test_image_response(void **state)
                "\"thoughtsTokenCount\":20,\"totalTokenCount\":1329}}",
                &res, &err),
         0);
-    assert_json(res.json, "{\"images\":[{\"b64\":\"iVBORw0KGgo=\",\"mime\":\"image/png\"},"
+    gw_test_assert_json(res.json, "{\"images\":[{\"b64\":\"iVBORw0KGgo=\",\"mime\":\"image/png\"},"
                           "{\"b64\":\"/9j/4AAQ\",\"mime\":\"image/jpeg\"}],"
                           "\"text\":\"Here is a watercolor fox reading the morning paper.\"}");
     assert_int_equal(res.prompt_tokens, 9);
@@ -507,7 +485,7 @@ static void test_speech_request(void **state)
 
     body = encode(&c, "/v1beta/models/gemini-2.5-flash-preview-tts:generateContent");
     /* No pace hint: the API layer time-stretches. */
-    assert_json(body, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Say cheerfully: "
+    gw_test_assert_json(body, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Say cheerfully: "
                       "Have a wonderful day!\"}]}],\"generationConfig\":{\"responseModalities\":["
                       "\"AUDIO\"],\"speechConfig\":{\"voiceConfig\":{\"prebuiltVoiceConfig\":{"
                       "\"voiceName\":\"Kore\"}}}}}");
@@ -517,7 +495,7 @@ static void test_speech_request(void **state)
     c = call(GW_OP_SPEECH, "gemini-2.5-flash-preview-tts",
              "{\"input\":\"Hello\",\"voice\":\"puck\"}");
     body = encode(&c, "/v1beta/models/gemini-2.5-flash-preview-tts:generateContent");
-    assert_json(body, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Hello\"}]}],"
+    gw_test_assert_json(body, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"Hello\"}]}],"
                       "\"generationConfig\":{\"responseModalities\":[\"AUDIO\"],\"speechConfig\":"
                       "{\"voiceConfig\":{\"prebuiltVoiceConfig\":{\"voiceName\":\"Puck\"}}}}}");
     json_decref(body);
@@ -664,7 +642,7 @@ static void test_realtime_request(void **state)
     assert_null(json_object_get(body, "fieldMask"));
     /* tool_choice "required" cannot be expressed (no toolConfig in a Live
      * setup): the tools are declared, nothing else. */
-    assert_json(json_object_get(body, "bidiGenerateContentSetup"),
+    gw_test_assert_json(json_object_get(body, "bidiGenerateContentSetup"),
                 "{\"model\":\"models/gemini-live-2.5-flash-preview\","
                 "\"generationConfig\":{\"responseModalities\":[\"AUDIO\"],\"temperature\":0.8,"
                 "\"speechConfig\":{\"voiceConfig\":{\"prebuiltVoiceConfig\":{\"voiceName\":"
@@ -703,7 +681,7 @@ static void test_realtime_request_variants(void **state)
     assert_true(parse_time(json_string_value(json_object_get(body, "expireTime"))) >= now + 598);
     assert_true(parse_time(json_string_value(json_object_get(body, "newSessionExpireTime"))) <=
                 now + 32);
-    assert_json(json_object_get(body, "bidiGenerateContentSetup"),
+    gw_test_assert_json(json_object_get(body, "bidiGenerateContentSetup"),
                 "{\"model\":\"models/gemini-live-2.5-flash-preview\","
                 "\"generationConfig\":{\"responseModalities\":[\"TEXT\"],\"maxOutputTokens\":512},"
                 "\"realtimeInputConfig\":{\"automaticActivityDetection\":{\"disabled\":true}}}");
@@ -713,7 +691,7 @@ static void test_realtime_request_variants(void **state)
     /* No session at all: audio (OpenAI's default), nothing else. */
     c = call(GW_OP_REALTIME, "gemini-live-2.5-flash-preview", "{}");
     body = encode(&c, "/v1alpha/auth_tokens");
-    assert_json(json_object_get(body, "bidiGenerateContentSetup"),
+    gw_test_assert_json(json_object_get(body, "bidiGenerateContentSetup"),
                 "{\"model\":\"models/gemini-live-2.5-flash-preview\","
                 "\"generationConfig\":{\"responseModalities\":[\"AUDIO\"]},"
                 "\"outputAudioTranscription\":{}}");
@@ -724,7 +702,7 @@ static void test_realtime_request_variants(void **state)
     c = call(GW_OP_REALTIME, "gemini-2.5-flash-native-audio-preview-12-2025",
              "{\"session\":{\"modalities\":[\"text\"]}}");
     body = encode(&c, "/v1alpha/auth_tokens");
-    assert_json(json_object_get(body, "bidiGenerateContentSetup"),
+    gw_test_assert_json(json_object_get(body, "bidiGenerateContentSetup"),
                 "{\"model\":\"models/gemini-2.5-flash-native-audio-preview-12-2025\","
                 "\"generationConfig\":{\"responseModalities\":[\"AUDIO\"]},"
                 "\"outputAudioTranscription\":{}}");
@@ -792,7 +770,7 @@ static void test_realtime_response(void **state)
                             "\"2026-05-01T12:01:00.123456Z\",\"uses\":1}",
                             &res, &err),
                      0);
-    assert_json(res.json,
+    gw_test_assert_json(res.json,
                 "{\"token\":\"auth_tokens/6f0b0a1e3c2d4e5f8a9b\",\"expires_at\":1777638600,"
                 "\"new_session_expires_at\":1777636860,"
                 "\"connect_url\":\"ws://127.0.0.1:8089/google/ws/"
@@ -829,7 +807,7 @@ static void test_realtime_response(void **state)
                         "wss://generativelanguage.googleapis.com/ws/"
                         "google.ai.generativelanguage.v1alpha.GenerativeService."
                         "BidiGenerateContentConstrained?access_token=auth_tokens%2Fa%2Bb%3D");
-    assert_json(json_object_get(res.json, "tools"), "[]");
+    gw_test_assert_json(json_object_get(res.json, "tools"), "[]");
     gw_media_result_dispose(&res);
     {
         gw_http_out_t out;

@@ -13,6 +13,7 @@
 #include "core/base64.h"
 #include "providers/dialect.h"
 #include "providers/media_ops.h"
+#include "test_wire.h"
 
 /* A small catalog shaped like the real one, with local bases where the URL
  * rules matter (the pollinations root, a keyless provider). */
@@ -93,14 +94,6 @@ static gw_media_call_t call(gw_op_t op, const char *provider, const char *model,
     c.params = json_loads(params, 0, NULL);
     assert_non_null(c.params);
     return c;
-}
-
-static bool has_header(const gw_http_out_t *o, const char *line)
-{
-    for (struct curl_slist *l = o->headers; l != NULL; l = l->next)
-        if (strcmp(l->data, line) == 0)
-            return true;
-    return false;
 }
 
 static bool has_header_named(const gw_http_out_t *o, const char *name)
@@ -201,8 +194,8 @@ static void test_embed_request_cloudflare(void **state)
     assert_string_equal(out.url,
                         "https://api.cloudflare.com/client/v4/accounts/acc123/ai/v1/embeddings");
     assert_true(out.post);
-    assert_true(has_header(&out, "Authorization: Bearer cf-token"));
-    assert_true(has_header(&out, "Content-Type: application/json"));
+    assert_true(gw_test_has_header(&out, "Authorization: Bearer cf-token"));
+    assert_true(gw_test_has_header(&out, "Content-Type: application/json"));
     assert_non_null(b);
     assert_string_equal(json_string_value(json_object_get(b, "model")), "@cf/baai/bge-m3");
     assert_true(json_equal(json_object_get(b, "input"), json_object_get(c.params, "input")));
@@ -225,7 +218,7 @@ static void test_embed_request_flexible_dims_and_tokens(void **state)
 
     (void)state;
     assert_string_equal(out.url, "https://models.github.ai/inference/embeddings");
-    assert_true(has_header(&out, "Authorization: Bearer ghp_x"));
+    assert_true(gw_test_has_header(&out, "Authorization: Bearer ghp_x"));
     assert_int_equal(json_integer_value(json_object_get(b, "dimensions")), 256);
     assert_true(json_equal(json_object_get(b, "input"), json_object_get(c.params, "input")));
     json_decref(b);
@@ -436,8 +429,8 @@ static void test_image_request_cloudflare_run(void **state)
     assert_string_equal(out.url, "https://api.cloudflare.com/client/v4/accounts/acc123/ai/run/"
                                  "@cf/black-forest-labs/flux-1-schnell");
     assert_true(out.post);
-    assert_true(has_header(&out, "Authorization: Bearer cf-token"));
-    assert_true(has_header(&out, "Content-Type: application/json"));
+    assert_true(gw_test_has_header(&out, "Authorization: Bearer cf-token"));
+    assert_true(gw_test_has_header(&out, "Content-Type: application/json"));
     assert_string_equal(json_string_value(json_object_get(b, "prompt")), "a fox");
     assert_int_equal(json_integer_value(json_object_get(b, "width")), 768);
     assert_int_equal(json_integer_value(json_object_get(b, "height")), 512);
@@ -563,7 +556,7 @@ static void test_image_request_pollinations(void **state)
     assert_null(request(&c, &out, 0));
     assert_string_equal(out.url,
                         "http://127.0.0.1:8123/pollinations/image/cat?model=flux&nologo=true");
-    assert_true(has_header(&out, "Authorization: Bearer sk_pollen"));
+    assert_true(gw_test_has_header(&out, "Authorization: Bearer sk_pollen"));
     gw_http_out_dispose(&out);
     json_decref(c.params);
 }
@@ -641,7 +634,7 @@ static void test_transcribe_request(void **state)
     assert_null(request(&c, &out, 0));
     assert_string_equal(out.url, "https://api.groq.com/openai/v1/audio/transcriptions");
     assert_true(out.post);
-    assert_true(has_header(&out, "Authorization: Bearer gsk_x"));
+    assert_true(gw_test_has_header(&out, "Authorization: Bearer gsk_x"));
     /* curl sets the multipart Content-Type with its boundary */
     assert_false(has_header_named(&out, "Content-Type"));
     f = part(&out, "file", 0);
@@ -812,9 +805,9 @@ static void test_transcribe_request_cloudflare_turbo(void **state)
                                  "@cf/openai/whisper-large-v3-turbo");
     assert_true(out.post);
     assert_int_equal(out.nparts, 0);
-    assert_true(has_header(&out, "Authorization: Bearer cf-token"));
-    assert_true(has_header(&out, "Content-Type: application/json"));
-    assert_true(has_header(&out, "Accept: application/json"));
+    assert_true(gw_test_has_header(&out, "Authorization: Bearer cf-token"));
+    assert_true(gw_test_has_header(&out, "Content-Type: application/json"));
+    assert_true(gw_test_has_header(&out, "Accept: application/json"));
     assert_string_equal(json_string_value(json_object_get(b, "task")), "transcribe");
     assert_string_equal(json_string_value(json_object_get(b, "language")), "de");
     assert_string_equal(json_string_value(json_object_get(b, "initial_prompt")),
@@ -880,9 +873,9 @@ static void test_transcribe_request_cloudflare_raw(void **state)
     assert_int_equal(out.nparts, 0);
     assert_int_equal(out.body.len, sizeof(wav) - 1);
     assert_memory_equal(out.body.ptr, wav, out.body.len);
-    assert_true(has_header(&out, "Content-Type: application/octet-stream"));
-    assert_true(has_header(&out, "Authorization: Bearer cf-token"));
-    assert_true(has_header(&out, "Accept: application/json"));
+    assert_true(gw_test_has_header(&out, "Content-Type: application/octet-stream"));
+    assert_true(gw_test_has_header(&out, "Authorization: Bearer cf-token"));
+    assert_true(gw_test_has_header(&out, "Accept: application/json"));
     gw_http_out_dispose(&out);
 
     /* it cannot translate: the candidate is skipped, nothing is built */

@@ -489,6 +489,27 @@ export async function startStack(opts = {}) {
 
 // ---- assertions helpers ------------------------------------------------------------
 
+/** A PCM WAV file (16-bit mono, a sine tone) of `seconds` at `rate`, for upload tests. */
+export function sineWav(seconds = 1, rate = 16000) {
+  const n = Math.round(seconds * rate);
+  const data = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) data.writeInt16LE(Math.round(Math.sin(i / 10) * 3000), i * 2);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0, 'ascii');
+  h.writeUInt32LE(36 + data.length, 4);
+  h.write('WAVEfmt ', 8, 'ascii');
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20); // PCM
+  h.writeUInt16LE(1, 22); // mono
+  h.writeUInt32LE(rate, 24);
+  h.writeUInt32LE(rate * 2, 28);
+  h.writeUInt16LE(2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36, 'ascii');
+  h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
+}
+
 /** Parses "provider/model" (model ids may contain '/'). */
 export function routedVia(headers) {
   const v = headers.get ? headers.get('x-routed-via') : headers['x-routed-via'];

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "providers/dialect.h"
+#include "test_wire.h"
 
 #define FIXTURES "tests/fixtures/gemini/"
 
@@ -93,30 +94,6 @@ static gw_model_t *model(const char *id)
     return m;
 }
 
-static void assert_json(json_t *got, const char *want_text)
-{
-    json_t *want = json_loads(want_text, JSON_DECODE_ANY, NULL);
-    assert_non_null(want);
-    if (!json_equal(got, want)) {
-        char *g = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        char *w = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        print_error("got:  %s\nwant: %s\n", g ? g : "(null)", w);
-        free(g);
-        free(w);
-        json_decref(want);
-        fail();
-    }
-    json_decref(want);
-}
-
-static bool has_header(const gw_http_out_t *o, const char *line)
-{
-    for (struct curl_slist *l = o->headers; l != NULL; l = l->next)
-        if (strcmp(l->data, line) == 0)
-            return true;
-    return false;
-}
-
 /* Encodes req (JSON text) for a Google model; returns the upstream body. */
 static json_t *encode_req(const char *model_id, json_t *req, bool stream,
                           const gw_sig_store_t *sigs, gw_http_out_t *out)
@@ -174,12 +151,12 @@ static void test_url_and_headers(void **state)
     assert_string_equal(out.url, "https://generativelanguage.googleapis.com/v1beta/models/"
                                  "gemini-2.5-flash:generateContent");
     assert_true(out.post);
-    assert_true(has_header(&out, "x-goog-api-key: AIza-test-key"));
-    assert_true(has_header(&out, "Content-Type: application/json"));
+    assert_true(gw_test_has_header(&out, "x-goog-api-key: AIza-test-key"));
+    assert_true(gw_test_has_header(&out, "Content-Type: application/json"));
     assert_null(strstr(out.url, "key"));
     for (struct curl_slist *l = out.headers; l != NULL; l = l->next)
         assert_null(strstr(l->data, "Authorization"));
-    assert_json(b, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}]}");
+    gw_test_assert_json(b, "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}]}");
     json_decref(b);
     gw_http_out_dispose(&out);
 
@@ -188,7 +165,7 @@ static void test_url_and_headers(void **state)
     b = encode_req("gemini-2.5-flash", req, true, NULL, &out);
     assert_string_equal(out.url, "http://127.0.0.1:9/google/v1beta/models/gemini-2.5-flash:"
                                  "streamGenerateContent?alt=sse");
-    assert_true(has_header(&out, "Accept: text/event-stream"));
+    assert_true(gw_test_has_header(&out, "Accept: text/event-stream"));
     assert_null(strstr(out.url, "AIza"));
     m->provider->base_url = saved;
     json_decref(b);
@@ -207,9 +184,9 @@ static void test_history_with_tools_and_signatures(void **state)
 
     json_object_set_new(fs.map, "call_paris", json_string("U0lHLXBhcmlz"));
     b = encode_req("gemini-3-flash-preview", req, false, &sigs, &out);
-    assert_json(json_object_get(b, "systemInstruction"),
+    gw_test_assert_json(json_object_get(b, "systemInstruction"),
                 "{\"parts\":[{\"text\":\"Answer in one sentence.\\n\\nUse metric units.\"}]}");
-    assert_json(json_object_get(b, "contents"),
+    gw_test_assert_json(json_object_get(b, "contents"),
                 "[{\"role\":\"user\",\"parts\":[{\"text\":\"Weather in Paris and Tokyo?\"}]},"
                 " {\"role\":\"model\",\"parts\":["
                 "   {\"functionCall\":{\"id\":\"call_paris\",\"name\":\"get_weather\","
@@ -231,14 +208,14 @@ static void test_history_with_tools_and_signatures(void **state)
                 " {\"role\":\"model\",\"parts\":[{\"text\":\"Paris 14:00, Tokyo 21:00.\"}]},"
                 " {\"role\":\"user\",\"parts\":[{\"text\":\"Thanks\"},{\"text\":\"Bye\"}]}]");
     /* Tools: sanitized schema, required filtered; the parameterless tool has none. */
-    assert_json(json_object_get(b, "tools"),
+    gw_test_assert_json(json_object_get(b, "tools"),
                 "[{\"functionDeclarations\":["
                 "  {\"name\":\"get_weather\",\"description\":\"Current weather\",\"parameters\":"
                 "   {\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"},"
                 "    \"unit\":{\"type\":\"string\",\"nullable\":true,\"enum\":[\"c\",\"f\"]}},"
                 "    \"required\":[\"city\"]}},"
                 "  {\"name\":\"get_time\"}]}]");
-    assert_json(json_object_get(b, "toolConfig"),
+    gw_test_assert_json(json_object_get(b, "toolConfig"),
                 "{\"functionCallingConfig\":{\"mode\":\"AUTO\"}}");
     assert_null(json_object_get(b, "generationConfig")); /* parallel_tool_calls: dropped */
     assert_int_equal(fs.puts, 0);
@@ -299,7 +276,7 @@ static void test_signature_sources(void **state)
                 cases[i].want);
         /* Only the first call of a step carries one (Gemini signs parallel calls so). */
         assert_null(json_object_get(json_array_get(parts, 1), "thoughtSignature"));
-        assert_json(
+        gw_test_assert_json(
             json_object_get(json_object_get(json_array_get(parts, 1), "functionCall"), "args"),
             "{}");
         json_decref(b);
@@ -317,14 +294,14 @@ static void test_gemma_folds_system_prompt(void **state)
     (void)state;
     assert_null(json_object_get(b, "systemInstruction"));
     assert_null(json_object_get(b, "generationConfig")); /* no thinking config for Gemma */
-    assert_json(json_object_get(b, "contents"),
+    gw_test_assert_json(json_object_get(b, "contents"),
                 "[{\"role\":\"user\",\"parts\":[{\"text\":\"Be terse.\"},{\"text\":\"hi\"}]}]");
     json_decref(b);
     /* A conversation opening with the model still gets a user turn first. */
     b = encode("gemma-4-31b-it",
                "{\"messages\":[{\"role\":\"system\",\"content\":\"S\"},{\"role\":\"assistant\","
                "\"content\":\"Hello\"},{\"role\":\"user\",\"content\":\"hi\"}]}");
-    assert_json(json_object_get(b, "contents"),
+    gw_test_assert_json(json_object_get(b, "contents"),
                 "[{\"role\":\"user\",\"parts\":[{\"text\":\"S\"}]},"
                 " {\"role\":\"model\",\"parts\":[{\"text\":\"Hello\"}]},"
                 " {\"role\":\"user\",\"parts\":[{\"text\":\"hi\"}]}]");
@@ -403,7 +380,7 @@ static void test_generation_config(void **state)
                 print_error("case %zu: unexpected generationConfig\n", i);
             assert_null(gen);
         } else {
-            assert_json(gen, cases[i].want);
+            gw_test_assert_json(gen, cases[i].want);
         }
         json_decref(b);
     }
@@ -444,7 +421,7 @@ static void test_tool_choice(void **state)
         if (strcmp(cases[i].want, "null") == 0)
             assert_null(tc);
         else
-            assert_json(tc, cases[i].want);
+            gw_test_assert_json(tc, cases[i].want);
         /* JSON mode is dropped beside function tools (a 400 before Gemini 3). */
         assert_null(json_object_get(b, "generationConfig"));
         assert_int_equal(
@@ -459,9 +436,9 @@ static void test_tool_choice(void **state)
                            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"tools\":"
                            "[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}],"
                            "\"response_format\":{\"type\":\"json_object\"}}");
-        assert_json(json_object_get(b, "generationConfig"),
+        gw_test_assert_json(json_object_get(b, "generationConfig"),
                     "{\"responseMimeType\":\"application/json\"}");
-        assert_json(json_object_get(b, "tools"), "[{\"functionDeclarations\":[{\"name\":\"f\"}]}]");
+        gw_test_assert_json(json_object_get(b, "tools"), "[{\"functionDeclarations\":[{\"name\":\"f\"}]}]");
         json_decref(b);
     }
     /* Without function tools there is no tools array and no toolConfig. */
@@ -489,7 +466,7 @@ static void test_vision_and_audio(void **state)
         "{\"type\":\"file\",\"file\":{\"filename\":\"r.pdf\",\"file_data\":"
         "\"data:application/pdf;base64,JVBERi0x\"}}]}]}");
     (void)state;
-    assert_json(json_object_get(json_array_get(json_object_get(b, "contents"), 0), "parts"),
+    gw_test_assert_json(json_object_get(json_array_get(json_object_get(b, "contents"), 0), "parts"),
                 "[{\"text\":\"What?\"},"
                 " {\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\"iVBORw0KGgo=\"}},"
                 " {\"text\":\"and\"},"
@@ -551,7 +528,7 @@ static void test_answer_text_reasoning_usage(void **state)
     (void)state;
     assert_int_equal(decode("gemini-2.5-flash", body, NULL, &out, &u), 0);
     json_object_del(out, "created");
-    assert_json(
+    gw_test_assert_json(
         out, "{\"id\":\"chatcmpl-mFdzaK6dIbO3nvgPlbq0gQw\",\"object\":\"chat.completion\","
              "\"model\":\"gemini-2.5-flash\",\"choices\":[{\"index\":0,\"message\":{"
              "\"role\":\"assistant\",\"content\":\"A red bicycle leaning against a brick wall.\","
@@ -600,10 +577,10 @@ static void test_answer_tool_calls_record_signatures(void **state)
     assert_null(json_object_get(json_array_get(calls, 0), "extra_content"));
     /* Arguments are JSON strings; "{}" when Gemini sent no args; its own id is kept. */
     json_object_del(json_array_get(calls, 0), "id");
-    assert_json(json_array_get(calls, 0),
+    gw_test_assert_json(json_array_get(calls, 0),
                 "{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
                 "\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"}}");
-    assert_json(json_array_get(calls, 2),
+    gw_test_assert_json(json_array_get(calls, 2),
                 "{\"id\":\"function-call-42\",\"type\":\"function\",\"function\":{\"name\":"
                 "\"get_time\",\"arguments\":\"{}\"}}");
     assert_int_equal(u.prompt, 60);
@@ -755,14 +732,14 @@ static void test_stream_text(void **state)
                          json_integer_value(json_object_get(json_array_get(chunks, 0), "created")));
         assert_null(json_object_get(ch, "usage")); /* the proxy sends usage itself */
     }
-    assert_json(json_object_get(choice_of(chunks, 0), "delta"),
+    gw_test_assert_json(json_object_get(choice_of(chunks, 0), "delta"),
                 "{\"role\":\"assistant\",\"reasoning_content\":\"**Greeting**\\nThe user says "
                 "hi.\"}");
-    assert_json(choice_of(chunks, 1),
+    gw_test_assert_json(choice_of(chunks, 1),
                 "{\"index\":0,\"delta\":{\"content\":\"Hel\"},\"logprobs\":null,"
                 "\"finish_reason\":null}");
-    assert_json(json_object_get(choice_of(chunks, 2), "delta"), "{\"content\":\"lo!\"}");
-    assert_json(choice_of(chunks, 3),
+    gw_test_assert_json(json_object_get(choice_of(chunks, 2), "delta"), "{\"content\":\"lo!\"}");
+    gw_test_assert_json(choice_of(chunks, 3),
                 "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}");
     assert_true(st.saw_finish);
     assert_false(st.saw_done);
@@ -789,14 +766,14 @@ static void test_stream_tool_calls_and_late_signature(void **state)
     gw_stream_state_init(&st);
     chunks = feed_file(&c, &st, "stream_tools.sse");
     assert_int_equal(json_array_size(chunks), 4);
-    assert_json(json_object_get(choice_of(chunks, 0), "delta"),
+    gw_test_assert_json(json_object_get(choice_of(chunks, 0), "delta"),
                 "{\"role\":\"assistant\",\"content\":\"Let me check.\"}");
     tc = json_object_get(json_object_get(choice_of(chunks, 1), "delta"), "tool_calls");
     assert_int_equal(json_array_size(tc), 2);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(tc, 0), "index")), 0);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(tc, 1), "index")), 1);
     paris = json_string_value(json_object_get(json_array_get(tc, 0), "id"));
-    assert_json(json_object_get(json_array_get(tc, 1), "function"),
+    gw_test_assert_json(json_object_get(json_array_get(tc, 1), "function"),
                 "{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Tokyo\\\"}\"}");
     assert_string_equal(json_string_value(json_object_get(json_array_get(tc, 0), "type")),
                         "function");
@@ -927,7 +904,7 @@ static void test_probe(void **state)
     assert_int_equal(gw_dialect_gemini.probe_request(p, "AIza-k", NULL, &out), 0);
     assert_string_equal(out.url, "https://generativelanguage.googleapis.com/v1beta/models");
     assert_false(out.post);
-    assert_true(has_header(&out, "x-goog-api-key: AIza-k"));
+    assert_true(gw_test_has_header(&out, "x-goog-api-key: AIza-k"));
     gw_http_out_dispose(&out);
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "providers/dialect.h"
+#include "test_wire.h"
 
 static gw_catalog_t cat;
 
@@ -49,14 +50,6 @@ static json_t *encode(const char *provider, const char *model, const char *req, 
     return body;
 }
 
-static bool has_header(const gw_http_out_t *o, const char *line)
-{
-    for (struct curl_slist *l = o->headers; l != NULL; l = l->next)
-        if (strcmp(l->data, line) == 0)
-            return true;
-    return false;
-}
-
 static void test_allow_list_and_model_rewrite(void **state)
 {
     gw_http_out_t out;
@@ -69,7 +62,7 @@ static void test_allow_list_and_model_rewrite(void **state)
                        false, &out, NULL);
     (void)state;
     assert_string_equal(out.url, "https://api.groq.com/openai/v1/chat/completions");
-    assert_true(has_header(&out, "Authorization: Bearer sk-test-secret"));
+    assert_true(gw_test_has_header(&out, "Authorization: Bearer sk-test-secret"));
     assert_string_equal(json_string_value(json_object_get(b, "model")),
                         "llama-3.3-70b-versatile");
     assert_null(json_object_get(b, "n"));
