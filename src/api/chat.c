@@ -178,27 +178,54 @@ static gw_str_t first_text(json_t *msgs, const char *role1, const char *role2)
     return GW_STR("");
 }
 
-static int count_bytes(const char *buffer, size_t size, void *data)
+/* The length v would have as compact JSON (escapes aside), summed over the
+ * parsed tree: one step per node, where serialising it would cost one per byte
+ * (jansson writes ~5 ns a byte: a 40 KB conversation is 0.2 ms). */
+static size_t compact_length(json_t *v)
 {
-    (void)buffer;
-    *(size_t *)data += size;
-    return 0;
+    const char *key;
+    json_t *item;
+    size_t n = 2; /* the brackets, or the quotes */
+    size_t i;
+    unsigned long long u;
+
+    if (v == NULL)
+        return 0;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        json_object_foreach(v, key, item)
+            n += strlen(key) + 3 + compact_length(item) + 1; /* "key": value, */
+        return n - (json_object_size(v) > 0);
+    case JSON_ARRAY:
+        json_array_foreach(v, i, item)
+            n += compact_length(item) + 1;
+        return n - (json_array_size(v) > 0);
+    case JSON_STRING:
+        return json_string_length(v) + 2;
+    case JSON_INTEGER:
+        u = (unsigned long long)json_integer_value(v);
+        if (json_integer_value(v) < 0)
+            u = 0 - u;
+        for (n = 1; u >= 10; u /= 10)
+            n++;
+        return n + (json_integer_value(v) < 0);
+    case JSON_REAL:
+        return 8;
+    case JSON_FALSE:
+        return 5;
+    default: /* true, null */
+        return 4;
+    }
 }
 
-/* About 4 characters per token over everything the model will read: the
- * length of [messages, tools] in compact JSON, counted without building it. */
+/* About 4 characters per token over everything the model will read:
+ * messages and tools as compact JSON. */
 static int64_t estimate_tokens(json_t *body)
 {
-    json_t *parts = json_pack("[OO]", json_object_get(body, "messages"),
-                              json_object_get(body, "tools") ? json_object_get(body, "tools")
-                                                             : json_null());
-    size_t len = 0;
-    int64_t n = json_dump_callback(parts, count_bytes, &len, JSON_COMPACT) == 0
-                    ? (int64_t)len / 4 + 1
-                    : 1;
+    json_t *tools = json_object_get(body, "tools");
 
-    json_decref(parts);
-    return n;
+    return (int64_t)(compact_length(json_object_get(body, "messages")) +
+                     (tools != NULL ? compact_length(tools) : 4) + 3) / 4 + 1;
 }
 
 void api_chat_completions(gw_app_t *app, gw_req_t *req)
