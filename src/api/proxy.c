@@ -718,6 +718,104 @@ static void on_inlined(void *ctx, bool ok, const char *msg)
     maybe_free(p);
 }
 
+/* The request could not be built for this candidate. True when that ends the
+ * request (it cannot be sent anywhere like this); false: try the next one. */
+static bool request_refused(proxy_t *p, const gw_err_t *err)
+{
+    p->repeat = false;
+    if (err->http_status != 400)
+        return false;
+    log_request(p, 400, "bad_request");
+    gw_req_respond_error(p->req, 400, "invalid_request_error", "invalid_value", NULL, "%s",
+                         err->msg);
+    finish(p);
+    return true;
+}
+
+/* Charges the pair and starts the upstream call with the built request. */
+static void send_attempt(proxy_t *p, gw_cand_t *c, gw_http_out_t *out)
+{
+    gw_app_t *app = p->app;
+    gw_upstream_opts_t opts = {0};
+
+    gw_ledger_charge(app->router.ledger, c->model, c->key->id, p->plan.charge_tokens,
+                     gw_now_ms());
+    p->charged_at_ms = gw_now_ms();
+    gw_app_usage_changed(app);
+    opts.first_byte_ms = app->cfg.upstream_timeout_ms > 0 ? app->cfg.upstream_timeout_ms
+                                                          : c->model->provider->timeout_ms;
+    opts.idle_ms = GW_MAX(opts.first_byte_ms, 60000);
+    if (!p->repeat)
+        p->attempts++;
+    p->repeat = false;
+    p->xfer = gw_upstream_start(app->up, out, &opts, &xfer_cbs, p);
+    if (p->xfer == NULL)
+        fail_transport(p, GW_FAIL_NETWORK, "could not start the request");
+}
+
+/* ---- long requests: the body written on the thread pool ------------------ */
+
+/* From this estimate on (~16 KB of conversation) the upstream body is written
+ * on a pool thread: jansson writes ~5 ns a byte, and meanwhile the loop
+ * carries every other request and stream. Shorter bodies take less time than
+ * the hand-off. */
+#define OFF_LOOP_BODY_TOKENS (16 * 1024 / 4)
+
+typedef struct body_job {
+    uv_work_t work;
+    proxy_t *p;
+    gw_cand_t *c;
+    gw_http_out_t out; /* its JSON tree is left alone by the loop meanwhile */
+    gw_err_t err;
+    int rc;
+} body_job_t;
+
+static void body_write(uv_work_t *w)
+{
+    body_job_t *j = w->data;
+
+    j->rc = gw_dialect_write_body(&j->out, &j->err);
+}
+
+static void body_written(uv_work_t *w, int status)
+{
+    body_job_t *j = w->data;
+    proxy_t *p = j->p;
+
+    if (!p->done) {
+        if (status != 0)
+            gw_err_set(&j->err, GW_EIO, 0, "writing the request was cancelled");
+        if (status == 0 && j->rc == 0)
+            send_attempt(p, j->c, &j->out);
+        else if (!request_refused(p, &j->err))
+            try_next(p);
+    }
+    gw_http_out_dispose(&j->out);
+    free(j);
+    p->in_cb--; /* held since body_write was queued */
+    maybe_free(p);
+}
+
+/* Takes out on success: send_attempt follows from body_written. */
+static bool write_body_off_loop(proxy_t *p, gw_cand_t *c, gw_http_out_t *out)
+{
+    body_job_t *j = gw_xcalloc(1, sizeof(*j));
+
+    j->work.data = j;
+    j->p = p;
+    j->c = c;
+    j->out = *out;
+    if (uv_queue_work(p->app->loop, &j->work, body_write, body_written) != 0) {
+        free(j);
+        return false;
+    }
+    gw_http_out_init(out);
+    p->in_cb++;
+    return true;
+}
+
+/* ---- the fallback loop ---------------------------------------------------- */
+
 static void try_next(proxy_t *p)
 {
     gw_app_t *app = p->app;
@@ -726,7 +824,7 @@ static void try_next(proxy_t *p)
         gw_cand_t *c;
         gw_http_out_t out;
         gw_err_t err = {0};
-        gw_upstream_opts_t opts = {0};
+        int rc;
 
         if (p->done)
             return;
@@ -768,36 +866,23 @@ static void try_next(proxy_t *p)
         p->call.req = p->body;
         p->call.stream = p->stream;
         p->call.sigs = &app->sigs;
+        p->call.defer_body = p->need.prompt_tokens >= OFF_LOOP_BODY_TOKENS;
         gw_http_out_init(&out);
-        if ((p->op != NULL ? p->op->request(p->op_ctx, c, p->dialect, &out, &err)
-                           : p->dialect->chat_request(&p->call, &out, &err)) != 0) {
+        rc = p->op != NULL ? p->op->request(p->op_ctx, c, p->dialect, &out, &err)
+                           : p->dialect->chat_request(&p->call, &out, &err);
+        if (rc == 0 && out.json != NULL) {
+            if (write_body_off_loop(p, c, &out))
+                return; /* body_written carries on */
+            rc = gw_dialect_write_body(&out, &err);
+        }
+        if (rc != 0) {
             gw_http_out_dispose(&out);
-            p->repeat = false;
-            if (err.http_status == 400) { /* the request cannot be sent anywhere like this */
-                log_request(p, 400, "bad_request");
-                gw_req_respond_error(p->req, 400, "invalid_request_error", "invalid_value",
-                                     NULL, "%s", err.msg);
-                finish(p);
+            if (request_refused(p, &err))
                 return;
-            }
             continue;
         }
-        gw_ledger_charge(app->router.ledger, c->model, c->key->id, p->plan.charge_tokens,
-                         gw_now_ms());
-        p->charged_at_ms = gw_now_ms();
-        gw_app_usage_changed(app);
-        opts.first_byte_ms = app->cfg.upstream_timeout_ms > 0 ? app->cfg.upstream_timeout_ms
-                                                              : c->model->provider->timeout_ms;
-        opts.idle_ms = GW_MAX(opts.first_byte_ms, 60000);
-        if (!p->repeat)
-            p->attempts++;
-        p->repeat = false;
-        p->xfer = gw_upstream_start(app->up, &out, &opts, &xfer_cbs, p);
+        send_attempt(p, c, &out);
         gw_http_out_dispose(&out);
-        if (p->xfer == NULL) {
-            fail_transport(p, GW_FAIL_NETWORK, "could not start the request");
-            return;
-        }
         return;
     }
 }

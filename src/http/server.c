@@ -609,6 +609,14 @@ void gw_req_release_body(gw_req_t *r)
     gw_buf_dispose(&r->body);
 }
 
+gw_buf_t gw_req_take_body(gw_req_t *r)
+{
+    gw_buf_t b = r->body;
+
+    gw_buf_init(&r->body, b.max);
+    return b;
+}
+
 struct MHD_Connection *gw_req_mhd_connection(const gw_req_t *r)
 {
     return r->conn;

@@ -52,6 +52,10 @@ bool gw_req_body_too_big(const gw_req_t *r);
 /* Frees the body once a handler has taken what it needs from it (a parsed
  * upload); gw_req_body() is empty afterwards. */
 void gw_req_release_body(gw_req_t *r);
+/* Moves the body to the caller, who disposes of it: for work that may outlive
+ * the request (a parse on the thread pool while the client can still leave).
+ * gw_req_body() is empty afterwards. */
+gw_buf_t gw_req_take_body(gw_req_t *r);
 /* The libmicrohttpd connection, for its form (post) processor only. */
 struct MHD_Connection *gw_req_mhd_connection(const gw_req_t *r);
 

@@ -35,6 +35,9 @@ typedef struct gw_call {
     json_t *req;             /* the validated client request (borrowed) */
     bool stream;
     const gw_sig_store_t *sigs; /* may be NULL (then nothing is remembered) */
+    bool defer_body;         /* leave the JSON body in out->json: the caller
+                                writes it (the proxy does, off the loop, for
+                                long conversations) */
 } gw_call_t;
 
 typedef struct gw_tokens {
@@ -106,5 +109,12 @@ gw_ev_t gw_dialect_frame(gw_stream_state_t *st, gw_str_t data, json_t **frame,
                          json_t **err_body);
 char *gw_dialect_url(const gw_provider_t *p, const char *account_id, const char *path);
 void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *out);
+/* A request's JSON body (taken): written into out->body now, or kept in
+ * out->json when c->defer_body asks the caller to write it later. */
+int gw_dialect_body(const gw_call_t *c, gw_http_out_t *out, json_t *body, gw_err_t *err);
+/* Writes out->json into out->body as compact JSON and drops it: 0, or err
+ * with 400 (not encodable) or 413 (past the body's ceiling). Touches nothing
+ * but out, so it may run on a pool thread while the tree is left alone. */
+int gw_dialect_write_body(gw_http_out_t *out, gw_err_t *err);
 
 #endif

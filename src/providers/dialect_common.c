@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json_buf.h"
 #include "providers/dialect.h"
 
 char *gw_dialect_url(const gw_provider_t *p, const char *account_id, const char *path)
@@ -25,6 +26,26 @@ char *gw_dialect_url(const gw_provider_t *p, const char *account_id, const char 
     }
     gw_buf_appends(&b, path);
     return gw_buf_detach(&b);
+}
+
+int gw_dialect_write_body(gw_http_out_t *out, gw_err_t *err)
+{
+    int rc = gw_json_append(&out->body, out->json);
+
+    json_decref(out->json);
+    out->json = NULL;
+    if (rc == GW_ETOOBIG)
+        gw_err_set(err, GW_ETOOBIG, 413, "request too large for the provider");
+    else if (rc != 0)
+        gw_err_set(err, GW_EINVAL, 400, "request could not be encoded");
+    return rc;
+}
+
+int gw_dialect_body(const gw_call_t *c, gw_http_out_t *out, json_t *body, gw_err_t *err)
+{
+    json_decref(out->json);
+    out->json = body;
+    return c->defer_body ? 0 : gw_dialect_write_body(out, err);
 }
 
 void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *out)

@@ -720,7 +720,6 @@ static int gemini_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
     json_t *decls = function_declarations(tools);
     bool function_tools = json_array_size(decls) > 0;
     json_t *gen;
-    char *text = NULL;
     int rc;
 
     rc = build_contents(c, f, body, err);
@@ -735,17 +734,9 @@ static int gemini_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
     gen = generation_config(c, f, function_tools);
     if (gen != NULL)
         json_object_set_new(body, "generationConfig", gen);
-    text = json_dumps(body, JSON_COMPACT);
-    if (text == NULL) {
-        gw_err_set(err, GW_EINVAL, 400, "request could not be encoded");
-        rc = GW_EINVAL;
+    rc = gw_dialect_body(c, out, json_incref(body), err);
+    if (rc != 0)
         goto out;
-    }
-    if (gw_buf_appends(&out->body, text) != 0) {
-        gw_err_set(err, GW_ETOOBIG, 413, "request too large for Gemini");
-        rc = GW_ETOOBIG;
-        goto out;
-    }
     out->url = model_url(p, c->model->id,
                          c->stream ? ":streamGenerateContent?alt=sse" : ":generateContent");
     out->post = true;
@@ -755,7 +746,6 @@ static int gemini_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
     if (c->secret != NULL)
         gw_http_out_header(out, "x-goog-api-key", c->secret);
 out:
-    free(text);
     json_decref(decls);
     json_decref(body);
     return rc;

@@ -158,6 +158,7 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
     json_t *v;
     size_t i;
     int64_t max_tokens = 0;
+    int rc;
 
     json_object_set_new(body, "model", json_string(c->model->id));
     json_array_foreach(json_object_get(c->req, "messages"), i, v)
@@ -209,14 +210,9 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
         if (!gw_policy_drops(pol, "stream_options"))
             json_object_set_new(body, "stream_options", json_pack("{s:b}", "include_usage", 1));
     }
-    /* Encoded straight into the request body, no intermediate string. */
-    if (gw_json_append(&out->body, body) != 0) {
-        json_decref(body);
-        gw_buf_reset(&out->body);
-        gw_err_set(err, GW_EINVAL, 400, "request could not be encoded");
-        return GW_EINVAL;
-    }
-    json_decref(body);
+    rc = gw_dialect_body(c, out, body, err);
+    if (rc != 0)
+        return rc;
     out->url = gw_dialect_url(p, c->account_id, "/chat/completions");
     out->post = true;
     gw_http_out_header(out, "Content-Type", "application/json");

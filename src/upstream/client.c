@@ -80,6 +80,7 @@ void gw_http_out_init(gw_http_out_t *o)
     o->url = NULL;
     o->headers = NULL;
     gw_buf_init(&o->body, 64u << 20);
+    o->json = NULL;
     o->post = false;
     o->parts = NULL;
     o->nparts = 0;
@@ -92,6 +93,8 @@ void gw_http_out_dispose(gw_http_out_t *o)
     curl_slist_free_all(o->headers);
     o->headers = NULL;
     gw_buf_dispose(&o->body);
+    json_decref(o->json);
+    o->json = NULL;
     for (size_t i = 0; i < o->nparts; i++) {
         free(o->parts[i].name);
         free(o->parts[i].filename);

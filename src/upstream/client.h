@@ -11,6 +11,7 @@
 #define GW_UPSTREAM_CLIENT_H
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <uv.h>
 
 #include "core/buf.h"
@@ -36,6 +37,8 @@ typedef struct gw_http_out {
     char *url;               /* owned */
     struct curl_slist *headers;
     gw_buf_t body;           /* empty for GET */
+    json_t *json;            /* or a JSON body still to be written into body
+                                (gw_dialect_write_body), e.g. on the thread pool */
     bool post;
     gw_form_part_t *parts;   /* non-empty: a multipart POST instead of body */
     size_t nparts;

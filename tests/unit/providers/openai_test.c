@@ -297,6 +297,40 @@ static void test_stream_inband_error(void **state)
     gw_stream_state_dispose(&st);
 }
 
+/* Deferred, the body is left as JSON for the caller (the proxy writes it on
+ * the thread pool for long conversations); written later it is the same bytes. */
+static void test_deferred_body_is_the_same_bytes(void **state)
+{
+    const char *req = "{\"model\":\"auto\",\"messages\":[{\"role\":\"user\",\"content\":"
+                      "\"h\\u00e9 \\\"quoted\\\"\\n\"}],\"max_tokens\":9}";
+    gw_call_t c = {0};
+    gw_err_t err = {0};
+    gw_http_out_t now;
+    gw_http_out_t later;
+
+    (void)state;
+    c.model = gw_catalog_model(&cat, "groq", "llama-3.3-70b-versatile");
+    c.secret = "sk-test-secret";
+    c.req = json_loads(req, 0, NULL);
+    assert_non_null(c.req);
+    gw_http_out_init(&now);
+    gw_http_out_init(&later);
+    assert_int_equal(gw_dialect_for(c.model->provider)->chat_request(&c, &now, &err), 0);
+    assert_null(now.json);
+    c.defer_body = true;
+    assert_int_equal(gw_dialect_for(c.model->provider)->chat_request(&c, &later, &err), 0);
+    assert_non_null(later.json);
+    assert_int_equal(later.body.len, 0);
+    assert_string_equal(later.url, now.url);
+    assert_int_equal(gw_dialect_write_body(&later, &err), 0);
+    assert_null(later.json);
+    assert_int_equal(later.body.len, now.body.len);
+    assert_memory_equal(later.body.ptr, now.body.ptr, now.body.len);
+    gw_http_out_dispose(&now);
+    gw_http_out_dispose(&later);
+    json_decref(c.req);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_answer_with_error_or_no_choices_is_declined),
         cmocka_unit_test(test_stream_tool_deltas),
         cmocka_unit_test(test_stream_inband_error),
+        cmocka_unit_test(test_deferred_body_is_the_same_bytes),
     };
     return cmocka_run_group_tests_name("providers/openai", tests, setup, teardown);
 }
