@@ -146,6 +146,16 @@ GW_KEY=$("$GW_BIN" --data-dir "$DATA" unified-key | grep -o 'freellmapi-[A-Za-z0
 [ -n "$GW_KEY" ] || die "no unified key"
 
 BODY="{\"model\":\"$MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}],\"max_tokens\":16}"
+# A long conversation (~40 KB: a system prompt and 20 turns), where the cost per byte of
+# reading and rewriting the request shows.
+BIG_BODY=$(python3 -c '
+import json, sys
+msgs = [{"role": "system", "content": "You are a helpful assistant. " * 20}]
+for i in range(20):
+    msgs.append({"role": ("user", "assistant")[i % 2],
+                 "content": "Message %d: " % i + "lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 35})
+print(json.dumps({"model": sys.argv[1], "messages": msgs, "max_tokens": 16}, separators=(",", ":")))
+' "$MODEL")
 SBODY="{\"model\":\"$MODEL\",\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}],\"stream\":true}"
 
 start_gateway() { # PORT UPSTREAM_BASE -> sets GW_PID
@@ -190,7 +200,7 @@ start_peer() { # PORT -> sets PEER_PID
 CLK=$(getconf CLK_TCK)
 cat >"$RUN/meta.json" <<EOF
 {"quick": $QUICK, "reps": $REPS, "duration_s": $DUR, "lat_n": $LAT_N, "stream_n": $STREAM_N,
- "chunks": $CHUNKS, "chunk_ms": $CHUNK_MS, "hold_n": $HOLD_N, "hold_want": $HOLD_WANT,
+ "big_body_bytes": ${#BIG_BODY}, "chunks": $CHUNKS, "chunk_ms": $CHUNK_MS, "hold_n": $HOLD_N, "hold_want": $HOLD_WANT,
  "hold_cycles": $HOLD_CYCLES, "start_reps": $START_REPS, "nofile": $NOFILE,
  "peer": $PEER, "peer_version": "$PEER_VERSION", "peer_note": "$PEER_NOTE",
  "node": "$(node --version 2>/dev/null || echo none)",
@@ -282,6 +292,22 @@ for rep in $(seq "$REPS"); do
         lg_run latency peer "$rep" --url "$PEER_URL" "${PEER_H[@]}" \
             -H "x-portkey-custom-host: $MOCK/v1" --body "$BODY" -n $((LAT_N / 2)) -w 300 -d 60 \
             --pid "$PEER_PID"
+    fi
+done
+
+# ---- (1b) the same with a long conversation ------------------------------------------------
+
+BIG_N=$((LAT_N / 5))
+for rep in $(seq "$REPS"); do
+    log "latency at c=1 with a ${#BIG_BODY}-byte conversation, repetition $rep/$REPS"
+    lg_run latency_big direct "$rep" --url "$DIRECT_URL" --body "$BIG_BODY" -n "$BIG_N" -w 100 \
+        -d 60 --pid "$MOCK_PID"
+    lg_run latency_big gateway "$rep" --url "$GW_URL" "${GW_H[@]}" --body "$BIG_BODY" -n "$BIG_N" \
+        -w 100 -d 60 --pid "$GW_PID"
+    if [ "$PEER" != 0 ]; then
+        lg_run latency_big peer "$rep" --url "$PEER_URL" "${PEER_H[@]}" \
+            -H "x-portkey-custom-host: $MOCK/v1" --body "$BIG_BODY" -n $((BIG_N / 2)) -w 100 \
+            -d 60 --pid "$PEER_PID"
     fi
 done
 
