@@ -17,6 +17,18 @@ void api_audio_transcriptions(gw_app_t *app, gw_req_t *req, bool translate);
 void api_realtime_sessions(gw_app_t *app, gw_req_t *req);
 void api_realtime_client_secrets(gw_app_t *app, gw_req_t *req);
 
+/* What a handler does with its parsed body: body is taken (NULL when the
+ * request was not JSON; jerr says why). */
+typedef void (*gw_api_parsed_fn)(gw_app_t *app, gw_req_t *req, json_t *body,
+                                 const json_error_t *jerr);
+/* Parses the request's body as JSON, then calls then: at once for a short
+ * body; for one of 16 KiB or more, from the libuv thread pool and later on
+ * the loop (not at all if the client has gone meanwhile). */
+void gw_api_parse_json(gw_app_t *app, gw_req_t *req, gw_api_parsed_fn then);
+/* True when body is a JSON object; otherwise answers 400 (where the JSON
+ * broke, or that it is not an object) and drops body. */
+bool gw_api_json_object(gw_req_t *req, json_t *body, const json_error_t *jerr);
+
 /* Sends obj (reference taken) as application/json. */
 void gw__api_json(gw_req_t *req, int status, json_t *obj);
 

@@ -239,16 +239,8 @@ static void chat_parsed(gw_app_t *app, gw_req_t *req, json_t *body, const json_e
     bool vision = false;
 
     memset(&spec, 0, sizeof(spec));
-    if (body == NULL) {
-        gw_req_respond_error(req, 400, "invalid_request_error", "invalid_json", NULL,
-                             "We could not parse the JSON body of your request: %s (line %d, "
-                             "column %d).", jerr->text, jerr->line, jerr->column);
+    if (!gw_api_json_object(req, body, jerr))
         return;
-    }
-    if (!json_is_object(body)) {
-        bad(req, NULL, "The request body must be a JSON object.");
-        goto out;
-    }
     model = json_object_get(body, "model");
     if (!json_is_string(model) || json_string_length(model) == 0) {
         gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter",
@@ -302,73 +294,7 @@ out:
     json_decref(body);
 }
 
-/* ---- parsing long requests on the thread pool ------------------------------ */
-
-/* jansson reads about 90 MB/s: a long conversation would hold the loop, and
- * every stream on it, for a millisecond or more. Shorter bodies parse in less
- * time than the hand-off to a pool thread costs. */
-#define OFF_LOOP_PARSE_MIN (16 * 1024)
-
-typedef struct parse_job {
-    uv_work_t work;
-    gw_app_t *app;
-    gw_req_t *req; /* NULL once the client has gone */
-    gw_buf_t raw;  /* taken from the request: it may be freed meanwhile */
-    json_t *body;
-    json_error_t jerr;
-} parse_job_t;
-
-static void parse_run(uv_work_t *w)
-{
-    parse_job_t *j = w->data;
-
-    j->body = json_loadb(j->raw.ptr, j->raw.len, 0, &j->jerr);
-    gw_buf_dispose(&j->raw);
-}
-
-static void parse_after(uv_work_t *w, int status)
-{
-    parse_job_t *j = w->data;
-
-    if (j->req != NULL) {
-        gw_req_set_handler(j->req, NULL, NULL, NULL);
-        if (status == 0)
-            chat_parsed(j->app, j->req, j->body, &j->jerr);
-        else
-            gw_req_respond_error(j->req, 503, "server_error", "shutting_down", NULL,
-                                 "The gateway is shutting down.");
-    } else {
-        json_decref(j->body);
-    }
-    gw_buf_dispose(&j->raw);
-    free(j);
-}
-
-static void parse_abandoned(void *ctx)
-{
-    ((parse_job_t *)ctx)->req = NULL;
-}
-
 void api_chat_completions(gw_app_t *app, gw_req_t *req)
 {
-    gw_str_t raw = gw_req_body(req);
-    json_error_t jerr;
-    parse_job_t *j;
-
-    if (raw.len < OFF_LOOP_PARSE_MIN) {
-        chat_parsed(app, req, json_loadb(raw.ptr, raw.len, 0, &jerr), &jerr);
-        return;
-    }
-    j = gw_xcalloc(1, sizeof(*j));
-    j->work.data = j;
-    j->app = app;
-    j->req = req;
-    j->raw = gw_req_take_body(req);
-    gw_req_set_handler(req, j, parse_abandoned, NULL);
-    if (uv_queue_work(app->loop, &j->work, parse_run, parse_after) != 0) {
-        gw_req_set_handler(req, NULL, NULL, NULL);
-        chat_parsed(app, req, json_loadb(j->raw.ptr, j->raw.len, 0, &jerr), &jerr);
-        gw_buf_dispose(&j->raw);
-        free(j);
-    }
+    gw_api_parse_json(app, req, chat_parsed);
 }

@@ -131,9 +131,10 @@ static json_t *read_input(gw_req_t *req, json_t *in, int64_t *chars)
     return out;
 }
 
-void api_embeddings(gw_app_t *app, gw_req_t *req)
+/* A batch of documents to embed can be megabytes: parsed on the pool. */
+static void embeddings_parsed(gw_app_t *app, gw_req_t *req, json_t *body,
+                              const json_error_t *jerr)
 {
-    json_t *body = gw__media_json_body(req);
     gw_media_job_t *job = NULL;
     embed_state_t *st;
     const char *model;
@@ -142,7 +143,7 @@ void api_embeddings(gw_app_t *app, gw_req_t *req)
     json_t *dims;
     int64_t chars = 0;
 
-    if (body == NULL)
+    if (!gw_api_json_object(req, body, jerr))
         return;
     if (!json_is_string(json_object_get(body, "model"))) {
         gw__media_missing(req, "model",
@@ -183,7 +184,14 @@ void api_embeddings(gw_app_t *app, gw_req_t *req)
     job->state = st;
     job->state_free = free;
     job->render = render;
+    job->render_pure = true; /* a batch answer is megabytes of numbers */
     gw__media_start(req, job, "/v1/embeddings", model, "embedding", GW_CAP_EMBED, chars / 4 + 1);
 out:
     json_decref(body);
+}
+
+void api_embeddings(gw_app_t *app, gw_req_t *req)
+{
+    if (gw__media_json_content_type(req))
+        gw_api_parse_json(app, req, embeddings_parsed);
 }

@@ -90,37 +90,95 @@ static int op_request(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, gw_h
     return rc;
 }
 
-/* A render moved to the libuv thread pool; the proxy waits for it. */
-typedef struct render_work {
+/* Answers this large (a batch of embeddings runs to megabytes of numbers, audio
+ * and images to megabytes of base64) are read on the libuv thread pool: jansson
+ * reads ~90 MB/s, and meanwhile the loop carries every other request and
+ * stream. Smaller ones take less time than the hand-off. */
+#define OFF_LOOP_ANSWER_MIN (16 * 1024)
+
+/* Reads the provider's 2xx answer into the canonical result. */
+static int read_answer(gw_media_job_t *job, const gw_dialect_t *d, const char *content_type,
+                       gw_str_t body, gw_media_result_t *res, gw_tokens_t *usage,
+                       gw_err_t *err)
+{
+    if (d->media_response(&job->call, content_type, body, res, err) != 0)
+        return GW_DECLINED;
+    if (res->prompt_tokens >= 0) {
+        usage->prompt = res->prompt_tokens;
+        usage->completion = res->output_tokens;
+        usage->known = true;
+    }
+    return 0;
+}
+
+/* An answer read (and rendered, when the render touches nothing shared) on
+ * the thread pool; the proxy waits, leaving the answer's bytes alone. */
+typedef struct answer_work {
     uv_work_t work;
     gw_media_job_t *job;
     gw_proxy_t *px;
     const gw_cand_t *c;
+    const gw_dialect_t *d;
+    char *content_type;
+    gw_str_t body;
     gw_media_result_t res;
+    bool render_here; /* render on the pool too */
+    bool rendered;
     gw_reply_t *reply;
     gw_tokens_t usage;
     gw_err_t err;
     int rc;
-} render_work_t;
+} answer_work_t;
 
-static void render_run(uv_work_t *w)
+static void answer_run(uv_work_t *w)
 {
-    render_work_t *rw = w->data;
+    answer_work_t *aw = w->data;
 
-    rw->rc = rw->job->render(rw->job, rw->c, &rw->res, rw->reply, &rw->err);
+    aw->rc = read_answer(aw->job, aw->d, aw->content_type, aw->body, &aw->res, &aw->usage,
+                         &aw->err);
+    if (aw->rc == 0 && aw->render_here) {
+        aw->rc = aw->job->render(aw->job, aw->c, &aw->res, aw->reply, &aw->err);
+        aw->rendered = true;
+    }
 }
 
-static void render_after(uv_work_t *w, int status)
+static void answer_after(uv_work_t *w, int status)
 {
-    render_work_t *rw = w->data;
+    answer_work_t *aw = w->data;
 
-    gw_media_result_dispose(&rw->res);
-    if (status != 0 || rw->rc == GW_PENDING) {
-        gw_err_set(&rw->err, GW_DECLINED, 0, "rendering the answer was cancelled");
-        rw->rc = GW_DECLINED;
+    if (status == 0 && aw->rc == 0 && !aw->rendered) /* a render with side effects */
+        aw->rc = aw->job->render(aw->job, aw->c, &aw->res, aw->reply, &aw->err);
+    gw_media_result_dispose(&aw->res);
+    if (status != 0 || aw->rc == GW_PENDING) {
+        gw_err_set(&aw->err, GW_DECLINED, 0, "reading the answer was cancelled");
+        aw->rc = GW_DECLINED;
     }
-    gw_proxy_answer_done(rw->px, rw->rc, rw->reply, &rw->usage, &rw->err);
-    free(rw);
+    gw_proxy_answer_done(aw->px, aw->rc, aw->reply, &aw->usage, &aw->err);
+    free(aw->content_type);
+    free(aw);
+}
+
+static bool answer_off_loop(gw_media_job_t *job, gw_proxy_t *px, const gw_cand_t *c,
+                            const gw_dialect_t *d, const char *content_type, gw_str_t body,
+                            gw_reply_t *reply)
+{
+    answer_work_t *aw = gw_xcalloc(1, sizeof(*aw));
+
+    aw->work.data = aw;
+    aw->job = job;
+    aw->px = px;
+    aw->c = c;
+    aw->d = d;
+    aw->content_type = gw_xstrdup(content_type);
+    aw->body = body;
+    gw_media_result_init(&aw->res);
+    aw->render_here = job->render_off_loop || job->render_pure;
+    aw->reply = reply;
+    if (uv_queue_work(job->app->loop, &aw->work, answer_run, answer_after) == 0)
+        return true;
+    free(aw->content_type);
+    free(aw);
+    return false;
 }
 
 static int op_answer(void *ctx, gw_proxy_t *px, const gw_cand_t *c, const gw_dialect_t *d,
@@ -131,34 +189,16 @@ static int op_answer(void *ctx, gw_proxy_t *px, const gw_cand_t *c, const gw_dia
     gw_media_result_t res;
     int rc;
 
-    gw_media_result_init(&res);
     job->call.model = c->model;
     job->call.secret = c->key->secret;
     job->call.account_id = c->key->account_id;
-    if (d->media_response(&job->call, content_type, body, &res, err) != 0) {
-        gw_media_result_dispose(&res);
-        return GW_DECLINED;
-    }
-    if (res.prompt_tokens >= 0) {
-        usage->prompt = res.prompt_tokens;
-        usage->completion = res.output_tokens;
-        usage->known = true;
-    }
-    if (job->render_off_loop) {
-        render_work_t *rw = gw_xcalloc(1, sizeof(*rw));
-        rw->work.data = rw;
-        rw->job = job;
-        rw->px = px;
-        rw->c = c;
-        rw->res = res; /* moved */
-        rw->reply = reply;
-        rw->usage = *usage;
-        if (uv_queue_work(job->app->loop, &rw->work, render_run, render_after) == 0)
-            return GW_PENDING;
-        res = rw->res;
-        free(rw);
-    }
-    rc = job->render(job, c, &res, reply, err);
+    if ((job->render_off_loop || body.len >= OFF_LOOP_ANSWER_MIN) &&
+        answer_off_loop(job, px, c, d, content_type, body, reply))
+        return GW_PENDING;
+    gw_media_result_init(&res);
+    rc = read_answer(job, d, content_type, body, &res, usage, err);
+    if (rc == 0)
+        rc = job->render(job, c, &res, reply, err);
     gw_media_result_dispose(&res);
     return rc;
 }
@@ -181,6 +221,7 @@ void gw__media_start(gw_req_t *req, gw_media_job_t *job, const char *endpoint, c
     spec.need.kind = kind;
     spec.need.caps = caps;
     spec.need.prompt_tokens = prompt_tokens;
+    job->call.defer_body = gw_proxy_body_off_loop(prompt_tokens);
     spec.req = json_incref(job->params);
     spec.op = &media_op;
     spec.op_ctx = job;
@@ -219,33 +260,29 @@ void gw__media_bad(gw_req_t *req, const char *param, const char *fmt, ...)
     gw_req_respond_error(req, 400, "invalid_request_error", "invalid_value", param, "%s", msg);
 }
 
-json_t *gw__media_json_body(gw_req_t *req)
+bool gw__media_json_content_type(gw_req_t *req)
 {
-    gw_str_t raw = gw_req_body(req);
     const char *ct = gw_req_header(req, "Content-Type");
-    json_error_t jerr;
-    json_t *body;
 
     if (ct != NULL && strncasecmp(ct, "multipart/form-data", 19) == 0) {
         gw_req_respond_error(req, 400, "invalid_request_error", "invalid_content_type", NULL,
                              "This endpoint takes a JSON body (Content-Type: "
                              "application/json), not multipart/form-data.");
-        return NULL;
+        return false;
     }
+    return true;
+}
+
+json_t *gw__media_json_body(gw_req_t *req)
+{
+    gw_str_t raw = gw_req_body(req);
+    json_error_t jerr;
+    json_t *body;
+
+    if (!gw__media_json_content_type(req))
+        return NULL;
     body = json_loadb(raw.ptr != NULL ? raw.ptr : "", raw.len, 0, &jerr);
-    if (body == NULL) {
-        gw_req_respond_error(req, 400, "invalid_request_error", "invalid_json", NULL,
-                             "We could not parse the JSON body of your request: %s (line %d, "
-                             "column %d).",
-                             jerr.text, jerr.line, jerr.column);
-        return NULL;
-    }
-    if (!json_is_object(body)) {
-        json_decref(body);
-        gw__media_bad(req, NULL, "The request body must be a JSON object.");
-        return NULL;
-    }
-    return body;
+    return gw_api_json_object(req, body, &jerr) ? body : NULL;
 }
 
 bool gw__media_form_body(gw_req_t *req, gw_form_t *form, size_t max_file)

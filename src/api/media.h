@@ -31,6 +31,8 @@ struct gw_media_job {
     size_t nfiles;
     gw_media_render_fn render;
     bool render_off_loop;     /* render in the thread pool (CPU-heavy: audio encoding) */
+    bool render_pure;         /* the render touches nothing shared: for a large
+                                 answer it runs on the pool with the reading */
     void *state;              /* the endpoint's, freed with state_free */
     void (*state_free)(void *state);
     const gw_model_t *first;  /* embeddings: the vector space chosen */
@@ -46,8 +48,11 @@ bool gw__media_job_file(gw_media_job_t *job, const char *field, const gw_form_it
 void gw__media_start(gw_req_t *req, gw_media_job_t *job, const char *endpoint,
                      const char *model, const char *kind, unsigned caps, int64_t prompt_tokens);
 
-/* The JSON object body, or NULL after answering 400. */
+/* The JSON object body, or NULL after answering 400. Parsed on the loop: for
+ * endpoints whose bodies stay small (see gw_api_parse_json otherwise). */
 json_t *gw__media_json_body(gw_req_t *req);
+/* False after answering 400 to a multipart body sent to a JSON endpoint. */
+bool gw__media_json_content_type(gw_req_t *req);
 /* The form body, or false after answering 400/413. */
 bool gw__media_form_body(gw_req_t *req, gw_form_t *form, size_t max_file);
 

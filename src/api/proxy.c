@@ -796,6 +796,11 @@ static void body_written(uv_work_t *w, int status)
     maybe_free(p);
 }
 
+bool gw_proxy_body_off_loop(int64_t prompt_tokens)
+{
+    return prompt_tokens >= OFF_LOOP_BODY_TOKENS;
+}
+
 /* Takes out on success: send_attempt follows from body_written. */
 static bool write_body_off_loop(proxy_t *p, gw_cand_t *c, gw_http_out_t *out)
 {
@@ -866,7 +871,7 @@ static void try_next(proxy_t *p)
         p->call.req = p->body;
         p->call.stream = p->stream;
         p->call.sigs = &app->sigs;
-        p->call.defer_body = p->need.prompt_tokens >= OFF_LOOP_BODY_TOKENS;
+        p->call.defer_body = gw_proxy_body_off_loop(p->need.prompt_tokens);
         gw_http_out_init(&out);
         rc = p->op != NULL ? p->op->request(p->op_ctx, c, p->dialect, &out, &err)
                            : p->dialect->chat_request(&p->call, &out, &err);

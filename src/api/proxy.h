@@ -66,4 +66,8 @@ void gw_proxy_chat(gw_app_t *app, gw_req_t *req, gw_proxy_spec_t *spec);
 void gw_proxy_answer_done(gw_proxy_t *px, int rc, gw_reply_t *reply, const gw_tokens_t *usage,
                           const gw_err_t *err);
 
+/* Whether a request of this size (the token estimate) has its upstream body
+ * written on the thread pool: dialects are asked to defer it (defer_body). */
+bool gw_proxy_body_off_loop(int64_t prompt_tokens);
+
 #endif

@@ -228,6 +228,7 @@ void api_audio_transcriptions(gw_app_t *app, gw_req_t *req, bool translate)
     job->state = st;
     job->state_free = free;
     job->render = render;
+    job->render_pure = true;
     st->translate = translate;
     if (!gw__media_form_body(req, &job->form, MAX_AUDIO_FILE))
         goto fail;

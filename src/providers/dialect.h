@@ -110,8 +110,8 @@ gw_ev_t gw_dialect_frame(gw_stream_state_t *st, gw_str_t data, json_t **frame,
 char *gw_dialect_url(const gw_provider_t *p, const char *account_id, const char *path);
 void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *out);
 /* A request's JSON body (taken): written into out->body now, or kept in
- * out->json when c->defer_body asks the caller to write it later. */
-int gw_dialect_body(const gw_call_t *c, gw_http_out_t *out, json_t *body, gw_err_t *err);
+ * out->json when the caller asked to write it later (defer_body). */
+int gw_dialect_body(gw_http_out_t *out, json_t *body, bool defer, gw_err_t *err);
 /* Writes out->json into out->body as compact JSON and drops it: 0, or err
  * with 400 (not encodable) or 413 (past the body's ceiling). Touches nothing
  * but out, so it may run on a pool thread while the tree is left alone. */

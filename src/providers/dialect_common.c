@@ -41,11 +41,11 @@ int gw_dialect_write_body(gw_http_out_t *out, gw_err_t *err)
     return rc;
 }
 
-int gw_dialect_body(const gw_call_t *c, gw_http_out_t *out, json_t *body, gw_err_t *err)
+int gw_dialect_body(gw_http_out_t *out, json_t *body, bool defer, gw_err_t *err)
 {
     json_decref(out->json);
     out->json = body;
-    return c->defer_body ? 0 : gw_dialect_write_body(out, err);
+    return defer ? 0 : gw_dialect_write_body(out, err);
 }
 
 void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *out)

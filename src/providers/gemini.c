@@ -734,7 +734,7 @@ static int gemini_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
     gen = generation_config(c, f, function_tools);
     if (gen != NULL)
         json_object_set_new(body, "generationConfig", gen);
-    rc = gw_dialect_body(c, out, json_incref(body), err);
+    rc = gw_dialect_body(out, json_incref(body), c->defer_body, err);
     if (rc != 0)
         goto out;
     out->url = model_url(p, c->model->id,

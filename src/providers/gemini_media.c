@@ -101,18 +101,8 @@ static char *model_url(const gw_media_call_t *c, const char *method)
 static int post_json(const gw_media_call_t *c, char *url, json_t *body, gw_http_out_t *out,
                      gw_err_t *err)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
-    int rc = 0;
+    int rc = gw_dialect_body(out, body, c->defer_body, err);
 
-    json_decref(body);
-    if (text == NULL) {
-        gw_err_set(err, GW_EINVAL, 400, "request could not be encoded");
-        rc = GW_EINVAL;
-    } else if (gw_buf_appends(&out->body, text) != 0) {
-        gw_err_set(err, GW_ETOOBIG, 413, "request too large for Gemini");
-        rc = GW_ETOOBIG;
-    }
-    free(text);
     if (rc != 0) {
         free(url);
         return rc;

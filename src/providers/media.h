@@ -55,6 +55,7 @@ typedef struct gw_media_call {
     json_t *params;
     const gw_media_file_t *files;
     size_t nfiles;
+    bool defer_body;          /* leave a JSON body in out->json (see gw_call_t) */
 } gw_media_call_t;
 
 /*

@@ -210,7 +210,7 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
         if (!gw_policy_drops(pol, "stream_options"))
             json_object_set_new(body, "stream_options", json_pack("{s:b}", "include_usage", 1));
     }
-    rc = gw_dialect_body(c, out, body, err);
+    rc = gw_dialect_body(out, body, c->defer_body, err);
     if (rc != 0)
         return rc;
     out->url = gw_dialect_url(p, c->account_id, "/chat/completions");

@@ -106,18 +106,13 @@ static char *base_root(const gw_media_call_t *c)
 }
 
 /* Puts a JSON body on out; the body is consumed. */
-static int set_json_body(gw_http_out_t *out, json_t *body, gw_err_t *err)
+static int set_json_body(const gw_media_call_t *c, gw_http_out_t *out, json_t *body,
+                         gw_err_t *err)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    int rc = gw_dialect_body(out, body, c->defer_body, err);
 
-    json_decref(body);
-    if (text == NULL)
-        return bad_request(err, "request could not be encoded");
-    if (gw_buf_appends(&out->body, text) != 0) {
-        free(text);
-        return bad_request(err, "request body too large");
-    }
-    free(text);
+    if (rc != 0)
+        return rc;
     out->post = true;
     gw_http_out_header(out, "Content-Type", "application/json");
     return 0;
@@ -154,7 +149,7 @@ static int embed_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t 
      * and "query" is the choice that also suits symmetric use. */
     if (strcmp(m->provider->id, "nvidia") == 0)
         json_object_set_new(body, "input_type", json_string("query"));
-    rc = set_json_body(out, body, err);
+    rc = set_json_body(c, out, body, err);
     if (rc != 0)
         return rc;
     out->url = gw_dialect_url(m->provider, c->account_id, "/embeddings");
@@ -348,7 +343,7 @@ static int image_request_openai(const gw_media_call_t *c, gw_http_out_t *out, gw
         json_object_set(body, "size", size);
     /* Always bytes: we do not fetch provider URLs (they expire and are not ours). */
     json_object_set_new(body, "response_format", json_string("b64_json"));
-    rc = set_json_body(out, body, err);
+    rc = set_json_body(c, out, body, err);
     if (rc != 0)
         return rc;
     out->url = gw_dialect_url(m->provider, c->account_id, "/images/generations");
@@ -377,7 +372,7 @@ static int image_request_cloudflare(const gw_media_call_t *c, gw_http_out_t *out
         json_object_set_new(body, "width", json_integer(w));
         json_object_set_new(body, "height", json_integer(h));
     }
-    rc = set_json_body(out, body, err);
+    rc = set_json_body(c, out, body, err);
     if (rc != 0)
         return rc;
     root = base_root(c);

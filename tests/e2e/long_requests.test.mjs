@@ -1,7 +1,8 @@
-// Long conversations: past 16 KB the gateway parses the request and writes the
-// upstream body on its thread pool instead of the event loop. Whatever the size,
-// the provider must receive exactly the conversation the client sent (non-ASCII,
-// escapes and all), once per attempt when it falls over, in either dialect; bad
+// Long requests and answers: past 16 KB the gateway parses the request, writes
+// the upstream body and reads a media answer on its thread pool instead of the
+// event loop. Whatever the size, the provider must receive exactly what the
+// client sent (non-ASCII, escapes and all), once per attempt when it falls over,
+// in either dialect; a batch of embeddings comes back whole and in order; bad
 // JSON still gets its 400; and clients that leave while the pool works on their
 // request leave nothing behind (the suite runs under ASan in CI).
 
@@ -13,6 +14,7 @@ const T = { timeout: 45000 };
 const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
 const CEREBRAS = { provider: 'cerebras', id: 'gpt-oss-120b' };
 const G25 = { provider: 'google', id: 'gemini-2.5-flash' };
+const EMBED_G = { provider: 'google', id: 'gemini-embedding-001' };
 const KEYS = [
   { provider: 'groq', secret: 'gsk_e2e_long_1', label: 'groq-1' },
   { provider: 'cerebras', secret: 'csk-e2e-long-1', label: 'cerebras-1' },
@@ -34,7 +36,7 @@ function conversation(tag, bytes) {
 describe('long requests (parsed and written off the event loop)', () => {
   let s;
   before(async () => {
-    s = await startStack({ models: [GROQ, CEREBRAS, G25], keys: KEYS, timeoutMs: 4000 });
+    s = await startStack({ models: [GROQ, CEREBRAS, G25, EMBED_G], keys: KEYS, timeoutMs: 4000 });
   }, T);
   after(async () => {
     await s?.stop();
@@ -107,6 +109,26 @@ describe('long requests (parsed and written off the event loop)', () => {
     for (const m of messages.slice(1)) assert.ok(sent.includes(m.content), `turn "${m.content.slice(0, 20)}…" reached Gemini intact`);
   });
 
+  test('a batch of 64 documents to embed: every text reaches Gemini, 64 vectors come back in order', T, async () => {
+    const since = await s.mock.mark();
+    const input = Array.from({ length: 64 }, (_, i) => `doc ${i}: ${'Zürich → 東京 "q" \\ '.repeat(40)}`);
+    assert.ok(JSON.stringify(input).length > 16_384);
+    const { data, response } = await s.client.embeddings.create({ model: EMBED_G.id, input, encoding_format: 'float' }).withResponse();
+    const diag = await s.diag();
+    assert.equal(response.status, 200, diag);
+    assert.equal(routedVia(response.headers)?.raw, `google/${EMBED_G.id}`, diag);
+    assert.equal(data.data.length, 64); // ~2 MB of numbers from the mock: read on the pool
+    data.data.forEach((d, i) => {
+      assert.equal(d.index, i);
+      assert.equal(d.embedding.length, 3072);
+    });
+    const [rec] = await s.mock.requests({ provider: 'google', endpoint: 'embed', since });
+    assert.deepEqual(rec.texts, input);
+    // The same text alone gives the same vector: nothing shifted in the batch.
+    const one = await s.client.embeddings.create({ model: EMBED_G.id, input: input[37], encoding_format: 'float' });
+    assert.deepEqual(one.data[0].embedding, data.data[37].embedding);
+  });
+
   test('long invalid JSON gets a 400 naming where it broke', T, async () => {
     const body = `{"model":"${GROQ.id}","messages":[{"role":"user","content":"${'x'.repeat(30_000)}"}`; // no closing ]
     const res = await fetch(`${s.baseURL}/chat/completions`, {
@@ -118,6 +140,13 @@ describe('long requests (parsed and written off the event loop)', () => {
     const err = await res.json();
     assertErrorShape(assert, err, { code: 'invalid_json', type: 'invalid_request_error' });
     assert.match(err.error.message, /line 1, column \d+/);
+    const e = await fetch(`${s.baseURL}/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.key}`, 'content-type': 'application/json' },
+      body: `{"model":"${EMBED_G.id}","input":["${'y'.repeat(30_000)}"`,
+    });
+    assert.equal(e.status, 400);
+    assertErrorShape(assert, await e.json(), { code: 'invalid_json', type: 'invalid_request_error' });
   });
 
   test('a long request that fails validation after the parse gets its 400', T, async () => {
