@@ -305,6 +305,33 @@ static void on_health_change(void *ctx, gw_rkey_t *k, const char *detail)
 
 static void finish_stop(gw_app_t *app);
 
+/* After a burst (thousands of open streams), hands the freed memory back:
+ * first the transfers pooled for the burst (their timers close at the end of
+ * this loop turn), then, a tick later, the heap and the library pages touched.
+ * Each step holds the loop for milliseconds, so each waits for a quiet tick:
+ * nothing in flight and no request begun since the last one. */
+static void trim_after_burst(gw_app_t *app)
+{
+    size_t inflight = gw_server_inflight(app->srv);
+    bool quiet = inflight == 0 && gw_server_started(app->srv) == app->started_seen;
+
+    app->started_seen = gw_server_started(app->srv);
+    if (app->inflight_peak == TRIM_NEXT_TICK) {
+        if (quiet) {
+            malloc_trim(0);
+            gw_mem_drop_clean_file_pages(); /* what the next requests use comes back */
+            app->inflight_peak = 0;
+        }
+        return;
+    }
+    if (inflight > app->inflight_peak)
+        app->inflight_peak = inflight;
+    if (quiet && app->inflight_peak >= 64) {
+        gw_upstream_trim(app->up, 16);
+        app->inflight_peak = TRIM_NEXT_TICK;
+    }
+}
+
 static void on_tick(uv_timer_t *t)
 {
     gw_app_t *app = t->data;
@@ -317,20 +344,7 @@ static void on_tick(uv_timer_t *t)
     if (gw_store_data_version(app->store) != app->data_version)
         reload(app);
     flush(app, false);
-    /* After a burst (thousands of open streams), hand the freed heap back:
-     * first the transfers pooled for the burst (their timers close at the end
-     * of this loop turn), then, on the next tick, the heap. */
-    if (app->inflight_peak == TRIM_NEXT_TICK) {
-        malloc_trim(0);
-        gw_mem_drop_clean_file_pages(); /* what the next requests use comes back */
-        app->inflight_peak = 0;
-    }
-    if (gw_server_inflight(app->srv) > app->inflight_peak)
-        app->inflight_peak = gw_server_inflight(app->srv);
-    if (gw_server_inflight(app->srv) == 0 && app->inflight_peak >= 64) {
-        gw_upstream_trim(app->up, 16);
-        app->inflight_peak = TRIM_NEXT_TICK;
-    }
+    trim_after_burst(app);
 }
 
 static void on_signal(uv_signal_t *s, int signum)

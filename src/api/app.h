@@ -57,6 +57,7 @@ typedef struct gw_app {
     gw_flush_job_t *flushing;     /* the background job in flight, if any */
     int64_t last_prune_ms;
     size_t inflight_peak;         /* since the last heap trim */
+    uint64_t started_seen;        /* gw_server_started() at the last tick */
     uint64_t cooldown_sig;        /* fingerprint of the long cooldowns last saved */
     int64_t started_ms;
     bool stopping;

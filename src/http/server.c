@@ -87,6 +87,7 @@ struct gw_server {
     gw_server_opts_t opts;
     gw_req_t *reqs;
     size_t inflight;
+    uint64_t started;        /* requests begun since the server opened */
     int port;
     bool quiesced;
     bool need_run;
@@ -236,6 +237,7 @@ static gw_req_t *req_new(gw_server_t *s, struct MHD_Connection *conn, const char
         s->reqs->prev = r;
     s->reqs = r;
     s->inflight++;
+    s->started++;
     return r;
 }
 
@@ -752,6 +754,11 @@ int gw_server_port(const gw_server_t *s)
 size_t gw_server_inflight(const gw_server_t *s)
 {
     return s->inflight;
+}
+
+uint64_t gw_server_started(const gw_server_t *s)
+{
+    return s->started;
 }
 
 void gw_server_quiesce(gw_server_t *s)

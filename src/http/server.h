@@ -36,6 +36,7 @@ int gw_server_open(gw_server_t **out, uv_loop_t *loop, const gw_server_opts_t *o
 /* Stops accepting; in-flight requests go on. */
 void gw_server_quiesce(gw_server_t *s);
 size_t gw_server_inflight(const gw_server_t *s);
+uint64_t gw_server_started(const gw_server_t *s); /* requests begun since it opened */
 /* Aborts what is left and frees the server; run the loop to finish closing. */
 void gw_server_close(gw_server_t *s);
 int gw_server_port(const gw_server_t *s);
