@@ -594,12 +594,62 @@ void gw_proxy_answer_done(gw_proxy_t *p, int rc, gw_reply_t *reply, const gw_tok
     maybe_free(p);
 }
 
+/* ---- long answers: parsed on the thread pool ----------------------------- */
+
+/* A whole answer this long is parsed on a pool thread (jansson reads ~90 MB/s);
+ * the dialect's normalisation, which may touch shared state (Gemini's thought
+ * signatures), and the reply stay on the loop. */
+#define OFF_LOOP_ANSWER_MIN (16 * 1024)
+
+typedef struct answer_job {
+    uv_work_t work;
+    proxy_t *p;
+    json_t *j;
+} answer_job_t;
+
+static void answer_parsed(proxy_t *p, json_t *j);
+
+static void answer_read(uv_work_t *w)
+{
+    answer_job_t *a = w->data;
+
+    a->j = json_loadb(a->p->in.ptr, a->p->in.len, 0, NULL); /* left alone by the loop */
+}
+
+static void answer_read_done(uv_work_t *w, int status)
+{
+    answer_job_t *a = w->data;
+    proxy_t *p = a->p;
+
+    if (status != 0) { /* not run: read as unreadable, so the request falls over */
+        json_decref(a->j);
+        a->j = NULL;
+    }
+    if (p->done)
+        json_decref(a->j);
+    else
+        answer_parsed(p, a->j);
+    free(a);
+    p->in_cb--; /* held since the parse was queued */
+    maybe_free(p);
+}
+
+static bool read_answer_off_loop(proxy_t *p)
+{
+    answer_job_t *a = gw_xcalloc(1, sizeof(*a));
+
+    a->work.data = a;
+    a->p = p;
+    if (uv_queue_work(p->app->loop, &a->work, answer_read, answer_read_done) != 0) {
+        free(a);
+        return false;
+    }
+    p->in_cb++;
+    return true;
+}
+
 static void on_done_inner(proxy_t *p, gw_xfer_outcome_t outcome, int status)
 {
-    json_t *j;
-    json_t *completion = NULL;
-    gw_err_t err = {0};
-
     p->xfer = NULL;
     if (p->committed) {
         if (p->sse_on)
@@ -652,7 +702,18 @@ static void on_done_inner(proxy_t *p, gw_xfer_outcome_t outcome, int status)
         fail_transport(p, GW_FAIL_SERVER, "empty stream");
         return;
     }
-    j = json_loadb(p->in.ptr ? p->in.ptr : "", p->in.len, 0, NULL);
+    if (p->in.len >= OFF_LOOP_ANSWER_MIN && read_answer_off_loop(p))
+        return; /* answer_read carries on */
+    answer_parsed(p, json_loadb(p->in.ptr ? p->in.ptr : "", p->in.len, 0, NULL));
+}
+
+/* A whole chat answer, parsed (NULL: it was not JSON): normalised by the
+ * dialect and sent. Takes j. */
+static void answer_parsed(proxy_t *p, json_t *j)
+{
+    json_t *completion = NULL;
+    gw_err_t err = {0};
+
     if (j == NULL) {
         fail_transport(p, GW_FAIL_SERVER, "unreadable answer (truncated or not JSON)");
         return;

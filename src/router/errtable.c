@@ -1070,7 +1070,7 @@ void gw_errtable_classify(const gw_provider_t *prov, int status, gw_str_t body,
 void gw_errtable_transport(const gw_provider_t *prov, gw_fail_t fail, int64_t now_ms,
                            gw_verdict_t *out)
 {
-    gw_assert(fail == GW_FAIL_TIMEOUT || fail == GW_FAIL_NETWORK);
+    gw_assert(fail == GW_FAIL_TIMEOUT || fail == GW_FAIL_NETWORK || fail == GW_FAIL_SERVER);
     decide(prov, NULL, fail, NULL, NULL, 0, now_ms, out);
 }
 

@@ -33,7 +33,9 @@ void gw_errtable_classify(const gw_provider_t *prov, int status, gw_str_t body,
                           const gw_header_t *hdrs, size_t nhdrs, int64_t now_ms,
                           gw_verdict_t *out);
 
-/* Verdict for a transport failure before any byte: GW_FAIL_TIMEOUT or GW_FAIL_NETWORK. */
+/* Verdict for a failure with no HTTP error to read: GW_FAIL_TIMEOUT or
+ * GW_FAIL_NETWORK before any byte, or GW_FAIL_SERVER for a 2xx answer that
+ * cannot be used (not JSON, truncated, an empty stream). */
 void gw_errtable_transport(const gw_provider_t *prov, gw_fail_t fail, int64_t now_ms,
                            gw_verdict_t *out);
 

@@ -132,6 +132,36 @@ describe('fallover', () => {
   });
 });
 
+describe('unusable answers', () => {
+  test('a 200 whose body is not JSON falls over, and the pair rests', T, async () => {
+    await withStack({}, async (s) => {
+      await s.mock.script({ provider: 'groq', raw_body: '{"id":"chatcmpl-1","choices":[{"mess', status: 200, content_type: 'application/json' });
+      const { data, reqs } = await expectServedBy(s, 'cerebras', CEREBRAS.id, 1);
+      assert.equal(data.choices[0].message.content, `Hello from cerebras/${CEREBRAS.id}.`);
+      assert.deepEqual(reqs.map((r) => [r.provider, r.status]), [['groq', 200], ['cerebras', 200]]);
+      // Groq is benched for a while: the next request goes straight to Cerebras.
+      const again = await expectServedBy(s, 'cerebras', CEREBRAS.id, 0);
+      assert.deepEqual(again.reqs.map((r) => r.provider), ['cerebras']);
+    });
+  });
+
+  test('a 200 stream that ends without an event falls over', T, async () => {
+    await withStack({}, async (s) => {
+      await s.mock.script({ provider: 'groq', raw_body: '', status: 200, content_type: 'text/event-stream' });
+      const res = await fetch(`${s.baseURL}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: uniq('empty') }], stream: true }),
+      });
+      const text = await res.text();
+      assert.equal(res.status, 200, await s.diag());
+      assert.equal(routedVia(res.headers)?.raw, `cerebras/${CEREBRAS.id}`);
+      assert.equal(res.headers.get('x-fallback-attempts'), '1');
+      assert.equal(sseData(text).at(-1), '[DONE]');
+    });
+  });
+});
+
 describe('cooldowns', () => {
   test('a per-minute 429 benches the model only until its retry-after', T, async () => {
     await withStack({}, async (s) => {

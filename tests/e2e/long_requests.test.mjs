@@ -129,6 +129,18 @@ describe('long requests (parsed and written off the event loop)', () => {
     assert.deepEqual(one.data[0].embedding, data.data[37].embedding);
   });
 
+  test('a long answer (48 KB) comes back whole, in either dialect', T, async () => {
+    const content = `${'Zürich → 東京 "quoted" back\\slash\n'.repeat(1500)}end.`;
+    for (const [provider, model] of [['groq', GROQ.id], ['google', G25.id]]) {
+      await s.mock.script({ provider, content });
+      const { data, response } = await s.client.chat.completions.create({ model, messages: [{ role: 'user', content: uniq('long-answer') }] }).withResponse();
+      const diag = await s.diag();
+      assert.equal(routedVia(response.headers)?.raw, `${provider}/${model}`, diag);
+      assert.equal(data.choices[0].message.content, content, `${provider}: the answer arrived intact`);
+      assert.equal(data.choices[0].finish_reason, 'stop');
+    }
+  });
+
   test('long invalid JSON gets a 400 naming where it broke', T, async () => {
     const body = `{"model":"${GROQ.id}","messages":[{"role":"user","content":"${'x'.repeat(30_000)}"}`; // no closing ]
     const res = await fetch(`${s.baseURL}/chat/completions`, {
@@ -181,5 +193,13 @@ describe('long requests (parsed and written off the event loop)', () => {
     assert.equal(data.choices[0].message.content, `Hello from groq/${GROQ.id}.`);
     const { data: d2 } = await s.client.chat.completions.create({ model: GROQ.id, messages: [{ role: 'user', content: uniq('short') }] }).withResponse();
     assert.equal(d2.choices[0].message.content, `Hello from groq/${GROQ.id}.`);
+  });
+
+  // Last: it benches Groq for 30 s.
+  test('a long answer that is not JSON falls over like a short one', T, async () => {
+    await s.mock.script({ provider: 'groq', raw_body: `{"id":"x","choices":[${'{'.repeat(20_000)}`, status: 200, content_type: 'application/json' });
+    const { data, response } = await s.client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: uniq('long-broken') }] }).withResponse();
+    assert.equal(response.headers.get('x-fallback-attempts'), '1', await s.diag());
+    assert.equal(data.choices[0].message.content, `Hello from cerebras/${CEREBRAS.id}.`);
   });
 });

@@ -337,6 +337,13 @@ static void test_transport(void **state)
     assert_int_equal(v.scope, GW_SCOPE_KEY);
     assert_int_equal(v.cooldown_until_ms, NOW_MS + 30000);
     assert_int_equal(v.key_health, GW_KEY_UNKNOWN);
+    /* A 200 whose body cannot be used (not JSON, empty stream): the pair rests. */
+    gw_errtable_transport(&p, GW_FAIL_SERVER, NOW_MS, &v);
+    assert_int_equal(v.fail, GW_FAIL_SERVER);
+    assert_int_equal(v.next, GW_NEXT_PROVIDER);
+    assert_int_equal(v.scope, GW_SCOPE_MODEL_KEY);
+    assert_int_equal(v.cooldown_until_ms, NOW_MS + 30000);
+    assert_string_equal(v.name, "server_error");
 }
 
 /* ---- gw_parse_reset_value -------------------------------------------------------- */
