@@ -116,5 +116,10 @@ int gw_dialect_body(gw_http_out_t *out, json_t *body, bool defer, gw_err_t *err)
  * with 400 (not encodable) or 413 (past the body's ceiling). Touches nothing
  * but out, so it may run on a pool thread while the tree is left alone. */
 int gw_dialect_write_body(gw_http_out_t *out, gw_err_t *err);
+/* A token count a provider reported: the integer if it is one in [0, 10^9]
+ * (no call comes near), 0 if absent or null, else 0 with *ok cleared. Sums of
+ * such counts cannot overflow; a negative or absurd one never reaches the
+ * ledger. */
+int64_t gw_dialect_tokens(json_t *v, bool *ok);
 
 #endif

@@ -48,6 +48,18 @@ int gw_dialect_body(gw_http_out_t *out, json_t *body, bool defer, gw_err_t *err)
     return defer ? 0 : gw_dialect_write_body(out, err);
 }
 
+int64_t gw_dialect_tokens(json_t *v, bool *ok)
+{
+    json_int_t n = json_integer_value(v);
+
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (json_is_integer(v) && n >= 0 && n <= 1000000000)
+        return n;
+    *ok = false;
+    return 0;
+}
+
 void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *out)
 {
     gw_buf_t v;

@@ -946,11 +946,18 @@ static void read_usage(json_t *um, gw_tokens_t *t)
     json_t *tu = json_object_get(um, "toolUsePromptTokenCount");
     json_t *cand = json_object_get(um, "candidatesTokenCount");
     json_t *th = json_object_get(um, "thoughtsTokenCount");
+    bool ok = true;
+    int64_t prompt, completion;
 
     if (!json_is_integer(p) && !json_is_integer(cand) && !json_is_integer(th))
         return;
-    t->prompt = json_integer_value(p) + json_integer_value(tu);
-    t->completion = json_integer_value(cand) + json_integer_value(th);
+    /* Gemini leaves out the counts that are zero. */
+    prompt = gw_dialect_tokens(p, &ok) + gw_dialect_tokens(tu, &ok);
+    completion = gw_dialect_tokens(cand, &ok) + gw_dialect_tokens(th, &ok);
+    if (!ok)
+        return;
+    t->prompt = prompt;
+    t->completion = completion;
     t->known = true;
 }
 
@@ -961,11 +968,14 @@ static json_t *usage_json(const gw_tokens_t *t, json_t *um)
                           (json_int_t)(t->prompt + t->completion));
     json_t *th = json_object_get(um, "thoughtsTokenCount");
     json_t *cached = json_object_get(um, "cachedContentTokenCount");
+    bool th_ok = json_is_integer(th), cached_ok = json_is_integer(cached);
 
-    if (json_is_integer(th))
+    gw_dialect_tokens(th, &th_ok);
+    gw_dialect_tokens(cached, &cached_ok);
+    if (th_ok)
         json_object_set_new(u, "completion_tokens_details",
                             json_pack("{s:O}", "reasoning_tokens", th));
-    if (json_is_integer(cached))
+    if (cached_ok)
         json_object_set_new(u, "prompt_tokens_details",
                             json_pack("{s:O}", "cached_tokens", cached));
     return u;

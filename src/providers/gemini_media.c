@@ -169,10 +169,14 @@ static void read_usage(json_t *ans, gw_media_result_t *res)
     json_t *cand = json_object_get(um, "candidatesTokenCount");
     json_t *th = json_object_get(um, "thoughtsTokenCount");
 
-    if (!json_is_integer(p))
+    bool ok = true;
+    int64_t prompt = gw_dialect_tokens(p, &ok);
+    int64_t output = gw_dialect_tokens(cand, &ok) + gw_dialect_tokens(th, &ok);
+
+    if (!json_is_integer(p) || !ok)
         return;
-    res->prompt_tokens = json_integer_value(p);
-    res->output_tokens = json_integer_value(cand) + json_integer_value(th);
+    res->prompt_tokens = prompt;
+    res->output_tokens = output;
 }
 
 static bool is_thought(json_t *part)

@@ -265,15 +265,19 @@ static void normalise_text_fields(json_t *msg)
     }
 }
 
+/* Known when a count is given and none is absurd (see gw_dialect_tokens). */
 static void read_usage(json_t *u, gw_tokens_t *t)
 {
     json_t *pt = json_object_get(u, "prompt_tokens");
     json_t *ct = json_object_get(u, "completion_tokens");
+    bool ok = true;
+    int64_t prompt = gw_dialect_tokens(pt, &ok);
+    int64_t completion = gw_dialect_tokens(ct, &ok);
 
-    if (!json_is_integer(pt) && !json_is_integer(ct))
+    if (!ok || (!json_is_integer(pt) && !json_is_integer(ct)))
         return;
-    t->prompt = json_integer_value(pt);
-    t->completion = json_integer_value(ct);
+    t->prompt = prompt;
+    t->completion = completion;
     t->known = true;
 }
 
@@ -285,6 +289,52 @@ static json_t *usage_json(const gw_tokens_t *t)
 }
 
 /* ---- whole answers -------------------------------------------------------- */
+
+/* Puts an answer's message in the shape OpenAI clients rely on: role
+ * "assistant", content a string or null, each tool call an object with an id,
+ * type "function", a named function and string arguments (objects and other
+ * values encoded as JSON). False when that cannot be done (content of another
+ * type, a tool call without a function name): the answer is unusable. */
+static bool normal_message(json_t *msg, json_t *calls)
+{
+    json_t *content = json_object_get(msg, "content");
+    json_t *call;
+    size_t k;
+
+    if (content != NULL && !json_is_string(content) && !json_is_null(content))
+        return false;
+    if (content == NULL)
+        json_object_set_new(msg, "content", json_null());
+    json_object_set_new(msg, "role", json_string("assistant"));
+    if (calls == NULL)
+        return true;
+    if (!json_is_array(calls))
+        return false;
+    json_array_foreach(calls, k, call) {
+        json_t *fn = json_object_get(call, "function");
+        json_t *args = json_object_get(fn, "arguments");
+        const char *name = json_string_value(json_object_get(fn, "name"));
+
+        if (name == NULL || name[0] == '\0')
+            return false;
+        if (!json_is_string(json_object_get(call, "id")) ||
+            json_string_length(json_object_get(call, "id")) == 0) {
+            char id[32];
+            random_call_id(id);
+            json_object_set_new(call, "id", json_string(id));
+        }
+        json_object_set_new(call, "type", json_string("function"));
+        if (args == NULL || json_is_null(args) ||
+            (json_is_string(args) && json_string_length(args) == 0)) {
+            json_object_set_new(fn, "arguments", json_string("{}"));
+        } else if (!json_is_string(args)) {
+            char *s = json_dumps(args, JSON_COMPACT | JSON_ENCODE_ANY);
+            json_object_set_new(fn, "arguments", json_string(s != NULL ? s : "{}"));
+            free(s);
+        }
+    }
+    return true;
+}
 
 static int openai_chat_response(const gw_call_t *c, json_t *body, json_t **out,
                                 gw_tokens_t *usage, gw_err_t *err)
@@ -308,33 +358,17 @@ static int openai_chat_response(const gw_call_t *c, json_t *body, json_t **out,
             return GW_DECLINED;
         }
         normalise_text_fields(msg);
-        if (json_is_array(calls) && json_array_size(calls) == 0) {
+        if (json_is_null(calls) || (json_is_array(calls) && json_array_size(calls) == 0)) {
             json_object_del(msg, "tool_calls");
             calls = NULL;
         }
-        if (json_is_array(calls)) {
-            size_t k;
-            json_t *call;
-            json_array_foreach(calls, k, call) {
-                json_t *fn = json_object_get(call, "function");
-                const char *args = json_string_value(json_object_get(fn, "arguments"));
-                if (!json_is_string(json_object_get(call, "id")) ||
-                    json_string_length(json_object_get(call, "id")) == 0) {
-                    char id[32];
-                    random_call_id(id);
-                    json_object_set_new(call, "id", json_string(id));
-                }
-                json_object_set_new(call, "type", json_string("function"));
-                if (json_is_object(json_object_get(fn, "arguments"))) {
-                    char *s = json_dumps(json_object_get(fn, "arguments"), JSON_COMPACT);
-                    json_object_set_new(fn, "arguments", json_string(s ? s : "{}"));
-                    free(s);
-                } else if (args == NULL || args[0] == '\0') {
-                    json_object_set_new(fn, "arguments", json_string("{}"));
-                }
-            }
-            json_object_set_new(ch, "finish_reason", json_string("tool_calls"));
+        if (!normal_message(msg, calls)) {
+            gw_err_set(err, GW_DECLINED, 502, "upstream answered a message of the wrong shape");
+            return GW_DECLINED;
         }
+        json_object_set_new(ch, "index", json_integer((json_int_t)i));
+        if (calls != NULL)
+            json_object_set_new(ch, "finish_reason", json_string("tool_calls"));
         content = json_object_get(msg, "content");
         if (json_is_string(content))
             out_chars += (int64_t)json_string_length(content);
@@ -346,18 +380,23 @@ static int openai_chat_response(const gw_call_t *c, json_t *body, json_t **out,
             gw_err_set(err, GW_DECLINED, 502, "upstream answered a bare filter verdict");
             return GW_DECLINED;
         }
-        if (json_object_get(msg, "refusal") == NULL)
+        if (!json_is_string(json_object_get(msg, "refusal")))
             json_object_set_new(msg, "refusal", json_null());
         if (json_object_get(ch, "logprobs") == NULL)
             json_object_set_new(ch, "logprobs", json_null());
-        if (json_object_get(ch, "finish_reason") == NULL ||
-            json_is_null(json_object_get(ch, "finish_reason")))
+        if (!json_is_string(json_object_get(ch, "finish_reason")))
             json_object_set_new(ch, "finish_reason", json_string("stop"));
     }
     read_usage(json_object_get(body, "usage"), usage);
-    if (!usage->known) {
+    if (!usage->known)
         usage->completion = (out_chars + 3) / 4;
+    if (!usage->known || !json_is_object(json_object_get(body, "usage"))) {
         json_object_set_new(body, "usage", usage_json(usage));
+    } else { /* the provider's, with its details, but the counts are the ones read */
+        json_t *u = json_object_get(body, "usage");
+        json_object_set_new(u, "prompt_tokens", json_integer(usage->prompt));
+        json_object_set_new(u, "completion_tokens", json_integer(usage->completion));
+        json_object_set_new(u, "total_tokens", json_integer(usage->prompt + usage->completion));
     }
     json_object_set_new(body, "object", json_string("chat.completion"));
     if (!json_is_string(json_object_get(body, "id")))
@@ -375,36 +414,42 @@ static int openai_chat_response(const gw_call_t *c, json_t *body, json_t **out,
 static void normalise_tool_deltas(gw_stream_state_t *st, json_t *delta)
 {
     json_t *calls = json_object_get(delta, "tool_calls");
+    json_t *kept;
     json_t *call;
     size_t i;
 
-    if (!json_is_array(calls))
+    if (calls == NULL)
         return;
-    if (json_array_size(calls) == 0) {
+    if (!json_is_array(calls) || json_array_size(calls) == 0) {
         json_object_del(delta, "tool_calls");
         return;
     }
-    st->saw_tool_calls = true;
+    kept = json_array(); /* the fragments a client can use, in order */
     json_array_foreach(calls, i, call) {
         json_t *idx = json_object_get(call, "index");
         json_t *fn = json_object_get(call, "function");
-        size_t n;
+        json_int_t n;
         bool first;
 
+        if (!json_is_object(call) || (fn != NULL && !json_is_object(fn)))
+            continue;
         /* Some upstreams send each call whole without an index. */
         if (!json_is_integer(idx)) {
             json_object_set_new(call, "index", json_integer((json_int_t)
                                 json_array_size(st->tool_ids)));
             idx = json_object_get(call, "index");
         }
-        n = (size_t)json_integer_value(idx);
-        if (n > 1024)
+        n = json_integer_value(idx);
+        if (n < 0 || n > 1024)
             continue;
-        while (json_array_size(st->tool_ids) <= n)
+        while (json_array_size(st->tool_ids) <= (size_t)n)
             json_array_append_new(st->tool_ids, json_false());
-        first = !json_is_true(json_array_get(st->tool_ids, n));
+        first = !json_is_true(json_array_get(st->tool_ids, (size_t)n));
         if (first) {
-            json_array_set_new(st->tool_ids, n, json_true());
+            /* A call starts with its function's name, or the client cannot use it. */
+            if (!json_is_string(json_object_get(fn, "name")))
+                continue;
+            json_array_set_new(st->tool_ids, (size_t)n, json_true());
             if (!json_is_string(json_object_get(call, "id")) ||
                 json_string_length(json_object_get(call, "id")) == 0) {
                 char id[32];
@@ -412,7 +457,7 @@ static void normalise_tool_deltas(gw_stream_state_t *st, json_t *delta)
                 json_object_set_new(call, "id", json_string(id));
             }
             json_object_set_new(call, "type", json_string("function"));
-            if (json_is_object(fn) && json_object_get(fn, "arguments") == NULL)
+            if (json_object_get(fn, "arguments") == NULL)
                 json_object_set_new(fn, "arguments", json_string(""));
         } else {
             /* id, type and name appear once per call, in its first fragment. */
@@ -420,11 +465,20 @@ static void normalise_tool_deltas(gw_stream_state_t *st, json_t *delta)
             json_object_del(call, "type");
             json_object_del(fn, "name");
         }
-        if (json_is_object(json_object_get(fn, "arguments"))) {
-            char *s = json_dumps(json_object_get(fn, "arguments"), JSON_COMPACT);
+        if (json_object_get(fn, "arguments") != NULL &&
+            !json_is_string(json_object_get(fn, "arguments"))) {
+            char *s = json_dumps(json_object_get(fn, "arguments"), JSON_COMPACT | JSON_ENCODE_ANY);
             json_object_set_new(fn, "arguments", json_string(s ? s : "{}"));
             free(s);
         }
+        json_array_append(kept, call);
+    }
+    if (json_array_size(kept) > 0) {
+        st->saw_tool_calls = true;
+        json_object_set_new(delta, "tool_calls", kept);
+    } else {
+        json_decref(kept);
+        json_object_del(delta, "tool_calls");
     }
 }
 
@@ -438,7 +492,6 @@ static gw_ev_t openai_chat_event(const gw_call_t *c, gw_stream_state_t *st, gw_s
     size_t i;
     gw_ev_t ev;
 
-    (void)c;
     ev = gw_dialect_frame(st, data, &chunk, err_body);
     if (ev != GW_EV_CHUNKS)
         return ev;
@@ -454,6 +507,11 @@ static gw_ev_t openai_chat_event(const gw_call_t *c, gw_stream_state_t *st, gw_s
         json_decref(chunk); /* the usage-only chunk: we send our own at the end */
         return GW_EV_SKIP;
     }
+    json_array_foreach(choices, i, ch)
+        if (!json_is_object(ch)) { /* not a chunk we can read: skipped like a broken frame */
+            json_decref(chunk);
+            return GW_EV_SKIP;
+        }
     json_array_foreach(choices, i, ch) {
         json_t *delta = json_object_get(ch, "delta");
         json_t *fr = json_object_get(ch, "finish_reason");
@@ -461,7 +519,16 @@ static gw_ev_t openai_chat_event(const gw_call_t *c, gw_stream_state_t *st, gw_s
             delta = json_object();
             json_object_set_new(ch, "delta", delta);
         }
+        if (!json_is_integer(json_object_get(ch, "index")))
+            json_object_set_new(ch, "index", json_integer((json_int_t)i));
         normalise_text_fields(delta);
+        /* Text is text: another type in its place is dropped, not passed on. */
+        if (json_object_get(delta, "content") != NULL &&
+            !json_is_string(json_object_get(delta, "content")))
+            json_object_del(delta, "content");
+        if (json_object_get(delta, "reasoning_content") != NULL &&
+            !json_is_string(json_object_get(delta, "reasoning_content")))
+            json_object_del(delta, "reasoning_content");
         normalise_tool_deltas(st, delta);
         if (!st->sent_role) {
             json_object_set_new(delta, "role", json_string("assistant"));
@@ -471,13 +538,19 @@ static gw_ev_t openai_chat_event(const gw_call_t *c, gw_stream_state_t *st, gw_s
             st->saw_finish = true;
             if (st->saw_tool_calls && strcmp(json_string_value(fr), "stop") == 0)
                 json_object_set_new(ch, "finish_reason", json_string("tool_calls"));
-        } else if (fr == NULL) {
+        } else {
             json_object_set_new(ch, "finish_reason", json_null());
         }
         if (json_object_get(ch, "logprobs") == NULL)
             json_object_set_new(ch, "logprobs", json_null());
     }
     json_object_set_new(chunk, "object", json_string("chat.completion.chunk"));
+    if (!json_is_string(json_object_get(chunk, "id")))
+        json_object_set_new(chunk, "id", json_string("chatcmpl-freellmapi"));
+    if (!json_is_integer(json_object_get(chunk, "created")))
+        json_object_set_new(chunk, "created", json_integer(gw_now_ms() / 1000));
+    if (!json_is_string(json_object_get(chunk, "model")))
+        json_object_set_new(chunk, "model", json_string(c->model->id));
     st->chunks++;
     json_array_append_new(out_chunks, chunk);
     return GW_EV_CHUNKS;
