@@ -41,8 +41,9 @@ static const struct {
 
 static bool check_scalars(gw_req_t *req, json_t *body)
 {
+    /* Counts past a billion serve no model and would overflow the router's sums. */
     static const char *const what[] = {"a boolean", "an object", "a number",
-                                       "a positive integer"};
+                                       "an integer from 1 to 1000000000"};
 
     for (size_t i = 0; i < GW_ARRAY_LEN(scalars); i++) {
         json_t *v = json_object_get(body, scalars[i].name);
@@ -61,7 +62,8 @@ static bool check_scalars(gw_req_t *req, json_t *body)
             ok = json_is_number(v);
             break;
         default:
-            ok = json_is_integer(v) && json_integer_value(v) >= 1;
+            ok = json_is_integer(v) && json_integer_value(v) >= 1 &&
+                 json_integer_value(v) <= 1000000000;
             break;
         }
         if (!ok) {
