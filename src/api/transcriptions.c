@@ -48,10 +48,11 @@ static const char *audio_type(const char *filename)
     return NULL;
 }
 
-/* 00:01:02,345 (srt) or 00:01:02.345 (vtt) */
+/* 00:01:02,345 (srt) or 00:01:02.345 (vtt); a provider's odd time (negative,
+ * NaN, absurdly large) is held to 0 .. 99:59:59.999. */
 static void put_time(gw_buf_t *b, double t, char sep)
 {
-    long long ms = t > 0 ? llround(t * 1000.0) : 0;
+    long long ms = t > 0 ? llround(GW_MIN(t, 359999.999) * 1000.0) : 0;
 
     gw_buf_printf(b, "%02lld:%02lld:%02lld%c%03lld", ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
                   sep, ms % 1000);

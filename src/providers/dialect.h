@@ -121,5 +121,9 @@ int gw_dialect_write_body(gw_http_out_t *out, gw_err_t *err);
  * such counts cannot overflow; a negative or absurd one never reaches the
  * ledger. */
 int64_t gw_dialect_tokens(json_t *v, bool *ok);
+/* The vector size an embeddings call must come back with: the one requested
+ * (params "dimensions"), else the model's native size; 0 when unknown. A
+ * vector of another size belongs to another space and is not usable. */
+int64_t gw_dialect_embedding_size(const gw_model_t *m, json_t *params);
 
 #endif

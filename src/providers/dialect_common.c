@@ -60,6 +60,15 @@ int64_t gw_dialect_tokens(json_t *v, bool *ok)
     return 0;
 }
 
+int64_t gw_dialect_embedding_size(const gw_model_t *m, json_t *params)
+{
+    json_t *dims = json_object_get(params, "dimensions");
+
+    if (json_is_integer(dims) && json_integer_value(dims) > 0)
+        return json_integer_value(dims);
+    return m->dimensions > 0 ? m->dimensions : 0;
+}
+
 void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *out)
 {
     gw_buf_t v;

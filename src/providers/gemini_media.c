@@ -286,7 +286,7 @@ static int embed_response(const gw_media_call_t *c, json_t *ans, gw_media_result
                           gw_err_t *err)
 {
     json_t *embs = json_object_get(ans, "embeddings");
-    json_t *dims = json_object_get(c->params, "dimensions");
+    int64_t size = gw_dialect_embedding_size(c->model, c->params);
     json_t *vectors;
     json_t *inputs;
     json_t *e;
@@ -306,9 +306,8 @@ static int embed_response(const gw_media_call_t *c, json_t *ans, gw_media_result
         bool ok = json_array_size(vals) > 0;
         json_array_foreach(vals, k, x)
             ok = ok && json_is_number(x);
-        /* A vector of another size than asked for belongs to another space. */
-        if (ok && json_is_integer(dims) && json_integer_value(dims) > 0)
-            ok = json_array_size(vals) == (size_t)json_integer_value(dims);
+        if (ok && size > 0)
+            ok = json_array_size(vals) == (size_t)size;
         if (!ok) {
             json_decref(vectors);
             gw_err_set(err, GW_DECLINED, 502, "Gemini answered an unusable vector (#%zu)", i);
@@ -422,11 +421,13 @@ static int image_response(json_t *ans, gw_media_result_t *res, gw_err_t *err)
 
         if (is_thought(part))
             continue;
-        if (json_is_string(data) && json_string_length(data) > 0 &&
-            (mime == NULL || strncasecmp(mime, "image/", 6) == 0))
-            json_array_append_new(images, json_pack("{s:O,s:s}", "b64", data, "mime",
-                                                    mime != NULL ? mime : "image/png"));
-        else if (json_is_string(t))
+        if (json_is_string(data) && (mime == NULL || strncasecmp(mime, "image/", 6) == 0)) {
+            if (gw_media_add_b64_image(images, data, err) != 0) {
+                json_decref(images);
+                gw_buf_dispose(&text);
+                return GW_DECLINED;
+            }
+        } else if (json_is_string(t))
             gw_buf_append(&text, json_string_value(t), json_string_length(t));
     }
     if (json_array_size(images) == 0) {

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "core/base64.h"
+
 #define MAX_MEDIA_BYTES (64u << 20)
 
 void gw_media_result_init(gw_media_result_t *r)
@@ -37,4 +39,26 @@ const char *gw_media_sniff_image(const unsigned char *p, size_t n)
     if (n >= 12 && memcmp(p, "RIFF", 4) == 0 && memcmp(p + 8, "WEBP", 4) == 0)
         return "image/webp";
     return NULL;
+}
+
+int gw_media_add_b64_image(json_t *images, json_t *b64, gw_err_t *err)
+{
+    gw_buf_t raw;
+    const char *mime;
+
+    gw_buf_init(&raw, MAX_MEDIA_BYTES);
+    if (!json_is_string(b64) || json_string_length(b64) == 0 ||
+        gw_b64_decode(json_string_value(b64), json_string_length(b64), &raw) != 0) {
+        gw_buf_dispose(&raw);
+        gw_err_set(err, GW_DECLINED, 502, "upstream image is not valid base64");
+        return GW_DECLINED;
+    }
+    mime = gw_media_sniff_image((const unsigned char *)raw.ptr, raw.len);
+    gw_buf_dispose(&raw);
+    if (mime == NULL) {
+        gw_err_set(err, GW_DECLINED, 502, "upstream image is not a PNG, JPEG or WebP image");
+        return GW_DECLINED;
+    }
+    json_array_append_new(images, json_pack("{s:O,s:s}", "b64", b64, "mime", mime));
+    return 0;
 }

@@ -83,6 +83,10 @@ void gw_media_result_dispose(gw_media_result_t *r);
 /* An image's type from its leading bytes: image/png, image/jpeg or
  * image/webp; NULL for anything else. */
 const char *gw_media_sniff_image(const unsigned char *p, size_t n);
+/* Appends {"b64", "mime"} to images for a provider's base64 image, once it
+ * decodes to bytes that are an image (the type is taken from them). Else
+ * GW_DECLINED with err: the answer is unusable. */
+int gw_media_add_b64_image(json_t *images, json_t *b64, gw_err_t *err);
 
 /* The first uploaded file of a field, or NULL. */
 const gw_media_file_t *gw_media_file(const gw_media_call_t *c, const char *field);

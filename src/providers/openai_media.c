@@ -213,6 +213,21 @@ static json_t *read_vector(json_t *e)
     return NULL;
 }
 
+/* usage.prompt_tokens (else total_tokens: an embedding's input is all of it),
+ * when it is a sane count. */
+static void read_prompt_tokens(json_t *u, gw_media_result_t *res)
+{
+    json_t *n = json_object_get(u, "prompt_tokens");
+    bool ok = true;
+    int64_t v;
+
+    if (!json_is_integer(n))
+        n = json_object_get(u, "total_tokens");
+    v = gw_dialect_tokens(n, &ok);
+    if (ok && json_is_integer(n))
+        res->prompt_tokens = v;
+}
+
 static int embed_response(const gw_media_call_t *c, gw_str_t body, gw_media_result_t *res,
                           gw_err_t *err)
 {
@@ -220,8 +235,7 @@ static int embed_response(const gw_media_call_t *c, gw_str_t body, gw_media_resu
     json_t *data;
     json_t *vectors = NULL;
     json_t *item;
-    json_t *u;
-    json_t *want = json_object_get(c->params, "dimensions");
+    int64_t want = gw_dialect_embedding_size(c->model, c->params);
     size_t n = count_inputs(json_object_get(c->params, "input"));
     size_t i;
     size_t width = 0;
@@ -263,16 +277,12 @@ static int embed_response(const gw_media_call_t *c, gw_str_t body, gw_media_resu
         width = json_array_size(vec);
         json_array_set_new(vectors, at, vec);
     }
-    if (json_is_integer(want) && (json_int_t)width != json_integer_value(want)) {
-        unusable(err, "upstream returned vectors of another size than requested");
+    if (want > 0 && (int64_t)width != want) {
+        unusable(err, "upstream returned vectors of another size than the model's");
         goto out;
     }
     res->json = json_pack("{s:O}", "vectors", vectors);
-    u = json_object_get(root, "usage");
-    if (json_is_integer(json_object_get(u, "prompt_tokens")))
-        res->prompt_tokens = json_integer_value(json_object_get(u, "prompt_tokens"));
-    else if (json_is_integer(json_object_get(u, "total_tokens")))
-        res->prompt_tokens = json_integer_value(json_object_get(u, "total_tokens"));
+    read_prompt_tokens(json_object_get(root, "usage"), res);
     rc = 0;
 out:
     json_decref(vectors);
@@ -445,25 +455,6 @@ static int image_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t 
     return decline(err, "images are not served by this model's API");
 }
 
-/* Appends {"b64","mime"} for a base64 image after checking it decodes. */
-static int add_b64_image(json_t *images, json_t *b64, gw_err_t *err)
-{
-    gw_buf_t raw;
-    const char *mime;
-
-    gw_buf_init(&raw, MAX_MEDIA_BYTES);
-    if (json_string_length(b64) == 0 ||
-        gw_b64_decode(json_string_value(b64), json_string_length(b64), &raw) != 0) {
-        gw_buf_dispose(&raw);
-        return unusable(err, "upstream image is not valid base64");
-    }
-    mime = gw_media_sniff_image((const unsigned char *)raw.ptr, raw.len);
-    gw_buf_dispose(&raw);
-    json_array_append_new(images, json_pack("{s:O,s:s}", "b64", b64, "mime",
-                                            mime != NULL ? mime : "image/png"));
-    return 0;
-}
-
 /* Appends {"b64","mime"} for raw image bytes, which must look like an image. */
 static int add_raw_image(json_t *images, gw_str_t body, gw_err_t *err)
 {
@@ -502,7 +493,7 @@ static int image_response_openai(json_t *root, gw_media_result_t *res, gw_err_t 
             /* A url-only answer: we do not fetch provider URLs. */
             return unusable(err, "upstream answered an image without bytes");
         }
-        if (add_b64_image(images, b64, err) != 0) {
+        if (gw_media_add_b64_image(images, b64, err) != 0) {
             json_decref(images);
             return GW_DECLINED;
         }
@@ -557,7 +548,7 @@ static int image_response_cloudflare(const char *ct, gw_str_t body, gw_media_res
     else if (!json_is_string(b64))
         rc = unusable(err, "upstream answered no image");
     else
-        rc = add_b64_image(images, b64, err);
+        rc = gw_media_add_b64_image(images, b64, err);
     json_decref(root);
     if (rc != 0) {
         json_decref(images);

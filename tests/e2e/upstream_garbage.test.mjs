@@ -13,10 +13,16 @@ const T = { timeout: 120000 };
 const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
 const CEREBRAS = { provider: 'cerebras', id: 'gpt-oss-120b' };
 const G25 = { provider: 'google', id: 'gemini-2.5-flash' };
+const EMBED_G = { provider: 'google', id: 'gemini-embedding-001' };
+const EMBED_GH = { provider: 'github', id: 'openai/text-embedding-3-small' };
+const IMAGE_G = { provider: 'google', id: 'gemini-2.5-flash-image' };
+const TTS_G = { provider: 'google', id: 'gemini-2.5-flash-preview-tts' };
+const STT_GROQ = { provider: 'groq', id: 'whisper-large-v3-turbo' };
 const KEYS = [
   { provider: 'groq', secret: 'gsk_e2e_garbage_1', label: 'groq-1' },
   { provider: 'cerebras', secret: 'csk-e2e-garbage-1', label: 'cerebras-1' },
   { provider: 'google', secret: 'AIzaSyE2E-garbage-0000000001', label: 'google-1' },
+  { provider: 'github', secret: 'ghp_e2eGarbage000000000000000000000001', label: 'github-1' },
 ];
 
 const deep = (n) => `${'['.repeat(n)}${']'.repeat(n)}`;
@@ -62,6 +68,38 @@ const GEMINI_BODIES = [
   '{"candidates":[{"content":{"parts":[{"functionCall":null},{"thoughtSignature":5}]}}]}',
   '{"candidates":[{"content":{"parts":[{"text":"hi"}]},"finishReason":5}],"usageMetadata":{"promptTokenCount":"x","candidatesTokenCount":-1}}',
   '{"candidates":[{"content":{"parts":[{"text":"hi"}]}}],"usageMetadata":"x"}', '{"promptFeedback":{"blockReason":5}}',
+];
+
+// Media answers, by endpoint and dialect.
+const vec = (n, v = 0.1) => `[${Array(n).fill(v).join(',')}]`;
+const GEMINI_EMBED = [
+  '{}', '{"embeddings":"x"}', '{"embeddings":[]}', '{"embeddings":[null]}', '{"embeddings":[{"values":"x"}]}',
+  '{"embeddings":[{"values":["a","b"]}]}', `{"embeddings":[{"values":${vec(3072)}},{"values":${vec(3072)}}]}`, // one more than asked
+  '{"embeddings":[{"values":[]}]}', `{"embeddings":[{"values":${vec(5)}}]}`, `{"embeddings":[{"values":${vec(3072, '1e400')}}]}`,
+  `{"embeddings":[{"values":${vec(200_000)}}]}`, '{"embedding":{"values":[1,2]}}',
+];
+const OPENAI_EMBED = [
+  '{}', '{"data":"x"}', '{"data":[]}', '{"data":[null]}', '{"data":[{"embedding":"x"}]}', '{"data":[{"embedding":"!!notbase64"}]}',
+  '{"data":[{"index":5,"embedding":[0.1]}]}', '{"data":[{"index":-1,"embedding":[0.1]}]}', `{"data":[{"embedding":${vec(1536)}},{"embedding":${vec(1536)}}]}`,
+  `{"data":[{"embedding":${vec(7)}}]}`, '{"data":[{"embedding":[0.1]}],"usage":{"prompt_tokens":-4,"total_tokens":"x"}}',
+];
+const GEMINI_IMAGE = [
+  '{}', '{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":"!!!"}}]}}]}',
+  '{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":""}}]}}]}',
+  '{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":5,"data":5}}]}}]}',
+  '{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"image/png","data":"aGVsbG8="}}]}}]}', // not an image
+  '{"candidates":[{"content":{"parts":[{"inlineData":null},{"text":5}]}}]}',
+];
+const GEMINI_TTS = [
+  '{}', '{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"audio/L16;codec=pcm;rate=24000","data":"AAE="}}]}}]}', // one odd byte short
+  '{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"audio/L16;codec=pcm;rate=0","data":"AAAA"}}]}}]}',
+  '{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"audio/L16;codec=pcm;rate=99999999999","data":"AAAA"}}]}}]}',
+  '{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"audio/L16;codec=pcm;rate=24000","data":""}}]}}]}',
+  '{"candidates":[{"content":{"parts":[{"inlineData":{"mimeType":"audio/mpeg","data":"!!"}}]}}]}',
+];
+const WHISPER = [
+  '{}', '{"text":5}', '{"text":"hi","segments":"x"}', '{"text":"hi","segments":[null,5,{"start":"a","end":-1e308,"text":7}]}',
+  '{"text":"hi","duration":-5,"words":[{"word":5,"start":1e308,"end":"x"}]}', '{"text":"hi","segments":[{"start":1e300,"end":1e301,"text":"x"}]}',
 ];
 
 function assertAnswerOrError(status, body, what) {
@@ -112,10 +150,38 @@ function assertStream(status, text, what) {
   }
 }
 
+// A 200 must be a usable answer of the endpoint's kind (check), anything else an OpenAI error.
+function assertMediaOrError(status, buf, what, check) {
+  if (status === 200) {
+    check(buf, what);
+    return;
+  }
+  assert.ok(status >= 400 && status < 600, `${what}: status ${status}`);
+  assertErrorShape(assert, JSON.parse(buf.toString()));
+}
+const oneVector = (dims) => (buf, what) => {
+  const j = JSON.parse(buf.toString());
+  assert.equal(j.data?.length, 1, `${what}: ${buf.toString().slice(0, 200)}`);
+  const e = j.data[0].embedding;
+  const n = typeof e === 'string' ? Buffer.from(e, 'base64').length / 4 : e.length;
+  assert.equal(n, dims, `${what}: a vector of the model's size`);
+  if (Array.isArray(e)) assert.ok(e.every(Number.isFinite), `${what}: finite numbers`);
+};
+const anImage = (buf, what) => {
+  const j = JSON.parse(buf.toString());
+  const png = Buffer.from(j.data?.[0]?.b64_json ?? '', 'base64');
+  assert.equal(png.subarray(0, 8).toString('hex'), '89504e470d0a1a0a', `${what}: a PNG`);
+};
+const someAudio = (buf, what) => assert.ok(buf.length > 0, `${what}: audio bytes`);
+const aTranscript = (fmt) => (buf, what) => {
+  if (fmt === 'srt') return assert.match(buf.toString(), /^(\d+\r?\n[\d:,]+ --> [\d:,]+\r?\n.*\r?\n\r?\n)*$/s, what);
+  assert.equal(typeof JSON.parse(buf.toString()).text, 'string', what);
+};
+
 describe('unusable upstream answers never crash the gateway', () => {
   let s;
   before(async () => {
-    s = await startStack({ models: [GROQ, CEREBRAS, G25], keys: KEYS, timeoutMs: 4000 });
+    s = await startStack({ models: [GROQ, CEREBRAS, G25, EMBED_G, EMBED_GH, IMAGE_G, TTS_G, STT_GROQ], keys: KEYS, timeoutMs: 4000 });
   }, T);
   after(async () => {
     await s?.stop();
@@ -153,6 +219,30 @@ describe('unusable upstream answers never crash the gateway', () => {
       const r = await s.fetch('/chat/completions', { json: { model: 'auto', stream: true, messages: [{ role: 'user', content: uniq('gs') }] } });
       assertStream(r.status, await r.text(), what);
     });
+  });
+
+  test('media answers: embeddings, images, speech, transcripts', T, async () => {
+    const post = async (path, json, what, check) => {
+      const r = await s.fetch(path, { json });
+      assertMediaOrError(r.status, Buffer.from(await r.arrayBuffer()), what, check);
+    };
+    await each('google', GEMINI_EMBED, 'application/json', (what) => post('/embeddings', { model: EMBED_G.id, input: 'x', encoding_format: 'float' }, what, oneVector(3072)));
+    await each('github', OPENAI_EMBED, 'application/json', (what) => post('/embeddings', { model: EMBED_GH.id, input: 'x' }, what, oneVector(1536)));
+    await each('google', GEMINI_IMAGE, 'application/json', (what) => post('/images/generations', { model: IMAGE_G.id, prompt: 'x', response_format: 'b64_json' }, what, anImage));
+    await each('google', GEMINI_TTS, 'application/json', (what) => post('/audio/speech', { model: TTS_G.id, input: 'x', voice: 'alloy', response_format: 'mp3' }, what, someAudio));
+    const wav = Buffer.alloc(44 + 3200);
+    wav.write('RIFF', 0); wav.writeUInt32LE(36 + 3200, 4); wav.write('WAVEfmt ', 8); wav.writeUInt32LE(16, 16); wav.writeUInt16LE(1, 20); wav.writeUInt16LE(1, 22);
+    wav.writeUInt32LE(16000, 24); wav.writeUInt32LE(32000, 28); wav.writeUInt16LE(2, 32); wav.writeUInt16LE(16, 34); wav.write('data', 36); wav.writeUInt32LE(3200, 40);
+    for (const fmt of ['json', 'srt', 'verbose_json']) {
+      await each('groq', WHISPER, 'application/json', async (what) => {
+        const form = new FormData();
+        form.append('file', new Blob([wav], { type: 'audio/wav' }), 'a.wav');
+        form.append('model', STT_GROQ.id);
+        form.append('response_format', fmt);
+        const r = await fetch(`${s.baseURL}/audio/transcriptions`, { method: 'POST', headers: { authorization: `Bearer ${s.key}` }, body: form });
+        assertMediaOrError(r.status, Buffer.from(await r.arrayBuffer()), `${what} ${fmt}`, aTranscript(fmt));
+      });
+    }
   });
 
   test('Gemini whole answers and streams', T, async () => {

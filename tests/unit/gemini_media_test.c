@@ -227,11 +227,20 @@ static void test_embed_declines(void **state)
 
 static void test_embed_response(void **state)
 {
-    gw_media_call_t c = call(GW_OP_EMBED, "gemini-embedding-001", "{\"input\":[\"a\",\"b\"]}");
+    /* Three values each: the size asked for (a vector of another size than the
+     * one asked for, or than the model's own, is another space's). */
+    gw_media_call_t c = call(GW_OP_EMBED, "gemini-embedding-001",
+                             "{\"input\":[\"a\",\"b\"],\"dimensions\":3}");
+    gw_media_call_t native = call(GW_OP_EMBED, "gemini-embedding-001", "{\"input\":[\"a\"]}");
     gw_media_result_t res;
     gw_err_t err = {0};
     (void)state;
 
+    assert_int_equal(decode(&native, "{\"embeddings\":[{\"values\":[0.011,-0.022,0.033]}]}",
+                            &res, &err),
+                     GW_DECLINED);
+    gw_media_result_dispose(&res);
+    json_decref(native.params);
     assert_int_equal(decode(&c,
                             "{\"embeddings\":[{\"values\":[0.011,-0.022,0.033]},"
                             "{\"values\":[0.044,0.055,-0.066]}]}",

@@ -249,7 +249,7 @@ static void test_embed_request_nvidia(void **state)
 static void test_embed_response_out_of_order(void **state)
 {
     gw_media_call_t c = call(GW_OP_EMBED, "github", "openai/text-embedding-3-small",
-                             "{\"input\":[\"a\",\"b\",\"c\"]}", "k", NULL);
+                             "{\"input\":[\"a\",\"b\",\"c\"],\"dimensions\":2}", "k", NULL);
     gw_media_result_t res;
 
     (void)state;
@@ -276,7 +276,7 @@ static void test_embed_response_out_of_order(void **state)
 static void test_embed_response_base64(void **state)
 {
     gw_media_call_t c = call(GW_OP_EMBED, "cloudflare", "@cf/baai/bge-m3",
-                             "{\"input\":[\"x\"]}", "k", "acc");
+                             "{\"input\":[\"x\"],\"dimensions\":3}", "k", "acc");
     gw_media_result_t res;
 
     (void)state;
