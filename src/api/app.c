@@ -113,6 +113,14 @@ static void usage_row(void *ctx, const char *provider, const char *model, int64_
     r->tokens = tokens;
 }
 
+static void free_logrow(gw_logrow_t *r)
+{
+    free(r->endpoint);
+    free(r->provider);
+    free(r->model);
+    free(r->error_class);
+}
+
 static void flush_work(uv_work_t *w)
 {
     gw_flush_job_t *j = w->data;
@@ -139,23 +147,8 @@ static void flush_work(uv_work_t *w)
     /* Usage periods are at most a month long: older rows are history. */
     if (j->prune && gw_store_usage_prune(app->wstore, gw_now_ms() - 40LL * 86400000, &err) != 0)
         gw_log_error("usage prune: %s", err.msg);
-}
-
-static void free_logrow(gw_logrow_t *r)
-{
-    free(r->endpoint);
-    free(r->provider);
-    free(r->model);
-    free(r->error_class);
-}
-
-static void flush(gw_app_t *app, bool sync);
-
-static void flush_done(uv_work_t *w, int status)
-{
-    gw_flush_job_t *j = w->data;
-
-    (void)status;
+    /* Freed here, not in flush_done: after a burst that is tens of thousands
+     * of rows, milliseconds the loop would be held. */
     for (size_t i = 0; i < j->nrows; i++)
         free_logrow(&j->rows[i]);
     for (size_t i = 0; i < j->ncool; i++) {
@@ -168,6 +161,17 @@ static void flush_done(uv_work_t *w, int status)
     free(j->usage_strs);
     free(j->usage);
     free(j->rows);
+    j->rows = NULL;
+    j->nrows = 0;
+}
+
+static void flush(gw_app_t *app, bool sync);
+
+static void flush_done(uv_work_t *w, int status)
+{
+    gw_flush_job_t *j = w->data;
+
+    (void)status;
     if (!j->sync) {
         gw_app_t *app = j->app;
         app->flushing = NULL;
