@@ -69,6 +69,8 @@ static void reload(gw_app_t *app)
     char **chain = NULL;
     size_t nchain = 0;
 
+    /* Read first: a change made while the tables are read is seen next tick. */
+    app->config_version = gw_store_config_version(app->store);
     if (gw_store_keys_load(app->store, &recs, &n, &err) == 0) {
         gw_router_set_keys(&app->router, recs, n);
         gw_key_recs_free(recs, n);
@@ -89,7 +91,6 @@ static void reload(gw_app_t *app)
     app->unified_key = NULL;
     if (gw_store_unified_key(app->store, false, &app->unified_key, &err) != 0)
         gw_log_error("unified key: %s", err.msg);
-    app->data_version = gw_store_data_version(app->store);
 }
 
 /* ---- background writer -------------------------------------------------- */
@@ -283,8 +284,6 @@ void gw_app_key_health(gw_app_t *app, gw_rkey_t *k, const char *detail)
     if (gw_store_key_health_set(app->store, k->id, gw_key_health_name(k->health), detail,
                                 gw_now_ms(), &err) != 0)
         gw_log_warn("key %lld health: %s", (long long)k->id, err.msg);
-    /* Our own write must not look like an outside change. */
-    app->data_version = gw_store_data_version(app->store);
 }
 
 static void restore_cooldown(void *ctx, const gw_cooldown_row_t *row)
@@ -345,7 +344,7 @@ static void on_tick(uv_timer_t *t)
             finish_stop(app);
         return;
     }
-    if (gw_store_data_version(app->store) != app->data_version)
+    if (gw_store_config_version(app->store) != app->config_version)
         reload(app);
     flush(app, false);
     trim_after_burst(app);

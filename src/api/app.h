@@ -48,7 +48,7 @@ typedef struct gw_app {
     gw_upstream_t *up;
     gw_server_t *srv;
     char *unified_key;
-    int64_t data_version;
+    int64_t config_version;       /* gw_store_config_version() at the last reload */
     uv_timer_t tick;
     uv_signal_t sigint, sigterm;
     gw_logrow_t *q;

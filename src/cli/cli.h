@@ -1,7 +1,7 @@
 /*
  * Command-line subcommands that work on the data dir directly (with or
  * without a running server, which notices the changes through the
- * database's data_version): provider keys, the unified client key, model
+ * database's config_version counter): provider keys, the unified client key, model
  * enable/disable overrides and the fallback chain. main.c parses the global
  * --data-dir / FREELLMAPI_DATA_DIR and calls these with argv starting at the
  * word after the command ("keys add groq gsk_..." gives argv {"add", ...}).

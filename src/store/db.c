@@ -159,9 +159,9 @@ int gw_store_schema_version(gw_store_t *st)
     return (int)gw__store_read_int(st->stmt[GW_STMT_USER_VERSION]);
 }
 
-int64_t gw_store_data_version(gw_store_t *st)
+int64_t gw_store_config_version(gw_store_t *st)
 {
-    return gw__store_read_int(st->stmt[GW_STMT_DATA_VERSION]);
+    return gw__store_read_int(st->stmt[GW_STMT_CONFIG_VERSION]);
 }
 
 int gw_store_cache_limit(gw_store_t *st, int kib, gw_err_t *err)

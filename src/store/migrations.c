@@ -111,6 +111,53 @@ static const migration_t migrations[] = {
      "  until_ms INTEGER NOT NULL,"
      "  PRIMARY KEY (provider, model, key_id)"
      ") WITHOUT ROWID;"},
+    /* 0005 a counter of configuration changes (keys, settings, model
+     * preferences, the chain), kept by triggers whoever writes, so the server
+     * can tell an outside change from its own request-log and usage writes:
+     * PRAGMA data_version changed with every commit of its log writer. */
+    {"0005_config_version",
+     "CREATE TABLE config_version ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  n INTEGER NOT NULL"
+     ");"
+     "INSERT INTO config_version (id, n) VALUES (1, 0);"
+     "CREATE TRIGGER keys_insert_bumps AFTER INSERT ON keys BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER keys_update_bumps AFTER UPDATE ON keys BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER keys_delete_bumps AFTER DELETE ON keys BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER settings_insert_bumps AFTER INSERT ON settings BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER settings_update_bumps AFTER UPDATE ON settings BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER settings_delete_bumps AFTER DELETE ON settings BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER model_prefs_insert_bumps AFTER INSERT ON model_prefs BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER model_prefs_update_bumps AFTER UPDATE ON model_prefs BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER model_prefs_delete_bumps AFTER DELETE ON model_prefs BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER chain_insert_bumps AFTER INSERT ON chain BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER chain_update_bumps AFTER UPDATE ON chain BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER chain_delete_bumps AFTER DELETE ON chain BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+    },
 };
 
 int gw__store_latest_version(void)

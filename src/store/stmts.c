@@ -9,7 +9,7 @@ const char *const gw__store_stmt_sql[GW_STMT_COUNT] = {
     [GW_STMT_BEGIN] = "BEGIN IMMEDIATE",
     [GW_STMT_COMMIT] = "COMMIT",
     [GW_STMT_ROLLBACK] = "ROLLBACK",
-    [GW_STMT_DATA_VERSION] = "PRAGMA data_version",
+    [GW_STMT_CONFIG_VERSION] = "SELECT n FROM config_version WHERE id = 1",
     [GW_STMT_USER_VERSION] = "PRAGMA user_version",
 
     [GW_STMT_META_GET] = "SELECT value FROM meta WHERE name = ?1",

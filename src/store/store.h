@@ -28,8 +28,10 @@ void gw_store_close(gw_store_t *st);
 /* Schema version after migrations (PRAGMA user_version). */
 int gw_store_schema_version(gw_store_t *st);
 
-/* Changes whenever another connection (the CLI, the other handle) committed. */
-int64_t gw_store_data_version(gw_store_t *st);
+/* Changes whenever anyone (the CLI, any handle) changed the configuration:
+ * keys, settings, model preferences, the chain. The request log, usage,
+ * cooldowns, key health and signatures do not count. */
+int64_t gw_store_config_version(gw_store_t *st);
 
 /* ---- provider keys ---------------------------------------------------- */
 

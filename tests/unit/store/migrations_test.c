@@ -152,7 +152,11 @@ static void test_migrate_v1_to_latest(void **state)
     if (gw_store_open(&st, f->dir, &err) != 0)
         fail_msg("open: %s", err.msg);
     assert_int_equal(gw_store_schema_version(st), gw__store_latest_version());
-    assert_int_equal(gw__store_latest_version(), 4);
+    assert_int_equal(gw__store_latest_version(), 5);
+    /* 0005: the configuration counter starts at 0 and follows every change. */
+    assert_int_equal(gw_store_config_version(st), 0);
+    assert_int_equal(gw_store_setting_set(st, "x", "1", &err), 0);
+    assert_int_equal(gw_store_config_version(st), 1);
 
     /* The old rows survived, the new columns have their defaults. */
     assert_int_equal(gw_store_keys_load(st, &recs, &n, &err), 0);

@@ -103,7 +103,7 @@ static void test_open_fresh(void **state)
 
     st = open_ok(f);
     assert_int_equal(gw_store_schema_version(st), gw__store_latest_version());
-    assert_true(gw_store_data_version(st) >= 0);
+    assert_true(gw_store_config_version(st) >= 0);
     gw_store_close(st);
     assert_int_equal(stat(fpath(f, "freellmapi.db"), &sb), 0);
     assert_int_equal(sb.st_mode & 077, 0);
@@ -822,7 +822,7 @@ static void test_reqlog(void **state)
 
 /* ---- two connections -------------------------------------------------------- */
 
-static void test_data_version_two_handles(void **state)
+static void test_config_version_two_handles(void **state)
 {
     fixture_t *f = *state;
     gw_store_t *server = open_ok(f);
@@ -832,26 +832,38 @@ static void test_data_version_two_handles(void **state)
     size_t n = 0;
     int64_t v0;
     int64_t v1;
+    int64_t v2;
 
-    v0 = gw_store_data_version(server);
-    /* Its own writes do not count: only other connections' commits do. */
-    assert_int_equal(gw_store_setting_set(server, "x", "1", &err), 0);
-    assert_int_equal(gw_store_data_version(server), v0);
+    v0 = gw_store_config_version(server);
+    /* The server's own bookkeeping is not configuration. */
+    {
+        gw_reqlog_row_t r = {.at_ms = 1, .endpoint = "/v1/x", .status = 200, .attempts = 1};
+        assert_int_equal(gw_store_reqlog_append(cli, &r, 1, &err), 0);
+        assert_int_equal(gw_store_sig_put(cli, "call_1", "sig", 1000, &err), 0);
+    }
+    assert_int_equal(gw_store_config_version(server), v0);
     add_key(cli, "groq", "gsk_from_the_cli_123");
-    v1 = gw_store_data_version(server);
+    v1 = gw_store_config_version(server);
     assert_true(v1 != v0);
     assert_int_equal(gw_store_keys_load(server, &recs, &n, &err), 0);
     assert_int_equal(n, 1);
     assert_string_equal(recs[0].secret, "gsk_from_the_cli_123");
+    assert_int_equal(gw_store_key_health_set(server, recs[0].id, "ok", "", 5, &err), 0);
     gw_key_recs_free(recs, n);
-    assert_int_equal(gw_store_data_version(server), v1);
+    assert_int_equal(gw_store_config_version(server), v1);
+    /* Settings count, whichever handle writes them. */
+    assert_int_equal(gw_store_setting_set(server, "x", "1", &err), 0);
+    v2 = gw_store_config_version(cli);
+    assert_true(v2 != v1);
+    assert_int_equal(gw_store_config_version(server), v2);
 
     /* Interleaved writers on both handles: WAL + BEGIN IMMEDIATE. */
     for (int i = 0; i < 20; i++) {
         gw_reqlog_row_t r = {.at_ms = i, .endpoint = "/v1/x", .status = 200, .attempts = 1};
         assert_int_equal(gw_store_reqlog_append(i % 2 ? server : cli, &r, 1, &err), 0);
     }
-    assert_int_equal(gw_store_reqlog_count(server), 20);
+    assert_int_equal(gw_store_reqlog_count(server), 21);
+    assert_int_equal(gw_store_config_version(server), v2);
     gw_store_close(cli);
     gw_store_close(server);
 }
@@ -934,7 +946,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_health, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reqlog, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_data_version_two_handles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_version_two_handles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_wait, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
