@@ -36,6 +36,7 @@ struct gw_flush_job {
     bool prune;
     int64_t prune_before_ms;
     bool sync;               /* final flush at shutdown, on the loop thread */
+    int64_t config_version;  /* read by the writer after its work */
 };
 
 /* ---- preferences and keys from the store ------------------------------- */
@@ -148,6 +149,9 @@ static void flush_work(uv_work_t *w)
     /* Usage periods are at most a month long: older rows are history. */
     if (j->prune && gw_store_usage_prune(app->wstore, gw_now_ms() - 40LL * 86400000, &err) != 0)
         gw_log_error("usage prune: %s", err.msg);
+    /* Read here, so the loop thread never waits on SQLite's locks each tick
+     * (a reader can sleep while the writer checkpoints the WAL). */
+    j->config_version = gw_store_config_version(app->wstore);
     /* Freed here, not in flush_done: after a burst that is tens of thousands
      * of rows, milliseconds the loop would be held. */
     for (size_t i = 0; i < j->nrows; i++)
@@ -176,6 +180,8 @@ static void flush_done(uv_work_t *w, int status)
     if (!j->sync) {
         gw_app_t *app = j->app;
         app->flushing = NULL;
+        if (j->config_version != app->config_version && !app->stopping)
+            reload(app); /* the CLI changed keys, preferences or the chain */
         /* Stopped while this job ran: write what queued up meanwhile. */
         if (app->srv == NULL && app->stopping)
             flush(app, true);
@@ -221,8 +227,8 @@ static void flush(gw_app_t *app, bool sync)
 
     if (app->flushing != NULL && !sync)
         return; /* one job at a time; the rows wait for the next tick */
-    if (app->nq == 0 && app->usage_dirty == 0 && now - app->last_prune_ms < PRUNE_EVERY_MS)
-        return;
+    /* A job every tick even with nothing to write: it also looks for
+     * configuration changes. */
     j = gw_xcalloc(1, sizeof(*j));
     j->app = app;
     j->work.data = j;
@@ -344,9 +350,7 @@ static void on_tick(uv_timer_t *t)
             finish_stop(app);
         return;
     }
-    if (gw_store_config_version(app->store) != app->config_version)
-        reload(app);
-    flush(app, false);
+    flush(app, false); /* and, on the writer's connection, a configuration check */
     trim_after_burst(app);
 }
 
