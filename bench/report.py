@@ -397,30 +397,25 @@ def build(run, elapsed):
     L.append("")
     L.append(f"### 1. Latency at concurrency 1, non-streaming ({m['lat_n']:,} requests per run, peer half)")
     L.append("")
-    L.append(head)
-    L.append(sep)
-    L.append(row("p50", lambda t: fmt_us(g(lat, t, "p50"))))
-    L.append(row("p99", lambda t: fmt_us(g(lat, t, "p99"))))
-    L.append(row("added p50 / p99", lambda t: "—" if t == "direct" else
-                 f"{fmt_us(g(lat, t, 'added_p50'))} / {fmt_us(g(lat, t, 'added_p99'))}"))
-    L.append(row("CPU per request at c=1", lambda t: fmt_us(g(lat, t, "cpu_us"))))
-    L.append(row("answered 200 / sent", lambda t: "n/a" if t not in lat else f"{lat[t]['ok']:,} / {lat[t]['requests']:,}"))
-    L.append("")
+    def latency_table(d):
+        L.append(head)
+        L.append(sep)
+        L.append(row("p50", lambda t: fmt_us(g(d, t, "p50"))))
+        L.append(row("p99", lambda t: fmt_us(g(d, t, "p99"))))
+        L.append(row("added p50 / p99", lambda t: "—" if t == "direct" else
+                     f"{fmt_us(g(d, t, 'added_p50'))} / {fmt_us(g(d, t, 'added_p99'))}"))
+        L.append(row("CPU per request at c=1", lambda t: fmt_us(g(d, t, "cpu_us"))))
+        L.append(row("answered 200 / sent", lambda t: "n/a" if t not in d else f"{d[t]['ok']:,} / {d[t]['requests']:,}"))
+        L.append("")
+
+    latency_table(lat)
     if big:
         L.append(f"### 1b. Latency at concurrency 1 with a long conversation ({m.get('big_body_bytes', 0):,}-byte "
                  f"request: a system prompt and 20 turns; {m['lat_n'] // 5:,} requests per run, peer half)")
         L.append("")
         L.append("Not a target: it shows the cost per byte of reading the request and writing it upstream.")
         L.append("")
-        L.append(head)
-        L.append(sep)
-        L.append(row("p50", lambda t: fmt_us(g(big, t, "p50"))))
-        L.append(row("p99", lambda t: fmt_us(g(big, t, "p99"))))
-        L.append(row("added p50 / p99", lambda t: "—" if t == "direct" else
-                     f"{fmt_us(g(big, t, 'added_p50'))} / {fmt_us(g(big, t, 'added_p99'))}"))
-        L.append(row("CPU per request at c=1", lambda t: fmt_us(g(big, t, "cpu_us"))))
-        L.append(row("answered 200 / sent", lambda t: "n/a" if t not in big else f"{big[t]['ok']:,} / {big[t]['requests']:,}"))
-        L.append("")
+        latency_table(big)
     L.append(f"### 2. Throughput (wrk, 2 threads, {m['duration_s']} s per run, keep-alive)")
     L.append("")
     L.append(head)

@@ -290,6 +290,18 @@ static json_t *usage_json(const gw_tokens_t *t)
 
 /* ---- whole answers -------------------------------------------------------- */
 
+/* A tool call's id (one of ours when the provider gave none) and type. */
+static void name_call(json_t *call)
+{
+    if (!json_is_string(json_object_get(call, "id")) ||
+        json_string_length(json_object_get(call, "id")) == 0) {
+        char id[32];
+        random_call_id(id);
+        json_object_set_new(call, "id", json_string(id));
+    }
+    json_object_set_new(call, "type", json_string("function"));
+}
+
 /* Puts an answer's message in the shape OpenAI clients rely on: role
  * "assistant", content a string or null, each tool call an object with an id,
  * type "function", a named function and string arguments (objects and other
@@ -317,13 +329,7 @@ static bool normal_message(json_t *msg, json_t *calls)
 
         if (name == NULL || name[0] == '\0')
             return false;
-        if (!json_is_string(json_object_get(call, "id")) ||
-            json_string_length(json_object_get(call, "id")) == 0) {
-            char id[32];
-            random_call_id(id);
-            json_object_set_new(call, "id", json_string(id));
-        }
-        json_object_set_new(call, "type", json_string("function"));
+        name_call(call);
         if (args == NULL || json_is_null(args) ||
             (json_is_string(args) && json_string_length(args) == 0)) {
             json_object_set_new(fn, "arguments", json_string("{}"));
@@ -450,13 +456,7 @@ static void normalise_tool_deltas(gw_stream_state_t *st, json_t *delta)
             if (!json_is_string(json_object_get(fn, "name")))
                 continue;
             json_array_set_new(st->tool_ids, (size_t)n, json_true());
-            if (!json_is_string(json_object_get(call, "id")) ||
-                json_string_length(json_object_get(call, "id")) == 0) {
-                char id[32];
-                random_call_id(id);
-                json_object_set_new(call, "id", json_string(id));
-            }
-            json_object_set_new(call, "type", json_string("function"));
+            name_call(call);
             if (json_object_get(fn, "arguments") == NULL)
                 json_object_set_new(fn, "arguments", json_string(""));
         } else {
