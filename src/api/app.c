@@ -37,6 +37,8 @@ struct gw_flush_job {
     int64_t prune_before_ms;
     bool sync;               /* final flush at shutdown, on the loop thread */
     int64_t config_version;  /* read by the writer after its work */
+    gw_sig_pending_t *sigs;  /* read by the loop meanwhile: freed in flush_done */
+    size_t nsigs;
 };
 
 /* ---- preferences and keys from the store ------------------------------- */
@@ -137,6 +139,10 @@ static void flush_work(uv_work_t *w)
             gw_log_error("request log: %s", err.msg);
         free(rows);
     }
+    for (size_t i = 0; i < j->nsigs; i++)
+        if (gw_store_sig_put(app->wstore, j->sigs[i].call_id, j->sigs[i].signature,
+                             j->sigs[i].expires_ms, &err) != 0)
+            gw_log_warn("thought signature not stored: %s", err.msg);
     if (j->nusage > 0 && gw_store_usage_save(app->wstore, j->usage, j->nusage, &err) != 0)
         gw_log_error("usage: %s", err.msg);
     if (j->save_cool && gw_store_cooldowns_save(app->wstore, j->cool, j->ncool, &err) != 0)
@@ -177,6 +183,11 @@ static void flush_done(uv_work_t *w, int status)
     gw_flush_job_t *j = w->data;
 
     (void)status;
+    for (size_t i = 0; i < j->nsigs; i++) {
+        free(j->sigs[i].call_id);
+        free(j->sigs[i].signature);
+    }
+    free(j->sigs);
     if (!j->sync) {
         gw_app_t *app = j->app;
         app->flushing = NULL;
@@ -237,6 +248,10 @@ static void flush(gw_app_t *app, bool sync)
     j->sync = sync;
     app->q = NULL;
     app->nq = app->capq = 0;
+    j->sigs = app->sigq;
+    j->nsigs = app->nsigq;
+    app->sigq = NULL;
+    app->nsigq = app->capsigq = 0;
     if (app->usage_dirty > 0) {
         gw_ledger_foreach(app->router.ledger, now, usage_row, j);
         snapshot_cooldowns(app, j, now);
@@ -274,6 +289,38 @@ void gw_app_log_request(gw_app_t *app, const gw_reqlog_row_t *row)
     r->row.provider = r->provider;
     r->row.model = r->model;
     r->row.error_class = r->error_class;
+}
+
+void gw_app_queue_sig(gw_app_t *app, const char *call_id, const char *signature,
+                      int64_t expires_ms)
+{
+    gw_sig_pending_t *s;
+
+    if (app->nsigq == app->capsigq) {
+        app->capsigq = app->capsigq ? app->capsigq * 2 : 8;
+        app->sigq = gw_xrealloc(app->sigq, app->capsigq * sizeof(*app->sigq));
+    }
+    s = &app->sigq[app->nsigq++];
+    s->call_id = gw_xstrdup(call_id);
+    s->signature = gw_xstrdup(signature);
+    s->expires_ms = expires_ms;
+}
+
+static const char *find_sig(const gw_sig_pending_t *v, size_t n, const char *call_id)
+{
+    for (size_t i = n; i-- > 0;)
+        if (strcmp(v[i].call_id, call_id) == 0)
+            return v[i].signature;
+    return NULL;
+}
+
+const char *gw_app_pending_sig(const gw_app_t *app, const char *call_id)
+{
+    const char *s = find_sig(app->sigq, app->nsigq, call_id);
+
+    if (s == NULL && app->flushing != NULL)
+        s = find_sig(app->flushing->sigs, app->flushing->nsigs, call_id);
+    return s;
 }
 
 void gw_app_usage_changed(gw_app_t *app)
@@ -466,6 +513,11 @@ void gw_app_dispose(gw_app_t *app)
     for (size_t i = 0; i < app->nq; i++)
         free_logrow(&app->q[i]);
     free(app->q);
+    for (size_t i = 0; i < app->nsigq; i++) {
+        free(app->sigq[i].call_id);
+        free(app->sigq[i].signature);
+    }
+    free(app->sigq);
     if (app->unified_key != NULL) {
         OPENSSL_cleanse(app->unified_key, strlen(app->unified_key));
         free(app->unified_key);

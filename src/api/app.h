@@ -38,6 +38,13 @@ typedef struct gw_logrow {
 
 typedef struct gw_flush_job gw_flush_job_t;
 
+/* A thought signature waiting for the background writer. */
+typedef struct gw_sig_pending {
+    char *call_id;
+    char *signature;
+    int64_t expires_ms;
+} gw_sig_pending_t;
+
 typedef struct gw_app {
     uv_loop_t *loop;
     gw_app_config_t cfg;
@@ -53,6 +60,8 @@ typedef struct gw_app {
     uv_signal_t sigint, sigterm;
     gw_logrow_t *q;
     size_t nq, capq;
+    gw_sig_pending_t *sigq;       /* signatures for the writer's next job */
+    size_t nsigq, capsigq;
     int64_t usage_dirty;          /* ledger charges since the last save */
     gw_flush_job_t *flushing;     /* the background job in flight, if any */
     int64_t last_prune_ms;
@@ -81,6 +90,13 @@ void gw_app_key_health(gw_app_t *app, gw_rkey_t *k, const char *detail);
 
 /* The durable thought-signature store handed to dialects (api/sigs.c). */
 void gw_app_sigs_init(gw_app_t *app);
+/* Queues a signature for the background writer (copied), so storing it never
+ * waits on SQLite's write lock on the loop; until written it is found by
+ * gw_app_pending_sig. */
+void gw_app_queue_sig(gw_app_t *app, const char *call_id, const char *signature,
+                      int64_t expires_ms);
+/* A queued or being-written signature of call_id (borrowed), newest first, or NULL. */
+const char *gw_app_pending_sig(const gw_app_t *app, const char *call_id);
 
 /* Entry points of the API layer (api/routes.c). */
 void gw_api_dispatch(void *ctx, gw_req_t *req);

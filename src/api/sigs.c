@@ -1,8 +1,8 @@
 /*
  * The thought-signature store the Gemini dialect sees (providers/dialect.h),
- * kept in the database sealed with the vault key, for 24 hours. Reads and
- * writes are single-row statements on the loop thread's connection; they
- * happen only on Gemini tool calls.
+ * kept in the database sealed with the vault key, for 24 hours. Writes go to
+ * the background writer (a write on the loop could wait on its lock); a read
+ * looks at what is still queued, then at the database.
  */
 #include "core/clock.h"
 #include "core/log.h"
@@ -15,8 +15,12 @@ static char *sig_get(void *ctx, const char *call_id)
     gw_app_t *app = ctx;
     gw_err_t err = {0};
     char *out = NULL;
-    int rc = gw_store_sig_get(app->store, call_id, gw_now_ms(), &out, &err);
+    const char *queued = gw_app_pending_sig(app, call_id);
+    int rc;
 
+    if (queued != NULL)
+        return gw_xstrdup(queued);
+    rc = gw_store_sig_get(app->store, call_id, gw_now_ms(), &out, &err);
     if (rc != 0 && rc != GW_ENOTFOUND)
         gw_log_warn("thought signature lookup: %s", err.msg);
     return out;
@@ -24,11 +28,7 @@ static char *sig_get(void *ctx, const char *call_id)
 
 static void sig_put(void *ctx, const char *call_id, const char *signature)
 {
-    gw_app_t *app = ctx;
-    gw_err_t err = {0};
-
-    if (gw_store_sig_put(app->store, call_id, signature, gw_now_ms() + SIG_TTL_MS, &err) != 0)
-        gw_log_warn("thought signature not stored: %s", err.msg);
+    gw_app_queue_sig(ctx, call_id, signature, gw_now_ms() + SIG_TTL_MS);
 }
 
 void gw_app_sigs_init(gw_app_t *app)
