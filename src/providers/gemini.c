@@ -938,9 +938,8 @@ static const char *finish_name(fin_t f, bool calls)
     return "stop";
 }
 
-/* usageMetadata -> tokens: prompt (+ tool-use prompt), completion = visible
- * + thoughts (candidatesTokenCount excludes thinking). */
-static void read_usage(json_t *um, gw_tokens_t *t)
+/* candidatesTokenCount excludes thinking, hence the sum. */
+void gw_gemini_read_usage(json_t *um, gw_tokens_t *t)
 {
     json_t *p = json_object_get(um, "promptTokenCount");
     json_t *tu = json_object_get(um, "toolUsePromptTokenCount");
@@ -1044,7 +1043,7 @@ static int gemini_chat_response(const gw_call_t *c, json_t *body, json_t **out, 
         json_object_set_new(msg, "reasoning_content", json_stringn(reason.ptr, reason.len));
     if (json_array_size(calls) > 0)
         json_object_set(msg, "tool_calls", calls);
-    read_usage(um, usage);
+    gw_gemini_read_usage(um, usage);
     if (!usage->known)
         usage->completion = (int64_t)(text.len + reason.len + 3) / 4;
     res = json_pack("{s:s,s:s,s:I,s:s,s:[{s:i,s:o,s:n,s:s}],s:o}", "id", g.id, "object",
@@ -1103,7 +1102,7 @@ static gw_ev_t gemini_chat_event(const gw_call_t *c, gw_stream_state_t *st, gw_s
         st->dialect_free = gstate_free;
     }
     /* Cumulative on every frame: the last one wins. */
-    read_usage(json_object_get(frame, "usageMetadata"), &st->usage);
+    gw_gemini_read_usage(json_object_get(frame, "usageMetadata"), &st->usage);
     cand = json_array_get(json_object_get(frame, "candidates"), 0);
     block = str_of(json_object_get(frame, "promptFeedback"), "blockReason");
     if (g->finished || (!json_is_object(cand) && block == NULL)) {

@@ -160,23 +160,16 @@ static const char *no_media_reason(json_t *ans)
     return r;
 }
 
-/* usageMetadata: prompt = promptTokenCount, output = candidates + thoughts
- * (both are billed as output). Left alone when Gemini says nothing. */
+/* The answer's usageMetadata into the result; left alone when Gemini says nothing. */
 static void read_usage(json_t *ans, gw_media_result_t *res)
 {
-    json_t *um = json_object_get(ans, "usageMetadata");
-    json_t *p = json_object_get(um, "promptTokenCount");
-    json_t *cand = json_object_get(um, "candidatesTokenCount");
-    json_t *th = json_object_get(um, "thoughtsTokenCount");
+    gw_tokens_t t = {0};
 
-    bool ok = true;
-    int64_t prompt = gw_dialect_tokens(p, &ok);
-    int64_t output = gw_dialect_tokens(cand, &ok) + gw_dialect_tokens(th, &ok);
-
-    if (!json_is_integer(p) || !ok)
+    gw_gemini_read_usage(json_object_get(ans, "usageMetadata"), &t);
+    if (!t.known)
         return;
-    res->prompt_tokens = prompt;
-    res->output_tokens = output;
+    res->prompt_tokens = t.prompt;
+    res->output_tokens = t.completion;
 }
 
 static bool is_thought(json_t *part)

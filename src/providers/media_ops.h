@@ -15,6 +15,10 @@ int gw_gemini_media_response(const gw_media_call_t *c, const char *content_type,
  * one of Gemini's 30 prebuilt voices is matched case-insensitively and
  * returned capitalised as the wire wants it. */
 const char *gw_gemini_voice(const char *openai_or_gemini_name);
+/* Gemini's usageMetadata as tokens: prompt (+ tool-use prompt), completion =
+ * candidates + thoughts (both billed as output). Left alone when Gemini gives
+ * no count or an absurd one. */
+void gw_gemini_read_usage(json_t *usage_metadata, gw_tokens_t *t);
 int gw_openai_media_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t *err);
 int gw_openai_media_response(const gw_media_call_t *c, const char *content_type, gw_str_t body,
                              gw_media_result_t *res, gw_err_t *err);
