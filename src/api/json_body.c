@@ -6,11 +6,6 @@
 
 #include "api/api.h"
 
-/* jansson reads about 90 MB/s: a long conversation, or a batch of documents to
- * embed, would hold the loop (and every stream on it) for a millisecond or
- * more. Shorter bodies parse in less time than the hand-off to a pool thread. */
-#define OFF_LOOP_PARSE_MIN (16 * 1024)
-
 typedef struct parse_job {
     uv_work_t work;
     gw_app_t *app;
@@ -58,7 +53,7 @@ void gw_api_parse_json(gw_app_t *app, gw_req_t *req, gw_api_parsed_fn then)
     json_error_t jerr;
     parse_job_t *j;
 
-    if (raw.len >= OFF_LOOP_PARSE_MIN) {
+    if (raw.len >= GW_OFF_LOOP_BYTES) {
         j = gw_xcalloc(1, sizeof(*j));
         j->work.data = j;
         j->app = app;

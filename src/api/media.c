@@ -90,11 +90,8 @@ static int op_request(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, gw_h
     return rc;
 }
 
-/* Answers this large (a batch of embeddings runs to megabytes of numbers, audio
- * and images to megabytes of base64) are read on the libuv thread pool: jansson
- * reads ~90 MB/s, and meanwhile the loop carries every other request and
- * stream. Smaller ones take less time than the hand-off. */
-#define OFF_LOOP_ANSWER_MIN (16 * 1024)
+/* Long answers (a batch of embeddings runs to megabytes of numbers, audio and
+ * images to megabytes of base64) are read on the pool (GW_OFF_LOOP_BYTES). */
 
 /* Reads the provider's 2xx answer into the canonical result. */
 static int read_answer(gw_media_job_t *job, const gw_dialect_t *d, const char *content_type,
@@ -192,7 +189,7 @@ static int op_answer(void *ctx, gw_proxy_t *px, const gw_cand_t *c, const gw_dia
     job->call.model = c->model;
     job->call.secret = c->key->secret;
     job->call.account_id = c->key->account_id;
-    if ((job->render_off_loop || body.len >= OFF_LOOP_ANSWER_MIN) &&
+    if ((job->render_off_loop || body.len >= GW_OFF_LOOP_BYTES) &&
         answer_off_loop(job, px, c, d, content_type, body, reply))
         return GW_PENDING;
     gw_media_result_init(&res);

@@ -596,10 +596,9 @@ void gw_proxy_answer_done(gw_proxy_t *p, int rc, gw_reply_t *reply, const gw_tok
 
 /* ---- long answers: parsed on the thread pool ----------------------------- */
 
-/* A whole answer this long is parsed on a pool thread (jansson reads ~90 MB/s);
- * the dialect's normalisation, which may touch shared state (Gemini's thought
+/* A long whole answer (GW_OFF_LOOP_BYTES) is parsed on a pool thread; the
+ * dialect's normalisation, which may touch shared state (Gemini's thought
  * signatures), and the reply stay on the loop. */
-#define OFF_LOOP_ANSWER_MIN (16 * 1024)
 
 typedef struct answer_job {
     uv_work_t work;
@@ -702,7 +701,7 @@ static void on_done_inner(proxy_t *p, gw_xfer_outcome_t outcome, int status)
         fail_transport(p, GW_FAIL_SERVER, "empty stream");
         return;
     }
-    if (p->in.len >= OFF_LOOP_ANSWER_MIN && read_answer_off_loop(p))
+    if (p->in.len >= GW_OFF_LOOP_BYTES && read_answer_off_loop(p))
         return; /* answer_read carries on */
     answer_parsed(p, json_loadb(p->in.ptr ? p->in.ptr : "", p->in.len, 0, NULL));
 }
@@ -816,11 +815,8 @@ static void send_attempt(proxy_t *p, gw_cand_t *c, gw_http_out_t *out)
 
 /* ---- long requests: the body written on the thread pool ------------------ */
 
-/* From this estimate on (~16 KB of conversation) the upstream body is written
- * on a pool thread: jansson writes ~5 ns a byte, and meanwhile the loop
- * carries every other request and stream. Shorter bodies take less time than
- * the hand-off. */
-#define OFF_LOOP_BODY_TOKENS (16 * 1024 / 4)
+/* The estimate counts ~4 bytes a token. */
+#define OFF_LOOP_BODY_TOKENS (GW_OFF_LOOP_BYTES / 4)
 
 typedef struct body_job {
     uv_work_t work;
