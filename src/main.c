@@ -111,8 +111,11 @@ static int cmd_serve(int argc, char **argv, const char *data_dir)
     }
     cfg.data_dir = data_dir;
     cfg.max_body = (size_t)env_int("FREELLMAPI_MAX_BODY", 32 << 20, 1024, 1 << 30);
-    cfg.max_connections = (unsigned)env_int("FREELLMAPI_MAX_CONNECTIONS", 16384, 1, 1 << 20);
+    cfg.max_connections = (unsigned)env_int("FREELLMAPI_MAX_CONNECTIONS", 0, 0, 1 << 20);
+    cfg.max_per_client =
+        (unsigned)env_int("FREELLMAPI_MAX_CONNECTIONS_PER_CLIENT", 256, 0, 1 << 20);
     cfg.idle_timeout_s = (unsigned)env_int("FREELLMAPI_IDLE_TIMEOUT_S", 60, 1, 86400);
+    cfg.header_timeout_s = (unsigned)env_int("FREELLMAPI_HEADER_TIMEOUT_S", 20, 1, 3600);
     cfg.drain_s = (unsigned)env_int("FREELLMAPI_DRAIN_S", 10, 0, 3600);
     cfg.upstream_timeout_ms = env_int("FREELLMAPI_UPSTREAM_TIMEOUT_MS", 0, 0, 3600000);
     cfg.probe_interval_s = env_int("FREELLMAPI_PROBE_INTERVAL_S", 900, 0, 86400 * 7);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/fdlimit.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "router/health.h"
@@ -447,6 +448,31 @@ static void finish_stop(gw_app_t *app)
     gw_log_info("stopped");
 }
 
+/* Raises the open-file limit and keeps the connection cap within it: past
+ * the limit accept() fails and clients wait in the listen queue. wanted 0:
+ * as many as the limit allows. */
+static unsigned connection_cap(unsigned wanted)
+{
+    gw_fdlimit_t fl;
+    unsigned fit;
+
+    if (gw_fdlimit_raise(&fl) != 0) {
+        gw_log_warn("cannot read the open-file limit");
+        return wanted != 0 ? wanted : 1024;
+    }
+    fit = gw_fdlimit_connections(fl.soft);
+    gw_log_info("open files: soft limit %llu (was %llu), hard limit %llu: room for %u connections",
+                (unsigned long long)fl.soft, (unsigned long long)fl.soft_before,
+                (unsigned long long)fl.hard, fit);
+    if (wanted == 0)
+        return fit;
+    if (wanted <= fit)
+        return wanted;
+    gw_log_warn("FREELLMAPI_MAX_CONNECTIONS=%u lowered to %u to fit the open-file limit", wanted,
+                fit);
+    return fit;
+}
+
 int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_err_t *err)
 {
     gw_server_opts_t so = {0};
@@ -481,8 +507,10 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     }
     so.host = cfg->host;
     so.port = cfg->port;
-    so.max_connections = cfg->max_connections;
+    so.max_connections = connection_cap(cfg->max_connections);
+    so.max_per_client = cfg->max_per_client;
     so.idle_timeout_s = cfg->idle_timeout_s;
+    so.header_timeout_s = cfg->header_timeout_s;
     so.body_timeout_s = 120;
     so.max_body = cfg->max_body;
     so.dispatch = gw_api_dispatch;

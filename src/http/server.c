@@ -3,6 +3,11 @@
  * epoll fd is one uv_poll handle, its timeouts one uv_timer. Requests that
  * wait on an upstream are suspended (MHD stops polling them); a per-connection
  * uv_poll watching for hang-ups notices clients that leave meanwhile.
+ *
+ * Limits MHD does not keep itself are kept here: a deadline for a request's
+ * headers (its idle timeout restarts with every byte, so a client sending a
+ * byte a second would hold a connection for ever), connections per client
+ * address, and accepting again once a connection closes below the cap.
  */
 #include "http/server.h"
 
@@ -14,13 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "http/peers.h"
 
 #define STREAM_HIGH_WATER (256 * 1024)
 #define STREAM_LOW_WATER (64 * 1024)
@@ -31,13 +39,23 @@
 #define MAX_EXTRA_HEADERS 16
 #define HUP_DELAY_MS 100
 #define CONN_MEMORY (16 * 1024) /* MHD's per-connection pool: headers and buffers */
+#define DEADLINE_TICK_MS 1000   /* header deadlines are checked this often */
 
-/* One per TCP connection (MHD socket context): the hang-up watch. */
+/* One per TCP connection (MHD socket context). */
 typedef struct conn_ctx {
-    uv_poll_t hup;
+    uv_poll_t hup;           /* the hang-up watch while a request is suspended */
     gw_server_t *srv;
-    gw_req_t *req;       /* the request in flight on this connection, if any */
+    gw_req_t *req;           /* the request in flight on this connection, if any */
+    struct conn_ctx *wprev, *wnext; /* the server's list of connections awaiting headers */
+    int64_t deadline_ms;     /* while awaiting: the headers must be in by then */
+    int fd;
+    bool hup_ok;             /* hup is initialised (closed with the connection) */
     bool hup_started;
+    bool awaiting;           /* on the awaiting list */
+    bool between_requests;   /* keep-alive: the next request line has not begun */
+    bool half_closed;        /* the client shut its sending side; only errors cancel */
+    socklen_t addrlen;
+    struct sockaddr_storage addr; /* the client's, for the per-address count */
 } conn_ctx_t;
 
 struct gw_req {
@@ -46,6 +64,9 @@ struct gw_req {
     conn_ctx_t *cc;
     gw_req_t *prev, *next;   /* the server's list of live requests */
     char method[16];
+    bool http11;             /* 1xx interim answers may be sent */
+    bool probed;             /* the half-close probe went out */
+    bool sse;                /* the stream is an event stream (comments allowed) */
     char *path;
     char id[40];
     int64_t start_us;
@@ -83,8 +104,11 @@ struct gw_server {
     uv_prepare_t prepare;    /* run MHD again after resumes made this iteration: */
     uv_check_t check;        /* before the loop sleeps, and after its I/O */
     uv_timer_t hup_timer;    /* starts hang-up watches of long suspensions */
+    uv_timer_t deadline_timer; /* closes connections whose headers are late */
     int closing;             /* handles not yet closed at teardown */
     gw_server_opts_t opts;
+    gw_peers_t *peers;       /* open connections per client address */
+    conn_ctx_t *awaiting;    /* connections waiting for a request's headers */
     gw_req_t *reqs;
     size_t inflight;
     uint64_t started;        /* requests begun since the server opened */
@@ -155,13 +179,71 @@ static void do_resume(gw_req_t *r)
     r->srv->need_run = true;
 }
 
+static int stream_append(gw_req_t *r, const char *p, size_t n);
+
+/* True when the client's socket is reset or closed both ways. A FIN alone
+ * is no proof: HTTP/1.1 lets a client shut its sending side after the
+ * request and still read the answer. A client that closed its socket
+ * instead answers any byte with a reset, so the request sends one, once,
+ * that every client skips: "100 Continue" before the answer (an interim
+ * answer, RFC 9110 15.2), an SSE comment within an event stream. The reset
+ * then wakes the watch, or fails the next write. */
+static bool client_gone(conn_ctx_t *cc, gw_req_t *r)
+{
+    static const char probe[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    static const char sse_probe[] = ":\n\n";
+    struct pollfd pf = {.fd = cc->fd, .events = 0};
+    int soerr = 0;
+    socklen_t len = sizeof(soerr);
+    char c;
+
+    if (poll(&pf, 1, 0) == 1 && (pf.revents & (POLLHUP | POLLERR | POLLNVAL)) != 0)
+        return true;
+    if (getsockopt(cc->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr != 0)
+        return true;
+    if (recv(cc->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno != EAGAIN &&
+        errno != EWOULDBLOCK)
+        return true;
+    if (r == NULL || r->probed)
+        return false;
+    if (r->answered) {
+        /* Any other stream's own next bytes find out. */
+        if (r->sse && !r->stream_ended) {
+            r->probed = true;
+            (void)stream_append(r, sse_probe, sizeof(sse_probe) - 1);
+        }
+        return false;
+    }
+    if (!r->http11)
+        return false;
+    r->probed = true;
+    /* Nothing else writes to the socket until the answer is queued. */
+    return send(cc->fd, probe, sizeof(probe) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+           errno != EAGAIN && errno != EWOULDBLOCK;
+}
+
 static void on_hup(uv_poll_t *h, int status, int events)
 {
     conn_ctx_t *cc = h->data;
     gw_req_t *r = cc->req;
 
-    (void)status;
     (void)events;
+    if (status == 0 && !client_gone(cc, r)) {
+        if (!cc->half_closed) {
+            /* From now on only an error or a reset (always reported) wakes it:
+             * the FIN stays readable and would wake a wider watch every turn. */
+            cc->half_closed = true;
+            gw_log_debug("%s: client shut its sending side; waiting on",
+                         r != NULL ? r->id : "-");
+            if (cc->hup_started)
+                uv_poll_start(h, UV_PRIORITIZED, on_hup);
+        } else {
+            /* TCP urgent data, not an error: drop it, or it wakes us every turn. */
+            char c;
+            (void)!recv(cc->fd, &c, 1, MSG_OOB | MSG_DONTWAIT);
+        }
+        return;
+    }
     uv_poll_stop(h);
     cc->hup_started = false;
     if (r == NULL)
@@ -183,13 +265,13 @@ static void on_hup_timer(uv_timer_t *t)
     bool waiting = false;
 
     for (gw_req_t *r = s->reqs; r != NULL; r = r->next) {
-        if (!r->suspended || r->cc == NULL || r->cc->hup_started)
+        if (!r->suspended || r->cc == NULL || !r->cc->hup_ok || r->cc->hup_started)
             continue;
         if (now - r->suspended_ms < HUP_DELAY_MS) {
             waiting = true;
             continue;
         }
-        uv_poll_start(&r->cc->hup, UV_DISCONNECT, on_hup);
+        uv_poll_start(&r->cc->hup, r->cc->half_closed ? UV_PRIORITIZED : UV_DISCONNECT, on_hup);
         r->cc->hup_started = true;
     }
     if (!waiting)
@@ -205,6 +287,87 @@ static void do_suspend(gw_req_t *r)
     MHD_suspend_connection(r->conn);
     if (!uv_is_active((uv_handle_t *)&r->srv->hup_timer))
         uv_timer_start(&r->srv->hup_timer, on_hup_timer, HUP_DELAY_MS, HUP_DELAY_MS);
+}
+
+/* ---- header deadlines --------------------------------------------------- */
+
+/* A connection awaits a request's headers from its accept, and again after
+ * each answer (keep-alive). Between requests it may idle for the idle
+ * timeout first; the header clock restarts when the next request line is in. */
+static void on_deadline_timer(uv_timer_t *t);
+
+static void await_start(gw_server_t *s, conn_ctx_t *cc, int64_t deadline_ms, bool between)
+{
+    cc->deadline_ms = deadline_ms;
+    cc->between_requests = between;
+    if (!cc->awaiting) {
+        cc->awaiting = true;
+        cc->wprev = NULL;
+        cc->wnext = s->awaiting;
+        if (s->awaiting != NULL)
+            s->awaiting->wprev = cc;
+        s->awaiting = cc;
+    }
+    if (!uv_is_active((uv_handle_t *)&s->deadline_timer))
+        uv_timer_start(&s->deadline_timer, on_deadline_timer, DEADLINE_TICK_MS,
+                       DEADLINE_TICK_MS);
+}
+
+static void await_stop(gw_server_t *s, conn_ctx_t *cc)
+{
+    if (!cc->awaiting)
+        return;
+    cc->awaiting = false;
+    if (cc->wprev != NULL)
+        cc->wprev->wnext = cc->wnext;
+    else
+        s->awaiting = cc->wnext;
+    if (cc->wnext != NULL)
+        cc->wnext->wprev = cc->wprev;
+    cc->wprev = cc->wnext = NULL;
+}
+
+static int64_t header_ms(const gw_server_t *s)
+{
+    return (int64_t)s->opts.header_timeout_s * 1000;
+}
+
+/* Late connections are shut down, not closed: MHD owns the descriptor and
+ * cleans the connection up when its poll reports the hang-up. */
+static void on_deadline_timer(uv_timer_t *t)
+{
+    gw_server_t *s = t->data;
+    int64_t now = gw_mono_ms();
+    unsigned late = 0;
+    conn_ctx_t *next;
+
+    for (conn_ctx_t *cc = s->awaiting; cc != NULL; cc = next) {
+        next = cc->wnext;
+        if (now < cc->deadline_ms)
+            continue;
+        await_stop(s, cc);
+        shutdown(cc->fd, SHUT_RDWR);
+        late++;
+    }
+    if (late > 0)
+        gw_log_info("closed %u connection%s whose request headers took over %u s", late,
+                    late == 1 ? "" : "s", s->opts.header_timeout_s);
+    if (s->awaiting == NULL)
+        uv_timer_stop(t);
+}
+
+/* MHD's URI log hook: the request line is in, the header clock starts. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    gw_server_t *s = cls;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    conn_ctx_t *cc = ci != NULL ? ci->socket_context : NULL;
+
+    (void)uri;
+    if (cc != NULL && cc->awaiting && cc->between_requests)
+        await_start(s, cc, gw_mono_ms() + header_ms(s), false);
+    return NULL; /* no request context yet: on_request makes it */
 }
 
 /* ---- request lifecycle ------------------------------------------------- */
@@ -231,6 +394,7 @@ static gw_req_t *req_new(gw_server_t *s, struct MHD_Connection *conn, const char
     if (ci != NULL && ci->socket_context != NULL) {
         r->cc = ci->socket_context;
         r->cc->req = r;
+        await_stop(s, r->cc); /* the headers are in */
     }
     r->next = s->reqs;
     if (s->reqs != NULL)
@@ -308,11 +472,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     gw_server_t *s = cls;
     gw_req_t *r = *con_cls;
 
-    (void)version;
     if (r == NULL) {
         const char *cl;
 
         r = req_new(s, conn, url, method);
+        r->http11 = strcmp(version, MHD_HTTP_VERSION_1_1) == 0;
         *con_cls = r;
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         if (cl != NULL && strtoull(cl, NULL, 10) > s->opts.max_body) {
@@ -372,15 +536,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    gw_server_t *s = cls;
     gw_req_t *r = *con_cls;
 
-    (void)cls;
     (void)conn;
     if (r == NULL)
         return;
     *con_cls = NULL;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
         gw_log_debug("%s: connection ended early (%d)", r->id, (int)toe);
+    else if (r->cc != NULL && s->opts.header_timeout_s > 0)
+        await_start(s, r->cc,
+                    gw_mono_ms() + (int64_t)s->opts.idle_timeout_s * 1000 + header_ms(s), true);
     abort_handler(r);
     req_free(r);
 }
@@ -390,6 +557,27 @@ static void on_conn_closed(uv_handle_t *h)
     free(h->data);
 }
 
+static socklen_t sockaddr_len(const struct sockaddr *sa)
+{
+    if (sa == NULL)
+        return 0;
+    return sa->sa_family == AF_INET6 ? (socklen_t)sizeof(struct sockaddr_in6)
+           : sa->sa_family == AF_INET ? (socklen_t)sizeof(struct sockaddr_in)
+                                       : 0;
+}
+
+/* MHD's accept policy: a remote address at its connection cap is refused
+ * (MHD closes the socket at once). */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    gw_server_t *s = cls;
+
+    if (gw_peers_admit(s->peers, addr, addrlen))
+        return MHD_YES;
+    gw_log_debug("refused a connection: its address has %u open", s->opts.max_per_client);
+    return MHD_NO;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
@@ -397,16 +585,22 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     conn_ctx_t *cc;
 
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        const union MHD_ConnectionInfo *ci =
+        const union MHD_ConnectionInfo *fd =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *peer =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         cc = gw_xcalloc(1, sizeof(*cc));
         cc->srv = s;
-        if (ci == NULL || uv_poll_init_socket(s->loop, &cc->hup, ci->connect_fd) != 0) {
-            free(cc);
-            *socket_context = NULL;
-            return;
+        cc->fd = fd != NULL ? fd->connect_fd : -1;
+        if (peer != NULL && peer->client_addr != NULL) {
+            cc->addrlen = sockaddr_len(peer->client_addr);
+            memcpy(&cc->addr, peer->client_addr, cc->addrlen);
+            gw_peers_add(s->peers, (struct sockaddr *)&cc->addr, cc->addrlen);
         }
+        cc->hup_ok = cc->fd >= 0 && uv_poll_init_socket(s->loop, &cc->hup, cc->fd) == 0;
         cc->hup.data = cc;
+        if (s->opts.header_timeout_s > 0 && cc->fd >= 0)
+            await_start(s, cc, gw_mono_ms() + header_ms(s), false);
         *socket_context = cc;
         return;
     }
@@ -414,8 +608,17 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (cc == NULL)
         return;
     *socket_context = NULL;
+    /* At the cap MHD took its listening socket off its poll set and puts it
+     * back only when it runs again: run it, or nothing would. */
+    s->need_run = true;
+    await_stop(s, cc);
+    gw_peers_remove(s->peers, (struct sockaddr *)&cc->addr, cc->addrlen);
     if (cc->req != NULL)
         cc->req->cc = NULL;
+    if (!cc->hup_ok) {
+        free(cc);
+        return;
+    }
     if (cc->hup_started)
         uv_poll_stop(&cc->hup);
     uv_close((uv_handle_t *)&cc->hup, on_conn_closed);
@@ -468,10 +671,12 @@ void gw_req_stream_start(gw_req_t *r, int status, const char *content_type)
     MHD_add_response_header(resp, "Cache-Control", "no-cache");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     r->streaming = true;
+    r->sse = strncmp(content_type, "text/event-stream", 17) == 0;
     set_pending(r, (unsigned)status, resp);
 }
 
-int gw_req_stream_write(gw_req_t *r, const char *p, size_t n)
+/* Queues bytes for the stream's reader and wakes it. */
+static int stream_append(gw_req_t *r, const char *p, size_t n)
 {
     if (gw_buf_append(&r->out, p, n) != 0)
         return GW_ETOOBIG;
@@ -479,6 +684,13 @@ int gw_req_stream_write(gw_req_t *r, const char *p, size_t n)
         r->reader_waiting = false;
         do_resume(r);
     }
+    return 0;
+}
+
+int gw_req_stream_write(gw_req_t *r, const char *p, size_t n)
+{
+    if (stream_append(r, p, n) != 0)
+        return GW_ETOOBIG;
     if (r->out.len - r->out_off > STREAM_HIGH_WATER) {
         r->producer_paused = true;
         return GW_AGAIN;
@@ -712,16 +924,19 @@ int gw_server_open(gw_server_t **out, uv_loop_t *loop, const gw_server_opts_t *o
         s->rng[0] = (uint64_t)gw_mono_us(), s->rng[1] = 0x9e3779b97f4a7c15ull;
     s->loop = loop;
     s->opts = *opts;
+    s->peers = gw_peers_new(opts->max_per_client);
     s->mhd = MHD_start_daemon(
-        flags, (uint16_t)opts->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+        flags, (uint16_t)opts->port, on_accept, s, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
         opts->idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_URI_LOG_CALLBACK,
+        on_request_line, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
     if (s->mhd == NULL) {
         gw_err_set(err, GW_EIO, 0, "cannot listen on %s:%d: %s", opts->host, opts->port,
                    strerror(errno));
+        gw_peers_free(s->peers);
         free(s);
         return GW_EIO;
     }
@@ -741,6 +956,8 @@ int gw_server_open(gw_server_t **out, uv_loop_t *loop, const gw_server_opts_t *o
     uv_check_start(&s->check, on_check);
     uv_timer_init(loop, &s->hup_timer);
     s->hup_timer.data = s;
+    uv_timer_init(loop, &s->deadline_timer);
+    s->deadline_timer.data = s;
     arm_timer(s);
     *out = s;
     return 0;
@@ -777,15 +994,18 @@ void gw_server_quiesce(gw_server_t *s)
 static void on_handle_closed(uv_handle_t *h)
 {
     gw_server_t *s = h->data;
-    if (--s->closing == 0)
+    if (--s->closing == 0) {
+        gw_peers_free(s->peers);
         free(s);
+    }
 }
 
 void gw_server_close(gw_server_t *s)
 {
     uv_handle_t *handles[] = {(uv_handle_t *)&s->poll, (uv_handle_t *)&s->timer,
                               (uv_handle_t *)&s->check, (uv_handle_t *)&s->prepare,
-                              (uv_handle_t *)&s->hup_timer};
+                              (uv_handle_t *)&s->hup_timer,
+                              (uv_handle_t *)&s->deadline_timer};
 
     /* Whatever is still running is cut: handlers abort, MHD closes sockets. */
     for (gw_req_t *r = s->reqs; r != NULL; r = r->next) {

@@ -24,7 +24,9 @@ typedef struct gw_server_opts {
     int port;
     unsigned max_connections;
     unsigned idle_timeout_s;   /* no progress for this long: the connection closes */
+    unsigned header_timeout_s; /* a request's headers must arrive within this */
     unsigned body_timeout_s;   /* the whole body must arrive within this */
+    unsigned max_per_client;   /* open connections per remote address (0: no cap) */
     size_t max_body;           /* larger bodies get 413 */
     void (*dispatch)(void *ctx, gw_req_t *req); /* body complete: answer it */
     bool (*early_check)(void *ctx, gw_req_t *req); /* headers in: may answer (401) */
