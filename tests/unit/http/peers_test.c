@@ -1,0 +1,155 @@
+/* Open connections per client address: the cap, loopback exemption, and
+ * IPv4-mapped IPv6 counting as IPv4. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http/peers.h"
+
+typedef struct addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+} addr_t;
+
+static addr_t ip(const char *text)
+{
+    addr_t a;
+
+    memset(&a, 0, sizeof(a));
+    if (inet_pton(AF_INET, text, &((struct sockaddr_in *)&a.ss)->sin_addr) == 1) {
+        a.ss.ss_family = AF_INET;
+        a.len = sizeof(struct sockaddr_in);
+    } else if (inet_pton(AF_INET6, text, &((struct sockaddr_in6 *)&a.ss)->sin6_addr) == 1) {
+        a.ss.ss_family = AF_INET6;
+        a.len = sizeof(struct sockaddr_in6);
+    } else {
+        fail_msg("bad test address %s", text);
+    }
+    return a;
+}
+
+#define SA(a) ((const struct sockaddr *)&(a).ss), (a).len
+
+static void test_cap_per_address(void **state)
+{
+    gw_peers_t *p = gw_peers_new(3);
+    addr_t a = ip("203.0.113.7");
+    addr_t b = ip("203.0.113.8");
+
+    (void)state;
+    for (int i = 0; i < 3; i++) {
+        assert_true(gw_peers_admit(p, SA(a)));
+        gw_peers_add(p, SA(a));
+    }
+    assert_false(gw_peers_admit(p, SA(a)));
+    assert_int_equal(gw_peers_count(p, SA(a)), 3);
+    /* Another address is not affected. */
+    assert_true(gw_peers_admit(p, SA(b)));
+    /* One closes: one more may open. */
+    gw_peers_remove(p, SA(a));
+    assert_true(gw_peers_admit(p, SA(a)));
+    for (int i = 0; i < 2; i++)
+        gw_peers_remove(p, SA(a));
+    assert_int_equal(gw_peers_count(p, SA(a)), 0);
+    /* A stray remove does not underflow. */
+    gw_peers_remove(p, SA(a));
+    assert_int_equal(gw_peers_count(p, SA(a)), 0);
+    gw_peers_free(p);
+}
+
+static void test_loopback_exempt(void **state)
+{
+    static const char *const loop[] = {"127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1"};
+    gw_peers_t *p = gw_peers_new(1);
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(loop) / sizeof(loop[0]); i++) {
+        addr_t a = ip(loop[i]);
+        for (int k = 0; k < 5; k++) {
+            assert_true(gw_peers_admit(p, SA(a)));
+            gw_peers_add(p, SA(a));
+        }
+        assert_int_equal(gw_peers_count(p, SA(a)), 0);
+    }
+    gw_peers_free(p);
+}
+
+static void test_mapped_counts_as_ipv4(void **state)
+{
+    gw_peers_t *p = gw_peers_new(2);
+    addr_t v4 = ip("198.51.100.20");
+    addr_t mapped = ip("::ffff:198.51.100.20");
+    addr_t v6 = ip("2001:db8::20");
+
+    (void)state;
+    gw_peers_add(p, SA(v4));
+    gw_peers_add(p, SA(mapped));
+    assert_false(gw_peers_admit(p, SA(v4)));
+    assert_false(gw_peers_admit(p, SA(mapped)));
+    assert_true(gw_peers_admit(p, SA(v6)));
+    gw_peers_add(p, SA(v6));
+    gw_peers_add(p, SA(v6));
+    assert_false(gw_peers_admit(p, SA(v6)));
+    gw_peers_free(p); /* frees what is still counted */
+}
+
+static void test_no_cap_and_many_addresses(void **state)
+{
+    gw_peers_t *p = gw_peers_new(0);
+    char text[32];
+
+    (void)state;
+    /* More addresses than buckets: chains stay correct. */
+    for (int i = 0; i < 3000; i++) {
+        addr_t a;
+        snprintf(text, sizeof(text), "10.%d.%d.1", i / 256, i % 256);
+        a = ip(text);
+        assert_true(gw_peers_admit(p, SA(a)));
+        gw_peers_add(p, SA(a));
+    }
+    for (int i = 0; i < 3000; i += 2) {
+        addr_t a;
+        snprintf(text, sizeof(text), "10.%d.%d.1", i / 256, i % 256);
+        a = ip(text);
+        assert_int_equal(gw_peers_count(p, SA(a)), 1);
+        gw_peers_remove(p, SA(a));
+        assert_int_equal(gw_peers_count(p, SA(a)), 0);
+    }
+    {
+        addr_t odd = ip("10.0.1.1");
+        assert_int_equal(gw_peers_count(p, SA(odd)), 1);
+    }
+    gw_peers_free(p);
+}
+
+static void test_unknown_family_ignored(void **state)
+{
+    gw_peers_t *p = gw_peers_new(1);
+    struct sockaddr sa = {.sa_family = AF_UNIX};
+
+    (void)state;
+    gw_peers_add(p, &sa, sizeof(sa));
+    gw_peers_add(p, &sa, sizeof(sa));
+    assert_true(gw_peers_admit(p, &sa, sizeof(sa)));
+    assert_true(gw_peers_admit(p, NULL, 0));
+    gw_peers_remove(p, &sa, sizeof(sa));
+    gw_peers_free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cap_per_address),
+        cmocka_unit_test(test_loopback_exempt),
+        cmocka_unit_test(test_mapped_counts_as_ipv4),
+        cmocka_unit_test(test_no_cap_and_many_addresses),
+        cmocka_unit_test(test_unknown_family_ignored),
+    };
+    return cmocka_run_group_tests_name("http/peers", tests, NULL, NULL);
+}
