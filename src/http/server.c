@@ -63,6 +63,8 @@ struct gw_req {
     struct MHD_Connection *conn;
     conn_ctx_t *cc;
     gw_req_t *prev, *next;   /* the server's list of live requests */
+    gw_req_t *next_suspend;  /* the server's list of requests to suspend */
+    bool suspend_queued;
     char method[16];
     bool http11;             /* 1xx interim answers may be sent */
     bool probed;             /* the half-close probe went out */
@@ -110,6 +112,7 @@ struct gw_server {
     gw_peers_t *peers;       /* open connections per client address */
     conn_ctx_t *awaiting;    /* connections waiting for a request's headers */
     gw_req_t *reqs;
+    gw_req_t *to_suspend;    /* suspended once MHD_run returns */
     size_t inflight;
     uint64_t started;        /* requests begun since the server opened */
     int port;
@@ -289,6 +292,47 @@ static void do_suspend(gw_req_t *r)
         uv_timer_start(&r->srv->hup_timer, on_hup_timer, HUP_DELAY_MS, HUP_DELAY_MS);
 }
 
+/* A request waiting for its answer is suspended once MHD_run returns, not in
+ * the handler: suspended inside it, the connection keeps the read interest
+ * it had while the request came in, and on resume MHD reads before it
+ * writes: a client's FIN after its request (a half-close, which HTTP/1.1
+ * allows) then ended the connection instead of the answer going out.
+ * Returning without a response first lets MHD mark the connection as
+ * waiting on us (no reads), which its suspension keeps. */
+static void suspend_after_run(gw_req_t *r)
+{
+    if (r->suspend_queued || r->suspended)
+        return;
+    r->suspend_queued = true;
+    r->next_suspend = r->srv->to_suspend;
+    r->srv->to_suspend = r;
+}
+
+static void suspend_queued(gw_server_t *s)
+{
+    while (s->to_suspend != NULL) {
+        gw_req_t *r = s->to_suspend;
+        s->to_suspend = r->next_suspend;
+        r->next_suspend = NULL;
+        r->suspend_queued = false;
+        /* Answered or abandoned meanwhile: MHD calls the handler again. */
+        if (r->pending == NULL && !r->finished)
+            do_suspend(r);
+    }
+}
+
+static void unqueue_suspend(gw_req_t *r)
+{
+    gw_req_t **pp = &r->srv->to_suspend;
+
+    if (!r->suspend_queued)
+        return;
+    while (*pp != r)
+        pp = &(*pp)->next_suspend;
+    *pp = r->next_suspend;
+    r->suspend_queued = false;
+}
+
 /* ---- header deadlines --------------------------------------------------- */
 
 /* A connection awaits a request's headers from its accept, and again after
@@ -410,6 +454,7 @@ static void req_free(gw_req_t *r)
     gw_server_t *s = r->srv;
 
     hup_stop(r);
+    unqueue_suspend(r);
     if (r->cc != NULL && r->cc->req == r)
         r->cc->req = NULL;
     if (r->prev != NULL)
@@ -520,7 +565,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* Resumed without a response: the client left while we waited. */
         if (r->finished && !r->answered)
             return MHD_NO;
-        do_suspend(r);
+        suspend_after_run(r);
         return MHD_YES;
     }
     r->dispatched = true;
@@ -529,7 +574,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     r->in_dispatch = false;
     if (r->pending != NULL)
         return queue_pending(r);
-    do_suspend(r);
+    suspend_after_run(r);
     return MHD_YES;
 }
 
@@ -854,6 +899,7 @@ static void run_mhd(gw_server_t *s)
 {
     s->need_run = false;
     MHD_run(s->mhd);
+    suspend_queued(s);
     arm_timer(s);
 }
 
@@ -926,13 +972,13 @@ int gw_server_open(gw_server_t **out, uv_loop_t *loop, const gw_server_opts_t *o
     s->opts = *opts;
     s->peers = gw_peers_new(opts->max_per_client);
     s->mhd = MHD_start_daemon(
-        flags, (uint16_t)opts->port, on_accept, s, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+        flags, (uint16_t)opts->port, on_accept, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, s, MHD_OPTION_SOCK_ADDR, &ss,
         MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
         opts->idle_timeout_s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_URI_LOG_CALLBACK,
-        on_request_line, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+        on_request_line, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (s->mhd == NULL) {
         gw_err_set(err, GW_EIO, 0, "cannot listen on %s:%d: %s", opts->host, opts->port,
                    strerror(errno));

@@ -303,6 +303,7 @@ export function runCli(args, { env, timeoutMs = 10000 } = {}) {
  *   keys: [{provider, secret, label?, account?}] added with `freellmapi keys add` before serve
  *   mockKeys: true (default) makes the mock accept exactly those secrets per provider
  *   env: extra env for the gateway
+ *   nofile: {soft, hard} open-file limits the gateway starts under
  *   serve: false to skip starting the server (CLI-only tests)
  */
 export async function startStack(opts = {}) {
@@ -376,7 +377,12 @@ export async function startStack(opts = {}) {
     s.port = await freePort();
     s.baseURL = `http://127.0.0.1:${s.port}/v1`;
     const logs = logSink();
-    const child = spawn(BIN, ['serve', '--host', '127.0.0.1', '--port', String(s.port), '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const serveArgs = ['serve', '--host', '127.0.0.1', '--port', String(s.port), '--data-dir', dataDir];
+    // opts.nofile {soft, hard}: start under these open-file limits (as a login shell's would be).
+    const nf = opts.nofile;
+    const child = nf
+      ? spawn('/bin/sh', ['-c', `ulimit -Sn ${nf.soft} && ulimit -Hn ${nf.hard} && exec "$0" "$@"`, BIN, ...serveArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(BIN, serveArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     child.stdout.on('data', (d) => logs.push(d));
     child.stderr.on('data', (d) => logs.push(d));
