@@ -90,6 +90,12 @@ static int cmd_serve(int argc, char **argv, const char *data_dir)
      * writer, audio encoding) allocate seldom, and their own arenas each kept
      * a little of every burst, so memory crept up after each one. */
     mallopt(M_ARENA_MAX, 1);
+    /* Large blocks (request bodies, uploads, long answers) stay in their own
+     * mappings: grown with mremap, not copied. glibc would otherwise raise
+     * this threshold to the size of the last large block freed, and the next
+     * 30 MB body grew on the heap, each doubling a copy that held the loop
+     * (and, with one arena, its lock) for tens of milliseconds. */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     cfg.host = getenv("HOST") ? getenv("HOST") : "127.0.0.1";
     cfg.port = 3001;
     if (env_port != NULL && parse_port(env_port, &cfg.port) != 0) {

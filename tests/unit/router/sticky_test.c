@@ -46,6 +46,48 @@ static void test_digest(void **state)
     assert_memory_not_equal(a, b, 32);
 }
 
+/* Long fields are hashed by length and both 8 KiB ends: the middle of a
+ * 1 MB prompt does not count, its start, end and length do. */
+static void test_digest_long_fields(void **state)
+{
+    size_t n = 1u << 20;
+    char *p = malloc(n + 1);
+    char *q = malloc(n + 1);
+    unsigned char a[32], b[32];
+    gw_str_t pv = {p, n};
+    gw_str_t qv = {q, n};
+
+    (void)state;
+    assert_non_null(p);
+    assert_non_null(q);
+    memset(p, 'a', n);
+    memcpy(q, p, n);
+    q[n / 2] = 'b';
+    gw_sticky_digest(GW_STR("k"), GW_STR(""), pv, a);
+    gw_sticky_digest(GW_STR("k"), GW_STR(""), qv, b);
+    assert_memory_equal(a, b, 32);
+    q[n / 2] = 'a';
+    q[100] = 'b';
+    gw_sticky_digest(GW_STR("k"), GW_STR(""), qv, b);
+    assert_memory_not_equal(a, b, 32);
+    q[100] = 'a';
+    q[n - 100] = 'b';
+    gw_sticky_digest(GW_STR("k"), GW_STR(""), qv, b);
+    assert_memory_not_equal(a, b, 32);
+    q[n - 100] = 'a';
+    qv.len = n - 1;
+    gw_sticky_digest(GW_STR("k"), GW_STR(""), qv, b);
+    assert_memory_not_equal(a, b, 32);
+    /* At 16 KiB and below every byte counts. */
+    pv.len = qv.len = 16 * 1024;
+    q[8 * 1024] = 'b';
+    gw_sticky_digest(GW_STR("k"), GW_STR(""), pv, a);
+    gw_sticky_digest(GW_STR("k"), GW_STR(""), qv, b);
+    assert_memory_not_equal(a, b, 32);
+    free(p);
+    free(q);
+}
+
 static void digest_n(int n, unsigned char d[32])
 {
     char buf[32];
@@ -195,6 +237,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_digest),
+        cmocka_unit_test(test_digest_long_fields),
         cmocka_unit_test(test_ttl_and_refresh),
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_against_reference),
