@@ -116,6 +116,7 @@ static int cmd_serve(int argc, char **argv, const char *data_dir)
         }
     }
     cfg.data_dir = data_dir;
+    cfg.public_url = getenv("FREELLMAPI_PUBLIC_URL");
     cfg.max_body = (size_t)env_int("FREELLMAPI_MAX_BODY", 32 << 20, 1024, 1 << 30);
     cfg.max_connections = (unsigned)env_int("FREELLMAPI_MAX_CONNECTIONS", 0, 0, 1 << 20);
     cfg.max_per_client =

@@ -473,6 +473,42 @@ static unsigned connection_cap(unsigned wanted)
     return fit;
 }
 
+/* The base of URLs handed to clients (stored images): the configured public
+ * URL, else the listen address. Never the request's Host header, which the
+ * client chooses. */
+static int public_url(gw_app_t *app, const gw_app_config_t *cfg, gw_err_t *err)
+{
+    char buf[512];
+    const char *host = cfg->host;
+
+    if (cfg->public_url != NULL && cfg->public_url[0] != '\0') {
+        size_t n = strlen(cfg->public_url);
+        bool scheme = strncmp(cfg->public_url, "http://", 7) == 0 ||
+                      strncmp(cfg->public_url, "https://", 8) == 0;
+        while (n > 0 && cfg->public_url[n - 1] == '/')
+            n--;
+        if (!scheme || n >= sizeof(buf) || strcspn(cfg->public_url, " \t\r\n\"'<>\\") <
+                                                 strlen(cfg->public_url)) {
+            gw_err_set(err, GW_EINVAL, 0,
+                       "FREELLMAPI_PUBLIC_URL must be an http:// or https:// URL without "
+                       "spaces or quotes");
+            return GW_EINVAL;
+        }
+        app->public_url = gw_xstrndup(cfg->public_url, n);
+        return 0;
+    }
+    if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
+        gw_log_info("listening on every address: image URLs name %s; set "
+                    "FREELLMAPI_PUBLIC_URL to the address clients use",
+                    host[0] == ':' ? "[::1]" : "127.0.0.1");
+        host = host[0] == ':' ? "::1" : "127.0.0.1";
+    }
+    snprintf(buf, sizeof(buf), strchr(host, ':') != NULL ? "http://[%s]:%d" : "http://%s:%d",
+             host, gw_server_port(app->srv));
+    app->public_url = gw_xstrdup(buf);
+    return 0;
+}
+
 int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_err_t *err)
 {
     gw_server_opts_t so = {0};
@@ -517,6 +553,8 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     so.early_check = gw_api_early_check;
     so.ctx = app;
     rc = gw_server_open(&app->srv, loop, &so, err);
+    if (rc == 0)
+        rc = public_url(app, cfg, err);
     if (rc != 0)
         return rc;
     uv_timer_init(loop, &app->tick);
@@ -550,6 +588,8 @@ void gw_app_dispose(gw_app_t *app)
         OPENSSL_cleanse(app->unified_key, strlen(app->unified_key));
         free(app->unified_key);
     }
+    free(app->public_url);
+    app->public_url = NULL;
     gw_image_store_free(app->images);
     app->images = NULL;
     gw_router_dispose(&app->router);

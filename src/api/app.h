@@ -20,6 +20,7 @@ typedef struct gw_app_config {
     const char *host;
     int port;
     const char *data_dir;
+    const char *public_url;       /* base of URLs we hand out; NULL: the listen address */
     size_t max_body;
     unsigned max_connections;     /* 0: as many as the open-file limit allows */
     unsigned max_per_client;      /* open connections per remote address */
@@ -57,6 +58,7 @@ typedef struct gw_app {
     gw_upstream_t *up;
     gw_server_t *srv;
     char *unified_key;
+    char *public_url;             /* "http://127.0.0.1:3001", no trailing slash */
     int64_t config_version;       /* gw_store_config_version() at the last reload */
     uv_timer_t tick;
     uv_signal_t sigint, sigterm;

@@ -24,7 +24,7 @@ typedef struct images_state {
     char *text;     /* the first caption, as revised_prompt */
     int n;
     bool url;       /* response_format "url" */
-    char *base_url; /* "http://host:port" as the client reached us */
+    char *base_url; /* the gateway's public URL (never the request's Host) */
 } images_state_t;
 
 static void images_state_free(void *p)
@@ -242,18 +242,6 @@ static bool take_image(gw_req_t *req, gw_media_job_t *job, const char *field, gw
     return true;
 }
 
-static char *base_url(gw_app_t *app, gw_req_t *req)
-{
-    const char *host = gw_req_header(req, "Host");
-    char buf[300];
-
-    if (host != NULL && host[0] != '\0' && strlen(host) < 256 && strpbrk(host, "/\\ \"<>") == NULL)
-        snprintf(buf, sizeof(buf), "http://%s", host);
-    else
-        snprintf(buf, sizeof(buf), "http://%s:%d", app->cfg.host, app->cfg.port);
-    return gw_xstrdup(buf);
-}
-
 void api_images(gw_app_t *app, gw_req_t *req, const char *mode)
 {
     bool generate = strcmp(mode, "generate") == 0;
@@ -327,7 +315,7 @@ void api_images(gw_app_t *app, gw_req_t *req, const char *mode)
     model = gw__media_model(app, req, model_name, "image", "images");
     if (model == NULL)
         goto fail;
-    st->base_url = base_url(app, req);
+    st->base_url = gw_xstrdup(app->public_url);
     gw__media_start(req, job,
                     generate                    ? "/v1/images/generations"
                     : strcmp(mode, "edit") == 0 ? "/v1/images/edits"

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/json_buf.h"
 #include "core/log.h"
+#include "core/scrub.h"
 #include "providers/dialect.h"
 #include "router/errtable.h"
 #include "stream/sse.h"
@@ -177,7 +178,21 @@ static void exhausted(proxy_t *p)
         snprintf(v, sizeof(v), "%lld", (long long)wait_ms);
         gw_req_add_header(req, "retry-after-ms", v);
     }
-    if (p->plan.n == 0 && p->op != NULL) {
+    if (p->plan.n == 0 && p->plan.too_long_window > 0) {
+        /* Keys exist; the request is too long for every model they open. */
+        bool prompt_alone = p->need.prompt_tokens > p->plan.too_long_window;
+        log_request(p, 400, "context_length");
+        gw_req_respond_error(req, 400, "invalid_request_error", "context_length_exceeded",
+                             p->op != NULL ? "input" : prompt_alone ? "messages" : "max_tokens",
+                             "This request needs about %lld tokens (%lld of input%s), more than "
+                             "the context window of every model that can serve it (the largest "
+                             "is %lld tokens). Shorten the input%s.",
+                             (long long)(p->need.prompt_tokens + p->need.max_tokens),
+                             (long long)p->need.prompt_tokens,
+                             p->need.max_tokens > 0 ? " plus max_tokens" : "",
+                             (long long)p->plan.too_long_window,
+                             prompt_alone ? "" : " or lower max_tokens");
+    } else if (p->plan.n == 0 && p->op != NULL) {
         log_request(p, 503, "no_route");
         gw_req_respond_error(req, 503, "service_unavailable", "no_route", NULL,
                              "No configured model can serve %s requests. Add a key for a "
@@ -250,12 +265,8 @@ static void note_message(proxy_t *p, gw_str_t body)
     json_decref(j);
     if (gw_errtable_message(body, msg, sizeof(msg)) == 0)
         snprintf(msg, sizeof(msg), "HTTP %d", p->status);
+    gw_scrub_secret(msg, strlen(msg), secret);
     snprintf(p->last_msg, sizeof(p->last_msg), "%s: %s", p->cur->model->provider->id, msg);
-    if (secret != NULL && strlen(secret) >= 4) {
-        char *hit;
-        while ((hit = strstr(p->last_msg, secret)) != NULL)
-            memset(hit, '*', strlen(secret));
-    }
 }
 
 static void fail(proxy_t *p, const gw_verdict_t *v)
@@ -443,11 +454,15 @@ static int on_sse_event(void *ctx, const char *event, gw_str_t data)
         break;
     case GW_EV_ERROR:
         if (p->committed) {
-            json_t *e = json_object_get(err, "error");
-            const char *m = json_string_value(json_object_get(e, "message"));
+            char *text = json_dumps(err, JSON_COMPACT);
+            char msg[200];
             char why[256];
-            snprintf(why, sizeof(why), "Upstream error mid-stream: %s",
-                     m != NULL ? m : "unknown error");
+            /* The upstream's words, redacted and scrubbed as for any error. */
+            if (text == NULL || gw_errtable_message(gw_str_c(text), msg, sizeof(msg)) == 0)
+                snprintf(msg, sizeof(msg), "unknown error");
+            free(text);
+            gw_scrub_secret(msg, strlen(msg), p->call.secret);
+            snprintf(why, sizeof(why), "Upstream error mid-stream: %s", msg);
             end_stream(p, false, why);
             json_decref(err);
         } else {

@@ -251,22 +251,38 @@ bool gw_router_model_usable(gw_router_t *r, const gw_model_t *m)
 
 /* ---- plans ---------------------------------------------------------------------- */
 
-static bool model_fits(gw_router_t *r, const gw_model_t *m, const gw_need_t *need)
+static bool model_serves(gw_router_t *r, const gw_model_t *m, const gw_need_t *need)
 {
     if (!r->enabled[m->index] || !m->provider->enabled || model_unserved(m))
         return false;
     if (need->kind != NULL && strcmp(m->kind, need->kind) != 0)
         return false;
-    if ((m->caps & need->caps) != need->caps)
-        return false;
+    return (m->caps & need->caps) == need->caps;
+}
+
+static bool fits_window(const gw_model_t *m, const gw_need_t *need)
+{
     /* A provider that caps max_tokens serves the request with the cap applied. */
     int64_t max_tokens = need->max_tokens;
     int64_t cap = m->provider->policy.max_tokens_cap;
     if (cap > 0 && max_tokens > cap)
         max_tokens = cap;
-    if (m->context_window > 0 && need->prompt_tokens + max_tokens > m->context_window)
-        return false;
-    return true;
+    return m->context_window <= 0 || need->prompt_tokens + max_tokens <= m->context_window;
+}
+
+static bool model_fits(gw_router_t *r, const gw_model_t *m, const gw_need_t *need)
+{
+    return model_serves(r, m, need) && fits_window(m, need);
+}
+
+/* Remembers the largest window among usable models the request is too long
+ * for, so an empty plan can say "too long" rather than "add a key". */
+static void note_too_long(gw_plan_t *p, const gw_model_t *m, const gw_need_t *need)
+{
+    gw_router_t *r = p->router;
+    if (model_serves(r, m, need) && !fits_window(m, need) && gw_router_model_usable(r, m) &&
+        m->context_window > p->too_long_window)
+        p->too_long_window = m->context_window;
 }
 
 static void push(gw_plan_t *p, size_t *cap, gw_model_t *m, gw_rkey_t *k)
@@ -331,8 +347,12 @@ size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_n
         gw_model_t *m = &cat->models[r->order[i]];
         if (model_fits(r, m, need))
             add_model(p, &cap, added, m);
+        else if (p->n == 0)
+            note_too_long(p, m, need);
     }
     free(added);
+    if (p->n > 0)
+        p->too_long_window = 0;
     return p->n;
 }
 

@@ -70,6 +70,8 @@ typedef struct gw_plan {
     int64_t earliest_ms;  /* earliest time a limited or failed pair frees up */
     size_t limited;       /* pairs skipped by next() for cooldown or ledger caps */
     int64_t charge_tokens; /* tokens charged per attempt */
+    int64_t too_long_window; /* empty plan only: the largest window of a usable model
+                                the request is too long for, else 0 */
 } gw_plan_t;
 
 void gw_router_init(gw_router_t *r, gw_catalog_t *cat);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "core/buf.h"
+#include "core/log.h"
 
 #define DB_FILE "freellmapi.db"
 #define BUSY_TIMEOUT_MS 5000
@@ -47,6 +48,20 @@ static int make_dirs(const char *path, gw_err_t *err)
 out:
     free(p);
     return rc;
+}
+
+/* A data directory others can write lets them swap the database or the key
+ * file (created 0700 by us; one made by hand may not be). */
+static void warn_if_shared(const char *dir)
+{
+    struct stat sb;
+
+    if (stat(dir, &sb) != 0 || (sb.st_mode & (S_IWOTH | S_IWGRP)) == 0)
+        return;
+    gw_log_warn("the data directory %s is writable by %s (mode %04o): anyone who can write "
+                "there can replace the database or the encryption key; run `chmod 700 %s`",
+                dir, (sb.st_mode & S_IWOTH) ? "every user" : "its group",
+                (unsigned)(sb.st_mode & 07777), dir);
 }
 
 static int exec_pragma(gw_store_t *st, const char *sql, gw_err_t *err)
@@ -94,6 +109,7 @@ int gw_store_open(gw_store_t **out, const char *data_dir, gw_err_t *err)
     rc = make_dirs(st->data_dir, err);
     if (rc != 0)
         goto out;
+    warn_if_shared(st->data_dir);
     rc = gw_buf_printf(&path, "%s/%s", st->data_dir, DB_FILE);
     if (rc != 0) {
         gw_err_set(err, rc, 500, "store: data dir path too long");

@@ -5,8 +5,12 @@
  */
 #include "store/vault.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <time.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +162,83 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* Makes a new or removed name in the key file's directory durable: without
+ * it a power loss can keep the sealed database and lose its key. */
+static int sync_dir_of(const char *path)
+{
+    char *copy = gw_xstrdup(path);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
+
+    if (fd >= 0)
+        close(fd);
+    free(copy);
+    return rc;
+}
+
+/* A temp key file is a leftover when its writer is gone, or when it is older
+ * than any key creation takes (the pid may have been reused). */
+static bool key_tmp_stale(const char *name, const char *prefix, const struct stat *sb)
+{
+    const char *digits = name + strlen(prefix);
+    char *end;
+    long pid;
+
+    errno = 0;
+    pid = strtol(digits, &end, 10);
+    if (digits[0] == '\0' || *end != '\0' || errno != 0 || pid <= 0)
+        return false; /* not one of ours */
+    if (pid == (long)getpid() || (kill((pid_t)pid, 0) != 0 && errno == ESRCH))
+        return true;
+    return time(NULL) - sb->st_mtime > 60;
+}
+
+/* Removes "<key file>.tmp.<pid>" files left by a process killed while it
+ * created the key: they hold key material. Overwritten before unlinking. */
+static void key_tmp_sweep(const char *path)
+{
+    char *dcopy = gw_xstrdup(path);
+    char *bcopy = gw_xstrdup(path);
+    const char *dir = dirname(dcopy);
+    char prefix[512];
+    DIR *d;
+    struct dirent *e;
+    size_t removed = 0;
+
+    snprintf(prefix, sizeof(prefix), "%s.tmp.", basename(bcopy));
+    d = opendir(dir);
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        struct stat sb;
+        int fd;
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        fd = openat(dirfd(d), e->d_name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+            !key_tmp_stale(e->d_name, prefix, &sb)) {
+            if (fd >= 0)
+                close(fd);
+            continue;
+        }
+        {
+            static const char zeros[GW_VAULT_KEY_HEX_LEN + 1];
+            if (write_all(fd, zeros, sizeof(zeros)) == 0)
+                (void)fsync(fd);
+            close(fd);
+        }
+        if (unlinkat(dirfd(d), e->d_name, 0) == 0) {
+            gw_log_warn("removed %s/%s, a key file left by a run that was killed while "
+                        "creating it", dir, e->d_name);
+            removed++;
+        }
+    }
+    if (d != NULL)
+        closedir(d);
+    if (removed > 0)
+        (void)sync_dir_of(path);
+    free(dcopy);
+    free(bcopy);
+}
+
 /* Writes a fresh key to a private temp file, then publishes it with link(2),
  * which fails if the name exists: two processes racing to create the key
  * file never see a half-written one, and exactly one key wins. Returns
@@ -204,6 +285,11 @@ out:
     if (fd >= 0) {
         close(fd);
         unlink(tmp);
+        /* The key's name and the temp's removal reach the disk before any
+         * secret is sealed with the key. */
+        if (sync_dir_of(path) != 0 && rc == 0)
+            gw_log_warn("cannot sync the directory of %s (%s): back the key up now", path,
+                        strerror(errno));
     }
     OPENSSL_cleanse(hex, sizeof(hex));
     return rc;
@@ -215,6 +301,7 @@ int gw_vault_key_file_load(gw_vault_t *v, const char *path, bool may_create, boo
     bool made = false;
     int rc;
 
+    key_tmp_sweep(path);
     rc = key_file_read(v, path, err);
     if (rc == GW_ENOTFOUND && may_create) {
         rc = key_file_create(path, err);

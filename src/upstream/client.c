@@ -44,6 +44,7 @@ struct gw_xfer {
     bool guarded;            /* public_only: on_open_socket checks addresses */
     bool active;             /* added to the multi handle */
     bool event_stream;       /* a streamed answer: long-lived, small reads */
+    bool follows;            /* curl follows redirects for this transfer */
     gw_xfer_t *next;         /* pool / reap list link */
 };
 
@@ -443,6 +444,24 @@ static int curl_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 
 /* ---- per-transfer callbacks -------------------------------------------- */
 
+/* curl follows a 3xx that names a Location (up to the limit, which it
+ * reports as an error), so only the last answer's headers are the answer's. */
+static bool redirect_followed(const gw_xfer_t *x, long code)
+{
+    size_t off = 0;
+
+    if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308)
+        return false;
+    while (off < x->hdrbuf.len) {
+        const char *name = x->hdrbuf.ptr + off;
+        const char *value = name + strlen(name) + 1;
+        if (strcmp(name, "location") == 0 && value[0] != '\0')
+            return true;
+        off = (size_t)(value - x->hdrbuf.ptr) + strlen(value) + 1;
+    }
+    return false;
+}
+
 static size_t on_header_line(char *p, size_t size, size_t n, void *userp)
 {
     gw_xfer_t *x = userp;
@@ -458,6 +477,10 @@ static size_t on_header_line(char *p, size_t size, size_t n, void *userp)
         long code = 0;
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
         if (code >= 100 && code < 200) { /* interim response: a real one follows */
+            gw_buf_reset(&x->hdrbuf);
+            return len;
+        }
+        if (x->follows && redirect_followed(x, code)) { /* the target's block follows */
             gw_buf_reset(&x->hdrbuf);
             return len;
         }
@@ -699,7 +722,8 @@ gw_xfer_t *gw_upstream_start(gw_upstream_t *u, gw_http_out_t *req, const gw_upst
         curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
         curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
     }
-    if (opts->max_redirects > 0) {
+    x->follows = opts->max_redirects > 0;
+    if (x->follows) {
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(e, CURLOPT_MAXREDIRS, opts->max_redirects);
         curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

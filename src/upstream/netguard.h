@@ -2,7 +2,8 @@
  * Which network addresses the gateway may fetch user-supplied URLs from
  * (image URLs in chat requests): public unicast only. Loopback, private,
  * link-local (cloud metadata at 169.254.169.254), CGNAT, multicast,
- * reserved and IPv4-mapped/NAT64 forms of those are refused, unless an
+ * reserved, and every IPv6 form that embeds an IPv4 address (compatible,
+ * mapped, NAT64, 6to4, Teredo) are refused, unless an
  * operator allow-lists a range (FREELLMAPI_FETCH_ALLOW_CIDRS, e.g. an
  * internal image host). The check runs on the address actually connected
  * to, after DNS and for every redirect hop.

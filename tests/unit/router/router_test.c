@@ -223,6 +223,37 @@ static void test_ledger_caps_skip_pairs(void **state)
     gw_plan_dispose(&p);
 }
 
+/* An empty plan tells "too long for every usable model" from "no such model". */
+static void test_too_long_for_every_window(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(0, 200000);
+
+    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, -1), 0);
+    assert_int_equal(p.too_long_window, 100000);
+    gw_plan_dispose(&p);
+
+    /* Only "big" (1000) has tools; the keyless "small" cannot count. */
+    n = chat_need(GW_CAP_TOOLS, 5000);
+    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, -1), 0);
+    assert_int_equal(p.too_long_window, 1000);
+    gw_plan_dispose(&p);
+
+    /* Without keys alpha's models are no excuse, and keyless "small" has no tools. */
+    gw_router_set_keys(&f->r, NULL, 0);
+    n = chat_need(GW_CAP_TOOLS, 5000);
+    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, -1), 0);
+    assert_int_equal(p.too_long_window, 0);
+    gw_plan_dispose(&p);
+
+    /* A plan with pairs reports nothing. */
+    n = chat_need(0, 5000);
+    assert_true(gw_plan_build(&p, &f->r, "auto", &n, -1) > 0);
+    assert_int_equal(p.too_long_window, 0);
+    gw_plan_dispose(&p);
+}
+
 static void test_key_reload_keeps_health(void **state)
 {
     fixture_t *f = *state;
@@ -255,6 +286,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sticky_goes_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verdicts_and_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ledger_caps_skip_pairs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_long_for_every_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_reload_keeps_health, setup, teardown),
     };
     return cmocka_run_group_tests_name("router/router", tests, NULL, NULL);

@@ -42,6 +42,14 @@ static void test_private_refused(void **state)
         "::1",            "::",              "fe80::1",         "fd00::1",
         "fc00::5",        "ff02::1",         "::ffff:127.0.0.1", "::ffff:10.1.2.3",
         "64:ff9b::a9fe:a9fe", /* NAT64 of 169.254.169.254 */
+        /* IPv4 embedded in IPv6, even around public IPv4 addresses */
+        "::7f00:1",           /* IPv4-compatible 127.0.0.1 */
+        "::808:808",          /* IPv4-compatible 8.8.8.8 */
+        "::ffff:8.8.8.8",     /* IPv4-mapped */
+        "64:ff9b::808:808",   /* NAT64 */
+        "2002:7f00:1::1",     /* 6to4 of 127.0.0.1 */
+        "2002:a9fe:a9fe::",   /* 6to4 of 169.254.169.254 */
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2", /* Teredo */
     };
     (void)state;
     for (size_t i = 0; i < GW_ARRAY_LEN(bad); i++) {
