@@ -123,6 +123,7 @@ static int cmd_serve(int argc, char **argv, const char *data_dir)
         (unsigned)env_int("FREELLMAPI_MAX_CONNECTIONS_PER_CLIENT", 256, 0, 1 << 20);
     cfg.idle_timeout_s = (unsigned)env_int("FREELLMAPI_IDLE_TIMEOUT_S", 60, 1, 86400);
     cfg.header_timeout_s = (unsigned)env_int("FREELLMAPI_HEADER_TIMEOUT_S", 20, 1, 3600);
+    cfg.body_timeout_s = (unsigned)env_int("FREELLMAPI_BODY_TIMEOUT_S", 120, 1, 86400);
     cfg.drain_s = (unsigned)env_int("FREELLMAPI_DRAIN_S", 10, 0, 3600);
     cfg.upstream_timeout_ms = env_int("FREELLMAPI_UPSTREAM_TIMEOUT_MS", 0, 0, 3600000);
     cfg.probe_interval_s = env_int("FREELLMAPI_PROBE_INTERVAL_S", 900, 0, 86400 * 7);

@@ -547,7 +547,7 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     so.max_per_client = cfg->max_per_client;
     so.idle_timeout_s = cfg->idle_timeout_s;
     so.header_timeout_s = cfg->header_timeout_s;
-    so.body_timeout_s = 120;
+    so.body_timeout_s = cfg->body_timeout_s;
     so.max_body = cfg->max_body;
     so.dispatch = gw_api_dispatch;
     so.early_check = gw_api_early_check;

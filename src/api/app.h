@@ -26,6 +26,7 @@ typedef struct gw_app_config {
     unsigned max_per_client;      /* open connections per remote address */
     unsigned idle_timeout_s;
     unsigned header_timeout_s;    /* a request's headers must arrive within this */
+    unsigned body_timeout_s;      /* and its whole body within this */
     unsigned drain_s;             /* graceful shutdown budget */
     int64_t upstream_timeout_ms;  /* 0: each provider's catalog value */
     int64_t probe_interval_s;     /* 0: no health probes */

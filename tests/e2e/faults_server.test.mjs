@@ -197,10 +197,10 @@ describe('open-file limit', () => {
 
 // ---- 3: slow headers -----------------------------------------------------------------------
 
-describe('slow headers (FREELLMAPI_HEADER_TIMEOUT_S=2, idle timeout 30 s)', () => {
+describe('slow headers and bodies (FREELLMAPI_HEADER_TIMEOUT_S=2, BODY_TIMEOUT_S=3, idle timeout 30 s)', () => {
   let s;
   before(async () => {
-    s = await startStack({ models: [GROQ], keys: KEYS, env: { FREELLMAPI_HEADER_TIMEOUT_S: '2', FREELLMAPI_IDLE_TIMEOUT_S: '30' } });
+    s = await startStack({ models: [GROQ], keys: KEYS, env: { FREELLMAPI_HEADER_TIMEOUT_S: '2', FREELLMAPI_BODY_TIMEOUT_S: '3', FREELLMAPI_IDLE_TIMEOUT_S: '30' } });
   }, { timeout: 30000 });
   after(async () => {
     await s?.stop();
@@ -265,6 +265,30 @@ describe('slow headers (FREELLMAPI_HEADER_TIMEOUT_S=2, idle timeout 30 s)', () =
     c.destroy();
     assert.ok(closedAt !== undefined, 'closed');
     assert.ok(closedAt - t0 < 8000, `closed ${closedAt - t0} ms after its request line`);
+  });
+
+  test('a body that trickles is cut at its deadline, while a normal client is served', { timeout: 30000 }, async () => {
+    const c = net.connect({ host: '127.0.0.1', port: s.port });
+    c.on('error', () => {});
+    let closedAt;
+    c.once('close', () => (closedAt = Date.now()));
+    await new Promise((r) => c.once('connect', r));
+    const t0 = Date.now();
+    c.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${s.key}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"model":"auto","messages":[`);
+    const drip = setInterval(() => closedAt === undefined && c.write(' '.repeat(16)), 200);
+    try {
+      await sleep(1000);
+      assert.equal(await health(s), 200, 'a normal client is served meanwhile');
+      const deadline = Date.now() + 10000;
+      while (closedAt === undefined && Date.now() < deadline) await sleep(50);
+    } finally {
+      clearInterval(drip);
+      c.destroy();
+    }
+    assert.ok(closedAt !== undefined, 'closed');
+    assert.ok(closedAt - t0 >= 2500, `not before the deadline (${closedAt - t0} ms)`);
+    assert.ok(closedAt - t0 < 8000, `cut ${closedAt - t0} ms after it started, while still sending (idle timeout 30 s)`);
+    assert.match(s.gwLogs(), /request body too slow/);
   });
 });
 
