@@ -216,9 +216,12 @@ static void exhausted(proxy_t *p)
                              (long long)((wait_ms + 999) / 1000));
     } else {
         log_request(p, 503, p->have_last ? p->last.name : "no_route");
+        char cap[64] = "";
+        if (p->attempts >= GW_MAX_ATTEMPTS)
+            snprintf(cap, sizeof(cap), ", the limit of %d attempts per request", GW_MAX_ATTEMPTS);
         gw_req_respond_error(req, 503, "service_unavailable", "upstream_unavailable", NULL,
-                             "No upstream provider could serve model '%s' (%d attempt%s)%s%s",
-                             p->model_name, p->attempts, p->attempts == 1 ? "" : "s",
+                             "No upstream provider could serve model '%s' (%d attempt%s%s)%s%s",
+                             p->model_name, p->attempts, p->attempts == 1 ? "" : "s", cap,
                              p->last_msg[0] ? "; last error: " : ".", p->last_msg);
     }
     finish(p);

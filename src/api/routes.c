@@ -89,7 +89,8 @@ bool gw_api_early_check(void *ctx, gw_req_t *req)
         preflight(req);
         return false;
     }
-    if (is_public(path))
+    /* Health and stored images need no key, from this machine only. */
+    if (is_public(path) && gw_req_local(req))
         return true;
     if (!authorized(app, req)) {
         gw_req_respond_error(req, 401, "invalid_request_error", "invalid_api_key", NULL,

@@ -46,6 +46,16 @@ static bool peer_key(const struct sockaddr *sa, socklen_t len, uint8_t out[16])
     return !(memcmp(out, mapped, 12) == 0 && out[12] == 127);
 }
 
+bool gw_peers_is_loopback(const struct sockaddr *addr, socklen_t len)
+{
+    uint8_t key[16];
+    bool ip = addr != NULL &&
+              ((addr->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) ||
+               (addr->sa_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)));
+
+    return ip && !peer_key(addr, len, key);
+}
+
 static size_t bucket_of(const uint8_t key[16])
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */

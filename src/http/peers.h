@@ -26,6 +26,8 @@ bool gw_peers_admit(const gw_peers_t *p, const struct sockaddr *addr, socklen_t 
 void gw_peers_add(gw_peers_t *p, const struct sockaddr *addr, socklen_t len);
 void gw_peers_remove(gw_peers_t *p, const struct sockaddr *addr, socklen_t len);
 /* Open connections counted for addr's address (for tests and logs). */
+/* True for 127.0.0.0/8 and ::1 (also IPv4-mapped); false for other or unknown addresses. */
+bool gw_peers_is_loopback(const struct sockaddr *addr, socklen_t len);
 unsigned gw_peers_count(const gw_peers_t *p, const struct sockaddr *addr, socklen_t len);
 
 #endif

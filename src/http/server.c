@@ -842,6 +842,19 @@ const char *gw_req_header(const gw_req_t *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+bool gw_req_local(const gw_req_t *r)
+{
+    static const char *const relayed[] = {"Forwarded", "X-Forwarded-For", "X-Real-IP"};
+
+    if (r->cc == NULL || !gw_peers_is_loopback((const struct sockaddr *)&r->cc->addr,
+                                               r->cc->addrlen))
+        return false;
+    for (size_t i = 0; i < GW_ARRAY_LEN(relayed); i++)
+        if (gw_req_header(r, relayed[i]) != NULL)
+            return false;
+    return true;
+}
+
 gw_str_t gw_req_body(const gw_req_t *r)
 {
     gw_str_t v = {r->body.ptr ? r->body.ptr : "", r->body.len};

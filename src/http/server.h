@@ -49,6 +49,10 @@ const char *gw_req_method(const gw_req_t *r);
 const char *gw_req_path(const gw_req_t *r);         /* percent-decoded */
 const char *gw_req_header(const gw_req_t *r, const char *name); /* NULL if absent */
 gw_str_t gw_req_body(const gw_req_t *r);
+/* True when the client is on this machine: a loopback socket, and no
+ * Forwarded / X-Forwarded-For / X-Real-IP header (a proxy relaying a remote
+ * client connects from loopback too). */
+bool gw_req_local(const gw_req_t *r);
 const char *gw_req_id(const gw_req_t *r);           /* "req_<32 hex>" */
 int64_t gw_req_start_us(const gw_req_t *r);
 bool gw_req_body_too_big(const gw_req_t *r);

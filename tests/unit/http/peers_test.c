@@ -80,6 +80,31 @@ static void test_loopback_exempt(void **state)
     gw_peers_free(p);
 }
 
+/* What counts as this machine for the paths that need no key. */
+static void test_is_loopback(void **state)
+{
+    static const char *const yes[] = {"127.0.0.1", "127.9.9.9", "::1", "::ffff:127.0.0.1"};
+    static const char *const no[] = {"10.0.0.1", "192.168.1.2", "::", "::2", "fe80::1",
+                                      "::ffff:10.0.0.1", "128.0.0.1", "0.0.0.0"};
+    struct sockaddr unix_sa = {.sa_family = AF_UNIX};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        addr_t a = ip(yes[i]);
+        if (!gw_peers_is_loopback(SA(a)))
+            fail_msg("%s is loopback", yes[i]);
+    }
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+        addr_t a = ip(no[i]);
+        if (gw_peers_is_loopback(SA(a)))
+            fail_msg("%s is not loopback", no[i]);
+    }
+    assert_false(gw_peers_is_loopback(NULL, 0));
+    assert_false(gw_peers_is_loopback(&unix_sa, sizeof(unix_sa)));
+    addr_t shortlen = ip("127.0.0.1");
+    assert_false(gw_peers_is_loopback((const struct sockaddr *)&shortlen.ss, 4));
+}
+
 static void test_mapped_counts_as_ipv4(void **state)
 {
     gw_peers_t *p = gw_peers_new(2);
@@ -147,6 +172,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cap_per_address),
         cmocka_unit_test(test_loopback_exempt),
+        cmocka_unit_test(test_is_loopback),
         cmocka_unit_test(test_mapped_counts_as_ipv4),
         cmocka_unit_test(test_no_cap_and_many_addresses),
         cmocka_unit_test(test_unknown_family_ignored),
