@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs the end-to-end suite (tests/e2e, node's built-in test runner) against a
 # gateway binary. Usage: scripts/run-e2e.sh [BIN]   (default build/freellmapi)
-# Installs tests/e2e/node_modules with `npm ci` when missing. Exits with
-# node's status; the run ends with node's "# tests / # pass / # fail" lines.
+# Installs tests/e2e/node_modules with `npm ci` when missing. The product's
+# tests (tests/e2e/*.test.mjs) and the mock providers' self-tests
+# (tests/e2e/mock_selftest) run apart, each ending with node's "# tests /
+# # pass / # fail" lines and a labelled line ("e2e: P/T tests passed",
+# "mock self-test: P/T tests passed"). Exits nonzero if either failed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,12 +27,35 @@ if [ ! -d tests/e2e/node_modules/openai ]; then
     (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error --prefer-offline) >&2
 fi
 
-# Bounded: each test has its own timeout; this is the backstop for the whole run.
+# Runs one suite with node's test runner (bounded: each test has its own
+# timeout; this is the backstop for the whole run) and ends it with a labelled
+# summary line: "<label>: P/T tests passed".
+run_suite() {
+    local label="$1" limit="$2"
+    shift 2
+    local log status=0 tests pass
+    log=$(mktemp)
+    set +e
+    timeout --kill-after=30 "$limit" \
+        node --test --test-concurrency=1 --test-timeout=120000 "$@" 2>&1 | tee "$log"
+    status=${PIPESTATUS[0]}
+    set -e
+    if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+        echo "run-e2e: $label exceeded $limit s and was stopped" >&2
+    fi
+    tests=$(sed -n 's/^# tests \([0-9]*\)$/\1/p' "$log" | tail -1)
+    pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -1)
+    echo "$label: ${pass:-0}/${tests:-0} tests passed"
+    rm -f "$log"
+    return "$status"
+}
+
 export FREELLMAPI_BIN="$BIN"
 status=0
-timeout --kill-after=30 1200 \
-    node --test --test-concurrency=1 --test-timeout=120000 tests/e2e/ || status=$?
-if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-    echo "run-e2e: the suite exceeded 1200 s and was stopped" >&2
+# The product: the gateway driven by real clients, the providers mocked.
+run_suite "e2e" 1200 tests/e2e/*.test.mjs || status=$?
+# The mock providers' own tests (their wire formats): not tests of the product.
+if [ "${E2E_SKIP_MOCK:-0}" != 1 ]; then
+    run_suite "mock self-test" 300 tests/e2e/mock_selftest/*.test.mjs || status=$?
 fi
 exit "$status"

@@ -6,7 +6,7 @@
 
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMock, sseData } from './lib/harness.mjs';
+import { startMock, sseData } from '../lib/harness.mjs';
 
 let mock;
 const T = { timeout: 15000 };

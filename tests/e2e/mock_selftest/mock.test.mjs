@@ -5,7 +5,7 @@
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startMock, BASE_PATHS, sseData } from './lib/harness.mjs';
+import { startMock, BASE_PATHS, sseData } from '../lib/harness.mjs';
 
 let mock;
 const T = { timeout: 15000 };
@@ -364,7 +364,7 @@ describe('mock providers (direct, openai SDK)', () => {
     assert.equal(leak.status, 401);
     assert.match((await mock.violations()).at(-1).violation, /unified/);
 
-    // The Gemini dialect has its own self-test (mock_gemini.test.mjs); an OpenAI body sent to it is a 400.
+    // The Gemini dialect has its own self-test (gemini.test.mjs here); an OpenAI body sent to it is a 400.
     const g = await fetch(`${mock.url}/google/v1beta/models/gemini-2.5-flash:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': 'g' }, body: JSON.stringify({ model: 'gemini-2.5-flash', messages: msgs }) });
     assert.equal(g.status, 400);
     assert.match((await g.json()).error.message, /Unknown name "model"/);

@@ -11,7 +11,7 @@ import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { startMock, BASE_PATHS, PROVIDER_IDS, sseData, sineWav } from './lib/harness.mjs';
+import { startMock, BASE_PATHS, PROVIDER_IDS, sseData, sineWav } from '../lib/harness.mjs';
 
 const wav = sineWav;
 
