@@ -97,7 +97,36 @@ $(BUILD)/bench/%: bench/%.c bench/httphead.h | $(DEPS_OK)
 bench: $(BUILD)/freellmapi $(BENCH_BIN)
 	@bench/run.sh $(BUILD)
 
+# libFuzzer drivers (tests/fuzz), built with Debian's clang against a library
+# compiled for fuzzing in build-fuzz/. `make fuzz` runs each for FUZZ_SECONDS
+# (default 60), two at a time; scripts/run-fuzz.sh prints one line per driver.
+.PHONY: fuzz fuzz-build
+FUZZ_CC     ?= clang-14
+FUZZ_DIR    := build-fuzz
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=undefined
+FUZZ_SRC    := $(sort $(wildcard tests/fuzz/*_fuzz.c))
+FUZZ_BIN    := $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/fuzz/%)
+
+$(FUZZ_DIR)/.deps-ok: scripts/install-deps.sh
+	@scripts/install-deps.sh fuzz
+	@mkdir -p $(FUZZ_DIR) && touch $@
+
+fuzz-build: $(DEPS_OK) $(FUZZ_DIR)/.deps-ok
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_DIR) CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS)" \
+		DEPS_OK=$(DEPS_OK) $(FUZZ_DIR)/libgw.a
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+
+$(FUZZ_DIR)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(FUZZ_DIR)/libgw.a
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  FUZZ    $@")
+	$(Q)$(FUZZ_CC) $(CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(WARN) \
+		-Itests/fuzz -o $@ $< $(FUZZ_DIR)/libgw.a $(PKG_LIBS)
+
+fuzz: fuzz-build
+	@scripts/run-fuzz.sh $(FUZZ_BIN)
+
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 -include $(OBJ:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -1,11 +1,15 @@
 #!/bin/sh
 # Installs the Debian packages FreeLLMAPI builds and tests with, only those missing.
 # Called by the Makefile; safe to run again. Uses apt-get as root, sudo otherwise.
+# `install-deps.sh fuzz` adds Debian's clang and its fuzzer runtime (make fuzz).
 set -eu
 
 PKGS="pkg-config libuv1-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
 libsqlite3-dev libssl-dev libcmocka-dev libmp3lame-dev libopusenc-dev libopus-dev libflac-dev \
 libsonic-dev"
+if [ "${1:-}" = fuzz ]; then
+    PKGS="$PKGS clang-14 libclang-rt-14-dev"
+fi
 
 missing=""
 for p in $PKGS; do

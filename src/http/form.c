@@ -86,12 +86,6 @@ bool gw_form_is_multipart(gw_req_t *req)
 
 int gw_form_parse(gw_req_t *req, const gw_form_limits_t *lim, gw_form_t *out, gw_err_t *err)
 {
-    form_parse_t fp = {.form = out, .lim = lim};
-    struct MHD_PostProcessor *pp;
-    gw_str_t body = gw_req_body(req);
-    enum MHD_Result ok;
-    enum MHD_Result clean;
-
     memset(out, 0, sizeof(*out));
     if (!gw_form_is_multipart(req)) {
         gw_err_set(err, GW_EINVAL, 400,
@@ -99,7 +93,19 @@ int gw_form_parse(gw_req_t *req, const gw_form_limits_t *lim, gw_form_t *out, gw
                    "multipart/form-data; boundary=...)");
         return GW_EINVAL;
     }
-    pp = MHD_create_post_processor(gw_req_mhd_connection(req), 16384, on_piece, &fp);
+    return gw_form_parse_body(gw_req_mhd_connection(req), gw_req_body(req), lim, out, err);
+}
+
+int gw_form_parse_body(struct MHD_Connection *conn, gw_str_t body, const gw_form_limits_t *lim,
+                       gw_form_t *out, gw_err_t *err)
+{
+    form_parse_t fp = {.form = out, .lim = lim};
+    struct MHD_PostProcessor *pp;
+    enum MHD_Result ok;
+    enum MHD_Result clean;
+
+    memset(out, 0, sizeof(*out));
+    pp = MHD_create_post_processor(conn, 16384, on_piece, &fp);
     if (pp == NULL) {
         gw_err_set(err, GW_EINVAL, 400, "The multipart/form-data body has no usable boundary");
         return GW_EINVAL;

@@ -31,6 +31,10 @@ typedef struct gw_form_limits {
 /* Parses the request body. Errors: GW_EINVAL (not a form, malformed or
  * truncated body; err->http_status 400), GW_ETOOBIG (a limit; 413). */
 int gw_form_parse(gw_req_t *req, const gw_form_limits_t *lim, gw_form_t *out, gw_err_t *err);
+/* The same for a body already in hand, on the connection it came by (whose
+ * Content-Type names the boundary). */
+int gw_form_parse_body(struct MHD_Connection *conn, gw_str_t body, const gw_form_limits_t *lim,
+                       gw_form_t *out, gw_err_t *err);
 void gw_form_dispose(gw_form_t *f);
 
 /* The first plain field of that name, or NULL. */
