@@ -71,8 +71,11 @@ HARD_NOFILE=$(ulimit -Hn)
 ulimit -n "$HARD_NOFILE" 2>/dev/null || true
 NOFILE=$(ulimit -n)
 HOLD_N=$HOLD_WANT
-if [ $(((NOFILE - 200) / 2)) -lt "$HOLD_N" ]; then
-    HOLD_N=$(((NOFILE - 200) / 2))
+# The gateway's own connection cap for this limit (src/core/fdlimit.c): it keeps an eighth of the
+# descriptors, 32..256, and two per connection. Past it, clients wait in the listen queue.
+RESERVE=$((NOFILE / 8)); [ "$RESERVE" -lt 32 ] && RESERVE=32; [ "$RESERVE" -gt 256 ] && RESERVE=256
+if [ $(((NOFILE - RESERVE) / 2)) -lt "$HOLD_N" ]; then
+    HOLD_N=$(((NOFILE - RESERVE) / 2))
     log "open-file limit $NOFILE: holding $HOLD_N streams instead of $HOLD_WANT"
 fi
 

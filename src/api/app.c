@@ -473,29 +473,38 @@ static unsigned connection_cap(unsigned wanted)
     return fit;
 }
 
+/* FREELLMAPI_PUBLIC_URL, checked before anything opens so a bad value stops
+ * the start with nothing to unwind. */
+static int check_public_url(const gw_app_config_t *cfg, gw_err_t *err)
+{
+    const char *url = cfg->public_url;
+
+    if (url == NULL || url[0] == '\0')
+        return 0;
+    bool scheme = strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
+    if (!scheme || strlen(url) >= 512 || strcspn(url, " \t\r\n\"'<>\\") < strlen(url)) {
+        gw_err_set(err, GW_EINVAL, 0,
+                   "FREELLMAPI_PUBLIC_URL must be an http:// or https:// URL without "
+                   "spaces or quotes");
+        return GW_EINVAL;
+    }
+    return 0;
+}
+
 /* The base of URLs handed to clients (stored images): the configured public
  * URL, else the listen address. Never the request's Host header, which the
  * client chooses. */
-static int public_url(gw_app_t *app, const gw_app_config_t *cfg, gw_err_t *err)
+static void public_url(gw_app_t *app, const gw_app_config_t *cfg)
 {
     char buf[512];
     const char *host = cfg->host;
 
     if (cfg->public_url != NULL && cfg->public_url[0] != '\0') {
         size_t n = strlen(cfg->public_url);
-        bool scheme = strncmp(cfg->public_url, "http://", 7) == 0 ||
-                      strncmp(cfg->public_url, "https://", 8) == 0;
         while (n > 0 && cfg->public_url[n - 1] == '/')
             n--;
-        if (!scheme || n >= sizeof(buf) || strcspn(cfg->public_url, " \t\r\n\"'<>\\") <
-                                                 strlen(cfg->public_url)) {
-            gw_err_set(err, GW_EINVAL, 0,
-                       "FREELLMAPI_PUBLIC_URL must be an http:// or https:// URL without "
-                       "spaces or quotes");
-            return GW_EINVAL;
-        }
         app->public_url = gw_xstrndup(cfg->public_url, n);
-        return 0;
+        return;
     }
     if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
         gw_log_info("listening on every address: image URLs name %s; set "
@@ -506,7 +515,6 @@ static int public_url(gw_app_t *app, const gw_app_config_t *cfg, gw_err_t *err)
     snprintf(buf, sizeof(buf), strchr(host, ':') != NULL ? "http://[%s]:%d" : "http://%s:%d",
              host, gw_server_port(app->srv));
     app->public_url = gw_xstrdup(buf);
-    return 0;
 }
 
 int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_err_t *err)
@@ -519,7 +527,9 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     app->cfg = *cfg;
     app->started_ms = gw_now_ms();
     app->last_prune_ms = 0;
-    rc = gw_catalog_load(&app->cat, gw_catalog_default_path(), err);
+    rc = check_public_url(cfg, err);
+    if (rc == 0)
+        rc = gw_catalog_load(&app->cat, gw_catalog_default_path(), err);
     if (rc != 0)
         return rc;
     gw_router_init(&app->router, &app->cat);
@@ -553,10 +563,12 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     so.early_check = gw_api_early_check;
     so.ctx = app;
     rc = gw_server_open(&app->srv, loop, &so, err);
-    if (rc == 0)
-        rc = public_url(app, cfg, err);
-    if (rc != 0)
+    if (rc != 0) {
+        gw_upstream_close(app->up); /* its memory goes with its handles */
+        app->up = NULL;
         return rc;
+    }
+    public_url(app, cfg);
     uv_timer_init(loop, &app->tick);
     app->tick.data = app;
     uv_timer_start(&app->tick, on_tick, TICK_MS, TICK_MS);

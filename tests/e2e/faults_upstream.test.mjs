@@ -120,6 +120,20 @@ describe('image URLs handed out', () => {
       const bad = await runCli(['serve', '--port', '0', '--data-dir', s.dataDir], { env: { ...s.env, FREELLMAPI_PUBLIC_URL: 'javascript:alert(1)' } });
       assert.equal(bad.code, 1, bad.stderr);
       assert.match(bad.stderr, /FREELLMAPI_PUBLIC_URL must be an http/);
+      assert.doesNotMatch(bad.stderr, /Sanitizer/, 'a refused start frees what it opened');
+    });
+  });
+});
+
+describe('a start that cannot listen', () => {
+  test('a port in use ends the start with exit 1 and the reason, having freed what it opened', T, async () => {
+    await withStack({ models: [GROQ], keys: [GROQ_KEY] }, async (s) => {
+      const dir = fs.mkdtempSync(path.join(s.dataDir, '..', 'second-'));
+      const r = await runCli(['serve', '--port', String(s.port), '--data-dir', dir], { env: s.env });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${s.port}: Address already in use`));
+      assert.doesNotMatch(r.stderr, /Sanitizer/, r.stderr);
+      assert.equal((await s.fetch('/models')).status, 200, 'the first server is untouched');
     });
   });
 });
