@@ -8,7 +8,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startStack, routedVia, sseData, uniq, sleep, assertErrorShape } from './lib/harness.mjs';
+import { withStack as withStackOf, routedVia, sseData, uniq, sleep, assertErrorShape } from './lib/harness.mjs';
 
 const T = { timeout: 45000 };
 const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
@@ -22,14 +22,7 @@ const KEYS = {
   openrouter: { provider: 'openrouter', secret: 'sk-or-v1-e2e-fb', label: 'or-1' },
 };
 
-async function withStack(opts, fn) {
-  const s = await startStack({ models: [GROQ, CEREBRAS], keys: [KEYS.groq, KEYS.cerebras], timeoutMs: 1500, ...opts });
-  try {
-    await fn(s);
-  } finally {
-    await s.stop();
-  }
-}
+const withStack = (opts, fn) => withStackOf({ models: [GROQ, CEREBRAS], keys: [KEYS.groq, KEYS.cerebras], timeoutMs: 1500, ...opts }, fn);
 
 const ask = (s, extra = {}) => s.client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: uniq('fb') }], ...extra }).withResponse();
 

@@ -249,45 +249,37 @@ describe('slow headers and bodies (FREELLMAPI_HEADER_TIMEOUT_S=2, BODY_TIMEOUT_S
   });
 
   test('a second request whose headers trickle is closed at the deadline', { timeout: 30000 }, async () => {
-    const c = net.connect({ host: '127.0.0.1', port: s.port });
-    c.on('error', () => {});
-    let closedAt;
-    c.once('close', () => (closedAt = Date.now()));
-    await new Promise((r) => c.once('connect', r));
+    const [c] = await openIdle(s, 1);
     c.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await sleep(200);
     const t0 = Date.now();
     c.write('GET /health HTTP/1.1\r\n');
-    const drip = setInterval(() => closedAt === undefined && c.write('X'), 200);
+    const drip = setInterval(() => c.closedAt === undefined && c.write('X'), 200);
     const deadline = Date.now() + 10000;
-    while (closedAt === undefined && Date.now() < deadline) await sleep(50);
+    while (c.closedAt === undefined && Date.now() < deadline) await sleep(50);
     clearInterval(drip);
     c.destroy();
-    assert.ok(closedAt !== undefined, 'closed');
-    assert.ok(closedAt - t0 < 8000, `closed ${closedAt - t0} ms after its request line`);
+    assert.ok(c.closedAt !== undefined, 'closed');
+    assert.ok(c.closedAt - t0 < 8000, `closed ${c.closedAt - t0} ms after its request line`);
   });
 
   test('a body that trickles is cut at its deadline, while a normal client is served', { timeout: 30000 }, async () => {
-    const c = net.connect({ host: '127.0.0.1', port: s.port });
-    c.on('error', () => {});
-    let closedAt;
-    c.once('close', () => (closedAt = Date.now()));
-    await new Promise((r) => c.once('connect', r));
+    const [c] = await openIdle(s, 1);
     const t0 = Date.now();
     c.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${s.key}\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"model":"auto","messages":[`);
-    const drip = setInterval(() => closedAt === undefined && c.write(' '.repeat(16)), 200);
+    const drip = setInterval(() => c.closedAt === undefined && c.write(' '.repeat(16)), 200);
     try {
       await sleep(1000);
       assert.equal(await health(s), 200, 'a normal client is served meanwhile');
       const deadline = Date.now() + 10000;
-      while (closedAt === undefined && Date.now() < deadline) await sleep(50);
+      while (c.closedAt === undefined && Date.now() < deadline) await sleep(50);
     } finally {
       clearInterval(drip);
       c.destroy();
     }
-    assert.ok(closedAt !== undefined, 'closed');
-    assert.ok(closedAt - t0 >= 2500, `not before the deadline (${closedAt - t0} ms)`);
-    assert.ok(closedAt - t0 < 8000, `cut ${closedAt - t0} ms after it started, while still sending (idle timeout 30 s)`);
+    assert.ok(c.closedAt !== undefined, 'closed');
+    assert.ok(c.closedAt - t0 >= 2500, `not before the deadline (${c.closedAt - t0} ms)`);
+    assert.ok(c.closedAt - t0 < 8000, `cut ${c.closedAt - t0} ms after it started, while still sending (idle timeout 30 s)`);
     assert.match(s.gwLogs(), /request body too slow/);
   });
 });

@@ -7,7 +7,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startStack, runCli, sleep, assertErrorShape, gfield, geminiParts } from './lib/harness.mjs';
+import { withStack, runCli, sleep, assertErrorShape, gfield, geminiParts } from './lib/harness.mjs';
 
 const T = { timeout: 60000 };
 const G25 = { provider: 'google', id: 'gemini-2.5-flash' };
@@ -16,15 +16,6 @@ const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
 const GKEY = { provider: 'google', secret: 'AIzaSyFaultsUpstream00001', label: 'g' };
 const GROQ_SECRET = 'gsk_Q7xA9mZ2LpT4vB8nR1cKfaults';
 const GROQ_KEY = { provider: 'groq', secret: GROQ_SECRET, label: 'groq' };
-
-async function withStack(opts, fn) {
-  const s = await startStack(opts);
-  try {
-    await fn(s);
-  } finally {
-    await s.stop();
-  }
-}
 
 /** Every 8-character run of the secret's letters and digits, lower-cased. */
 function secretRuns(secret) {

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import OpenAI from 'openai';
-import { startStack, routedVia, sseData, uniq, sleep, assertErrorShape, gfield, geminiParts, geminiSystemText } from './lib/harness.mjs';
+import { startStack, withStack as withStackOf, routedVia, sseData, uniq, sleep, assertErrorShape, gfield, geminiParts, geminiSystemText } from './lib/harness.mjs';
 
 const T = { timeout: 45000 };
 const G3 = { provider: 'google', id: 'gemini-3-flash-preview' }; // thinking; requires thought signatures back
@@ -653,14 +653,7 @@ describe('gemini dialect', () => {
 
 // ---- error classes: each test gets its own gateway so cooldowns never leak ----
 
-async function withStack(opts, fn) {
-  const s = await startStack({ models: [G25, GROQ], keys: [GKEY, GROQ_KEY], timeoutMs: 2000, ...opts });
-  try {
-    await fn(s);
-  } finally {
-    await s.stop();
-  }
-}
+const withStack = (opts, fn) => withStackOf({ models: [G25, GROQ], keys: [GKEY, GROQ_KEY], timeoutMs: 2000, ...opts }, fn);
 
 async function servedBy(s, provider, model, fallbacks) {
   const mark = await s.mock.mark();

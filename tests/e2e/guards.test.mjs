@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { spawn } from 'node:child_process';
-import { startStack, routedVia, assertErrorShape, sleep, BIN, CATALOG_JSON, KEYLESS } from './lib/harness.mjs';
+import { startStack, withStack, routedVia, assertErrorShape, sleep, BIN, CATALOG_JSON, KEYLESS } from './lib/harness.mjs';
 
 const T = { timeout: 60000 };
 const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
@@ -19,15 +19,6 @@ const KEYS = [
   { provider: 'cerebras', secret: 'csk_e2e_guards', label: 'cerebras' },
 ];
 const via = (h) => routedVia(h)?.raw ?? null;
-
-async function withStack(opts, fn) {
-  const s = await startStack(opts);
-  try {
-    await fn(s);
-  } finally {
-    await s.stop();
-  }
-}
 
 /** Every request the mock saw since `mark`, for every provider. */
 const upstreamSince = async (s, mark) => (await s.mock.requests({ since: mark })).filter((r) => r.endpoint !== 'models');
@@ -57,15 +48,16 @@ const ENDPOINTS = [
   ['GET', '/nope'],
 ];
 
-describe('a forged unified key of the right length', () => {
-  let s;
-  before(async () => {
-    s = await startStack({ models: [GROQ], keys: KEYS.slice(0, 1) });
-  }, T);
-  after(async () => {
-    await s?.stop();
-  });
+// One stack for the describes that need nothing special; the others start their own.
+let s;
+before(async () => {
+  s = await startStack({ models: [GROQ], keys: KEYS.slice(0, 1) });
+}, T);
+after(async () => {
+  await s?.stop();
+});
 
+describe('a forged unified key of the right length', () => {
   test('one character changed (first after the prefix, last) is refused on every endpoint; nothing reaches a provider', T, async () => {
     const prefix = 'freellmapi-'.length;
     const forged = [alter(s.key, prefix), alter(s.key, s.key.length - 1), alter(s.key, Math.floor((prefix + s.key.length) / 2))];
@@ -116,14 +108,6 @@ describe('the attempt cap', () => {
 });
 
 describe('messages that are not an array', () => {
-  let s;
-  before(async () => {
-    s = await startStack({ models: [GROQ], keys: KEYS.slice(0, 1) });
-  }, T);
-  after(async () => {
-    await s?.stop();
-  });
-
   test('400 naming messages, and nothing reaches a provider', T, async () => {
     const mark = await s.mock.mark();
     for (const messages of ['hi', { role: 'user', content: 'hi' }, 42, null, true, []]) {
@@ -175,14 +159,6 @@ describe('a tokens-per-minute cap, end to end', () => {
 });
 
 describe('what needs no key, from this machine only', () => {
-  let s;
-  before(async () => {
-    s = await startStack({ models: [GROQ], keys: KEYS.slice(0, 1) });
-  }, T);
-  after(async () => {
-    await s?.stop();
-  });
-
   const get = (host, port, path, headers = {}) => new Promise((resolve) => {
     const req = http.get({ host, port, path, headers, timeout: 5000 }, (res) => {
       res.resume();

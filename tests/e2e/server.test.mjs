@@ -10,7 +10,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startStack, startMock, routedVia, sseData, uniq, sleep, assertErrorShape } from './lib/harness.mjs';
+import { startStack, withStack, startMock, routedVia, sseData, uniq, sleep, assertErrorShape } from './lib/harness.mjs';
 
 const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
 const CEREBRAS = { provider: 'cerebras', id: 'gpt-oss-120b' };
@@ -142,15 +142,6 @@ async function waitMockChats(s, mark, n, timeoutMs = 5000) {
 const rowStr = (rows) => JSON.stringify(rows, null, 0);
 const msg = (text) => [{ role: 'user', content: text }];
 const usage = (i, o) => ({ prompt_tokens: i, completion_tokens: o, total_tokens: i + o });
-
-async function withStack(opts, fn) {
-  const s = await startStack(opts);
-  try {
-    await fn(s);
-  } finally {
-    await s.stop();
-  }
-}
 
 // ---- the mock's own record of cancelled transfers ------------------------------------
 

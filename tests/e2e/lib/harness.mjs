@@ -306,6 +306,16 @@ export function runCli(args, { env, timeoutMs = 10000 } = {}) {
  *   nofile: {soft, hard} open-file limits the gateway starts under
  *   serve: false to skip starting the server (CLI-only tests)
  */
+/* A stack for one test: started with opts, always stopped after fn. */
+export async function withStack(opts, fn) {
+  const s = await startStack(opts);
+  try {
+    await fn(s);
+  } finally {
+    await s.stop();
+  }
+}
+
 export async function startStack(opts = {}) {
   if (!binaryExists()) throw new Error(`gateway binary not found or not executable: ${BIN} (set FREELLMAPI_BIN)`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'freellmapi-e2e-'));

@@ -4,9 +4,10 @@
 // instructions, call/response pairing, thought signatures) and the control
 // API. Needs no gateway binary.
 
-import { test, describe, before, after, beforeEach } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { startMock, sseData } from '../lib/harness.mjs';
+import { sseData } from '../lib/harness.mjs';
+import { freshMockPerTest } from './fresh_mock.mjs';
 
 let mock;
 const T = { timeout: 15000 };
@@ -31,14 +32,8 @@ const stream = (model, body, o = {}) => post(model, body, { method: 'streamGener
 const last = async () => (await mock.requests({ provider: 'google' })).at(-1);
 
 describe('mock Gemini dialect (direct)', () => {
-  before(async () => {
-    mock = await startMock();
-  }, T);
-  after(async () => {
-    await mock?.stop();
-  });
-  beforeEach(async () => {
-    await mock.reset({ keys: true, config: true });
+  freshMockPerTest(T, (m) => {
+    mock = m;
   });
 
   test('generateContent: candidates, finishReason, usageMetadata, modelVersion, responseId; the request is recorded', T, async () => {

@@ -7,11 +7,12 @@
 // shapes, each provider's error bodies, the PNG / PCM bytes (signature, CRCs,
 // sizes), what is recorded, and scripted faults. Needs no gateway binary.
 
-import { test, describe, before, after, beforeEach } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { startMock, BASE_PATHS, PROVIDER_IDS, sseData, sineWav } from '../lib/harness.mjs';
+import { BASE_PATHS, PROVIDER_IDS, sseData, sineWav } from '../lib/harness.mjs';
+import { freshMockPerTest } from './fresh_mock.mjs';
 
 const wav = sineWav;
 
@@ -97,14 +98,8 @@ const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
 const ttsBody = (text, voice = 'Kore', mods = ['AUDIO']) => ({ contents: [{ parts: [{ text }] }], generationConfig: { responseModalities: mods, speechConfig: { voiceConfig: { prebuiltVoiceConfig: { voiceName: voice } } } } });
 
 describe('mock media surfaces (direct)', () => {
-  before(async () => {
-    mock = await startMock();
-  }, T);
-  after(async () => {
-    await mock?.stop();
-  });
-  beforeEach(async () => {
-    await mock.reset({ keys: true, config: true });
+  freshMockPerTest(T, (m) => {
+    mock = m;
   });
 
   // ---- Gemini ------------------------------------------------------------------------------

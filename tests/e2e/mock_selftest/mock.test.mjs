@@ -2,10 +2,11 @@
 // official openai SDK: checks the wire format the gateway will be fed, and the
 // control API the other e2e tests rely on. Needs no gateway binary.
 
-import { test, describe, before, after, beforeEach } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { startMock, BASE_PATHS, sseData } from '../lib/harness.mjs';
+import { BASE_PATHS, sseData } from '../lib/harness.mjs';
+import { freshMockPerTest } from './fresh_mock.mjs';
 
 let mock;
 const T = { timeout: 15000 };
@@ -23,14 +24,8 @@ async function expectApiError(p) {
 }
 
 describe('mock providers (direct, openai SDK)', () => {
-  before(async () => {
-    mock = await startMock();
-  }, T);
-  after(async () => {
-    await mock?.stop();
-  });
-  beforeEach(async () => {
-    await mock.reset({ keys: true, config: true });
+  freshMockPerTest(T, (m) => {
+    mock = m;
   });
 
   test('health and provider table', T, async () => {
