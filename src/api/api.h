@@ -5,6 +5,7 @@
 #include <jansson.h>
 
 #include "api/app.h"
+#include "api/respond.h"
 
 void api_chat_completions(gw_app_t *app, gw_req_t *req);
 void api_models_list(gw_app_t *app, gw_req_t *req);
@@ -34,8 +35,5 @@ void gw_api_parse_json(gw_app_t *app, gw_req_t *req, gw_api_parsed_fn then);
 /* True when body is a JSON object; otherwise answers 400 (where the JSON
  * broke, or that it is not an object) and drops body. */
 bool gw_api_json_object(gw_req_t *req, json_t *body, const json_error_t *jerr);
-
-/* Sends obj (reference taken) as application/json. */
-void gw__api_json(gw_req_t *req, int status, json_t *obj);
 
 #endif

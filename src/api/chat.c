@@ -45,7 +45,7 @@ static void chat_parsed(gw_app_t *app, gw_req_t *req, json_t *body, const json_e
     if (!gw_api_json_object(req, body, jerr))
         return;
     if (!gw_chat_check(body, &vision, &why)) {
-        gw_req_respond_error(req, 400, "invalid_request_error", why.code, why.param, "%s",
+        gw_respond_error(req, 400, "invalid_request_error", why.code, why.param, "%s",
                              why.msg);
         goto out;
     }
@@ -54,7 +54,7 @@ static void chat_parsed(gw_app_t *app, gw_req_t *req, json_t *body, const json_e
         mt = json_object_get(body, "max_tokens");
     spec.model = json_string_value(json_object_get(body, "model"));
     if (strcmp(spec.model, "auto") != 0 && !gw_router_known_model(&app->router, spec.model)) {
-        gw_req_respond_error(req, 404, "invalid_request_error", "model_not_found", "model",
+        gw_respond_error(req, 404, "invalid_request_error", "model_not_found", "model",
                              "The model '%s' does not exist. GET /v1/models lists the models "
                              "you can use, or send \"auto\".", spec.model);
         goto out;

@@ -337,7 +337,7 @@ void api_image_file(gw_app_t *app, gw_req_t *req, const char *name)
     gw_buf_init(&body, (size_t)64 << 20);
     if (gw_image_store_get(app->images, name, gw_now_ms(), &body, mime) != 0) {
         gw_buf_dispose(&body);
-        gw_req_respond_error(req, 404, "invalid_request_error", "not_found", NULL,
+        gw_respond_error(req, 404, "invalid_request_error", "not_found", NULL,
                              "No such image (images are kept for %d minutes).",
                              GW_IMAGE_TTL_MS / 60000);
         return;

@@ -33,7 +33,7 @@ static void parse_after(uv_work_t *w, int status)
         if (status == 0)
             j->then(j->app, j->req, j->body, &j->jerr);
         else
-            gw_req_respond_error(j->req, 503, "server_error", "shutting_down", NULL,
+            gw_respond_error(j->req, 503, "server_error", "shutting_down", NULL,
                                  "The gateway is shutting down.");
     } else {
         json_decref(j->body);
@@ -75,7 +75,7 @@ void gw_api_parse_json(gw_app_t *app, gw_req_t *req, gw_api_parsed_fn then)
 bool gw_api_json_object(gw_req_t *req, json_t *body, const json_error_t *jerr)
 {
     if (body == NULL) {
-        gw_req_respond_error(req, 400, "invalid_request_error", "invalid_json", NULL,
+        gw_respond_error(req, 400, "invalid_request_error", "invalid_json", NULL,
                              "We could not parse the JSON body of your request: %s (line %d, "
                              "column %d).",
                              jerr->text, jerr->line, jerr->column);
@@ -83,7 +83,7 @@ bool gw_api_json_object(gw_req_t *req, json_t *body, const json_error_t *jerr)
     }
     if (!json_is_object(body)) {
         json_decref(body);
-        gw_req_respond_error(req, 400, "invalid_request_error", "invalid_value", NULL,
+        gw_respond_error(req, 400, "invalid_request_error", "invalid_value", NULL,
                              "The request body must be a JSON object.");
         return false;
     }

@@ -240,7 +240,7 @@ int gw__media_reply_json(gw_reply_t *reply, json_t *obj, gw_err_t *err)
 
 void gw__media_missing(gw_req_t *req, const char *param, const char *msg)
 {
-    gw_req_respond_error(req, 400, "invalid_request_error", "missing_required_parameter", param,
+    gw_respond_error(req, 400, "invalid_request_error", "missing_required_parameter", param,
                          "%s", msg);
 }
 
@@ -254,7 +254,7 @@ void gw__media_bad(gw_req_t *req, const char *param, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    gw_req_respond_error(req, 400, "invalid_request_error", "invalid_value", param, "%s", msg);
+    gw_respond_error(req, 400, "invalid_request_error", "invalid_value", param, "%s", msg);
 }
 
 bool gw__media_json_content_type(gw_req_t *req)
@@ -262,7 +262,7 @@ bool gw__media_json_content_type(gw_req_t *req)
     const char *ct = gw_req_header(req, "Content-Type");
 
     if (ct != NULL && strncasecmp(ct, "multipart/form-data", 19) == 0) {
-        gw_req_respond_error(req, 400, "invalid_request_error", "invalid_content_type", NULL,
+        gw_respond_error(req, 400, "invalid_request_error", "invalid_content_type", NULL,
                              "This endpoint takes a JSON body (Content-Type: "
                              "application/json), not multipart/form-data.");
         return false;
@@ -288,17 +288,17 @@ bool gw__media_form_body(gw_req_t *req, gw_form_t *form, size_t max_file)
     gw_err_t err = {0};
 
     if (!gw_form_is_multipart(req)) {
-        gw_req_respond_error(req, 400, "invalid_request_error", "invalid_content_type", NULL,
+        gw_respond_error(req, 400, "invalid_request_error", "invalid_content_type", NULL,
                              "This endpoint takes a multipart/form-data upload (Content-Type: "
                              "multipart/form-data; boundary=...).");
         return false;
     }
     if (gw_form_parse(req, &lim, form, &err) != 0) {
         if (err.http_status == 413)
-            gw_req_respond_error(req, 413, "invalid_request_error", "request_too_large", NULL, "%s",
+            gw_respond_error(req, 413, "invalid_request_error", "request_too_large", NULL, "%s",
                                  err.msg);
         else
-            gw_req_respond_error(req, 400, "invalid_request_error", "invalid_multipart", NULL, "%s",
+            gw_respond_error(req, 400, "invalid_request_error", "invalid_multipart", NULL, "%s",
                                  err.msg);
         return false;
     }
@@ -318,7 +318,7 @@ const char *gw__media_model(gw_app_t *app, gw_req_t *req, const char *name, cons
     if (m == NULL)
         return "auto";
     if (strcmp(m->kind, kind) != 0) {
-        gw_req_respond_error(req, 400, "invalid_request_error", "model_not_supported", "model",
+        gw_respond_error(req, 400, "invalid_request_error", "model_not_supported", "model",
                              "The model '%s' cannot serve %s (it is a%s %s model). GET "
                              "/v1/models lists the models; \"auto\" picks one.",
                              name, what, strchr("aeiou", m->kind[0]) != NULL ? "n" : "", m->kind);

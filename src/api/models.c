@@ -37,7 +37,7 @@ void api_models_list(gw_app_t *app, gw_req_t *req)
         json_array_append_new(data, model_obj(app, m->id, m));
     }
     json_decref(seen);
-    gw__api_json(req, 200, json_pack("{s:s,s:o}", "object", "list", "data", data));
+    gw_respond_json(req, 200, json_pack("{s:s,s:o}", "object", "list", "data", data));
 }
 
 void api_models_get(gw_app_t *app, gw_req_t *req, const char *id)
@@ -45,16 +45,16 @@ void api_models_get(gw_app_t *app, gw_req_t *req, const char *id)
     gw_router_t *r = &app->router;
 
     if (strcmp(id, "auto") == 0) {
-        gw__api_json(req, 200, model_obj(app, "auto", NULL));
+        gw_respond_json(req, 200, model_obj(app, "auto", NULL));
         return;
     }
     for (size_t i = 0; i < app->cat.nmodels; i++) {
         const gw_model_t *m = &app->cat.models[r->order[i]];
         if (strcmp(m->id, id) == 0 && gw_router_model_usable(r, m)) {
-            gw__api_json(req, 200, model_obj(app, m->id, m));
+            gw_respond_json(req, 200, model_obj(app, m->id, m));
             return;
         }
     }
-    gw_req_respond_error(req, 404, "invalid_request_error", "model_not_found", "model",
+    gw_respond_error(req, 404, "invalid_request_error", "model_not_found", "model",
                          "The model '%s' does not exist or has no usable key.", id);
 }

@@ -182,7 +182,7 @@ static void exhausted(proxy_t *p)
         /* Keys exist; the request is too long for every model they open. */
         bool prompt_alone = p->need.prompt_tokens > p->plan.too_long_window;
         log_request(p, 400, "context_length");
-        gw_req_respond_error(req, 400, "invalid_request_error", "context_length_exceeded",
+        gw_respond_error(req, 400, "invalid_request_error", "context_length_exceeded",
                              p->op != NULL ? "input" : prompt_alone ? "messages" : "max_tokens",
                              "This request needs about %lld tokens (%lld of input%s), more than "
                              "the context window of every model that can serve it (the largest "
@@ -194,13 +194,13 @@ static void exhausted(proxy_t *p)
                              prompt_alone ? "" : " or lower max_tokens");
     } else if (p->plan.n == 0 && p->op != NULL) {
         log_request(p, 503, "no_route");
-        gw_req_respond_error(req, 503, "service_unavailable", "no_route", NULL,
+        gw_respond_error(req, 503, "service_unavailable", "no_route", NULL,
                              "No configured model can serve %s requests. Add a key for a "
                              "provider that has such a model (`freellmapi keys add PROVIDER "
                              "SECRET`), or enable one.", p->need.kind);
     } else if (p->plan.n == 0) {
         log_request(p, 503, "no_route");
-        gw_req_respond_error(req, 503, "service_unavailable", "no_route", NULL,
+        gw_respond_error(req, 503, "service_unavailable", "no_route", NULL,
                              "No configured model can serve this request%s. Add a provider key "
                              "with `freellmapi keys add PROVIDER SECRET`, or enable a model "
                              "that supports it.",
@@ -209,7 +209,7 @@ static void exhausted(proxy_t *p)
                                                              : "");
     } else if (wait_ms > 0 && (p->rate_limited || p->plan.limited > 0)) {
         log_request(p, 429, "exhausted");
-        gw_req_respond_error(req, 429, "rate_limit_exceeded", "rate_limit_exceeded", NULL,
+        gw_respond_error(req, 429, "rate_limit_exceeded", "rate_limit_exceeded", NULL,
                              "Every model that can serve this request is rate-limited or out "
                              "of quota right now (%d attempt%s). The earliest frees up in %lld "
                              "s.", p->attempts, p->attempts == 1 ? "" : "s",
@@ -219,7 +219,7 @@ static void exhausted(proxy_t *p)
         char cap[64] = "";
         if (p->attempts >= GW_MAX_ATTEMPTS)
             snprintf(cap, sizeof(cap), ", the limit of %d attempts per request", GW_MAX_ATTEMPTS);
-        gw_req_respond_error(req, 503, "service_unavailable", "upstream_unavailable", NULL,
+        gw_respond_error(req, 503, "service_unavailable", "upstream_unavailable", NULL,
                              "No upstream provider could serve model '%s' (%d attempt%s%s)%s%s",
                              p->model_name, p->attempts, p->attempts == 1 ? "" : "s", cap,
                              p->last_msg[0] ? "; last error: " : ".", p->last_msg);
@@ -234,7 +234,7 @@ static void return_error(proxy_t *p)
 
     add_route_headers(p);
     log_request(p, status, p->last.name);
-    gw_req_respond_error(p->req, status, status >= 500 ? "server_error" : "invalid_request_error",
+    gw_respond_error(p->req, status, status >= 500 ? "server_error" : "invalid_request_error",
                          p->last_code[0] ? p->last_code : NULL, NULL, "%s",
                          p->last_msg[0] ? p->last_msg : "The provider rejected the request.");
     finish(p);
@@ -247,7 +247,7 @@ static void respond_completion(proxy_t *p, json_t *completion)
         gw_sticky_put(p->app->router.sticky, p->digest, p->cur->model->index, gw_now_ms());
     gw_plan_success(&p->plan, p->cur);
     log_request(p, 200, NULL);
-    gw__api_json(p->req, 200, completion);
+    gw_respond_json(p->req, 200, completion);
     finish(p);
 }
 
@@ -788,7 +788,7 @@ static void on_inlined(void *ctx, bool ok, const char *msg)
         try_next(p);
     } else {
         log_request(p, 400, "bad_image_url");
-        gw_req_respond_error(p->req, 400, "invalid_request_error", "invalid_image_url",
+        gw_respond_error(p->req, 400, "invalid_request_error", "invalid_image_url",
                              "messages", "%s", msg);
         finish(p);
     }
@@ -804,7 +804,7 @@ static bool request_refused(proxy_t *p, const gw_err_t *err)
     if (err->http_status != 400)
         return false;
     log_request(p, 400, "bad_request");
-    gw_req_respond_error(p->req, 400, "invalid_request_error", "invalid_value", NULL, "%s",
+    gw_respond_error(p->req, 400, "invalid_request_error", "invalid_value", NULL, "%s",
                          err->msg);
     finish(p);
     return true;

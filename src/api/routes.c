@@ -9,21 +9,7 @@
 #include <strings.h>
 
 #include "api/api.h"
-#include "core/json_buf.h"
 
-
-void gw__api_json(gw_req_t *req, int status, json_t *obj)
-{
-    gw_buf_t body;
-
-    gw_buf_init(&body, (size_t)1 << 30);
-    if (obj == NULL || gw_json_append(&body, obj) != 0) {
-        gw_buf_reset(&body);
-        gw_buf_appends(&body, "{}");
-    }
-    json_decref(obj);
-    gw_req_respond(req, status, "application/json", &body);
-}
 
 /* The path without "/v1", or NULL when it is not an API path. */
 static const char *api_path(const char *path)
@@ -93,7 +79,7 @@ bool gw_api_early_check(void *ctx, gw_req_t *req)
     if (is_public(path) && gw_req_local(req))
         return true;
     if (!authorized(app, req)) {
-        gw_req_respond_error(req, 401, "invalid_request_error", "invalid_api_key", NULL,
+        gw_respond_error(req, 401, "invalid_request_error", "invalid_api_key", NULL,
                              "Incorrect or missing API key. Send 'Authorization: Bearer "
                              "freellmapi-...' (see `freellmapi unified-key`).");
         return false;
@@ -104,7 +90,7 @@ bool gw_api_early_check(void *ctx, gw_req_t *req)
 static void method_not_allowed(gw_req_t *req, const char *allow)
 {
     gw_req_add_header(req, "Allow", allow);
-    gw_req_respond_error(req, 405, "invalid_request_error", "method_not_allowed", NULL,
+    gw_respond_error(req, 405, "invalid_request_error", "method_not_allowed", NULL,
                          "%s is not allowed on %s", gw_req_method(req), gw_req_path(req));
 }
 
@@ -158,13 +144,13 @@ void gw_api_dispatch(void *ctx, gw_req_t *req)
     bool post = strcmp(method, "POST") == 0;
 
     if (gw_req_body_too_big(req)) {
-        gw_req_respond_error(req, 413, "invalid_request_error", "request_too_large", NULL,
+        gw_respond_error(req, 413, "invalid_request_error", "request_too_large", NULL,
                              "Request body is larger than the limit of %zu bytes.",
                              app->cfg.max_body);
         return;
     }
     if (is_health(gw_req_path(req))) {
-        gw__api_json(req, 200, json_pack("{s:s}", "status", app->stopping ? "stopping" : "ok"));
+        gw_respond_json(req, 200, json_pack("{s:s}", "status", app->stopping ? "stopping" : "ok"));
         return;
     }
     if (strcmp(path, "/chat/completions") == 0) {
@@ -204,6 +190,6 @@ void gw_api_dispatch(void *ctx, gw_req_t *req)
             method_not_allowed(req, "GET");
         return;
     }
-    gw_req_respond_error(req, 404, "invalid_request_error", "unknown_url", NULL,
+    gw_respond_error(req, 404, "invalid_request_error", "unknown_url", NULL,
                          "Unknown request URL: %s %s", method, gw_req_path(req));
 }

@@ -14,7 +14,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +22,6 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <jansson.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -776,31 +773,6 @@ void gw_req_respond(gw_req_t *r, int status, const char *content_type, gw_buf_t 
     r->on_abort = NULL;
     r->on_drain = NULL;
     set_pending(r, (unsigned)status, resp);
-}
-
-void gw_req_respond_error(gw_req_t *r, int status, const char *type, const char *code,
-                          const char *param, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    json_t *err;
-    char *text;
-    gw_buf_t body;
-
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    err = json_pack("{s:{s:s,s:s,s:s?,s:s?}}", "error", "message", msg, "type", type, "param",
-                    param, "code", code);
-    if (err == NULL) /* msg was not valid UTF-8 (it quoted bad input) */
-        err = json_pack("{s:{s:s,s:s,s:n,s:s?}}", "error", "message", "invalid request",
-                        "type", type, "param", "code", code);
-    text = json_dumps(err, JSON_COMPACT);
-    json_decref(err);
-    gw_buf_init(&body, 1u << 20);
-    gw_buf_appends(&body, text);
-    free(text);
-    gw_req_respond(r, status, "application/json", &body);
 }
 
 void gw_req_add_header(gw_req_t *r, const char *name, const char *value)

@@ -78,11 +78,6 @@ void gw_req_add_header(gw_req_t *r, const char *name, const char *value);
 /* Answers with a whole body (taken). Works synchronously inside dispatch or
  * later from any loop callback. */
 void gw_req_respond(gw_req_t *r, int status, const char *content_type, gw_buf_t *body);
-/* OpenAI-style error: {"error":{"message","type","param","code"}}. */
-void gw_req_respond_error(gw_req_t *r, int status, const char *type, const char *code,
-                          const char *param, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
-
 /* Starts a streamed response (chunked); headers go out with the first bytes.
  * The request body is released here: gw_req_body() is empty afterwards. */
 void gw_req_stream_start(gw_req_t *r, int status, const char *content_type);
