@@ -74,9 +74,11 @@ unit: $(UNIT_BIN)
 e2e: $(BUILD)/freellmapi
 	@scripts/run-e2e.sh $(BUILD)/freellmapi
 
-# The whole suite, as CI runs it: plain build first, then unit + e2e under ASan+UBSan.
+# The whole suite, as CI runs it: plain build and source checks first, then unit + e2e
+# under ASan+UBSan.
 test: $(DEPS_OK)
 	$(MAKE) all
+	$(MAKE) check
 	$(MAKE) BUILD=build-san SAN=1 unit e2e
 
 asan:

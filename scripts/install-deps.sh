@@ -6,7 +6,7 @@ set -eu
 
 PKGS="pkg-config libuv1-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
 libsqlite3-dev libssl-dev libcmocka-dev libmp3lame-dev libopusenc-dev libopus-dev libflac-dev \
-libsonic-dev"
+libsonic-dev python3"
 if [ "${1:-}" = fuzz ]; then
     PKGS="$PKGS clang-14 libclang-rt-14-dev"
 fi

@@ -13,7 +13,7 @@
 #include <curl/curl.h>
 #include <uv.h>
 
-#include "api/app.h"
+#include "app/app.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/mem.h"

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "api/handlers.h"
+#include "api/json_body.h"
+#include "api/respond.h"
 #include "api/chat_check.h"
 #include "api/proxy.h"
 
@@ -34,7 +36,7 @@ static gw_str_t first_text(json_t *msgs, const char *role1, const char *role2)
 
 /* The request parsed (body NULL: it was not JSON; jerr says why): checked,
  * then handed to the proxy. Takes body. */
-static void chat_parsed(gw_app_t *app, gw_req_t *req, json_t *body, const json_error_t *jerr)
+static void chat_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const json_error_t *jerr)
 {
     gw_proxy_spec_t spec;
     gw_chat_problem_t why;
@@ -53,7 +55,7 @@ static void chat_parsed(gw_app_t *app, gw_req_t *req, json_t *body, const json_e
     if (mt == NULL || json_is_null(mt))
         mt = json_object_get(body, "max_tokens");
     spec.model = json_string_value(json_object_get(body, "model"));
-    if (strcmp(spec.model, "auto") != 0 && !gw_router_known_model(&app->router, spec.model)) {
+    if (strcmp(spec.model, "auto") != 0 && !gw_router_known_model(&gw->router, spec.model)) {
         gw_respond_error(req, 404, "invalid_request_error", "model_not_found", "model",
                              "The model '%s' does not exist. GET /v1/models lists the models "
                              "you can use, or send \"auto\".", spec.model);
@@ -80,12 +82,12 @@ static void chat_parsed(gw_app_t *app, gw_req_t *req, json_t *body, const json_e
     }
     spec.req = body;
     body = NULL;
-    gw_proxy_chat(app, req, &spec);
+    gw_proxy_chat(gw, req, &spec);
 out:
     json_decref(body);
 }
 
-void api_chat_completions(gw_app_t *app, gw_req_t *req)
+void api_chat_completions(gw_gateway_t *gw, gw_req_t *req)
 {
-    gw_api_parse_json(app, req, chat_parsed);
+    gw_api_parse_json(gw, req, chat_parsed);
 }

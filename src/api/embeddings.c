@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/handlers.h"
 #include "api/media.h"
 #include "core/base64.h"
 
@@ -132,7 +133,7 @@ static json_t *read_input(gw_req_t *req, json_t *in, int64_t *chars)
 }
 
 /* A batch of documents to embed can be megabytes: parsed on the pool. */
-static void embeddings_parsed(gw_app_t *app, gw_req_t *req, json_t *body,
+static void embeddings_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
                               const json_error_t *jerr)
 {
     gw_media_job_t *job = NULL;
@@ -151,7 +152,7 @@ static void embeddings_parsed(gw_app_t *app, gw_req_t *req, json_t *body,
                           "id, or \"auto\").");
         goto out;
     }
-    model = gw__media_model(app, req, json_string_value(json_object_get(body, "model")),
+    model = gw__media_model(gw, req, json_string_value(json_object_get(body, "model")),
                             "embedding", "embeddings");
     if (model == NULL)
         goto out;
@@ -174,7 +175,7 @@ static void embeddings_parsed(gw_app_t *app, gw_req_t *req, json_t *body,
     input = read_input(req, json_object_get(body, "input"), &chars);
     if (input == NULL)
         goto out;
-    job = gw__media_job_new(app, GW_OP_EMBED);
+    job = gw__media_job_new(gw, GW_OP_EMBED);
     json_object_set_new(job->params, "input", input);
     if (json_is_integer(dims))
         json_object_set(job->params, "dimensions", dims);
@@ -190,8 +191,8 @@ out:
     json_decref(body);
 }
 
-void api_embeddings(gw_app_t *app, gw_req_t *req)
+void api_embeddings(gw_gateway_t *gw, gw_req_t *req)
 {
     if (gw__media_json_content_type(req))
-        gw_api_parse_json(app, req, embeddings_parsed);
+        gw_api_parse_json(gw, req, embeddings_parsed);
 }

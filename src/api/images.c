@@ -10,7 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "api/image_store.h"
+#include "media/image_store.h"
+#include "api/handlers.h"
 #include "api/media.h"
 #include "core/base64.h"
 #include "core/clock.h"
@@ -40,7 +41,7 @@ static void images_state_free(void *p)
 }
 
 static json_t *image_entry(images_state_t *st, json_t *img, bool with_text, gw_err_t *err,
-                           gw_app_t *app)
+                           gw_gateway_t *gw)
 {
     const char *b64 = json_string_value(json_object_get(img, "b64"));
     const char *mime = json_string_value(json_object_get(img, "mime"));
@@ -59,9 +60,9 @@ static json_t *image_entry(images_state_t *st, json_t *img, bool with_text, gw_e
             gw_err_set(err, GW_DECLINED, 0, "the image was not valid base64");
             return NULL;
         }
-        if (app->images == NULL)
-            app->images = gw_image_store_new(GW_IMAGE_STORE_BYTES, GW_IMAGE_TTL_MS);
-        if (gw_image_store_put(app->images, raw.ptr, raw.len, mime != NULL ? mime : "image/png",
+        if (gw->images == NULL)
+            gw->images = gw_image_store_new(GW_IMAGE_STORE_BYTES, GW_IMAGE_TTL_MS);
+        if (gw_image_store_put(gw->images, raw.ptr, raw.len, mime != NULL ? mime : "image/png",
                                gw_now_ms(), name) != 0) {
             gw_buf_dispose(&raw);
             gw_err_set(err, GW_DECLINED, 0, "the image could not be kept for a URL");
@@ -101,7 +102,7 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
         return GW_AGAIN;
     data = json_array();
     for (size_t i = 0; i < json_array_size(st->images); i++) {
-        json_t *e = image_entry(st, json_array_get(st->images, i), true, err, job->app);
+        json_t *e = image_entry(st, json_array_get(st->images, i), true, err, job->gw);
         if (e == NULL) {
             json_decref(data);
             return GW_DECLINED;
@@ -242,10 +243,10 @@ static bool take_image(gw_req_t *req, gw_media_job_t *job, const char *field, gw
     return true;
 }
 
-void api_images(gw_app_t *app, gw_req_t *req, const char *mode)
+void api_images(gw_gateway_t *gw, gw_req_t *req, const char *mode)
 {
     bool generate = strcmp(mode, "generate") == 0;
-    gw_media_job_t *job = gw__media_job_new(app, GW_OP_IMAGE);
+    gw_media_job_t *job = gw__media_job_new(gw, GW_OP_IMAGE);
     images_state_t *st = gw_xcalloc(1, sizeof(*st));
     json_t *body = NULL;
     const char *model_name;
@@ -312,10 +313,10 @@ void api_images(gw_app_t *app, gw_req_t *req, const char *mode)
     }
     json_object_set_new(job->params, "mode", json_string(mode));
     json_object_set_new(job->params, "n", json_integer(st->n));
-    model = gw__media_model(app, req, model_name, "image", "images");
+    model = gw__media_model(gw, req, model_name, "image", "images");
     if (model == NULL)
         goto fail;
-    st->base_url = gw_xstrdup(app->public_url);
+    st->base_url = gw_xstrdup(gw->public_url);
     gw__media_start(req, job,
                     generate                    ? "/v1/images/generations"
                     : strcmp(mode, "edit") == 0 ? "/v1/images/edits"
@@ -329,13 +330,13 @@ fail:
     gw__media_job_free(job);
 }
 
-void api_image_file(gw_app_t *app, gw_req_t *req, const char *name)
+void api_image_file(gw_gateway_t *gw, gw_req_t *req, const char *name)
 {
     gw_buf_t body;
     char mime[64];
 
     gw_buf_init(&body, (size_t)64 << 20);
-    if (gw_image_store_get(app->images, name, gw_now_ms(), &body, mime) != 0) {
+    if (gw_image_store_get(gw->images, name, gw_now_ms(), &body, mime) != 0) {
         gw_buf_dispose(&body);
         gw_respond_error(req, 404, "invalid_request_error", "not_found", NULL,
                              "No such image (images are kept for %d minutes).",

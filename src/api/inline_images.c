@@ -10,7 +10,7 @@
 #include "core/log.h"
 
 struct gw_inliner {
-    gw_app_t *app;
+    gw_gateway_t *gw;
     json_t *req;
     gw_inline_done_cb cb;
     void *ctx;
@@ -181,7 +181,7 @@ static void fetch_next(gw_inliner_t *in)
     out.url = gw_xstrdup(part_url(in->part));
     gw_http_out_header(&out, "Accept", "image/*");
     in->status = 0;
-    in->xfer = gw_upstream_start(in->app->up, &out, &opts, &cbs, in);
+    in->xfer = gw_upstream_start(in->gw->up, &out, &opts, &cbs, in);
     gw_http_out_dispose(&out);
     if (in->xfer == NULL) {
         set_msg(in, "it could not be fetched");
@@ -194,16 +194,16 @@ static void on_kick(uv_timer_t *t)
     fetch_next(t->data);
 }
 
-gw_inliner_t *gw_inline_start(gw_app_t *app, json_t *req, gw_inline_done_cb cb, void *ctx)
+gw_inliner_t *gw_inline_start(gw_gateway_t *gw, json_t *req, gw_inline_done_cb cb, void *ctx)
 {
     gw_inliner_t *in = gw_xcalloc(1, sizeof(*in));
 
-    in->app = app;
+    in->gw = gw;
     in->req = req;
     in->cb = cb;
     in->ctx = ctx;
     gw_buf_init(&in->data, GW_IMAGE_MAX_BYTES + 1);
-    uv_timer_init(app->loop, &in->kick);
+    uv_timer_init(gw->loop, &in->kick);
     in->kick.data = in;
     /* The first fetch starts on the next loop turn, so the callback never runs
      * before this returns (the async contract). */

@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-#include "api/app.h"
+#include "api/gateway.h"
 
 #define GW_IMAGE_MAX_BYTES (20 << 20)
 #define GW_IMAGE_TIMEOUT_MS 15000
@@ -27,7 +27,7 @@ typedef void (*gw_inline_done_cb)(void *ctx, bool ok, const char *msg);
 bool gw_inline_needed(json_t *req);
 
 /* Starts fetching; body (borrowed, edited in place) must outlive the job. */
-gw_inliner_t *gw_inline_start(gw_app_t *app, json_t *req, gw_inline_done_cb cb, void *ctx);
+gw_inliner_t *gw_inline_start(gw_gateway_t *gw, json_t *req, gw_inline_done_cb cb, void *ctx);
 /* Stops the job; its callback never fires. */
 void gw_inline_cancel(gw_inliner_t *in);
 

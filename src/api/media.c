@@ -15,11 +15,11 @@
 #define MAX_FORM_FIELD 65536
 #define MAX_FORM_ITEMS 64
 
-gw_media_job_t *gw__media_job_new(gw_app_t *app, gw_op_t op)
+gw_media_job_t *gw__media_job_new(gw_gateway_t *gw, gw_op_t op)
 {
     gw_media_job_t *job = gw_xcalloc(1, sizeof(*job));
 
-    job->app = app;
+    job->gw = gw;
     job->call.op = op;
     job->params = json_object();
     job->call.params = job->params;
@@ -171,7 +171,7 @@ static bool answer_off_loop(gw_media_job_t *job, gw_proxy_t *px, const gw_cand_t
     gw_media_result_init(&aw->res);
     aw->render_here = job->render_off_loop || job->render_pure;
     aw->reply = reply;
-    if (uv_queue_work(job->app->loop, &aw->work, answer_run, answer_after) == 0)
+    if (uv_queue_work(job->gw->loop, &aw->work, answer_run, answer_after) == 0)
         return true;
     free(aw->content_type);
     free(aw);
@@ -222,7 +222,7 @@ void gw__media_start(gw_req_t *req, gw_media_job_t *job, const char *endpoint, c
     spec.req = json_incref(job->params);
     spec.op = &media_op;
     spec.op_ctx = job;
-    gw_proxy_chat(job->app, req, &spec);
+    gw_proxy_chat(job->gw, req, &spec);
 }
 
 int gw__media_reply_json(gw_reply_t *reply, json_t *obj, gw_err_t *err)
@@ -307,14 +307,14 @@ bool gw__media_form_body(gw_req_t *req, gw_form_t *form, size_t max_file)
     return true;
 }
 
-const char *gw__media_model(gw_app_t *app, gw_req_t *req, const char *name, const char *kind,
+const char *gw__media_model(gw_gateway_t *gw, gw_req_t *req, const char *name, const char *kind,
                             const char *what)
 {
     const gw_model_t *m;
 
     if (name == NULL || name[0] == '\0' || strcmp(name, "auto") == 0)
         return "auto";
-    m = gw_router_find_model(&app->router, name);
+    m = gw_router_find_model(&gw->router, name);
     if (m == NULL)
         return "auto";
     if (strcmp(m->kind, kind) != 0) {

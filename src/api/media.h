@@ -10,8 +10,9 @@
 #ifndef GW_API_MEDIA_H
 #define GW_API_MEDIA_H
 
-#include "api/api.h"
+#include "api/json_body.h"
 #include "api/proxy.h"
+#include "api/respond.h"
 #include "http/form.h"
 #include "providers/media.h"
 
@@ -23,7 +24,7 @@ typedef int (*gw_media_render_fn)(gw_media_job_t *job, const gw_cand_t *c,
                                   gw_media_result_t *res, gw_reply_t *reply, gw_err_t *err);
 
 struct gw_media_job {
-    gw_app_t *app;
+    gw_gateway_t *gw;
     gw_media_call_t call;     /* op, params, files; the candidate's fields per attempt */
     json_t *params;           /* owned */
     gw_form_t form;           /* owns the uploaded bytes the files point into */
@@ -38,7 +39,7 @@ struct gw_media_job {
     const gw_model_t *first;  /* embeddings: the vector space chosen */
 };
 
-gw_media_job_t *gw__media_job_new(gw_app_t *app, gw_op_t op);
+gw_media_job_t *gw__media_job_new(gw_gateway_t *gw, gw_op_t op);
 void gw__media_job_free(gw_media_job_t *job);
 /* Adds an uploaded file (borrowed from job->form) under a field name. */
 bool gw__media_job_file(gw_media_job_t *job, const char *field, const gw_form_item_t *it);
@@ -60,7 +61,7 @@ bool gw__media_form_body(gw_req_t *req, gw_form_t *form, size_t max_file);
  * for names the catalog does not know (OpenAI's own: whisper-1, tts-1,
  * dall-e-3...). NULL after answering 400 when the named model is of another
  * kind. */
-const char *gw__media_model(gw_app_t *app, gw_req_t *req, const char *name, const char *kind,
+const char *gw__media_model(gw_gateway_t *gw, gw_req_t *req, const char *name, const char *kind,
                             const char *what);
 
 /* Puts obj (reference taken) into reply as application/json; GW_DECLINED

@@ -2,7 +2,8 @@
  * The fallback loop for chat (see proxy.h).
  */
 #include "api/proxy.h"
-#include "api/api.h"
+#include "api/json_body.h"
+#include "api/respond.h"
 #include "api/inline_images.h"
 
 #include <stdio.h>
@@ -22,7 +23,7 @@
 #define MAX_SSE_EVENT (8u << 20)
 
 typedef struct proxy {
-    gw_app_t *app;
+    gw_gateway_t *gw;
     gw_req_t *req;
     json_t *body;
     char *model_name;
@@ -117,7 +118,7 @@ static void log_request(proxy_t *p, int status, const char *error_class)
     row.attempts = p->attempts;
     row.error_class = error_class;
     row.stream = p->stream;
-    gw_app_log_request(p->app, &row);
+    gw_gateway_log_request(p->gw, &row);
 }
 
 /* Corrects the ledger from the estimate to what the attempt really used. */
@@ -127,10 +128,10 @@ static void settle_tokens(proxy_t *p, int64_t used)
 
     if (p->cur == NULL || p->charged_at_ms == 0)
         return;
-    gw_ledger_adjust(p->app->router.ledger, p->cur->model, p->cur->key->id, delta,
+    gw_ledger_adjust(p->gw->router.ledger, p->cur->model, p->cur->key->id, delta,
                      p->charged_at_ms, gw_now_ms());
     p->charged_at_ms = 0;
-    gw_app_usage_changed(p->app);
+    gw_gateway_usage_changed(p->gw);
 }
 
 static void add_route_headers(proxy_t *p)
@@ -244,7 +245,7 @@ static void respond_completion(proxy_t *p, json_t *completion)
 {
     add_route_headers(p);
     if (p->sticky)
-        gw_sticky_put(p->app->router.sticky, p->digest, p->cur->model->index, gw_now_ms());
+        gw_sticky_put(p->gw->router.sticky, p->digest, p->cur->model->index, gw_now_ms());
     gw_plan_success(&p->plan, p->cur);
     log_request(p, 200, NULL);
     gw_respond_json(p->req, 200, completion);
@@ -284,7 +285,7 @@ static void fail(proxy_t *p, const gw_verdict_t *v)
     settle_tokens(p, 0);
     gw_plan_fail(&p->plan, p->cur, v, gw_now_ms());
     if (p->cur->key->health != before)
-        gw_app_key_health(p->app, p->cur->key, v->name);
+        gw_gateway_key_health(p->gw, p->cur->key, v->name);
     gw_log_info("%s: %s/%s failed: %s (attempt %d)", gw_req_id(p->req),
                 p->cur->model->provider->id, p->cur->model->id, v->name, p->attempts);
     if (v->next == GW_NEXT_RETURN) {
@@ -344,7 +345,7 @@ static void commit(proxy_t *p)
     gw_req_stream_start(p->req, 200, "text/event-stream");
     p->committed = true;
     if (p->sticky)
-        gw_sticky_put(p->app->router.sticky, p->digest, p->cur->model->index, gw_now_ms());
+        gw_sticky_put(p->gw->router.sticky, p->digest, p->cur->model->index, gw_now_ms());
     /* No fallover after this point: the request and the headers are done with
      * (stream decoding reads neither), so a long stream does not hold the
      * whole parsed conversation. */
@@ -657,7 +658,7 @@ static bool read_answer_off_loop(proxy_t *p)
 
     a->work.data = a;
     a->p = p;
-    if (uv_queue_work(p->app->loop, &a->work, answer_read, answer_read_done) != 0) {
+    if (uv_queue_work(p->gw->loop, &a->work, answer_read, answer_read_done) != 0) {
         free(a);
         return false;
     }
@@ -813,20 +814,20 @@ static bool request_refused(proxy_t *p, const gw_err_t *err)
 /* Charges the pair and starts the upstream call with the built request. */
 static void send_attempt(proxy_t *p, gw_cand_t *c, gw_http_out_t *out)
 {
-    gw_app_t *app = p->app;
+    gw_gateway_t *gw = p->gw;
     gw_upstream_opts_t opts = {0};
 
-    gw_ledger_charge(app->router.ledger, c->model, c->key->id, p->plan.charge_tokens,
+    gw_ledger_charge(gw->router.ledger, c->model, c->key->id, p->plan.charge_tokens,
                      gw_now_ms());
     p->charged_at_ms = gw_now_ms();
-    gw_app_usage_changed(app);
-    opts.first_byte_ms = app->cfg.upstream_timeout_ms > 0 ? app->cfg.upstream_timeout_ms
+    gw_gateway_usage_changed(gw);
+    opts.first_byte_ms = gw->upstream_timeout_ms > 0 ? gw->upstream_timeout_ms
                                                           : c->model->provider->timeout_ms;
     opts.idle_ms = GW_MAX(opts.first_byte_ms, 60000);
     if (!p->repeat)
         p->attempts++;
     p->repeat = false;
-    p->xfer = gw_upstream_start(app->up, out, &opts, &xfer_cbs, p);
+    p->xfer = gw_upstream_start(gw->up, out, &opts, &xfer_cbs, p);
     if (p->xfer == NULL)
         fail_transport(p, GW_FAIL_NETWORK, "could not start the request");
 }
@@ -885,7 +886,7 @@ static bool write_body_off_loop(proxy_t *p, gw_cand_t *c, gw_http_out_t *out)
     j->p = p;
     j->c = c;
     j->out = *out;
-    if (uv_queue_work(p->app->loop, &j->work, body_write, body_written) != 0) {
+    if (uv_queue_work(p->gw->loop, &j->work, body_write, body_written) != 0) {
         free(j);
         return false;
     }
@@ -898,7 +899,7 @@ static bool write_body_off_loop(proxy_t *p, gw_cand_t *c, gw_http_out_t *out)
 
 static void try_next(proxy_t *p)
 {
-    gw_app_t *app = p->app;
+    gw_gateway_t *gw = p->gw;
 
     for (;;) {
         gw_cand_t *c;
@@ -915,7 +916,7 @@ static void try_next(proxy_t *p)
         /* A repeat (one more image) on the same pair still obeys its caps. */
         if (p->repeat && p->held != NULL) {
             int64_t retry_at = 0;
-            if (!gw_ledger_allows(app->router.ledger, p->held->model, p->held->key->id,
+            if (!gw_ledger_allows(gw->router.ledger, p->held->model, p->held->key->id,
                                   p->plan.charge_tokens, gw_now_ms(), &retry_at)) {
                 p->held = NULL;
                 p->repeat = false;
@@ -935,7 +936,7 @@ static void try_next(proxy_t *p)
                 continue;
         } else if (p->dialect->inline_images && gw_inline_needed(p->body)) {
             p->held = c;
-            p->inliner = gw_inline_start(app, p->body, on_inlined, p);
+            p->inliner = gw_inline_start(gw, p->body, on_inlined, p);
             return;
         }
         reset_attempt(p);
@@ -945,7 +946,7 @@ static void try_next(proxy_t *p)
         p->call.account_id = c->key->account_id;
         p->call.req = p->body;
         p->call.stream = p->stream;
-        p->call.sigs = &app->sigs;
+        p->call.sigs = &gw->sigs;
         p->call.defer_body = gw_proxy_body_off_loop(p->need.prompt_tokens);
         gw_http_out_init(&out);
         rc = p->op != NULL ? p->op->request(p->op_ctx, c, p->dialect, &out, &err)
@@ -976,7 +977,7 @@ static void on_abort(void *ctx)
     gw_log_debug("%s: client gone; cancelling the upstream call", gw_req_id(p->req));
     settle_tokens(p, 0);
     /* The server cuts what outlives the drain at shutdown; otherwise the client left. */
-    if (p->app->stopping)
+    if (p->gw->stopping)
         log_request(p, 503, "shutdown");
     else
         log_request(p, 499, "client_closed");
@@ -994,12 +995,12 @@ static void on_drain(void *ctx)
     maybe_free(p);
 }
 
-void gw_proxy_chat(gw_app_t *app, gw_req_t *req, gw_proxy_spec_t *spec)
+void gw_proxy_chat(gw_gateway_t *gw, gw_req_t *req, gw_proxy_spec_t *spec)
 {
     proxy_t *p = gw_xcalloc(1, sizeof(*p));
     int sticky_model = -1;
 
-    p->app = app;
+    p->gw = gw;
     p->req = req;
     p->body = spec->req;
     p->model_name = gw_xstrdup(spec->model);
@@ -1016,8 +1017,8 @@ void gw_proxy_chat(gw_app_t *app, gw_req_t *req, gw_proxy_spec_t *spec)
     gw_buf_init(&p->wbuf, MAX_SSE_EVENT * 2);
     gw_stream_state_init(&p->st);
     if (p->sticky)
-        sticky_model = gw_sticky_get(app->router.sticky, p->digest, gw_now_ms());
-    gw_plan_build(&p->plan, &app->router, p->model_name, &p->need, sticky_model);
+        sticky_model = gw_sticky_get(gw->router.sticky, p->digest, gw_now_ms());
+    gw_plan_build(&p->plan, &gw->router, p->model_name, &p->need, sticky_model);
     gw_req_set_handler(req, p, on_abort, on_drain);
     p->in_cb++;
     try_next(p);

@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "api/app.h"
+#include "api/gateway.h"
 #include "providers/dialect.h"
 
 /* What a non-chat call (embeddings, images, audio, realtime tokens) plugs
@@ -59,7 +59,7 @@ typedef struct gw_proxy_spec {
     void *op_ctx;             /* the proxy calls op->free(op_ctx) at the end */
 } gw_proxy_spec_t;
 
-void gw_proxy_chat(gw_app_t *app, gw_req_t *req, gw_proxy_spec_t *spec);
+void gw_proxy_chat(gw_gateway_t *gw, gw_req_t *req, gw_proxy_spec_t *spec);
 
 /* Completes an answer an op returned GW_PENDING for: rc, reply, usage and
  * err as answer() would have given them (reply is taken). Loop thread only. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/handlers.h"
 #include "api/media.h"
 #include "providers/media_ops.h"
 
@@ -221,10 +222,10 @@ static bool check_session(gw_req_t *req, json_t *s)
 
 /* Validates a beta-shaped session and starts minting; body is taken. ga
  * selects the answer's shape (client_secrets) over the beta session object. */
-static void start_session(gw_app_t *app, gw_req_t *req, json_t *body, bool ga,
+static void start_session(gw_gateway_t *gw, gw_req_t *req, json_t *body, bool ga,
                           int64_t new_session_ttl_s, const char *endpoint)
 {
-    gw_media_job_t *job = gw__media_job_new(app, GW_OP_REALTIME);
+    gw_media_job_t *job = gw__media_job_new(gw, GW_OP_REALTIME);
     const char *model;
     json_t *v = json_object_get(body, "voice");
 
@@ -242,7 +243,7 @@ static void start_session(gw_app_t *app, gw_req_t *req, json_t *body, bool ga,
         }
         json_object_set_new(job->params, "voice", json_string(g));
     }
-    model = gw__media_model(app, req, json_string_value(json_object_get(body, "model")), "realtime",
+    model = gw__media_model(gw, req, json_string_value(json_object_get(body, "model")), "realtime",
                             "realtime sessions");
     if (model == NULL)
         goto fail;
@@ -257,13 +258,13 @@ fail:
     gw__media_job_free(job);
 }
 
-void api_realtime_sessions(gw_app_t *app, gw_req_t *req)
+void api_realtime_sessions(gw_gateway_t *gw, gw_req_t *req)
 {
     /* An empty body is a session with every default. */
     json_t *body = gw_req_body(req).len == 0 ? json_object() : gw__media_json_body(req);
 
     if (body != NULL)
-        start_session(app, req, body, false, NEW_SESSION_TTL_S, "/v1/realtime/sessions");
+        start_session(gw, req, body, false, NEW_SESSION_TTL_S, "/v1/realtime/sessions");
 }
 
 /* The GA session shape (audio.input / audio.output, output_modalities) in
@@ -313,7 +314,7 @@ static json_t *beta_session(gw_req_t *req, json_t *ga)
 }
 
 /* POST /v1/realtime/client_secrets (the GA form of the same minting). */
-void api_realtime_client_secrets(gw_app_t *app, gw_req_t *req)
+void api_realtime_client_secrets(gw_gateway_t *gw, gw_req_t *req)
 {
     json_t *body = gw_req_body(req).len == 0 ? json_object() : gw__media_json_body(req);
     json_t *session;
@@ -348,7 +349,7 @@ void api_realtime_client_secrets(gw_app_t *app, gw_req_t *req)
         ttl = json_integer_value(secs);
     beta = beta_session(req, session);
     if (beta != NULL)
-        start_session(app, req, beta, true, ttl, "/v1/realtime/client_secrets");
+        start_session(gw, req, beta, true, ttl, "/v1/realtime/client_secrets");
 out:
     json_decref(body);
 }

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/api.h"
+#include "api/handlers.h"
+#include "api/respond.h"
 
 
 /* The path without "/v1", or NULL when it is not an API path. */
@@ -35,21 +36,21 @@ static bool is_public(const char *path)
     return is_health(path) || strncmp(api_path(path), IMAGE_FILES, strlen(IMAGE_FILES)) == 0;
 }
 
-static bool authorized(gw_app_t *app, gw_req_t *req)
+static bool authorized(gw_gateway_t *gw, gw_req_t *req)
 {
     const char *h = gw_req_header(req, "Authorization");
     const char *tok;
     size_t n;
 
-    if (h == NULL || app->unified_key == NULL)
+    if (h == NULL || gw->unified_key == NULL)
         return false;
     if (strncasecmp(h, "Bearer ", 7) != 0)
         return false;
     tok = h + 7;
     while (*tok == ' ')
         tok++;
-    n = strlen(app->unified_key);
-    return strlen(tok) == n && CRYPTO_memcmp(tok, app->unified_key, n) == 0;
+    n = strlen(gw->unified_key);
+    return strlen(tok) == n && CRYPTO_memcmp(tok, gw->unified_key, n) == 0;
 }
 
 static void preflight(gw_req_t *req)
@@ -68,7 +69,7 @@ static void preflight(gw_req_t *req)
  * requests without reading what they upload. */
 bool gw_api_early_check(void *ctx, gw_req_t *req)
 {
-    gw_app_t *app = ctx;
+    gw_gateway_t *gw = ctx;
     const char *path = gw_req_path(req);
 
     if (strcmp(gw_req_method(req), "OPTIONS") == 0) {
@@ -78,7 +79,7 @@ bool gw_api_early_check(void *ctx, gw_req_t *req)
     /* Health and stored images need no key, from this machine only. */
     if (is_public(path) && gw_req_local(req))
         return true;
-    if (!authorized(app, req)) {
+    if (!authorized(gw, req)) {
         gw_respond_error(req, 401, "invalid_request_error", "invalid_api_key", NULL,
                              "Incorrect or missing API key. Send 'Authorization: Bearer "
                              "freellmapi-...' (see `freellmapi unified-key`).");
@@ -94,35 +95,35 @@ static void method_not_allowed(gw_req_t *req, const char *allow)
                          "%s is not allowed on %s", gw_req_method(req), gw_req_path(req));
 }
 
-static void images_generations(gw_app_t *app, gw_req_t *req)
+static void images_generations(gw_gateway_t *gw, gw_req_t *req)
 {
-    api_images(app, req, "generate");
+    api_images(gw, req, "generate");
 }
 
-static void images_edits(gw_app_t *app, gw_req_t *req)
+static void images_edits(gw_gateway_t *gw, gw_req_t *req)
 {
-    api_images(app, req, "edit");
+    api_images(gw, req, "edit");
 }
 
-static void images_variations(gw_app_t *app, gw_req_t *req)
+static void images_variations(gw_gateway_t *gw, gw_req_t *req)
 {
-    api_images(app, req, "variation");
+    api_images(gw, req, "variation");
 }
 
-static void audio_transcriptions(gw_app_t *app, gw_req_t *req)
+static void audio_transcriptions(gw_gateway_t *gw, gw_req_t *req)
 {
-    api_audio_transcriptions(app, req, false);
+    api_audio_transcriptions(gw, req, false);
 }
 
-static void audio_translations(gw_app_t *app, gw_req_t *req)
+static void audio_translations(gw_gateway_t *gw, gw_req_t *req)
 {
-    api_audio_transcriptions(app, req, true);
+    api_audio_transcriptions(gw, req, true);
 }
 
 /* The POST endpoints beyond chat (paths after /v1). */
 static const struct {
     const char *path;
-    void (*handler)(gw_app_t *app, gw_req_t *req);
+    void (*handler)(gw_gateway_t *gw, gw_req_t *req);
 } post_routes[] = {
     {"/embeddings", api_embeddings},
     {"/images/generations", images_generations},
@@ -137,7 +138,7 @@ static const struct {
 
 void gw_api_dispatch(void *ctx, gw_req_t *req)
 {
-    gw_app_t *app = ctx;
+    gw_gateway_t *gw = ctx;
     const char *method = gw_req_method(req);
     const char *path = api_path(gw_req_path(req));
     bool get = strcmp(method, "GET") == 0;
@@ -146,16 +147,16 @@ void gw_api_dispatch(void *ctx, gw_req_t *req)
     if (gw_req_body_too_big(req)) {
         gw_respond_error(req, 413, "invalid_request_error", "request_too_large", NULL,
                              "Request body is larger than the limit of %zu bytes.",
-                             app->cfg.max_body);
+                             gw->max_body);
         return;
     }
     if (is_health(gw_req_path(req))) {
-        gw_respond_json(req, 200, json_pack("{s:s}", "status", app->stopping ? "stopping" : "ok"));
+        gw_respond_json(req, 200, json_pack("{s:s}", "status", gw->stopping ? "stopping" : "ok"));
         return;
     }
     if (strcmp(path, "/chat/completions") == 0) {
         if (post)
-            api_chat_completions(app, req);
+            api_chat_completions(gw, req);
         else
             method_not_allowed(req, "POST");
         return;
@@ -163,7 +164,7 @@ void gw_api_dispatch(void *ctx, gw_req_t *req)
     for (size_t i = 0; i < GW_ARRAY_LEN(post_routes); i++) {
         if (strcmp(path, post_routes[i].path) == 0) {
             if (post)
-                post_routes[i].handler(app, req);
+                post_routes[i].handler(gw, req);
             else
                 method_not_allowed(req, "POST");
             return;
@@ -171,21 +172,21 @@ void gw_api_dispatch(void *ctx, gw_req_t *req)
     }
     if (strncmp(path, IMAGE_FILES, strlen(IMAGE_FILES)) == 0) {
         if (get)
-            api_image_file(app, req, path + strlen(IMAGE_FILES));
+            api_image_file(gw, req, path + strlen(IMAGE_FILES));
         else
             method_not_allowed(req, "GET");
         return;
     }
     if (strcmp(path, "/models") == 0) {
         if (get)
-            api_models_list(app, req);
+            api_models_list(gw, req);
         else
             method_not_allowed(req, "GET");
         return;
     }
     if (strncmp(path, "/models/", 8) == 0 && path[8] != '\0') {
         if (get)
-            api_models_get(app, req, path + 8);
+            api_models_get(gw, req, path + 8);
         else
             method_not_allowed(req, "GET");
         return;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/handlers.h"
 #include "api/media.h"
 #include "media/audio.h"
 #include "providers/media_ops.h"
@@ -75,7 +76,7 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
     return 0;
 }
 
-void api_audio_speech(gw_app_t *app, gw_req_t *req)
+void api_audio_speech(gw_gateway_t *gw, gw_req_t *req)
 {
     json_t *body = gw__media_json_body(req);
     gw_media_job_t *job = NULL;
@@ -92,7 +93,7 @@ void api_audio_speech(gw_app_t *app, gw_req_t *req)
 
     if (body == NULL)
         return;
-    job = gw__media_job_new(app, GW_OP_SPEECH);
+    job = gw__media_job_new(gw, GW_OP_SPEECH);
     st = gw_xcalloc(1, sizeof(*st));
     job->state = st;
     job->state_free = free;
@@ -158,7 +159,7 @@ void api_audio_speech(gw_app_t *app, gw_req_t *req)
                           "tts-1 and gpt-4o-mini-tts pick any).");
         goto fail;
     }
-    model = gw__media_model(app, req, json_string_value(json_object_get(body, "model")), "tts",
+    model = gw__media_model(gw, req, json_string_value(json_object_get(body, "model")), "tts",
                             "speech");
     if (model == NULL)
         goto fail;

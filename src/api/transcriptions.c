@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/handlers.h"
 #include "api/media.h"
 
 #define MAX_AUDIO_FILE (25u << 20)
@@ -217,9 +218,9 @@ static bool read_options(gw_req_t *req, gw_media_job_t *job, stt_state_t *st)
     return true;
 }
 
-void api_audio_transcriptions(gw_app_t *app, gw_req_t *req, bool translate)
+void api_audio_transcriptions(gw_gateway_t *gw, gw_req_t *req, bool translate)
 {
-    gw_media_job_t *job = gw__media_job_new(app, GW_OP_TRANSCRIBE);
+    gw_media_job_t *job = gw__media_job_new(gw, GW_OP_TRANSCRIBE);
     stt_state_t *st = gw_xcalloc(1, sizeof(*st));
     gw_form_item_t *file;
     const char *model_name;
@@ -264,7 +265,7 @@ void api_audio_transcriptions(gw_app_t *app, gw_req_t *req, bool translate)
     if (!read_options(req, job, st))
         goto fail;
     model =
-        gw__media_model(app, req, model_name, "stt", translate ? "translations" : "transcriptions");
+        gw__media_model(gw, req, model_name, "stt", translate ? "translations" : "transcriptions");
     if (model == NULL)
         goto fail;
     gw__media_job_file(job, "file", file);

@@ -13,14 +13,9 @@
 #ifndef GW_ROUTER_ERRTABLE_H
 #define GW_ROUTER_ERRTABLE_H
 
+#include "core/header.h"
 #include "providers/catalog.h"
 #include "router/verdict.h"
-
-/* A response header as received; name compared case-insensitively. */
-typedef struct gw_header {
-    const char *name;
-    const char *value;
-} gw_header_t;
 
 /*
  * Classifies an upstream HTTP failure (status >= 400, or a 200 whose body is

@@ -15,7 +15,7 @@
 #include <uv.h>
 
 #include "core/buf.h"
-#include "router/errtable.h"
+#include "core/header.h"
 
 typedef struct gw_upstream gw_upstream_t;
 typedef struct gw_xfer gw_xfer_t;

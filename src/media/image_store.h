@@ -3,8 +3,8 @@
  * them: served by the gateway itself under an unguessable name, for an hour
  * (like OpenAI's own URLs), within a memory budget (oldest go first).
  */
-#ifndef GW_API_IMAGE_STORE_H
-#define GW_API_IMAGE_STORE_H
+#ifndef GW_MEDIA_IMAGE_STORE_H
+#define GW_MEDIA_IMAGE_STORE_H
 
 #include "core/buf.h"
 

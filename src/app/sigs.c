@@ -4,9 +4,10 @@
  * the background writer (a write on the loop could wait on its lock); a read
  * looks at what is still queued, then at the database.
  */
+#include "app/app.h"
+
 #include "core/clock.h"
 #include "core/log.h"
-#include "api/app.h"
 
 #define SIG_TTL_MS (24LL * 3600 * 1000)
 
@@ -15,7 +16,7 @@ static char *sig_get(void *ctx, const char *call_id)
     gw_app_t *app = ctx;
     gw_err_t err = {0};
     char *out = NULL;
-    const char *queued = gw_app_pending_sig(app, call_id);
+    const char *queued = gw_writer_pending_sig(app->writer, call_id);
     int rc;
 
     if (queued != NULL)
@@ -28,12 +29,14 @@ static char *sig_get(void *ctx, const char *call_id)
 
 static void sig_put(void *ctx, const char *call_id, const char *signature)
 {
-    gw_app_queue_sig(ctx, call_id, signature, gw_now_ms() + SIG_TTL_MS);
+    gw_app_t *app = ctx;
+
+    gw_writer_queue_sig(app->writer, call_id, signature, gw_now_ms() + SIG_TTL_MS);
 }
 
 void gw_app_sigs_init(gw_app_t *app)
 {
-    app->sigs.get = sig_get;
-    app->sigs.put = sig_put;
-    app->sigs.ctx = app;
+    app->gw.sigs.get = sig_get;
+    app->gw.sigs.put = sig_put;
+    app->gw.sigs.ctx = app;
 }

@@ -1,4 +1,4 @@
-#include "api/image_store.h"
+#include "media/image_store.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>

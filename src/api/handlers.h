@@ -1,0 +1,23 @@
+/*
+ * The handlers of the OpenAI surface: what routes.c dispatches to. Each takes
+ * the gateway and the request and answers it, now or later.
+ */
+#ifndef GW_API_HANDLERS_H
+#define GW_API_HANDLERS_H
+
+#include <stdbool.h>
+
+#include "api/gateway.h"
+
+void api_chat_completions(gw_gateway_t *gw, gw_req_t *req);
+void api_models_list(gw_gateway_t *gw, gw_req_t *req);
+void api_models_get(gw_gateway_t *gw, gw_req_t *req, const char *id);
+void api_embeddings(gw_gateway_t *gw, gw_req_t *req);
+void api_images(gw_gateway_t *gw, gw_req_t *req, const char *mode);
+void api_image_file(gw_gateway_t *gw, gw_req_t *req, const char *name);
+void api_audio_speech(gw_gateway_t *gw, gw_req_t *req);
+void api_audio_transcriptions(gw_gateway_t *gw, gw_req_t *req, bool translate);
+void api_realtime_sessions(gw_gateway_t *gw, gw_req_t *req);
+void api_realtime_client_secrets(gw_gateway_t *gw, gw_req_t *req);
+
+#endif

@@ -1,0 +1,98 @@
+/*
+ * Configuration from the store: keys and their recorded health, model
+ * preferences, the fallback chain and the unified key, read at start and
+ * again whenever the CLI (or any other process) changes them; and, at start
+ * only, the usage counters and long cooldowns of the last run.
+ */
+#include "app/app.h"
+
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+
+static void on_pref(void *ctx, const char *provider, const char *model, bool enabled)
+{
+    gw_router_set_enabled(ctx, provider, model, enabled);
+}
+
+/* Health recorded by an earlier run (or the probes) for keys we know nothing
+ * about yet, so an invalid key stays benched across restarts. */
+static void on_health(void *ctx, int64_t key_id, const char *health, const char *detail,
+                      int64_t at_ms)
+{
+    gw_rkey_t *k = gw_router_key(ctx, key_id);
+
+    (void)detail;
+    (void)at_ms;
+    if (k == NULL || k->health != GW_KEY_UNKNOWN)
+        return;
+    for (int h = GW_KEY_HEALTHY; h <= GW_KEY_ERROR; h++)
+        if (strcmp(health, gw_key_health_name((gw_key_health_t)h)) == 0)
+            k->health = (gw_key_health_t)h;
+}
+
+void gw_app_reload(gw_app_t *app)
+{
+    gw_router_t *router = &app->gw.router;
+    gw_err_t err = {0};
+    gw_key_rec_t *recs = NULL;
+    size_t n = 0;
+    char **chain = NULL;
+    size_t nchain = 0;
+
+    /* Read first: a change made while the tables are read is seen next tick. */
+    app->config_version = gw_store_config_version(app->store);
+    if (gw_store_keys_load(app->store, &recs, &n, &err) == 0) {
+        gw_router_set_keys(router, recs, n);
+        gw_key_recs_free(recs, n);
+        if (gw_store_key_health_load(app->store, on_health, router, &err) != 0)
+            gw_log_warn("key health: %s", err.msg);
+    } else {
+        gw_log_error("reload keys: %s", err.msg);
+    }
+    gw_router_reset_prefs(router);
+    if (gw_store_model_prefs_load(app->store, on_pref, router, &err) != 0)
+        gw_log_error("reload model preferences: %s", err.msg);
+    if (gw_store_chain_load(app->store, &chain, &nchain, &err) == 0) {
+        if (nchain > 0)
+            gw_router_set_chain(router, chain, nchain);
+        gw_strv_free(chain, nchain);
+    }
+    if (app->gw.unified_key != NULL) {
+        OPENSSL_cleanse(app->gw.unified_key, strlen(app->gw.unified_key));
+        free(app->gw.unified_key);
+        app->gw.unified_key = NULL;
+    }
+    if (gw_store_unified_key(app->store, false, &app->gw.unified_key, &err) != 0)
+        gw_log_error("unified key: %s", err.msg);
+}
+
+static void restore_cooldown(void *ctx, const gw_cooldown_row_t *row)
+{
+    gw_app_t *app = ctx;
+
+    gw_cooldowns_restore(app->gw.router.cool, row->provider, row->model, row->key_id,
+                         row->until_ms);
+}
+
+static void restore_usage(void *ctx, const gw_usage_row_t *row)
+{
+    gw_app_t *app = ctx;
+
+    gw_ledger_restore(app->gw.router.ledger, &app->gw.cat, row->provider, row->model,
+                      row->key_id, row->period_start_ms, row->requests, row->tokens,
+                      gw_now_ms());
+}
+
+void gw_app_restore(gw_app_t *app)
+{
+    gw_err_t err = {0};
+
+    if (gw_store_usage_load(app->store, restore_usage, app, &err) != 0)
+        gw_log_warn("usage counters not restored: %s", err.msg);
+    if (gw_store_cooldowns_load(app->store, gw_now_ms(), restore_cooldown, app, &err) != 0)
+        gw_log_warn("cooldowns not restored: %s", err.msg);
+}
