@@ -67,15 +67,17 @@ gw_logrow_t *gw_logq_take(gw_logq_t *q, size_t *n, uint64_t *dropped)
     *n = q->n;
     *dropped = q->dropped;
     q->dropped = 0;
-    if (q->n > 0) {
-        if (q->head != 0)
-            grow(q); /* linear again; the array is handed over whole */
-        out = q->v;
-        q->v = NULL;
+    if (q->n > 0 && q->head == 0) {
+        out = q->v; /* already in order: handed over whole */
+    } else if (q->n > 0) {
+        out = gw_xcalloc(q->n, sizeof(*out));
+        for (size_t i = 0; i < q->n; i++)
+            out[i] = q->v[(q->head + i) % q->cap];
+        free(q->v);
     } else {
         free(q->v);
-        q->v = NULL;
     }
+    q->v = NULL;
     q->cap = q->head = q->n = 0;
     return out;
 }
