@@ -662,6 +662,10 @@ static void parse_body(parsed_t *p, gw_str_t body)
 
 /* ---- delays ---------------------------------------------------------------------- */
 
+/* Past this (about 31,000 years in ms) a parsed number means nothing, and converting
+ * a larger double to int64_t is undefined; every parse refuses it before the cast. */
+#define PARSED_MS_MAX 1e15
+
 /* Digits with an optional fraction, locale-independent. */
 static bool parse_number(const char **sp, double *out)
 {
@@ -751,7 +755,7 @@ static int64_t parse_duration(const char *s, bool loose, const char **endp)
         if (!isdigit((unsigned char)*p))
             break;
     }
-    if (!any || total > 1e15)
+    if (!any || total > PARSED_MS_MAX)
         return -1;
     *endp = p;
     return (int64_t)ceil(total);
@@ -815,6 +819,8 @@ int64_t gw_parse_reset_value(const char *v, int64_t now_ms)
     s = buf;
     if (parse_number(&s, &num) && *s == '\0') {
         /* The project's convention for bare numbers (providers/README.md 0). */
+        if (num > PARSED_MS_MAX)
+            return 0;
         if (num > 1e12)
             return (int64_t)num;
         if (num > 1e9)
@@ -922,7 +928,7 @@ static int64_t stated_until(const gw_header_t *h, size_t n, const parsed_t *p, i
 
         while (*s == ' ')
             s++;
-        if (parse_number(&s, &ms))
+        if (parse_number(&s, &ms) && ms <= PARSED_MS_MAX)
             at = now_ms + (int64_t)ceil(ms);
     }
     if (at == 0) {

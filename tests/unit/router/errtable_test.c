@@ -307,6 +307,8 @@ static void test_delay_clamps(void **state)
     gw_provider_t p = make_provider("groq");
     gw_header_t zero[] = {{"Retry-After", "0"}};
     gw_header_t huge[] = {{"retry-after", "99999999"}};
+    gw_header_t absurd_ms[] = {
+        {"retry-after-ms", "9999999999999999999999999999999999999999999999999999999999"}};
     gw_verdict_t v;
 
     (void)state;
@@ -317,6 +319,9 @@ static void test_delay_clamps(void **state)
     gw_errtable_classify(&p, 429, GW_STR("{}"), huge, 1, NOW_MS, &v);
     assert_int_equal(v.fail, GW_FAIL_QUOTA_PERIOD);
     assert_int_equal(v.cooldown_until_ms, NOW_MS + INT64_C(32) * 86400 * 1000);
+    /* A delay too large to be a time is no statement at all. */
+    gw_errtable_classify(&p, 429, GW_STR("{}"), absurd_ms, 1, NOW_MS, &v);
+    assert_false(v.explicit_delay);
 }
 
 static void test_transport(void **state)
@@ -376,6 +381,10 @@ static void test_parse_reset_value(void **state)
         {"-5", 0},
         {"1m 2s", 0},
         {"Mon, 15 Foo 2026 12:00:30 GMT", 0},
+        /* Numbers too large for a time are ignored, not converted (found by fuzzing). */
+        {"999999999999999999999999999999999999999999999999999999999999", 0},
+        {"99999999999999999999999999999999999999999999999999999999999s", 0},
+        {"1000000000000001", 0},
     };
 
     (void)state;
