@@ -1,7 +1,7 @@
 /*
  * POST /v1/chat/completions: parse and validate the OpenAI request (clear
  * 400s naming the bad field), work out what it needs from a model (tools,
- * vision, context), then hand it to the fallback loop (proxy.c).
+ * vision, context), then hand it to the chat relay (chat_relay.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include "api/json_body.h"
 #include "api/respond.h"
 #include "api/chat_check.h"
-#include "api/proxy.h"
+#include "api/chat_relay.h"
 
 /* Text of the first message with one of the roles (string or text parts). */
 static gw_str_t first_text(json_t *msgs, const char *role1, const char *role2)
@@ -35,10 +35,11 @@ static gw_str_t first_text(json_t *msgs, const char *role1, const char *role2)
 }
 
 /* The request parsed (body NULL: it was not JSON; jerr says why): checked,
- * then handed to the proxy. Takes body. */
+ * then handed to the chat relay. Takes body. */
 static void chat_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const json_error_t *jerr)
 {
-    gw_proxy_spec_t spec;
+    gw_fallback_spec_t spec;
+    bool include_usage;
     gw_chat_problem_t why;
     json_t *mt;
     bool vision = false;
@@ -62,6 +63,7 @@ static void chat_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const jso
         goto out;
     }
     spec.endpoint = "/v1/chat/completions";
+    spec.input_param = "messages";
     spec.need.kind = "chat";
     spec.need.caps = GW_CAP_CHAT;
     if (json_array_size(json_object_get(body, "tools")) > 0)
@@ -71,7 +73,7 @@ static void chat_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const jso
     spec.need.prompt_tokens = gw_chat_estimate_tokens(body);
     spec.need.max_tokens = json_is_integer(mt) ? json_integer_value(mt) : 0;
     spec.stream = json_is_true(json_object_get(body, "stream"));
-    spec.include_usage = spec.stream && json_is_true(json_object_get(
+    include_usage = spec.stream && json_is_true(json_object_get(
                                             json_object_get(body, "stream_options"),
                                             "include_usage"));
     if (strcmp(spec.model, "auto") == 0) {
@@ -82,7 +84,7 @@ static void chat_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const jso
     }
     spec.req = body;
     body = NULL;
-    gw_proxy_chat(gw, req, &spec);
+    gw_chat_relay_run(gw, req, &spec, include_usage);
 out:
     json_decref(body);
 }

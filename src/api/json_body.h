@@ -9,12 +9,6 @@
 
 #include "api/gateway.h"
 
-/* JSON work on a body this long (parsing a request, writing one upstream,
- * reading an answer) goes to the libuv thread pool: jansson reads ~90 MB/s and
- * writes ~180 MB/s, and meanwhile the loop carries every other request and
- * stream. Shorter bodies take less time than the hand-off. */
-#define GW_OFF_LOOP_BYTES (16 * 1024)
-
 /* What a handler does with its parsed body: body is taken (NULL when the
  * request was not JSON; jerr says why). */
 typedef void (*gw_api_parsed_fn)(gw_gateway_t *gw, gw_req_t *req, json_t *body,

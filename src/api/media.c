@@ -1,5 +1,5 @@
 /*
- * The media job (media.h): a gw_proxy_op_t over the dialects' media calls.
+ * The media job (media.h): a fallback op over the dialects' media calls.
  */
 #include "api/media.h"
 
@@ -73,20 +73,20 @@ static bool op_accept(void *ctx, const gw_cand_t *c)
     return strcmp(m->space, job->first->space) == 0 && m->dimensions == job->first->dimensions;
 }
 
-static int op_request(void *ctx, const gw_cand_t *c, const gw_dialect_t *d, gw_http_out_t *out,
-                      gw_err_t *err)
+static int op_request(void *ctx, const gw_call_t *call, const gw_dialect_t *d,
+                      gw_http_out_t *out, gw_err_t *err)
 {
     gw_media_job_t *job = ctx;
     int rc;
 
     if (d->media_request == NULL)
         return GW_DECLINED;
-    job->call.model = c->model;
-    job->call.secret = c->key->secret;
-    job->call.account_id = c->key->account_id;
+    job->call.model = call->model;
+    job->call.secret = call->secret;
+    job->call.account_id = call->account_id;
     rc = d->media_request(&job->call, out, err);
     if (rc == 0 && job->call.op == GW_OP_EMBED && job->first == NULL)
-        job->first = c->model;
+        job->first = call->model;
     return rc;
 }
 
@@ -109,32 +109,27 @@ static int read_answer(gw_media_job_t *job, const gw_dialect_t *d, const char *c
 }
 
 /* An answer read (and rendered, when the render touches nothing shared) on
- * the thread pool; the proxy waits, leaving the answer's bytes alone. */
+ * the thread pool; the engine waits, leaving the answer's bytes alone. */
 typedef struct answer_work {
     uv_work_t work;
     gw_media_job_t *job;
-    gw_proxy_t *px;
-    const gw_cand_t *c;
-    const gw_dialect_t *d;
-    char *content_type;
-    gw_str_t body;
+    gw_fallback_t *fb;
+    gw_answer_t *a;
     gw_media_result_t res;
     bool render_here; /* render on the pool too */
     bool rendered;
-    gw_reply_t *reply;
-    gw_tokens_t usage;
-    gw_err_t err;
     int rc;
 } answer_work_t;
 
 static void answer_run(uv_work_t *w)
 {
     answer_work_t *aw = w->data;
+    gw_answer_t *a = aw->a;
 
-    aw->rc = read_answer(aw->job, aw->d, aw->content_type, aw->body, &aw->res, &aw->usage,
-                         &aw->err);
+    aw->rc = read_answer(aw->job, a->dialect, a->content_type, a->body, &aw->res, &a->usage,
+                         &a->err);
     if (aw->rc == 0 && aw->render_here) {
-        aw->rc = aw->job->render(aw->job, aw->c, &aw->res, aw->reply, &aw->err);
+        aw->rc = aw->job->render(aw->job, a->cand, &aw->res, &a->reply, &a->err);
         aw->rendered = true;
     }
 }
@@ -142,60 +137,51 @@ static void answer_run(uv_work_t *w)
 static void answer_after(uv_work_t *w, int status)
 {
     answer_work_t *aw = w->data;
+    gw_answer_t *a = aw->a;
 
     if (status == 0 && aw->rc == 0 && !aw->rendered) /* a render with side effects */
-        aw->rc = aw->job->render(aw->job, aw->c, &aw->res, aw->reply, &aw->err);
+        aw->rc = aw->job->render(aw->job, a->cand, &aw->res, &a->reply, &a->err);
     gw_media_result_dispose(&aw->res);
     if (status != 0 || aw->rc == GW_PENDING) {
-        gw_err_set(&aw->err, GW_DECLINED, 0, "reading the answer was cancelled");
+        gw_err_set(&a->err, GW_DECLINED, 0, "reading the answer was cancelled");
         aw->rc = GW_DECLINED;
     }
-    gw_proxy_answer_done(aw->px, aw->rc, aw->reply, &aw->usage, &aw->err);
-    free(aw->content_type);
+    gw_fallback_answer_done(aw->fb, aw->rc, a);
     free(aw);
 }
 
-static bool answer_off_loop(gw_media_job_t *job, gw_proxy_t *px, const gw_cand_t *c,
-                            const gw_dialect_t *d, const char *content_type, gw_str_t body,
-                            gw_reply_t *reply)
+static bool answer_off_loop(gw_media_job_t *job, gw_fallback_t *fb, gw_answer_t *a)
 {
     answer_work_t *aw = gw_xcalloc(1, sizeof(*aw));
 
     aw->work.data = aw;
     aw->job = job;
-    aw->px = px;
-    aw->c = c;
-    aw->d = d;
-    aw->content_type = gw_xstrdup(content_type);
-    aw->body = body;
+    aw->fb = fb;
+    aw->a = a;
     gw_media_result_init(&aw->res);
     aw->render_here = job->render_off_loop || job->render_pure;
-    aw->reply = reply;
     if (uv_queue_work(job->gw->loop, &aw->work, answer_run, answer_after) == 0)
         return true;
-    free(aw->content_type);
     free(aw);
     return false;
 }
 
-static int op_answer(void *ctx, gw_proxy_t *px, const gw_cand_t *c, const gw_dialect_t *d,
-                     const char *content_type, gw_str_t body, gw_reply_t *reply,
-                     gw_tokens_t *usage, gw_err_t *err)
+static int op_answer(void *ctx, gw_fallback_t *fb, gw_answer_t *a)
 {
     gw_media_job_t *job = ctx;
     gw_media_result_t res;
     int rc;
 
-    job->call.model = c->model;
-    job->call.secret = c->key->secret;
-    job->call.account_id = c->key->account_id;
-    if ((job->render_off_loop || body.len >= GW_OFF_LOOP_BYTES) &&
-        answer_off_loop(job, px, c, d, content_type, body, reply))
+    job->call.model = a->cand->model;
+    job->call.secret = a->cand->key->secret;
+    job->call.account_id = a->cand->key->account_id;
+    if ((job->render_off_loop || a->body.len >= GW_OFF_LOOP_BYTES) &&
+        answer_off_loop(job, fb, a))
         return GW_PENDING;
     gw_media_result_init(&res);
-    rc = read_answer(job, d, content_type, body, &res, usage, err);
+    rc = read_answer(job, a->dialect, a->content_type, a->body, &res, &a->usage, &a->err);
     if (rc == 0)
-        rc = job->render(job, c, &res, reply, err);
+        rc = job->render(job, a->cand, &res, &a->reply, &a->err);
     gw_media_result_dispose(&res);
     return rc;
 }
@@ -205,24 +191,30 @@ static void op_free(void *ctx)
     gw__media_job_free(ctx);
 }
 
-static const gw_proxy_op_t media_op = {op_accept, op_request, op_answer, op_free};
+static const gw_fallback_op_t media_op = {
+    .accept = op_accept,
+    .request = op_request,
+    .answer = op_answer,
+    .free = op_free,
+};
 
 void gw__media_start(gw_req_t *req, gw_media_job_t *job, const char *endpoint, const char *model,
                      const char *kind, unsigned caps, int64_t prompt_tokens)
 {
-    gw_proxy_spec_t spec;
+    gw_fallback_spec_t spec;
 
     memset(&spec, 0, sizeof(spec));
     spec.endpoint = endpoint;
     spec.model = model;
+    spec.input_param = "input";
     spec.need.kind = kind;
     spec.need.caps = caps;
     spec.need.prompt_tokens = prompt_tokens;
-    job->call.defer_body = gw_proxy_body_off_loop(prompt_tokens);
+    job->call.defer_body = gw_fallback_body_off_loop(prompt_tokens);
     spec.req = json_incref(job->params);
     spec.op = &media_op;
     spec.op_ctx = job;
-    gw_proxy_chat(job->gw, req, &spec);
+    gw_fallback_run(job->gw, req, &spec);
 }
 
 int gw__media_reply_json(gw_reply_t *reply, json_t *obj, gw_err_t *err)

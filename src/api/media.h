@@ -1,6 +1,6 @@
 /*
  * What the media endpoints (embeddings, images, audio, realtime) share: the
- * job that runs one call through the fallback loop as a gw_proxy_op_t, JSON
+ * job that runs one call through the fallback engine as an op, JSON
  * and form body parsing with OpenAI-style errors, and model resolution.
  *
  * An endpoint validates its request into job->params (media.h shapes),
@@ -11,7 +11,7 @@
 #define GW_API_MEDIA_H
 
 #include "api/json_body.h"
-#include "api/proxy.h"
+#include "api/fallback.h"
 #include "api/respond.h"
 #include "http/form.h"
 #include "providers/media.h"

@@ -320,18 +320,24 @@ static void add_model(gw_plan_t *p, size_t *cap, bool *added, gw_model_t *m)
 }
 
 size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_need_t *need,
-                     int sticky_model)
+                     const unsigned char *conversation, int64_t now_ms)
 {
     gw_catalog_t *cat = r->cat;
     bool *added = gw_xcalloc(cat->nmodels, sizeof(bool));
     size_t cap = 0;
     bool is_auto = model == NULL || strcmp(model, "auto") == 0;
+    int sticky_model = -1;
 
     memset(p, 0, sizeof(*p));
     p->router = r;
     p->skip_model = gw_xcalloc(cat->nmodels, sizeof(bool));
     p->skip_provider = gw_xcalloc(cat->nproviders, sizeof(bool));
     p->charge_tokens = need->prompt_tokens + (need->max_tokens > 0 ? need->max_tokens : 256);
+    if (conversation != NULL) {
+        p->has_conversation = true;
+        memcpy(p->digest, conversation, sizeof(p->digest));
+        sticky_model = gw_sticky_get(r->sticky, p->digest, now_ms);
+    }
     if (!is_auto) {
         /* The named model first, on every provider that serves it, in chain order. */
         for (size_t i = 0; i < cat->nmodels; i++) {
@@ -436,4 +442,37 @@ void gw_plan_success(gw_plan_t *p, const gw_cand_t *c)
     gw_cooldowns_success(p->router->cool, c->model, c->key->id);
     if (c->key->id != 0)
         c->key->health = GW_KEY_HEALTHY;
+}
+
+void gw_plan_charge(gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)
+{
+    gw_ledger_charge(p->router->ledger, c->model, c->key->id, p->charge_tokens, now_ms);
+    p->charged = c;
+    p->charged_at_ms = now_ms;
+}
+
+bool gw_plan_settle(gw_plan_t *p, int64_t used_tokens, int64_t now_ms)
+{
+    const gw_cand_t *c = p->charged;
+
+    if (c == NULL)
+        return false;
+    gw_ledger_adjust(p->router->ledger, c->model, c->key->id, used_tokens - p->charge_tokens,
+                     p->charged_at_ms, now_ms);
+    p->charged = NULL;
+    return true;
+}
+
+bool gw_plan_may_repeat(const gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)
+{
+    int64_t retry_at = 0;
+
+    return gw_ledger_allows(p->router->ledger, c->model, c->key->id, p->charge_tokens, now_ms,
+                            &retry_at);
+}
+
+void gw_plan_served(gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)
+{
+    if (p->has_conversation)
+        gw_sticky_put(p->router->sticky, p->digest, c->model->index, now_ms);
 }

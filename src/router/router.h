@@ -72,6 +72,10 @@ typedef struct gw_plan {
     int64_t charge_tokens; /* tokens charged per attempt */
     int64_t too_long_window; /* empty plan only: the largest window of a usable model
                                 the request is too long for, else 0 */
+    bool has_conversation; /* stays on one model (sticky) under digest */
+    unsigned char digest[32];
+    const gw_cand_t *charged; /* the pair holding an unsettled charge */
+    int64_t charged_at_ms;
 } gw_plan_t;
 
 void gw_router_init(gw_router_t *r, gw_catalog_t *cat);
@@ -97,11 +101,13 @@ bool gw_router_model_usable(gw_router_t *r, const gw_model_t *m);
 
 /*
  * Builds the plan for a request naming `model` ("auto" or an id). For a named
- * model its own pairs come first, then the chain as for auto. sticky_model is
- * a model index to put first (-1 for none). Returns the number of pairs.
+ * model its own pairs come first, then the chain as for auto. conversation is
+ * the request's gw_sticky_digest when it should stay on one model (NULL: it
+ * need not): the model that served it last comes first. Returns the number
+ * of pairs.
  */
 size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_need_t *need,
-                     int sticky_model);
+                     const unsigned char *conversation, int64_t now_ms);
 void gw_plan_dispose(gw_plan_t *p);
 /* The next pair free now, or NULL when none is left. */
 gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms);
@@ -109,5 +115,15 @@ gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms);
 void gw_plan_fail(gw_plan_t *p, const gw_cand_t *c, const gw_verdict_t *v, int64_t now_ms);
 /* A success: clears escalation, marks the key healthy. */
 void gw_plan_success(gw_plan_t *p, const gw_cand_t *c);
+
+/* Charges the request's estimate to the pair's caps before it is called. */
+void gw_plan_charge(gw_plan_t *p, const gw_cand_t *c, int64_t now_ms);
+/* Corrects the outstanding charge to what the call really used (0 for a
+ * failed call). False when nothing was outstanding. */
+bool gw_plan_settle(gw_plan_t *p, int64_t used_tokens, int64_t now_ms);
+/* Whether the pair's caps allow one more call (a repeat on the same pair). */
+bool gw_plan_may_repeat(const gw_plan_t *p, const gw_cand_t *c, int64_t now_ms);
+/* The pair's answer goes to the client: the conversation stays on its model. */
+void gw_plan_served(gw_plan_t *p, const gw_cand_t *c, int64_t now_ms);
 
 #endif

@@ -73,7 +73,7 @@ static void test_auto_order_and_filters(void **state)
     gw_plan_t p;
     gw_need_t n = chat_need(0, 10);
 
-    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    gw_plan_build(&p, &f->r, "auto", &n, NULL, 0);
     /* big x2 keys, eyes x2 keys, small (anonymous); "off" is disabled, "emb" is not chat. */
     assert_int_equal(p.n, 5);
     assert_string_equal(p.c[0].model->id, "big");
@@ -83,19 +83,19 @@ static void test_auto_order_and_filters(void **state)
     gw_plan_dispose(&p);
 
     n = chat_need(GW_CAP_VISION, 10);
-    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    gw_plan_build(&p, &f->r, "auto", &n, NULL, 0);
     assert_int_equal(p.n, 2);
     assert_string_equal(p.c[0].model->id, "eyes");
     gw_plan_dispose(&p);
 
     n = chat_need(GW_CAP_TOOLS | GW_CAP_VISION, 10);
-    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, -1), 0);
+    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, NULL, 0), 0);
     gw_plan_dispose(&p);
 
     /* Too long for big's 1000-token window. */
     n = chat_need(0, 990);
     n.max_tokens = 100;
-    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    gw_plan_build(&p, &f->r, "auto", &n, NULL, 0);
     assert_string_equal(p.c[0].model->id, "eyes");
     gw_plan_dispose(&p);
 }
@@ -106,11 +106,11 @@ static void test_named_model_first_then_chain(void **state)
     gw_plan_t p;
     gw_need_t n = chat_need(0, 10);
 
-    gw_plan_build(&p, &f->r, "small", &n, -1);
+    gw_plan_build(&p, &f->r, "small", &n, NULL, 0);
     assert_string_equal(p.c[0].model->id, "small");
     assert_string_equal(p.c[1].model->id, "big");
     gw_plan_dispose(&p);
-    gw_plan_build(&p, &f->r, "alpha/eyes", &n, -1);
+    gw_plan_build(&p, &f->r, "alpha/eyes", &n, NULL, 0);
     assert_string_equal(p.c[0].model->id, "eyes");
     gw_plan_dispose(&p);
     assert_true(gw_router_known_model(&f->r, "alpha/big"));
@@ -127,7 +127,7 @@ static void test_enable_and_chain_prefs(void **state)
 
     gw_router_set_enabled(&f->r, "alpha", "off", true);
     gw_router_set_chain(&f->r, chain, 2);
-    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    gw_plan_build(&p, &f->r, "auto", &n, NULL, 0);
     assert_string_equal(p.c[0].model->id, "small");
     assert_string_equal(p.c[1].model->id, "eyes");
     assert_string_equal(p.c[3].model->id, "off"); /* the rest by priority */
@@ -142,7 +142,11 @@ static void test_sticky_goes_first(void **state)
     gw_need_t n = chat_need(0, 10);
     gw_model_t *small = gw_catalog_model(&f->cat, "anon", "small");
 
-    gw_plan_build(&p, &f->r, "auto", &n, small->index);
+    unsigned char conv[32];
+
+    gw_sticky_digest(GW_STR("unified"), GW_STR("sys"), GW_STR("hello"), conv);
+    gw_sticky_put(f->r.sticky, conv, small->index, 1000);
+    gw_plan_build(&p, &f->r, "auto", &n, conv, 2000);
     assert_ptr_equal(p.c[0].model, small);
     assert_int_equal(p.n, 5); /* listed once */
     gw_plan_dispose(&p);
@@ -157,7 +161,7 @@ static void test_verdicts_and_limits(void **state)
     gw_verdict_t v = {0};
     int64_t now = 1800000000000LL;
 
-    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    gw_plan_build(&p, &f->r, "auto", &n, NULL, 0);
     c = gw_plan_next(&p, now);
     assert_string_equal(c->model->id, "big");
     /* The key is invalid: its other pairs are skipped too. */
@@ -194,7 +198,7 @@ static void test_verdicts_and_limits(void **state)
     gw_plan_dispose(&p);
 
     /* The invalid key stays out of new plans; the benched pair is skipped at next(). */
-    gw_plan_build(&p, &f->r, "auto", &n, -1);
+    gw_plan_build(&p, &f->r, "auto", &n, NULL, 0);
     assert_int_equal(p.n, 3);
     c = gw_plan_next(&p, now + 1000);
     assert_string_equal(c->model->id, "eyes");
@@ -215,7 +219,7 @@ static void test_ledger_caps_skip_pairs(void **state)
         gw_ledger_charge(f->r.ledger, big, 1, 10, now);
         gw_ledger_charge(f->r.ledger, big, 2, 10, now);
     }
-    gw_plan_build(&p, &f->r, "big", &n, -1);
+    gw_plan_build(&p, &f->r, "big", &n, NULL, 0);
     c = gw_plan_next(&p, now + 1000);
     assert_string_equal(c->model->id, "eyes");
     assert_int_equal(p.limited, 2);
@@ -230,26 +234,26 @@ static void test_too_long_for_every_window(void **state)
     gw_plan_t p;
     gw_need_t n = chat_need(0, 200000);
 
-    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, -1), 0);
+    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, NULL, 0), 0);
     assert_int_equal(p.too_long_window, 100000);
     gw_plan_dispose(&p);
 
     /* Only "big" (1000) has tools; the keyless "small" cannot count. */
     n = chat_need(GW_CAP_TOOLS, 5000);
-    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, -1), 0);
+    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, NULL, 0), 0);
     assert_int_equal(p.too_long_window, 1000);
     gw_plan_dispose(&p);
 
     /* Without keys alpha's models are no excuse, and keyless "small" has no tools. */
     gw_router_set_keys(&f->r, NULL, 0);
     n = chat_need(GW_CAP_TOOLS, 5000);
-    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, -1), 0);
+    assert_int_equal(gw_plan_build(&p, &f->r, "auto", &n, NULL, 0), 0);
     assert_int_equal(p.too_long_window, 0);
     gw_plan_dispose(&p);
 
     /* A plan with pairs reports nothing. */
     n = chat_need(0, 5000);
-    assert_true(gw_plan_build(&p, &f->r, "auto", &n, -1) > 0);
+    assert_true(gw_plan_build(&p, &f->r, "auto", &n, NULL, 0) > 0);
     assert_int_equal(p.too_long_window, 0);
     gw_plan_dispose(&p);
 }
@@ -265,7 +269,7 @@ static void test_key_reload_keeps_health(void **state)
     gw_need_t n = chat_need(0, 10);
 
     gw_router_key(&f->r, 1)->health = GW_KEY_RATE_LIMITED;
-    gw_plan_build(&p, &f->r, "auto", &n, -1); /* holds key 2 across the reload */
+    gw_plan_build(&p, &f->r, "auto", &n, NULL, 0); /* holds key 2 across the reload */
     gw_router_set_keys(&f->r, keys, 2);
     assert_int_equal(gw_router_key(&f->r, 1)->health, GW_KEY_RATE_LIMITED);
     assert_null(gw_router_key(&f->r, 2));

@@ -1,0 +1,375 @@
+/*
+ * Chat as a fallback op (see chat_relay.h).
+ */
+#include "api/chat_relay.h"
+#include "api/inline_images.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/json_buf.h"
+#include "core/scrub.h"
+#include "router/errtable.h"
+#include "stream/sse.h"
+
+#define MAX_SSE_EVENT (8u << 20)
+
+typedef struct relay {
+    gw_gateway_t *gw;
+    bool include_usage;
+    int64_t prompt_estimate;
+    gw_inliner_t *inliner;    /* remote images being fetched */
+    gw_fallback_t *fb;
+    /* the streamed attempt */
+    const gw_call_t *call;
+    const gw_dialect_t *dialect;
+    gw_sse_decoder_t sse;
+    bool sse_on;
+    gw_stream_state_t st;
+    json_t *inband;           /* an in-band error seen before commit */
+    bool closed;
+    gw_buf_t wbuf;
+    json_t *proto;            /* id, created, model of the upstream's chunks */
+} relay_t;
+
+/* ---- building the call ---------------------------------------------------- */
+
+/* Remote images were fetched for a dialect that needs them inline. */
+static void on_inlined(void *ctx, bool ok, const char *msg)
+{
+    relay_t *r = ctx;
+
+    r->inliner = NULL;
+    if (ok)
+        gw_fallback_resume(r->fb);
+    else
+        gw_fallback_refuse(r->fb, 400, "invalid_image_url", "messages", "bad_image_url", msg);
+}
+
+static int relay_prepare(void *ctx, gw_fallback_t *fb, const gw_call_t *call,
+                         const gw_dialect_t *d)
+{
+    relay_t *r = ctx;
+
+    if (!d->inline_images || !gw_inline_needed(call->req))
+        return 0;
+    r->fb = fb;
+    r->inliner = gw_inline_start(r->gw, call->req, on_inlined, r);
+    return GW_PENDING;
+}
+
+static int relay_request(void *ctx, const gw_call_t *call, const gw_dialect_t *d,
+                         gw_http_out_t *out, gw_err_t *err)
+{
+    (void)ctx;
+    return d->chat_request(call, out, err);
+}
+
+/* ---- whole answers ---------------------------------------------------------- */
+
+/* The answer parsed (a->json; NULL: not JSON), normalised by the dialect. */
+static int render_completion(gw_answer_t *a)
+{
+    json_t *completion = NULL;
+    int rc;
+
+    if (a->json == NULL) {
+        gw_err_set(&a->err, GW_DECLINED, 0, "unreadable answer (truncated or not JSON)");
+        return GW_DECLINED;
+    }
+    if (a->dialect->chat_response(a->call, a->json, &completion, &a->usage, &a->err) != 0)
+        return GW_DECLINED; /* a->json stays for the engine to classify */
+    rc = gw_json_append(&a->reply.body, completion);
+    json_decref(completion);
+    if (rc != 0) {
+        gw_err_set(&a->err, GW_DECLINED, 0, "could not encode the answer");
+        return GW_DECLINED;
+    }
+    snprintf(a->reply.content_type, sizeof(a->reply.content_type), "application/json");
+    return 0;
+}
+
+/* A long answer (GW_OFF_LOOP_BYTES) is parsed on a pool thread; the dialect's
+ * normalisation, which may touch shared state (Gemini's thought signatures),
+ * stays on the loop. */
+typedef struct parse_job {
+    uv_work_t work;
+    gw_fallback_t *fb;
+    gw_answer_t *a;
+} parse_job_t;
+
+static void parse_run(uv_work_t *w)
+{
+    parse_job_t *j = w->data;
+
+    j->a->json = json_loadb(j->a->body.ptr, j->a->body.len, 0, NULL);
+}
+
+static void parse_after(uv_work_t *w, int status)
+{
+    parse_job_t *j = w->data;
+    gw_answer_t *a = j->a;
+
+    if (status != 0) { /* not run: read as unreadable, so the request falls over */
+        json_decref(a->json);
+        a->json = NULL;
+    }
+    gw_fallback_answer_done(j->fb, render_completion(a), a);
+    free(j);
+}
+
+static int relay_answer(void *ctx, gw_fallback_t *fb, gw_answer_t *a)
+{
+    relay_t *r = ctx;
+
+    a->json_read = true;
+    if (a->body.len >= GW_OFF_LOOP_BYTES) {
+        parse_job_t *j = gw_xcalloc(1, sizeof(*j));
+
+        j->work.data = j;
+        j->fb = fb;
+        j->a = a;
+        if (uv_queue_work(r->gw->loop, &j->work, parse_run, parse_after) == 0)
+            return GW_PENDING;
+        free(j);
+    }
+    a->json = json_loadb(a->body.ptr, a->body.len, 0, NULL);
+    return render_completion(a);
+}
+
+/* ---- streamed answers ---------------------------------------------------------- */
+
+static int write_out(relay_t *r)
+{
+    int rc = gw_fallback_stream_write(r->fb, r->wbuf.ptr, r->wbuf.len);
+    /* Freed, not kept: thousands of idle streams would each hold one. */
+    gw_buf_dispose(&r->wbuf);
+    return rc;
+}
+
+static int put_chunk(relay_t *r, json_t *chunk)
+{
+    size_t at = r->wbuf.len;
+
+    /* "data: <json>\n\n" written in place, without an intermediate string. */
+    if (gw_buf_append(&r->wbuf, "data: ", 6) != 0 || gw_json_append(&r->wbuf, chunk) != 0 ||
+        gw_buf_append(&r->wbuf, "\n\n", 2) != 0) {
+        r->wbuf.len = at;
+        if (r->wbuf.ptr != NULL)
+            r->wbuf.ptr[at] = '\0';
+        return GW_ETOOBIG;
+    }
+    return 0;
+}
+
+/* A chunk like the upstream's (same id, created, model) with given choices. */
+static json_t *synth_chunk(relay_t *r, json_t *choices)
+{
+    json_t *c = json_deep_copy(r->proto);
+
+    if (c == NULL)
+        c = json_pack("{s:s,s:I,s:s}", "id", "chatcmpl-freellmapi", "created",
+                      (json_int_t)(gw_now_ms() / 1000), "model", gw_fallback_model(r->fb)->id);
+    json_object_set_new(c, "object", json_string("chat.completion.chunk"));
+    json_object_set_new(c, "choices", choices);
+    return c;
+}
+
+/* Ends a committed stream: finish chunk if the upstream sent none, the usage
+ * chunk when asked for, then [DONE]; or an error event when it broke. */
+static void end_stream(relay_t *r, bool ok, const char *why)
+{
+    gw_tokens_t usage;
+
+    if (r->closed)
+        return;
+    r->closed = true;
+    if (!r->st.usage.known) /* estimate: ~4 characters per token */
+        r->st.usage.prompt = r->prompt_estimate;
+    usage = r->st.usage;
+    if (ok) {
+        if (!r->st.saw_finish) {
+            json_t *c = synth_chunk(r, json_pack("[{s:i,s:{},s:s}]", "index", 0, "delta",
+                                                 "finish_reason",
+                                                 r->st.saw_tool_calls ? "tool_calls" : "stop"));
+            put_chunk(r, c);
+            json_decref(c);
+        }
+        if (r->include_usage) {
+            json_t *c = synth_chunk(r, json_array());
+            json_object_set_new(c, "usage",
+                                json_pack("{s:I,s:I,s:I}", "prompt_tokens",
+                                          (json_int_t)usage.prompt, "completion_tokens",
+                                          (json_int_t)usage.completion, "total_tokens",
+                                          (json_int_t)(usage.prompt + usage.completion)));
+            put_chunk(r, c);
+            json_decref(c);
+        }
+    } else {
+        json_t *e = json_pack("{s:{s:s,s:s,s:n,s:s}}", "error", "message", why, "type",
+                              "server_error", "param", "code", "stream_interrupted");
+        put_chunk(r, e);
+        json_decref(e);
+    }
+    gw_sse_put_done(&r->wbuf);
+    write_out(r);
+    gw_fallback_stream_end(r->fb, ok, &usage);
+}
+
+/* The upstream's words for an error mid-stream, redacted and scrubbed as for any error. */
+static void end_with_upstream_error(relay_t *r, json_t *err)
+{
+    char *text = json_dumps(err, JSON_COMPACT);
+    char msg[200];
+    char why[256];
+
+    if (text == NULL || gw_errtable_message(gw_str_c(text), msg, sizeof(msg)) == 0)
+        snprintf(msg, sizeof(msg), "unknown error");
+    free(text);
+    gw_scrub_secret(msg, strlen(msg), r->call->secret);
+    snprintf(why, sizeof(why), "Upstream error mid-stream: %s", msg);
+    end_stream(r, false, why);
+}
+
+static int on_sse_event(void *ctx, const char *event, gw_str_t data)
+{
+    relay_t *r = ctx;
+    json_t *chunks = json_array();
+    json_t *err = NULL;
+    size_t i;
+    json_t *c;
+    int rc = 0;
+
+    (void)event;
+    switch (r->dialect->chat_event(r->call, &r->st, data, chunks, &err)) {
+    case GW_EV_CHUNKS:
+        if (!gw_fallback_committed(r->fb) && json_array_size(chunks) > 0) {
+            json_t *first = json_array_get(chunks, 0);
+            json_decref(r->proto);
+            r->proto = json_pack("{s:O?,s:O?,s:O?}", "id", json_object_get(first, "id"),
+                                 "created", json_object_get(first, "created"), "model",
+                                 json_object_get(first, "model"));
+            gw_fallback_commit(r->fb);
+        }
+        json_array_foreach(chunks, i, c) put_chunk(r, c);
+        if (r->wbuf.len > 0 && write_out(r) == GW_AGAIN)
+            rc = GW_AGAIN;
+        break;
+    case GW_EV_DONE:
+        /* Read on to the end of the body so the upstream connection can be reused;
+         * stream_close finishes the stream. */
+        break;
+    case GW_EV_ERROR:
+        if (gw_fallback_committed(r->fb)) {
+            end_with_upstream_error(r, err);
+            json_decref(err);
+        } else {
+            json_decref(r->inband);
+            r->inband = err;
+        }
+        rc = 1;
+        break;
+    case GW_EV_SKIP:
+        break;
+    }
+    json_decref(chunks);
+    return rc;
+}
+
+static void stream_reset(relay_t *r)
+{
+    if (r->sse_on)
+        gw_sse_decoder_dispose(&r->sse);
+    r->sse_on = false;
+    gw_stream_state_dispose(&r->st);
+    gw_stream_state_init(&r->st);
+    json_decref(r->inband);
+    r->inband = NULL;
+}
+
+static void relay_stream_open(void *ctx, gw_fallback_t *fb, const gw_call_t *call,
+                              const gw_dialect_t *d)
+{
+    relay_t *r = ctx;
+
+    stream_reset(r);
+    r->fb = fb;
+    r->call = call;
+    r->dialect = d;
+    gw_sse_decoder_init(&r->sse, MAX_SSE_EVENT, on_sse_event, r);
+    r->sse_on = true;
+}
+
+static int relay_stream_data(void *ctx, const char *data, size_t n)
+{
+    relay_t *r = ctx;
+    int rc = gw_sse_feed(&r->sse, data, n);
+
+    return rc == GW_AGAIN ? GW_AGAIN : rc == 0 ? 0 : 1;
+}
+
+static bool relay_stream_close(void *ctx, gw_xfer_outcome_t outcome)
+{
+    relay_t *r = ctx;
+    json_t *e;
+
+    gw_sse_finish(&r->sse);
+    if (gw_fallback_done(r->fb))
+        return true;
+    if (gw_fallback_committed(r->fb)) {
+        /* A finish_reason or [DONE] means the answer is complete even if the
+         * connection then broke; dialects without [DONE] end at a clean EOF. */
+        if (r->st.saw_done || r->st.saw_finish ||
+            (outcome == GW_XFER_OK && r->dialect->eof_ends_stream))
+            end_stream(r, true, NULL);
+        else
+            end_stream(r, false, "Upstream provider disconnected mid-stream");
+        return true;
+    }
+    if (r->inband == NULL)
+        return false; /* nothing usable came: the engine says why */
+    e = r->inband;
+    r->inband = NULL;
+    gw_fallback_stream_failed(r->fb, e);
+    json_decref(e);
+    return true;
+}
+
+static void relay_free(void *ctx)
+{
+    relay_t *r = ctx;
+
+    gw_inline_cancel(r->inliner);
+    stream_reset(r);
+    gw_stream_state_dispose(&r->st);
+    gw_buf_dispose(&r->wbuf);
+    json_decref(r->proto);
+    free(r);
+}
+
+static const gw_fallback_op_t chat_op = {
+    .prepare = relay_prepare,
+    .request = relay_request,
+    .answer = relay_answer,
+    .stream_open = relay_stream_open,
+    .stream_data = relay_stream_data,
+    .stream_close = relay_stream_close,
+    .free = relay_free,
+};
+
+void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec,
+                       bool include_usage)
+{
+    relay_t *r = gw_xcalloc(1, sizeof(*r));
+
+    r->gw = gw;
+    r->include_usage = include_usage;
+    r->prompt_estimate = spec->need.prompt_tokens;
+    gw_buf_init(&r->wbuf, MAX_SSE_EVENT * 2);
+    gw_stream_state_init(&r->st);
+    spec->op = &chat_op;
+    spec->op_ctx = r;
+    gw_fallback_run(gw, req, spec);
+}

@@ -1,0 +1,19 @@
+/*
+ * Chat as a fallback op: builds each candidate's call with its dialect
+ * (remote images fetched first for dialects that need them inline), turns a
+ * whole answer into an OpenAI chat.completion, and relays a streamed one as
+ * OpenAI chunks: the stream commits at the first real chunk, adds a finish
+ * chunk and the usage chunk when the upstream left them out, and ends with
+ * [DONE], or with an error event when the upstream broke off.
+ */
+#ifndef GW_API_CHAT_RELAY_H
+#define GW_API_CHAT_RELAY_H
+
+#include "api/fallback.h"
+
+/* Runs a validated chat request (spec->op is set here). include_usage: the
+ * client asked for the usage chunk (stream_options.include_usage). */
+void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec,
+                       bool include_usage);
+
+#endif
