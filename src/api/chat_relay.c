@@ -11,7 +11,7 @@
 #include "core/clock.h"
 #include "core/json_buf.h"
 #include "core/scrub.h"
-#include "router/errtable.h"
+#include "router/error_message.h"
 #include "stream/sse.h"
 
 #define MAX_SSE_EVENT (8u << 20)
@@ -225,7 +225,7 @@ static void end_with_upstream_error(relay_t *r, json_t *err)
     char msg[200];
     char why[256];
 
-    if (text == NULL || gw_errtable_message(gw_str_c(text), msg, sizeof(msg)) == 0)
+    if (text == NULL || gw_error_message(gw_str_c(text), msg, sizeof(msg)) == 0)
         snprintf(msg, sizeof(msg), "unknown error");
     free(text);
     gw_scrub_secret(msg, strlen(msg), r->call->secret);

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/scrub.h"
 #include "router/errtable.h"
+#include "router/error_message.h"
 
 #define MAX_ANSWER (32u << 20)  /* a whole upstream answer */
 #define MAX_ERROR_BODY 65536    /* an upstream error body we classify */
@@ -255,7 +256,7 @@ static void note_message(fb_t *p, gw_str_t body)
     if (code != NULL && strlen(code) < sizeof(p->last_code))
         snprintf(p->last_code, sizeof(p->last_code), "%s", code);
     json_decref(j);
-    if (gw_errtable_message(body, msg, sizeof(msg)) == 0)
+    if (gw_error_message(body, msg, sizeof(msg)) == 0)
         snprintf(msg, sizeof(msg), "HTTP %d", p->status);
     gw_scrub_secret(msg, strlen(msg), p->call.secret);
     snprintf(p->last_msg, sizeof(p->last_msg), "%s: %s", p->cur->model->provider->id, msg);

@@ -25,8 +25,6 @@
 #include "router/pairmap.h"
 
 #define ANY_KEY INT64_MIN
-#define BASE_MS (90 * (int64_t)1000)
-#define CAP_MS (15 * 60 * (int64_t)1000)
 #define STREAK_RESET_MS (15 * 60 * (int64_t)1000)
 #define STREAK_MAX 16
 
@@ -130,9 +128,9 @@ int64_t gw_cooldowns_apply(gw_cooldowns_t *c, const gw_model_t *m, int64_t key_i
         if (e->streak > 0 && stale(e, now_ms))
             e->streak = 0;
         if (!v->explicit_delay) {
-            int64_t step = BASE_MS << GW_MIN(e->streak, 10);
+            int64_t step = GW_COOLDOWN_MINUTE_FIRST_MS << GW_MIN(e->streak, 10);
 
-            until = now_ms + GW_MIN(step, CAP_MS);
+            until = now_ms + GW_MIN(step, GW_COOLDOWN_MINUTE_CAP_MS);
         }
         if (e->streak < STREAK_MAX)
             e->streak++;

@@ -11,6 +11,12 @@
 #include "providers/catalog.h"
 #include "router/verdict.h"
 
+/* A per-minute rate limit benches the pair this long the first time; repeats
+ * double it up to the cap. A stated delay beyond the cap means the upstream
+ * speaks of a longer window than a minute (errtable.c). */
+#define GW_COOLDOWN_MINUTE_FIRST_MS (90 * (int64_t)1000)
+#define GW_COOLDOWN_MINUTE_CAP_MS (15 * 60 * (int64_t)1000)
+
 typedef struct gw_cooldowns gw_cooldowns_t;
 
 gw_cooldowns_t *gw_cooldowns_new(void);

@@ -1,17 +1,13 @@
 /*
- * The error taxonomy as data (see errtable.h). An upstream failure is parsed
- * once into a few text fields (error.code, error.type, Google's error.status,
- * the human message, Google quotaIds and ErrorInfo reasons), then matched
- * against `rules` top to bottom: provider rows first, generic rows after, the
- * first match wins. The matched class picks its row in `actions` (next step,
- * cooldown scope and length, new key health, client status); a rule may
- * override parts of it. Delays come from the response itself when it states
- * one (Retry-After, retry-after-ms, RetryInfo, reset headers, "try again in
- * 7.66s"), else from the table.
- *
- * Facts behind the rows: shared/providers/README.md (section 0 and each
- * provider), shared/wire/openai.md 1.8 and 11.x, shared/wire/gemini.md 0.3.
- * Every row is exercised by the corpus in tests/fixtures/errors/.
+ * Classifying upstream failures (see errtable.h). A failure is parsed once
+ * into a few text fields (error.code, error.type, Google's error.status, the
+ * human message, Google quotaIds and ErrorInfo reasons), then matched against
+ * the rules (errtable_rules.c) top to bottom: provider rows first, generic
+ * rows after, the first match wins. The matched class picks its default
+ * action (next step, cooldown scope and length, new key health, client
+ * status); a rule may override parts of it. Delays come from the response
+ * itself when it states one (Retry-After, retry-after-ms, RetryInfo, reset
+ * headers, "try again in 7.66s"; read by retry_delay.c), else from the table.
  *
  * Pure: no I/O, no global state; allocation only while classifying (a
  * failure path).
@@ -19,290 +15,21 @@
 #include "router/errtable.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "core/buf.h"
 #include "core/log.h"
+#include "router/cooldown.h"
+#include "router/error_message.h"
+#include "router/errtable_rules.h"
 #include "router/reset.h"
+#include "router/retry_delay.h"
 
-/* ---- the tables ------------------------------------------------------------------ */
-
-/* Which parsed field a rule looks at. */
-typedef enum {
-    F_HTTP = 0, /* status range only */
-    F_CODE,     /* error.code (numbers as decimal text), Cloudflare errors[].code */
-    F_TYPE,     /* error.type */
-    F_GSTATUS,  /* Google error.status: RESOURCE_EXHAUSTED, INVALID_ARGUMENT, ... */
-    F_MESSAGE,  /* error.message, detail, msg, OpenRouter metadata.raw, non-JSON text */
-    F_QUOTA,    /* Google QuotaFailure violations[].quotaId / quotaMetric */
-    F_REASON,   /* Google ErrorInfo.reason */
-    F_ANY       /* code, type, status, message or reason */
-} field_t;
-
-#define NTEXT (F_REASON + 1)
-
-typedef enum {
-    CD_DEFAULT = 0,     /* in a rule: the class default */
-    CD_NONE,            /* no cooldown */
-    CD_FIXED,           /* cd_s seconds */
-    CD_RETRY_OR_FIXED,  /* the upstream's stated delay, else cd_s seconds */
-    CD_PERIOD,          /* until the provider's next period boundary (reset.h) */
-    CD_RETRY_OR_PERIOD, /* the upstream's stated delay, else the next boundary */
-    CD_DAY              /* 24 hours */
-} cd_kind_t;
-
-#define DEF (-1)      /* in a rule: keep the class default */
-
-typedef struct rule {
-    const char *provider; /* catalog id or "*" */
-    int lo, hi;           /* effective status range, inclusive */
-    field_t field;
-    const char *pattern;  /* '|' alternatives; see match_pattern() */
-    gw_fail_t fail;
-    int next;             /* gw_next_t or DEF */
-    int scope;            /* gw_scope_t or DEF */
-    cd_kind_t cd;
-    int cd_s;             /* seconds or DEF */
-    int health;           /* gw_key_health_t or DEF */
-} rule_t;
-
-#define R(prov, st, field, pat, fail) {prov, st, field, pat, fail, DEF, DEF, CD_DEFAULT, DEF, DEF}
-#define RX(prov, st, field, pat, fail, next, scope, cd, cd_s)                                   \
-    {prov, st, field, pat, fail, next, scope, cd, cd_s, DEF}
-#define ST(lo, hi) lo, hi
-#define ANY_ST ST(0, 999) /* any status, including in-band errors in a 200 */
-
-/*
- * First match wins. Provider rows come first because providers reuse generic
- * words for specific things: every Gemini 429 says "check your plan and
- * billing details", Groq's per-minute 429 links to settings/billing, and
- * Cloudflare's daily allocation is account-wide, not per model.
- */
-static const rule_t rules[] = {
-    /* ---- google: google.rpc.Status with typed details (wire/gemini.md 0.3) ---- */
-    /* A PerDay quotaId waits for Pacific midnight; the RetryInfo next to it is the
-     * minute bucket's delay and would have us retry all day, so it is ignored. */
-    RX("google", ST(429, 429), F_QUOTA, "*PerDay*", GW_FAIL_QUOTA_PERIOD, DEF, DEF, CD_PERIOD, DEF),
-    R("google", ST(429, 429), F_QUOTA, "*PerMinute*", GW_FAIL_RATE_MINUTE),
-    R("google", ST(429, 429), F_HTTP, NULL, GW_FAIL_RATE_MINUTE),
-    /* A bad Gemini key answers 400 INVALID_ARGUMENT with reason API_KEY_INVALID. */
-    R("google", ST(400, 403), F_REASON, "API_KEY_INVALID|API_KEY_EXPIRED", GW_FAIL_AUTH),
-    R("google", ST(400, 400), F_MESSAGE, "API key not valid|API key expired", GW_FAIL_AUTH),
-    /* 403 (API disabled, key restricted) and FAILED_PRECONDITION (region, billing)
-     * are "inconclusive" per gemini.md: bench the key, do not call it invalid. */
-    {"google", ST(400, 403), F_GSTATUS, "PERMISSION_DENIED|FAILED_PRECONDITION", GW_FAIL_AUTH, DEF,
-     DEF, CD_DEFAULT, DEF, GW_KEY_ERROR},
-
-    /* ---- groq ---- */
-    /* tool_use_failed (400, or in-band in a 200 stream): the model wrote a malformed
-     * tool call. The client's request is fine (another model would likely cope) and
-     * nothing upstream is unhealthy, so: server-side class, next model, no cooldown.
-     * Returning 400 would blame a valid request; cooling the pair would bench a
-     * healthy model because of one bad sample. */
-    RX("groq", ANY_ST, F_CODE, "tool_use_failed", GW_FAIL_SERVER, GW_NEXT_MODEL, GW_SCOPE_NONE,
-       CD_NONE, 0),
-    R("groq", ST(498, 498), F_HTTP, NULL, GW_FAIL_SERVER), /* flex tier capacity exceeded */
-    /* Gemini's MALFORMED_FUNCTION_CALL, surfaced by the dialect as an in-band error:
-     * the same reasoning as Groq's tool_use_failed. */
-    RX("google", ANY_ST, F_CODE, "malformed_function_call", GW_FAIL_SERVER, GW_NEXT_MODEL,
-       GW_SCOPE_NONE, CD_NONE, 0),
-
-    /* ---- nvidia ---- */
-    /* 400 "DEGRADED function cannot be invoked": the model is unhealthy on NVIDIA's
-     * side for everyone, not a client error (providers/README.md 5). */
-    RX("nvidia", ST(400, 599), F_MESSAGE, "DEGRADED", GW_FAIL_MODEL_UNAVAILABLE, GW_NEXT_MODEL,
-       GW_SCOPE_MODEL, CD_FIXED, 600),
-    /* About 40 RPM per account, shared by all models: bench the whole key. */
-    RX("nvidia", ST(429, 429), F_HTTP, NULL, GW_FAIL_RATE_MINUTE, DEF, GW_SCOPE_KEY, CD_DEFAULT,
-       DEF),
-
-    /* ---- ollama ---- */
-    /* 403 "this model requires a subscription": not on the free plan for this key. */
-    RX("ollama", ST(401, 403), F_MESSAGE, "requires a subscription|upgrade for access",
-       GW_FAIL_MODEL_UNAVAILABLE, GW_NEXT_MODEL, GW_SCOPE_MODEL_KEY, CD_FIXED, 86400),
-    /* GPU-time budgets: 5 h session windows and a weekly cap. */
-    RX("ollama", ST(429, 429), F_MESSAGE, "weekly", GW_FAIL_QUOTA_ACCOUNT, DEF, DEF,
-       CD_RETRY_OR_FIXED, 6 * 3600),
-    RX("ollama", ST(429, 429), F_MESSAGE, "session|usage limit", GW_FAIL_QUOTA_ACCOUNT, DEF, DEF,
-       CD_RETRY_OR_FIXED, 3600),
-
-    /* ---- zhipu: business codes in error.code (docs.z.ai/api-reference/api-code) ---- */
-    R("zhipu", ANY_ST, F_MESSAGE, "Prompt exceeds max length", GW_FAIL_CONTEXT),
-    R("zhipu", ANY_ST, F_CODE, "1113", GW_FAIL_PAYMENT), /* account in arrears */
-    R("zhipu", ANY_ST, F_CODE, "1000|1001|1002|1003|1004|1110|1111|1112|1121", GW_FAIL_AUTH),
-    R("zhipu", ANY_ST, F_CODE, "1211|1221|1222", GW_FAIL_MODEL_UNAVAILABLE),
-    R("zhipu", ANY_ST, F_CODE, "1302|1303", GW_FAIL_RATE_MINUTE), /* concurrency, frequency */
-    RX("zhipu", ANY_ST, F_CODE, "1308|1309|1310", GW_FAIL_QUOTA_ACCOUNT, DEF, DEF,
-       CD_RETRY_OR_FIXED, 3600), /* plan usage windows spent */
-    R("zhipu", ANY_ST, F_CODE, "1230|1234|1305", GW_FAIL_SERVER),
-    R("zhipu", ANY_ST, F_CODE, "1301", GW_FAIL_BAD_REQUEST), /* content filter on the prompt */
-
-    /* ---- cloudflare: {"success":false,"errors":[{"code","message"}]} ---- */
-    /* 10,000 neurons per day per account, shared by every model: the whole key
-     * waits for 00:00 UTC. */
-    R("cloudflare", ANY_ST, F_CODE, "4006", GW_FAIL_QUOTA_ACCOUNT),
-    R("cloudflare", ANY_ST, F_MESSAGE, "daily free allocation|neurons", GW_FAIL_QUOTA_ACCOUNT),
-    /* 3040 "Capacity temporarily exceeded": that model is busy for everyone. */
-    RX("cloudflare", ANY_ST, F_CODE, "3040", GW_FAIL_SERVER, GW_NEXT_MODEL, DEF, CD_DEFAULT, DEF),
-    R("cloudflare", ANY_ST, F_CODE, "10000|9109", GW_FAIL_AUTH),
-
-    /* ---- openrouter: limits are account-wide across all :free models ---- */
-    R("openrouter", ST(429, 429), F_MESSAGE, "free models per day", GW_FAIL_QUOTA_ACCOUNT),
-    RX("openrouter", ST(429, 429), F_MESSAGE, "free models per min", GW_FAIL_RATE_MINUTE, DEF,
-       GW_SCOPE_KEY, CD_DEFAULT, DEF),
-    /* The upstream behind a free route is throttled for all OpenRouter users:
-     * another key will not help, another model will. */
-    RX("openrouter", ST(429, 429), F_MESSAGE, "rate limited upstream|temporarily rate limited",
-       GW_FAIL_RATE_MINUTE, GW_NEXT_MODEL, GW_SCOPE_MODEL, CD_DEFAULT, DEF),
-
-    /* ---- github: Azure-style {"error":{"code":"RateLimitReached",...}} ---- */
-    R("github", ST(429, 429), F_ANY, "*ByDay", GW_FAIL_QUOTA_PERIOD), /* UserByModelByDay */
-    R("github", ST(429, 429), F_CODE, "RateLimitReached", GW_FAIL_RATE_MINUTE),
-    R("github", ANY_ST, F_ANY, "unavailable_model|unknown_model|Unknown model",
-      GW_FAIL_MODEL_UNAVAILABLE),
-
-    /* ---- cohere: trial keys get 1,000 calls per month across all endpoints ---- */
-    R("cohere", ST(429, 429), F_MESSAGE, "month|monthly", GW_FAIL_QUOTA_ACCOUNT),
-
-    /* ---- mistral ---- */
-    /* 429 "Service tier capacity exceeded for this model" (code 3505) is load on
-     * that model, not our usage. */
-    RX("mistral", ST(429, 429), F_ANY, "capacity exceeded|service_tier_capacity_exceeded|3505",
-       GW_FAIL_SERVER, GW_NEXT_MODEL, DEF, CD_DEFAULT, DEF),
-
-    /* ---- hourly windows (kilo: 200/h per IP; llm7: ~100/h; pollinations) ---- */
-    R("kilo", ST(429, 429), F_MESSAGE, "hour|hours|hourly", GW_FAIL_QUOTA_ACCOUNT),
-    R("llm7", ST(429, 429), F_MESSAGE, "hour|hours|hourly", GW_FAIL_QUOTA_ACCOUNT),
-    R("pollinations", ST(429, 429), F_MESSAGE, "hour|hours|hourly", GW_FAIL_QUOTA_ACCOUNT),
-
-    /* ---- generic: payment ---- */
-    /* Status 402 is decided by the status number only: a "402" inside a message
-     * ("Requested 402", "used 14023") means nothing. */
-    R("*", ST(402, 402), F_HTTP, NULL, GW_FAIL_PAYMENT),
-    R("*", ANY_ST, F_ANY,
-      "insufficient_quota|insufficient_credits|insufficient_balance|payment_required|"
-      "billing_hard_limit_reached",
-      GW_FAIL_PAYMENT),
-    R("*", ANY_ST, F_MESSAGE,
-      "insufficient credits|insufficient credit|insufficient balance|insufficient funds|"
-      "payment required|payment method required|add a payment method|"
-      "credit balance is too low|negative balance|out of credits|account is in arrears",
-      GW_FAIL_PAYMENT),
-
-    /* ---- generic: 403s that are about the model or a quota, not the key ---- */
-    R("*", ST(403, 403), F_ANY,
-      "model_not_found|unavailable_model|requires a subscription|not available on your plan|"
-      "no access to model|do not have access to this model",
-      GW_FAIL_MODEL_UNAVAILABLE),
-    R("*", ST(403, 403), F_MESSAGE, "per day|daily|quota exceeded|quota exhausted",
-      GW_FAIL_QUOTA_PERIOD),
-
-    /* ---- generic: authentication ---- */
-    R("*", ST(401, 401), F_HTTP, NULL, GW_FAIL_AUTH),
-    R("*", ST(403, 403), F_HTTP, NULL, GW_FAIL_AUTH),
-    R("*", ANY_ST, F_ANY,
-      "invalid_api_key|authentication_error|organization_restricted|account_deactivated|"
-      "invalid_authentication|API_KEY_INVALID",
-      GW_FAIL_AUTH),
-    R("*", ST(400, 400), F_MESSAGE,
-      "invalid api key|incorrect api key|api key not valid|api key expired|"
-      "invalid authentication",
-      GW_FAIL_AUTH),
-
-    /* ---- generic: prompt too long for this model (a bigger one may take it) ---- */
-    R("*", ANY_ST, F_ANY, "context_length_exceeded|context_window_exceeded|tokens_limit_reached",
-      GW_FAIL_CONTEXT),
-    R("*", ST(400, 422), F_MESSAGE,
-      "context length|context window|maximum context|prompt is too long|prompt too long|"
-      "exceeds max length|exceeds the maximum number of tokens|input token count|"
-      "too many input tokens|input is too long|reduce the length of the messages|"
-      "sequence length",
-      GW_FAIL_CONTEXT),
-    /* 413: the body or its tokens are too big for this upstream, e.g. Groq's
-     * "Request too large ... on tokens per minute": it can never fit this
-     * model's window, so waiting does not help; another model may. */
-    R("*", ST(413, 413), F_HTTP, NULL, GW_FAIL_CONTEXT),
-
-    /* ---- generic: model gone or not served to this key ---- */
-    RX("*", ANY_ST, F_ANY, "model_decommissioned|has been decommissioned",
-       GW_FAIL_MODEL_UNAVAILABLE, DEF, GW_SCOPE_MODEL, CD_FIXED, 86400),
-    R("*", ANY_ST, F_ANY,
-      "model_not_found|unavailable_model|model_not_available|unknown_model|model_not_supported",
-      GW_FAIL_MODEL_UNAVAILABLE),
-    R("*", ST(400, 404), F_MESSAGE,
-      "model not found|no such model|unknown model|model does not exist|"
-      "does not exist or you do not have access|no endpoints found|not a valid model|invalid model|"
-      "model is not available|model not available|model has been deprecated",
-      GW_FAIL_MODEL_UNAVAILABLE),
-    R("*", ST(404, 404), F_HTTP, NULL, GW_FAIL_MODEL_UNAVAILABLE),
-
-    /* ---- generic: 429, daily (or longer) vs per-minute ---- */
-    R("*", ST(429, 429), F_QUOTA, "*PerDay*", GW_FAIL_QUOTA_PERIOD),
-    R("*", ST(429, 429), F_ANY,
-      "per day|daily|RPD|TPD|day limit|*ByDay|quota for today", GW_FAIL_QUOTA_PERIOD),
-    RX("*", ST(429, 429), F_MESSAGE, "per month|monthly|/ month|/month|month limit",
-       GW_FAIL_QUOTA_ACCOUNT, DEF, DEF, CD_RETRY_OR_FIXED, 86400),
-    R("*", ST(429, 429), F_HTTP, NULL, GW_FAIL_RATE_MINUTE),
-
-    /* ---- generic: timeouts and server trouble ---- */
-    R("*", ST(408, 408), F_HTTP, NULL, GW_FAIL_TIMEOUT),
-    R("*", ST(504, 504), F_HTTP, NULL, GW_FAIL_TIMEOUT),
-    R("*", ST(524, 524), F_HTTP, NULL, GW_FAIL_TIMEOUT), /* Cloudflare origin timeout */
-    R("*", ANY_ST, F_GSTATUS, "DEADLINE_EXCEEDED", GW_FAIL_TIMEOUT),
-    R("*", ST(409, 409), F_HTTP, NULL, GW_FAIL_SERVER),
-    R("*", ST(500, 599), F_HTTP, NULL, GW_FAIL_SERVER),
-
-    /* ---- everything else the upstream rejected is about the request ---- */
-    R("*", ST(400, 499), F_HTTP, NULL, GW_FAIL_BAD_REQUEST),
-    /* An in-band error in a 200 (stream) or an odd status: try elsewhere. */
-    R("*", ANY_ST, F_HTTP, NULL, GW_FAIL_SERVER),
-};
-
-typedef struct action {
-    gw_next_t next;
-    gw_scope_t scope;
-    cd_kind_t cd;
-    int cd_s;
-    gw_key_health_t health;
-    int client_status; /* what the client sees when this is the last word */
-} action_t;
-
-/* What each class does by default. */
-static const action_t actions[GW_FAIL__COUNT] = {
-    [GW_FAIL_NONE] = {GW_NEXT_RETURN, GW_SCOPE_NONE, CD_NONE, 0, GW_KEY_UNKNOWN, 502},
-    /* 90 s is the first step; cooldowns escalate repeats (cooldown.c). */
-    [GW_FAIL_RATE_MINUTE] = {GW_NEXT_KEY, GW_SCOPE_MODEL_KEY, CD_RETRY_OR_FIXED, 90,
-                             GW_KEY_RATE_LIMITED, 429},
-    [GW_FAIL_QUOTA_PERIOD] = {GW_NEXT_KEY, GW_SCOPE_MODEL_KEY, CD_RETRY_OR_PERIOD, 0,
-                              GW_KEY_RATE_LIMITED, 429},
-    [GW_FAIL_QUOTA_ACCOUNT] = {GW_NEXT_KEY, GW_SCOPE_KEY, CD_RETRY_OR_PERIOD, 0,
-                               GW_KEY_RATE_LIMITED, 429},
-    [GW_FAIL_PAYMENT] = {GW_NEXT_KEY, GW_SCOPE_KEY, CD_DAY, 86400, GW_KEY_ERROR, 502},
-    /* The key is marked invalid; the hour of cooldown only matters if a user
-     * resets its health without fixing it. */
-    [GW_FAIL_AUTH] = {GW_NEXT_KEY, GW_SCOPE_KEY, CD_FIXED, 3600, GW_KEY_INVALID, 502},
-    [GW_FAIL_MODEL_UNAVAILABLE] = {GW_NEXT_MODEL, GW_SCOPE_MODEL_KEY, CD_FIXED, 6 * 3600,
-                                   GW_KEY_UNKNOWN, 502},
-    [GW_FAIL_CONTEXT] = {GW_NEXT_MODEL, GW_SCOPE_NONE, CD_NONE, 0, GW_KEY_UNKNOWN, 400},
-    /* A 503 that says when to come back (Retry-After) is taken at its word. */
-    [GW_FAIL_SERVER] = {GW_NEXT_PROVIDER, GW_SCOPE_MODEL_KEY, CD_RETRY_OR_FIXED, 30,
-                        GW_KEY_UNKNOWN, 502},
-    [GW_FAIL_TIMEOUT] = {GW_NEXT_PROVIDER, GW_SCOPE_MODEL_KEY, CD_FIXED, 60, GW_KEY_UNKNOWN, 504},
-    [GW_FAIL_NETWORK] = {GW_NEXT_PROVIDER, GW_SCOPE_KEY, CD_FIXED, 30, GW_KEY_UNKNOWN, 502},
-    [GW_FAIL_BAD_REQUEST] = {GW_NEXT_RETURN, GW_SCOPE_NONE, CD_NONE, 0, GW_KEY_UNKNOWN, 400},
-};
-
-/* A per-minute limit never waits longer than this; a stated delay beyond it
- * means the upstream is talking about a longer window (see classify). */
-#define MINUTE_MAX_MS (15 * 60 * (int64_t)1000)
 /* Stated delays are capped: a garbled header must not bench a key for a year. */
 #define STATED_MAX_MS (32 * 86400 * (int64_t)1000)
-
 /* ---- pattern matching ------------------------------------------------------------ */
 
 static bool is_word(unsigned char c)
@@ -394,7 +121,6 @@ static bool match_pattern(const char *t, size_t tlen, const char *pat)
 
 /* ---- parsing the body ------------------------------------------------------------ */
 
-#define TEXT_MAX 4096
 #define EXTRA_MAX 8
 #define DEPTH_MAX 4
 
@@ -410,7 +136,7 @@ static void parsed_init(parsed_t *p)
 {
     memset(p, 0, sizeof(*p));
     for (int f = 0; f < NTEXT; f++)
-        gw_buf_init(&p->text[f], TEXT_MAX);
+        gw_buf_init(&p->text[f], GW_ERROR_TEXT_MAX);
     p->retry_info_ms = -1;
 }
 
@@ -468,8 +194,6 @@ static void note_status(parsed_t *p, json_int_t v)
         p->inband_status = (int)v;
 }
 
-static int64_t parse_duration(const char *s, bool loose, const char **endp);
-
 static void walk_root(parsed_t *p, json_t *v, int depth);
 
 static void walk_details(parsed_t *p, json_t *details)
@@ -494,7 +218,7 @@ static void walk_details(parsed_t *p, json_t *details)
         } else if (strstr(type, "RetryInfo") != NULL) {
             const char *rd = json_string_value(json_object_get(d, "retryDelay"));
             const char *end;
-            int64_t ms = rd ? parse_duration(rd, false, &end) : -1;
+            int64_t ms = rd ? gw_parse_duration(rd, false, &end) : -1;
 
             if (ms >= 0 && *end == '\0' && p->retry_info_ms < 0)
                 p->retry_info_ms = ms;
@@ -613,44 +337,10 @@ static void walk_root(parsed_t *p, json_t *v, int depth)
     walk_error(p, v, depth);
 }
 
-/* Skips leading white space and an SSE "data:" prefix (in-band stream errors). */
-static gw_str_t trim_body(gw_str_t b)
-{
-    while (b.len > 0 && isspace((unsigned char)b.ptr[0])) {
-        b.ptr++;
-        b.len--;
-    }
-    if (b.len >= 5 && strncmp(b.ptr, "data:", 5) == 0) {
-        b.ptr += 5;
-        b.len -= 5;
-        while (b.len > 0 && isspace((unsigned char)b.ptr[0])) {
-            b.ptr++;
-            b.len--;
-        }
-    }
-    return b;
-}
-
-/* Parses a JSON value from the body; NULL if it is not an object, array or string. */
-static json_t *load_body(gw_str_t body)
-{
-    json_t *root;
-
-    if (body.len == 0)
-        return NULL;
-    /* EOF check off: an SSE frame may be followed by more frames. */
-    root = json_loadb(body.ptr, body.len, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
-    if (root != NULL && !json_is_object(root) && !json_is_array(root) && !json_is_string(root)) {
-        json_decref(root); /* "429 Too Many Requests" is text, not the number 429 */
-        root = NULL;
-    }
-    return root;
-}
-
 static void parse_body(parsed_t *p, gw_str_t body)
 {
-    gw_str_t b = trim_body(body);
-    json_t *root = load_body(b);
+    gw_str_t b = gw_error_body_trim(body);
+    json_t *root = gw_error_body_json(b);
 
     if (root == NULL) {
         add_text(p, F_MESSAGE, b.ptr, GW_MIN(b.len, (size_t)1024));
@@ -660,178 +350,7 @@ static void parse_body(parsed_t *p, gw_str_t body)
     json_decref(root);
 }
 
-/* ---- delays ---------------------------------------------------------------------- */
-
-/* Past this (about 31,000 years in ms) a parsed number means nothing, and converting
- * a larger double to int64_t is undefined; every parse refuses it before the cast. */
-#define PARSED_MS_MAX 1e15
-
-/* Digits with an optional fraction, locale-independent. */
-static bool parse_number(const char **sp, double *out)
-{
-    const char *s = *sp;
-    double v = 0;
-    double scale = 1;
-    bool digits = false;
-
-    while (isdigit((unsigned char)*s)) {
-        v = v * 10 + (*s - '0');
-        s++;
-        digits = true;
-    }
-    if (*s == '.' && isdigit((unsigned char)s[1])) {
-        s++;
-        while (isdigit((unsigned char)*s)) {
-            scale /= 10;
-            v += (*s - '0') * scale;
-            s++;
-        }
-        digits = true;
-    }
-    if (!digits)
-        return false;
-    *sp = s;
-    *out = v;
-    return true;
-}
-
-/* Milliseconds per unit word, or -1. */
-static double unit_ms(const char *u, size_t n)
-{
-    static const struct {
-        const char *name;
-        double ms;
-    } units[] = {
-        {"ns", 1e-6},     {"us", 1e-3},      {"\xc2\xb5s", 1e-3}, {"ms", 1},
-        {"msec", 1},      {"millisecond", 1}, {"milliseconds", 1}, {"s", 1000},
-        {"sec", 1000},    {"secs", 1000},    {"second", 1000},    {"seconds", 1000},
-        {"m", 60000},     {"min", 60000},    {"mins", 60000},     {"minute", 60000},
-        {"minutes", 60000}, {"h", 3600000},  {"hr", 3600000},     {"hrs", 3600000},
-        {"hour", 3600000}, {"hours", 3600000}, {"d", 86400000},   {"day", 86400000},
-        {"days", 86400000},
-    };
-
-    for (size_t i = 0; i < GW_ARRAY_LEN(units); i++)
-        if (strlen(units[i].name) == n && strncasecmp(units[i].name, u, n) == 0)
-            return units[i].ms;
-    return -1;
-}
-
-/*
- * A duration: Go/protobuf style "2m59.56s", "7.66s", "120ms", "34s", or with
- * loose set also prose "41 seconds", "1 minute 30 seconds". Returns ms
- * (rounded up) and sets *endp after it, or -1.
- */
-static int64_t parse_duration(const char *s, bool loose, const char **endp)
-{
-    const char *p = s;
-    double total = 0;
-    bool any = false;
-
-    for (;;) {
-        const char *q = p;
-        const char *u;
-        double num;
-        double mult;
-
-        if (!parse_number(&q, &num))
-            break;
-        if (loose)
-            while (*q == ' ')
-                q++;
-        u = q;
-        if ((unsigned char)q[0] == 0xc2 && (unsigned char)q[1] == 0xb5)
-            q += 2;
-        while (isalpha((unsigned char)*q))
-            q++;
-        mult = unit_ms(u, (size_t)(q - u));
-        if (mult < 0)
-            break;
-        total += num * mult;
-        any = true;
-        p = q;
-        if (loose && p[0] == ' ' && isdigit((unsigned char)p[1]))
-            p++;
-        if (!isdigit((unsigned char)*p))
-            break;
-    }
-    if (!any || total > PARSED_MS_MAX)
-        return -1;
-    *endp = p;
-    return (int64_t)ceil(total);
-}
-
-static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                     "jul", "aug", "sep", "oct", "nov", "dec"};
-
-/* IMF-fixdate "Wed, 21 Oct 2015 07:28:00 GMT" (the weekday is optional). */
-static int64_t parse_http_date(const char *v)
-{
-    struct tm tm;
-    char mon[4] = "";
-    int d, y, hh, mm, ss;
-    const char *comma = strchr(v, ',');
-    time_t t;
-
-    if (comma != NULL)
-        v = comma + 1;
-    if (sscanf(v, " %d %3s %d %d:%d:%d", &d, mon, &y, &hh, &mm, &ss) != 6)
-        return 0;
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_mon = -1;
-    for (int i = 0; i < 12; i++)
-        if (strcasecmp(mon, months[i]) == 0)
-            tm.tm_mon = i;
-    if (tm.tm_mon < 0 || d < 1 || d > 31 || y < 1970 || hh > 23 || mm > 59 || ss > 60)
-        return 0;
-    tm.tm_mday = d;
-    tm.tm_year = y - 1900;
-    tm.tm_hour = hh;
-    tm.tm_min = mm;
-    tm.tm_sec = ss;
-    t = timegm(&tm);
-    if (t == (time_t)-1)
-        return 0;
-    return (int64_t)t * 1000;
-}
-
-int64_t gw_parse_reset_value(const char *v, int64_t now_ms)
-{
-    const char *s;
-    const char *end;
-    double num;
-    size_t n;
-    char buf[64];
-    int64_t ms;
-
-    if (v == NULL)
-        return 0;
-    while (isspace((unsigned char)*v))
-        v++;
-    n = strlen(v);
-    while (n > 0 && isspace((unsigned char)v[n - 1]))
-        n--;
-    if (n == 0 || n >= sizeof(buf))
-        return 0;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-
-    s = buf;
-    if (parse_number(&s, &num) && *s == '\0') {
-        /* The project's convention for bare numbers (providers/README.md 0). */
-        if (num > PARSED_MS_MAX)
-            return 0;
-        if (num > 1e12)
-            return (int64_t)num;
-        if (num > 1e9)
-            return (int64_t)(num * 1000);
-        return now_ms + (int64_t)ceil(num * 1000);
-    }
-    ms = parse_duration(buf, false, &end);
-    if (ms >= 0 && *end == '\0')
-        return now_ms + ms;
-    return parse_http_date(buf);
-}
+/* ---- delays stated in the answer ------------------------------------------------ */
 
 static const char *find_header(const gw_header_t *h, size_t n, const parsed_t *p,
                                const char *name)
@@ -843,33 +362,6 @@ static const char *find_header(const gw_header_t *h, size_t n, const parsed_t *p
         if (strcasecmp(p->extra[i].name, name) == 0)
             return p->extra[i].value;
     return NULL;
-}
-
-/* "Please try again in 7.66s", "Please wait 41 seconds before retrying." */
-static int64_t prose_delay_ms(const char *msg)
-{
-    static const char *const leads[] = {"try again in", "retry in", "retry after", "wait",
-                                        "resets in", "reset in"};
-
-    if (msg == NULL)
-        return -1;
-    for (size_t i = 0; i < GW_ARRAY_LEN(leads); i++) {
-        const char *at = msg;
-
-        while ((at = strcasestr(at, leads[i])) != NULL) {
-            const char *s = at + strlen(leads[i]);
-            const char *end;
-            int64_t ms;
-
-            while (*s == ' ')
-                s++;
-            ms = parse_duration(s, true, &end);
-            if (ms >= 0)
-                return ms;
-            at += strlen(leads[i]);
-        }
-    }
-    return -1;
 }
 
 /* Reset headers of the OpenAI family; one is used only when its own
@@ -922,15 +414,8 @@ static int64_t stated_until(const gw_header_t *h, size_t n, const parsed_t *p, i
     int64_t at = 0;
 
     v = find_header(h, n, p, "retry-after-ms");
-    if (v != NULL) {
-        const char *s = v;
-        double ms;
-
-        while (*s == ' ')
-            s++;
-        if (parse_number(&s, &ms) && ms <= PARSED_MS_MAX)
-            at = now_ms + (int64_t)ceil(ms);
-    }
+    if (v != NULL)
+        at = gw_parse_ms_value(v, now_ms);
     if (at == 0) {
         v = find_header(h, n, p, "retry-after");
         if (v != NULL)
@@ -939,7 +424,7 @@ static int64_t stated_until(const gw_header_t *h, size_t n, const parsed_t *p, i
     if (at == 0 && p->retry_info_ms >= 0)
         at = now_ms + p->retry_info_ms;
     if (at == 0) {
-        int64_t ms = prose_delay_ms(p->text[F_MESSAGE].ptr);
+        int64_t ms = gw_prose_delay_ms(p->text[F_MESSAGE].ptr);
 
         if (ms >= 0)
             at = now_ms + ms;
@@ -982,7 +467,7 @@ static void decide(const gw_provider_t *prov, const rule_t *r, gw_fail_t fail,
                    const parsed_t *p, const gw_header_t *h, size_t n, int64_t now_ms,
                    gw_verdict_t *out)
 {
-    const action_t *a = &actions[fail];
+    const action_t *a = &gw_errtable_actions[fail];
     gw_reset_t reset = prov != NULL ? prov->reset : GW_RESET_UTC;
     cd_kind_t cd = a->cd;
     int64_t cd_ms = (int64_t)a->cd_s * 1000;
@@ -1034,10 +519,10 @@ static void decide(const gw_provider_t *prov, const rule_t *r, gw_fail_t fail,
     /* A "per-minute" 429 whose upstream asks for more than 15 minutes is really a
      * longer window (an hourly or rolling daily budget): keep the stated time and
      * report it as a period quota so it is not escalated or shown as transient. */
-    if (fail == GW_FAIL_RATE_MINUTE && stated_used && until - now_ms > MINUTE_MAX_MS) {
+    if (fail == GW_FAIL_RATE_MINUTE && stated_used && until - now_ms > GW_COOLDOWN_MINUTE_CAP_MS) {
         out->fail = GW_FAIL_QUOTA_PERIOD;
-        out->key_health = actions[GW_FAIL_QUOTA_PERIOD].health;
-        out->client_status = actions[GW_FAIL_QUOTA_PERIOD].client_status;
+        out->key_health = gw_errtable_actions[GW_FAIL_QUOTA_PERIOD].health;
+        out->client_status = gw_errtable_actions[GW_FAIL_QUOTA_PERIOD].client_status;
     }
     if (until == 0)
         out->scope = GW_SCOPE_NONE;
@@ -1060,16 +545,16 @@ void gw_errtable_classify(const gw_provider_t *prov, int status, gw_str_t body,
      * judged by that status: OpenRouter {"error":{"code":429,...}}. */
     if (eff < 400 && p.inband_status != 0)
         eff = p.inband_status;
-    for (size_t i = 0; i < GW_ARRAY_LEN(rules); i++) {
-        if (rule_matches(&rules[i], prov_id, eff, &p)) {
-            hit = &rules[i];
+    for (size_t i = 0; i < gw_errtable_nrules; i++) {
+        if (rule_matches(&gw_errtable_rules[i], prov_id, eff, &p)) {
+            hit = &gw_errtable_rules[i];
             break;
         }
     }
     gw_assert(hit != NULL); /* the last row matches everything */
     decide(prov, hit, hit->fail, &p, hdrs, nhdrs, now_ms, out);
     gw_log_debug("errtable: %s status %d -> %s (rule %zu)", prov_id, status, out->name,
-                 (size_t)(hit - rules));
+                 (size_t)(hit - gw_errtable_rules));
     parsed_dispose(&p);
 }
 
@@ -1078,192 +563,4 @@ void gw_errtable_transport(const gw_provider_t *prov, gw_fail_t fail, int64_t no
 {
     gw_assert(fail == GW_FAIL_TIMEOUT || fail == GW_FAIL_NETWORK || fail == GW_FAIL_SERVER);
     decide(prov, NULL, fail, NULL, NULL, 0, now_ms, out);
-}
-
-/* ---- the message for the client -------------------------------------------------- */
-
-static bool is_token_char(unsigned char c)
-{
-    return isalnum(c) || c == '_' || c == '-' || c == '.' || c == '*';
-}
-
-/* Credential-looking tokens: a known key prefix, or a long mixed-case
- * alphanumeric run with few dashes (model ids have many, keys few). */
-static bool looks_secret(const char *t, size_t n)
-{
-    static const char *const prefixes[] = {
-        "sk-", "sk_", "pk_", "gsk_", "csk-", "nvapi-", "AIza", "ghp_", "gho_", "ghu_",
-        "ghs_", "github_pat_", "hf_", "xai-", "r8_", "freellmapi-",
-    };
-    bool digit = false, lower = false, upper = false;
-    int dashes = 0;
-
-    for (size_t i = 0; i < GW_ARRAY_LEN(prefixes); i++) {
-        size_t pl = strlen(prefixes[i]);
-
-        if (n > pl && strncmp(t, prefixes[i], pl) == 0)
-            return true;
-    }
-    if (n < 24)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)t[i];
-
-        digit |= isdigit(c) != 0;
-        lower |= islower(c) != 0;
-        upper |= isupper(c) != 0;
-        dashes += c == '-';
-    }
-    return digit && lower && upper && dashes <= 2;
-}
-
-static void append_redacted(gw_buf_t *out, const char *s, size_t n)
-{
-    size_t i = 0;
-    bool after_bearer = false;
-
-    while (i < n) {
-        unsigned char c = (unsigned char)s[i];
-
-        if (!is_token_char(c)) {
-            /* Control characters become spaces: the text goes into JSON and logs. */
-            char ch = (c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-
-            gw_buf_append(out, &ch, 1);
-            i++;
-            continue;
-        }
-        size_t j = i;
-        while (j < n && is_token_char((unsigned char)s[j]))
-            j++;
-        if (after_bearer || looks_secret(s + i, j - i))
-            gw_buf_appends(out, "[redacted]");
-        else
-            gw_buf_append(out, s + i, j - i);
-        after_bearer = (j - i == 6 && strncasecmp(s + i, "Bearer", 6) == 0);
-        i = j;
-    }
-}
-
-/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
-static size_t utf8_seq(const unsigned char *s)
-{
-    size_t n;
-    unsigned cp;
-
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-        n = 2;
-        cp = s[0] & 0x1f;
-    } else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        n = 3;
-        cp = s[0] & 0x0f;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        n = 4;
-        cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-        return 0;
-    return n;
-}
-
-/* Replaces bytes that are not valid UTF-8 with '?', in place: the message goes
- * into a JSON string, which must be valid UTF-8. */
-static void sanitize_utf8(char *s)
-{
-    unsigned char *p = (unsigned char *)s;
-
-    while (*p != '\0') {
-        size_t n = utf8_seq(p);
-
-        if (n == 0) {
-            *p++ = '?';
-            continue;
-        }
-        p += n;
-    }
-}
-
-size_t gw_errtable_message(gw_str_t body, char *out, size_t outsz)
-{
-    gw_buf_t msg;
-    gw_buf_t red;
-    gw_str_t b;
-    json_t *root;
-    json_t *e;
-    json_t *m = NULL;
-    size_t n = 0;
-
-    if (outsz == 0)
-        return 0;
-    b = trim_body(body);
-    root = body.ptr != NULL ? load_body(b) : NULL;
-    e = root;
-    gw_buf_init(&msg, TEXT_MAX);
-    gw_buf_init(&red, TEXT_MAX * 2);
-    if (json_is_array(e))
-        e = json_array_get(e, 0);
-    if (json_is_object(e)) {
-        json_t *err = json_object_get(e, "error");
-        json_t *errors = json_object_get(e, "errors");
-
-        if (json_is_object(err))
-            m = json_object_get(err, "message");
-        else if (json_is_string(err))
-            m = err;
-        if (m == NULL && json_is_array(errors))
-            m = json_object_get(json_array_get(errors, 0), "message");
-        if (m == NULL)
-            m = json_object_get(e, "message");
-        if (m == NULL)
-            m = json_object_get(e, "detail");
-        if (m == NULL)
-            m = json_object_get(e, "msg");
-        if (json_is_string(m)) {
-            gw_buf_append(&msg, json_string_value(m), json_string_length(m));
-        } else if (m != NULL && !json_is_null(m)) {
-            char *dump = json_dumps(m, JSON_COMPACT | JSON_ENCODE_ANY);
-
-            if (dump != NULL)
-                gw_buf_append(&msg, dump, GW_MIN(strlen(dump), (size_t)TEXT_MAX));
-            free(dump);
-        }
-        /* OpenRouter's "Provider returned error" says little; the raw upstream text more. */
-        if (json_is_object(err)) {
-            json_t *raw = json_object_get(json_object_get(err, "metadata"), "raw");
-
-            if (json_is_string(raw) && msg.len + 2 + json_string_length(raw) < TEXT_MAX) {
-                gw_buf_appends(&msg, msg.len > 0 ? ": " : "");
-                gw_buf_append(&msg, json_string_value(raw), json_string_length(raw));
-            }
-        }
-    } else if (json_is_string(e)) {
-        gw_buf_append(&msg, json_string_value(e), GW_MIN(json_string_length(e), (size_t)TEXT_MAX));
-    } else if (root == NULL && b.len > 0) {
-        gw_buf_append(&msg, b.ptr, GW_MIN(b.len, (size_t)1024));
-    }
-    if (msg.len > 0)
-        append_redacted(&red, msg.ptr, msg.len);
-    if (red.len > 0) {
-        n = GW_MIN(red.len, outsz - 1);
-        /* Never cut a UTF-8 sequence in half: back up to its first byte. */
-        while (n > 0 && n < red.len && ((unsigned char)red.ptr[n] & 0xc0) == 0x80)
-            n--;
-        memcpy(out, red.ptr, n);
-    }
-    out[n] = '\0';
-    sanitize_utf8(out);
-    json_decref(root);
-    gw_buf_dispose(&msg);
-    gw_buf_dispose(&red);
-    return n;
 }

@@ -1,9 +1,11 @@
 /*
- * The error taxonomy as data: one table says which upstream status, error
- * code/type/message and headers mean what, and a second says what each class
- * does (next step, cooldown scope and length, key health). Changing routing
- * behaviour for an error is a table edit covered by the corpus test in
- * tests/unit/router/errtable_test.c (fixtures in tests/fixtures/errors/).
+ * What an upstream failure means. One table (errtable_rules.c) says which
+ * upstream status, error code/type/message and headers mean what, and a
+ * second what each class does (next step, cooldown scope and length, key
+ * health). Changing routing behaviour for an error is a table edit covered by
+ * the corpus test in tests/unit/router/errtable_test.c (fixtures in
+ * tests/fixtures/errors/). The delays an answer states are read by
+ * retry_delay.c; the message shown to the client by error_message.c.
  *
  * Matching is done on parsed fields (status number, error.code, error.type,
  * error.status, error.message, Google's details[]), case-insensitively and on
@@ -34,18 +36,5 @@ void gw_errtable_classify(const gw_provider_t *prov, int status, gw_str_t body,
 void gw_errtable_transport(const gw_provider_t *prov, gw_fail_t fail, int64_t now_ms,
                            gw_verdict_t *out);
 
-/* Parses a delay header value: seconds ("30", "1.5"), an HTTP date, a Go-style
- * duration ("2m59.56s", "120ms"), or an epoch (>1e12 ms, >1e9 s). Returns the
- * absolute epoch ms, or 0 if unparseable. */
-int64_t gw_parse_reset_value(const char *v, int64_t now_ms);
-
-/* Copies the upstream error's human message (error.message, {"error":"..."},
- * Cloudflare errors[0].message, detail, OpenRouter metadata.raw, or the text of
- * a non-JSON body) into out, NUL-terminated, truncated on a UTF-8 boundary,
- * invalid UTF-8 replaced by '?', and anything that looks like a credential
- * (known key prefixes, long mixed-case tokens, the word after "Bearer")
- * replaced by "[redacted]". For a BAD_REQUEST verdict handed to the client.
- * Returns the length written (0 when the body says nothing). */
-size_t gw_errtable_message(gw_str_t body, char *out, size_t outsz);
 
 #endif

@@ -3,6 +3,8 @@
  * to a blank line, then the body. */
 #include "fuzz_common.h"
 #include "router/errtable.h"
+#include "router/retry_delay.h"
+#include "router/error_message.h"
 
 #define MAX_HEADERS 16
 
@@ -44,8 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     {
         gw_str_t body = {p, size - (size_t)(p - text)};
         gw_errtable_classify(prov, status, body, hdrs, nh, 1781179200000, &v);
-        gw_errtable_message(body, msg, sizeof(msg));
-        gw_errtable_message(body, msg, 7); /* truncation on a UTF-8 boundary */
+        gw_error_message(body, msg, sizeof(msg));
+        gw_error_message(body, msg, 7); /* truncation on a UTF-8 boundary */
     }
     free(text);
     return 0;

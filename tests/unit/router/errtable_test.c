@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "router/errtable.h"
+#include "router/retry_delay.h"
+#include "router/error_message.h"
 
 #define FIXTURE_DIR "tests/fixtures/errors"
 #define NOW_MS INT64_C(1781524800000) /* 2026-06-15T12:00:00Z, a Monday, PDT in force */
@@ -438,7 +440,7 @@ static void test_message(void **state)
 
     (void)state;
     for (size_t i = 0; i < GW_ARRAY_LEN(cases); i++) {
-        size_t n = gw_errtable_message(gw_str_c(cases[i].body), out, sizeof(out));
+        size_t n = gw_error_message(gw_str_c(cases[i].body), out, sizeof(out));
 
         if (strcmp(out, cases[i].want) != 0)
             print_error("message case %zu: \"%s\", want \"%s\"\n", i, out, cases[i].want);
@@ -446,9 +448,9 @@ static void test_message(void **state)
         assert_int_equal(n, strlen(out));
     }
     /* Truncation never splits a UTF-8 sequence ("é" is two bytes). */
-    gw_errtable_message(GW_STR("{\"message\":\"abcdé\xc3\xa9xyz\"}"), tiny, sizeof(tiny));
+    gw_error_message(GW_STR("{\"message\":\"abcdé\xc3\xa9xyz\"}"), tiny, sizeof(tiny));
     assert_string_equal(tiny, "abcd\xc3\xa9");
-    assert_int_equal(gw_errtable_message(GW_STR("{\"message\":\"x\"}"), out, 0), 0);
+    assert_int_equal(gw_error_message(GW_STR("{\"message\":\"x\"}"), out, 0), 0);
 }
 
 int main(void)
