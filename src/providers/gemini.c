@@ -7,7 +7,7 @@
  * chat.completion / chat.completion.chunk objects. Thought signatures of
  * function calls are remembered through the gateway's signature store and
  * restored on the next turn. Every mapping decision, with its source, is in
- * docs/gemini.md; the wire facts are shared/wire/gemini.md.
+ * docs/gemini.md; the wire facts are docs/reference/wire-gemini.md.
  */
 #include <ctype.h>
 #include <openssl/evp.h>
@@ -129,7 +129,7 @@ static int effort_rank(json_t *req)
 
 /* Gemini 3 takes thinkingLevel (Pro: LOW/HIGH only, cannot switch thinking
  * off); 2.5 takes thinkingBudget in tokens (Pro: 128..32768, never 0; Flash
- * and Flash-Lite may be 0). Sending both is a 400. shared/wire/gemini.md 1.6. */
+ * and Flash-Lite may be 0). Sending both is a 400. docs/reference/wire-gemini.md 1.6. */
 static json_t *thinking_config(family_t f, int rank)
 {
     static const char *const flash_levels[] = {"MINIMAL", "MINIMAL", "LOW",
@@ -896,7 +896,7 @@ static void read_parts(const gw_call_t *c, gstate_t *g, json_t *parts, gw_buf_t 
 
 typedef enum { FIN_NONE, FIN_STOP, FIN_LENGTH, FIN_FILTER, FIN_BROKEN } fin_t;
 
-/* finishReason -> kind (shared/wire/gemini.md 1.7). LANGUAGE and OTHER are
+/* finishReason -> kind (docs/reference/wire-gemini.md 1.7). LANGUAGE and OTHER are
  * Google refusing to continue: content_filter, as LiteLLM maps them. A broken
  * function call is an upstream failure: the proxy tries elsewhere. */
 static fin_t map_finish(const char *r)

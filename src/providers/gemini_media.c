@@ -7,7 +7,7 @@
  * which the API layer renders in OpenAI's shapes. Transcription is not
  * offered (Gemini has no speech-to-text models in the catalog).
  *
- * Wire facts: shared/wire/gemini.md sections 4 (embeddings), 5 (images),
+ * Wire facts: docs/reference/wire-gemini.md sections 4 (embeddings), 5 (images),
  * 6 (TTS, voices), 8 (Live tokens); tool declarations reuse the chat
  * dialect's schema sanitizer (gemini_schema.c).
  */
@@ -179,7 +179,7 @@ static bool is_thought(json_t *part)
 
 /* ---- voices --------------------------------------------------------------------- */
 
-/* The 30 prebuilt voices (shared/wire/gemini.md 6.2), as sent on the wire. */
+/* The 30 prebuilt voices (docs/reference/wire-gemini.md 6.2), as sent on the wire. */
 static const char *const gemini_voices[] = {
     "Zephyr",    "Puck",          "Charon",       "Kore",      "Fenrir",     "Leda",
     "Orus",      "Aoede",         "Callirrhoe",   "Autonoe",   "Enceladus",  "Iapetus",
@@ -188,7 +188,7 @@ static const char *const gemini_voices[] = {
     "Achird",    "Zubenelgenubi", "Vindemiatrix", "Sadachbia", "Sadaltager", "Sulafat",
 };
 
-/* OpenAI voice -> Gemini voice by style (shared/wire/gemini.md 6.3). */
+/* OpenAI voice -> Gemini voice by style (docs/reference/wire-gemini.md 6.3). */
 static const char *const openai_voices[][2] = {
     {"alloy", "Schedar"},   {"ash", "Charon"},       {"ballad", "Enceladus"}, {"coral", "Sulafat"},
     {"echo", "Iapetus"},    {"fable", "Puck"},       {"onyx", "Gacrux"},      {"nova", "Zephyr"},
@@ -354,7 +354,7 @@ static int image_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t 
     }
     json_array_append_new(parts, json_pack("{s:s}", "text", prompt));
     /* A "mask" upload has no Gemini equivalent: it is ignored, and the prompt
-     * alone says what to change (shared/wire/gemini.md 5.2). */
+     * alone says what to change (docs/reference/wire-gemini.md 5.2). */
     for (size_t i = 0; (edit || variation) && i < c->nfiles; i++) {
         const gw_media_file_t *f = &c->files[i];
         const char *mime;
@@ -633,7 +633,7 @@ static int live_declared(json_t *session, json_t **decls, json_t **names, gw_err
     return rc;
 }
 
-/* The OpenAI realtime session -> a Live `setup` (shared/wire/gemini.md 8.4),
+/* The OpenAI realtime session -> a Live `setup` (docs/reference/wire-gemini.md 8.4),
  * new reference in *setup. A session takes one response modality: AUDIO
  * when the client wants audio at all (and always on native-audio models),
  * else TEXT.
@@ -906,7 +906,7 @@ static bool model_can(const gw_media_call_t *c)
 int gw_gemini_media_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t *err)
 {
     if (c->op == GW_OP_TRANSCRIBE) {
-        /* Audio understanding (shared/wire/gemini.md 7) could stand in, but
+        /* Audio understanding (docs/reference/wire-gemini.md 7) could stand in, but
          * gives no timings; the catalog has no Gemini stt models for it. */
         gw_err_set(err, GW_DECLINED, 0, "Gemini does no transcription here");
         return GW_DECLINED;

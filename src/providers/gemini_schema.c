@@ -3,7 +3,7 @@
  * deny-list: Gemini's Schema message has a fixed set of fields and answers
  * 400 "Unknown name ... Cannot find field" on any other, so keywords not
  * listed in `keep` are dropped wherever they appear (this covers every key
- * in shared/providers/README.md section 1, x-* vendor keys included).
+ * in docs/reference/providers.md section 1, x-* vendor keys included).
  * Rewrites, in order, for one schema node:
  *   1. the node's own keywords: type arrays collapse to the first non-null
  *      type plus nullable, const becomes a one-value enum;

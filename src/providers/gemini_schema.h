@@ -5,7 +5,7 @@
  * `type` array and on an OBJECT without properties, so the sanitizer keeps an
  * allow-list of keywords and rewrites the common JSON Schema idioms (local
  * $refs, nullable unions, const) into the subset. Rules and sources:
- * docs/gemini.md, shared/wire/gemini.md 2.3, shared/providers/README.md 1.
+ * docs/gemini.md, docs/reference/wire-gemini.md 2.3, docs/reference/providers.md 1.
  *
  * Used by providers/gemini.c only; pure functions on jansson values.
  */

@@ -11,7 +11,7 @@ int gw_gemini_media_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err
 int gw_gemini_media_response(const gw_media_call_t *c, const char *content_type, gw_str_t body,
                              gw_media_result_t *res, gw_err_t *err);
 /* The Gemini voice for a client's voice name (static string), or NULL when
- * there is none: an OpenAI voice maps by style (shared/wire/gemini.md 6.3),
+ * there is none: an OpenAI voice maps by style (docs/reference/wire-gemini.md 6.3),
  * one of Gemini's 30 prebuilt voices is matched case-insensitively and
  * returned capitalised as the wire wants it. */
 const char *gw_gemini_voice(const char *openai_or_gemini_name);

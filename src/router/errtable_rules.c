@@ -1,8 +1,9 @@
 /*
  * The error taxonomy as data (see errtable_rules.h, errtable.c).
  *
- * Facts behind the rows: docs/errors.md. Every row is exercised by the
- * corpus in tests/fixtures/errors/.
+ * Facts behind the rows: docs/reference/providers.md (section 0 and each
+ * provider), docs/reference/wire-openai.md 1.8 and 11.x, wire-gemini.md 0.3.
+ * Every row is exercised by the corpus in tests/fixtures/errors/.
  */
 #include "router/errtable_rules.h"
 

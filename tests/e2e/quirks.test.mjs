@@ -1,4 +1,4 @@
-// Provider quirks (shared/providers/README.md section 0): what each upstream
+// Provider quirks (docs/reference/providers.md section 0): what each upstream
 // rejects must never reach it. The mock runs in strict mode and answers like
 // the real provider would (e.g. Mistral 422 extra_forbidden), recording a
 // violation; these tests send the problematic fields through the gateway and

@@ -1,5 +1,5 @@
 // The Gemini dialect of the mock (provider id google): Google's native
-// Generative Language API as shared/wire/gemini.md describes it.
+// Generative Language API as docs/reference/wire-gemini.md describes it.
 //
 //   POST /google/v1beta/models/{model}:generateContent
 //   POST /google/v1beta/models/{model}:streamGenerateContent?alt=sse
@@ -831,7 +831,7 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d
 const MAX_AHEAD_MS = 20 * 3600e3;
 
 /**
- * Validates a POST v1alpha/auth_tokens body (shared/wire/gemini.md 8.2).
+ * Validates a POST v1alpha/auth_tokens body (docs/reference/wire-gemini.md 8.2).
  * Returns null or {error, why}.
  */
 export function checkAuthToken(body, now = Date.now()) {

@@ -110,7 +110,7 @@ export function pcmTone(text, voice = '', rate = 24000) {
   return { pcm: buf, seconds: n / rate, samples: n, rate, freq };
 }
 
-// The 30 prebuilt Gemini voices (shared/wire/gemini.md 6.2), case-sensitive on the wire.
+// The 30 prebuilt Gemini voices (docs/reference/wire-gemini.md 6.2), case-sensitive on the wire.
 export const GEMINI_VOICES = new Set([
   'Zephyr', 'Puck', 'Charon', 'Kore', 'Fenrir', 'Leda', 'Orus', 'Aoede', 'Callirrhoe', 'Autonoe',
   'Enceladus', 'Iapetus', 'Umbriel', 'Algieba', 'Despina', 'Erinome', 'Algenib', 'Rasalgethi', 'Laomedeia', 'Achernar',

@@ -2,7 +2,7 @@
 // upstream server (mock.mjs). No dependencies.
 //
 // Bodies follow the shapes the providers really send (see
-// shared/providers/README.md section 0, shared/wire/openai.md section 11, and
+// docs/reference/providers.md section 0, docs/reference/wire-openai.md section 11, and
 // public bug reports quoting them). Messages are written in our own words
 // where the exact text is not a documented contract; the fields a gateway
 // classifies on (status, error.code / error.type, the phrases "per day",
@@ -625,7 +625,7 @@ const PRESETS = {
   },
 
   google: {
-    // Gemini's google.rpc.Status errors (shared/wire/gemini.md section 0.3). Google
+    // Gemini's google.rpc.Status errors (docs/reference/wire-gemini.md section 0.3). Google
     // sends no Retry-After header: the delay is RetryInfo.retryDelay in the body
     // (and "Please retry in N s." in the message); quotaId tells per-minute from
     // per-day. Real per-day 429s carry a short retryDelay too: a gateway must

@@ -1,7 +1,7 @@
 /* The Gemini dialect's media calls (providers/gemini_media.c): embeddings,
  * image generation and editing, speech, ephemeral Live tokens. Requests are
  * checked for URL, auth header and exact JSON bodies; answers are decoded
- * from shapes taken from shared/wire/gemini.md (several images with thought
+ * from shapes taken from docs/reference/wire-gemini.md (several images with thought
  * parts, PCM at 16 kHz, error objects, answers without media). Models come
  * from the built-in catalog with the Google base URL pointed at a mock-like
  * http://127.0.0.1 address. */
