@@ -108,19 +108,8 @@ static void on_tick(uv_timer_t *t)
     trim_after_burst(app);
 }
 
-static void on_signal(uv_signal_t *s, int signum)
-{
-    gw_app_t *app = s->data;
-
-    gw_log_info("signal %d: stopping (in flight: %zu)", signum, gw_server_inflight(app->srv));
-    if (app->gw.stopping) { /* a second signal: stop now */
-        app->stop_deadline_ms = 0;
-        return;
-    }
-    gw_app_stop(app);
-}
-
-void gw_app_stop(gw_app_t *app)
+/* Begins a graceful stop: new connections refused, in-flight requests drained. */
+static void app_stop(gw_app_t *app)
 {
     if (app->gw.stopping)
         return;
@@ -133,6 +122,19 @@ void gw_app_stop(gw_app_t *app)
     }
     uv_timer_start(&app->tick, on_tick, 50, 50);
 }
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    gw_app_t *app = s->data;
+
+    gw_log_info("signal %d: stopping (in flight: %zu)", signum, gw_server_inflight(app->srv));
+    if (app->gw.stopping) { /* a second signal: stop now */
+        app->stop_deadline_ms = 0;
+        return;
+    }
+    app_stop(app);
+}
+
 
 static void finish_stop(gw_app_t *app)
 {

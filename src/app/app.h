@@ -47,8 +47,6 @@ typedef struct gw_app {
 } gw_app_t;
 
 int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_err_t *err);
-/* Begins a graceful stop (what SIGINT/SIGTERM do). */
-void gw_app_stop(gw_app_t *app);
 void gw_app_dispose(gw_app_t *app);
 
 /* Reads keys, preferences, the chain and the unified key from the store into

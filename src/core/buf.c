@@ -98,17 +98,6 @@ int gw_buf_printf(gw_buf_t *b, const char *fmt, ...)
     return 0;
 }
 
-void gw_buf_consume(gw_buf_t *b, size_t n)
-{
-    if (n >= b->len) {
-        gw_buf_reset(b);
-        return;
-    }
-    memmove(b->ptr, b->ptr + n, b->len - n);
-    b->len -= n;
-    b->ptr[b->len] = '\0';
-}
-
 char *gw_buf_detach(gw_buf_t *b)
 {
     char *p = b->ptr;

@@ -25,7 +25,6 @@ int gw_buf_printf(gw_buf_t *b, const char *fmt, ...) __attribute__((format(print
 /* Grows len by n and returns where those n (uninitialised) bytes start, or
  * NULL past the ceiling. For writers that fill the space themselves. */
 char *gw_buf_extend(gw_buf_t *b, size_t n);
-void gw_buf_consume(gw_buf_t *b, size_t n); /* drop n bytes from the front */
 char *gw_buf_detach(gw_buf_t *b);           /* caller owns the bytes; b is reset */
 
 #endif

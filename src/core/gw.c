@@ -26,12 +26,6 @@ gw_str_t gw_str_c(const char *s)
     return v;
 }
 
-bool gw_str_eq(gw_str_t a, const char *b)
-{
-    size_t n = strlen(b);
-    return a.len == n && memcmp(a.ptr, b, n) == 0;
-}
-
 bool gw_str_ieq(gw_str_t a, const char *b)
 {
     size_t n = strlen(b);

@@ -43,7 +43,6 @@ typedef struct gw_str {
 
 #define GW_STR(lit) ((gw_str_t){(lit), sizeof(lit) - 1})
 gw_str_t gw_str_c(const char *s); /* NULL gives an empty view */
-bool gw_str_eq(gw_str_t a, const char *b);
 bool gw_str_ieq(gw_str_t a, const char *b);
 
 /* Allocation that cannot fail: logs and aborts on out-of-memory. */

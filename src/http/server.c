@@ -752,11 +752,6 @@ void gw_req_stream_end(gw_req_t *r)
     }
 }
 
-bool gw_req_streaming(const gw_req_t *r)
-{
-    return r->streaming;
-}
-
 /* ---- whole responses ----------------------------------------------------- */
 
 void gw_req_respond(gw_req_t *r, int status, const char *content_type, gw_buf_t *body)

@@ -85,6 +85,5 @@ void gw_req_stream_start(gw_req_t *r, int status, const char *content_type);
  * producer until on_drain). Never blocks, never drops. */
 int gw_req_stream_write(gw_req_t *r, const char *p, size_t n);
 void gw_req_stream_end(gw_req_t *r);
-bool gw_req_streaming(const gw_req_t *r);
 
 #endif

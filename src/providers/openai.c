@@ -4,7 +4,7 @@
  * URL). Requests are rebuilt from an allow-list of parameters, then shaped
  * by the provider's policy (catalog data): dropped and renamed parameters,
  * flattened content, tool-schema keywords removed. Answers are normalised to
- * what the OpenAI SDKs and agent frameworks rely on (wire notes, openai.md
+ * what the OpenAI SDKs and agent frameworks rely on (docs/reference/wire-openai.md,
  * sections 1.5-1.7).
  */
 #include <ctype.h>

@@ -4,7 +4,7 @@
  * that family that are not OpenAI-shaped: Cloudflare's native run endpoint
  * (images, Whisper) and Pollinations' GET image URL (the model's catalog
  * "api" says which). Answers are decoded into the canonical gw_media_result_t; the API
- * layer renders OpenAI's exact shapes from it (wire notes, openai.md
+ * layer renders OpenAI's exact shapes from it (docs/reference/wire-openai.md,
  * sections 4, 5, 6.2 and 11).
  */
 #include <curl/curl.h>
@@ -677,8 +677,8 @@ static int transcribe_response_openai(const char *ct, gw_str_t body, gw_media_re
 /* ---- transcription: Cloudflare's Whisper models on the run endpoint -------------- */
 
 /*
- * Cloudflare serves Whisper on its native run endpoint only (wire notes,
- * openai.md 11.3), in two shapes: @cf/openai/whisper-large-v3-turbo takes
+ * Cloudflare serves Whisper on its native run endpoint only
+ * (docs/reference/wire-openai.md 11.3), in two shapes: @cf/openai/whisper-large-v3-turbo takes
  * JSON with the audio as base64 and can translate; @cf/openai/whisper takes
  * the raw bytes as the body, transcribes only and ignores every option. Both
  * answer {"result": {...}, "success": true}, decoded below into the same

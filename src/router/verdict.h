@@ -1,7 +1,7 @@
 /*
  * What an upstream failure means for routing. The error table (errtable.c)
  * turns (provider, status, body, headers) into a verdict; the fallback loop
- * (attempt.c) applies it: cool down a key or a model, mark a key invalid,
+ * (api/fallback.c) applies it: cool down a key or a model, mark a key invalid,
  * try the next key or model, or hand the error back to the client.
  */
 #ifndef GW_ROUTER_VERDICT_H

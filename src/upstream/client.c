@@ -789,7 +789,3 @@ void gw_upstream_trim(gw_upstream_t *u, size_t keep)
     }
 }
 
-size_t gw_upstream_active(const gw_upstream_t *u)
-{
-    return u->active;
-}

@@ -92,7 +92,6 @@ gw_xfer_t *gw_upstream_start(gw_upstream_t *u, gw_http_out_t *req,
                              void *ctx);
 void gw_upstream_cancel(gw_xfer_t *x);
 void gw_upstream_resume(gw_xfer_t *x);
-size_t gw_upstream_active(const gw_upstream_t *u);
 /* Frees pooled (idle) transfers beyond keep: after a burst, so that the heap
  * they pin can go back to the system. */
 void gw_upstream_trim(gw_upstream_t *u, size_t keep);

@@ -52,7 +52,7 @@ static const char test_catalog[] =
 
 static gw_catalog_t cat;
 
-/* 1x1 PNG (wire notes, openai.md section 5.1). */
+/* 1x1 PNG (docs/reference/wire-openai.md, section 5.1). */
 static const char png_b64[] = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYG"
                               "D4DwABBAEAHnOmNwAAAABJRU5ErkJggg==";
 static const unsigned char jpeg_head[] = {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J',
@@ -280,7 +280,7 @@ static void test_embed_response_base64(void **state)
     gw_media_result_t res;
 
     (void)state;
-    /* "AACAPwAAAEAAAEBA" is float32 LE 1.0, 2.0, 3.0 (openai.md section 4) */
+    /* "AACAPwAAAEAAAEBA" is float32 LE 1.0, 2.0, 3.0 (docs/reference/wire-openai.md section 4) */
     assert_int_equal(answer_s(&c, "application/json",
                               "{\"data\":[{\"index\":0,\"embedding\":\"AACAPwAAAEAAAEBA\"}]}",
                               &res),
