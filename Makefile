@@ -86,6 +86,7 @@ asan:
 
 check:
 	@scripts/checksrc.sh
+	@python3 catalog/build.py --check
 
 # Benchmarks (bench/run.sh): gateway vs the mock upstream direct vs a peer; writes
 # docs/benchmarks.md. BENCH_QUICK=1 for a short run.

@@ -16,16 +16,57 @@
 
 #define SECRET_READ_MAX 8192
 
-static const char keys_usage[] =
+static const char keys_usage_head[] =
     "usage: freellmapi keys add PROVIDER SECRET [--label L] [--account-id ID]\n"
     "       freellmapi keys list\n"
     "       freellmapi keys rm ID\n"
     "\n"
-    "  PROVIDER is a catalog id: google, groq, cerebras, sambanova, nvidia, mistral,\n"
-    "  openrouter, github, cohere, cloudflare, zhipu, ollama, kilo, pollinations, llm7.\n"
     "  SECRET \"-\" reads the secret from the first line of stdin (keeps it out of\n"
-    "  the shell history). Cloudflare needs --account-id, or SECRET as\n"
-    "  ACCOUNT_ID:TOKEN. All commands take --data-dir DIR (default ./data).\n";
+    "  the shell history). A provider whose URLs hold an account id needs\n"
+    "  --account-id, or SECRET as ACCOUNT_ID:TOKEN. All commands take --data-dir DIR\n"
+    "  (default ./data).\n";
+
+/* Appends "label: a, b, c" wrapped at 78 columns, for the providers that match. */
+static void append_ids(gw_buf_t *out, const gw_catalog_t *cat, const char *label,
+                       bool account_only)
+{
+    size_t col = 2 + strlen(label) + 1;
+    bool first = true;
+
+    gw_buf_printf(out, "  %s:", label);
+    for (size_t i = 0; i < cat->nproviders; i++) {
+        const char *id = cat->providers[i].id;
+
+        if (account_only && !cat->providers[i].needs_account_id)
+            continue;
+        if (col + strlen(id) + 2 > 78) {
+            gw_buf_appends(out, first ? "\n   " : ",\n   ");
+            col = 3;
+        } else if (!first) {
+            gw_buf_appends(out, ",");
+            col++;
+        }
+        gw_buf_printf(out, " %s", id);
+        col += strlen(id) + 1;
+        first = false;
+    }
+    gw_buf_appends(out, "\n");
+}
+
+/* The usage text, with the provider ids of the catalog in use. */
+static void keys_usage(gw_buf_t *out)
+{
+    gw_catalog_t cat;
+    gw_err_t err = {0};
+
+    gw_buf_appends(out, keys_usage_head);
+    if (gw_catalog_load(&cat, gw_catalog_default_path(), &err) != 0)
+        return; /* the command itself reports the broken catalog */
+    gw_buf_appends(out, "\n");
+    append_ids(out, &cat, "PROVIDER (catalog ids)", false);
+    append_ids(out, &cat, "needing --account-id", true);
+    gw_catalog_dispose(&cat);
+}
 
 /* ---- add ---------------------------------------------------------------- */
 
@@ -306,15 +347,20 @@ int gw__cli_keys(int argc, char **argv, const char *data_dir, const gw__cli_io_t
     gw__cli_args_t a;
     const char *cmd;
     const char *dir;
+    gw_buf_t usage;
     int rc;
 
-    rc = gw__cli_parse(argc, argv, opts, GW_ARRAY_LEN(opts), &a, io, keys_usage);
-    if (rc != GW_CLI_OK)
+    gw_buf_init(&usage, 1 << 16);
+    keys_usage(&usage);
+    rc = gw__cli_parse(argc, argv, opts, GW_ARRAY_LEN(opts), &a, io, usage.ptr);
+    if (rc != GW_CLI_OK) {
+        gw_buf_dispose(&usage);
         return rc;
+    }
     dir = gw__cli_data_dir(&a, data_dir);
     cmd = a.npos > 0 ? a.pos[0] : "";
     if (a.help) {
-        fputs(keys_usage, io->out);
+        fputs(usage.ptr, io->out);
         rc = GW_CLI_OK;
     } else if (strcmp(cmd, "add") == 0 && a.npos == 3) {
         rc = keys_add(&a, label, account_id, dir, io);
@@ -332,9 +378,10 @@ int gw__cli_keys(int argc, char **argv, const char *data_dir, const gw__cli_io_t
             fprintf(io->err, "freellmapi: unknown keys subcommand '%s'\n", cmd);
         else
             fprintf(io->err, "freellmapi: wrong arguments for keys %s\n", cmd);
-        rc = gw__cli_usage(io, keys_usage);
+        rc = gw__cli_usage(io, usage.ptr);
     }
     gw__cli_args_dispose(&a);
+    gw_buf_dispose(&usage);
     return rc;
 }
 

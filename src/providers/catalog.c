@@ -1,7 +1,8 @@
 /*
  * Catalog loader: reads the JSON data file (format written by
- * scripts/seed-catalog.py) into immutable structs, validating what the
- * router relies on, and applies FREELLMAPI_<ID>_BASE_URL overrides.
+ * catalog/build.py) into immutable structs, validating what the router
+ * relies on and refusing keys it does not know, and applies
+ * FREELLMAPI_<ID>_BASE_URL overrides.
  */
 #include "providers/catalog.h"
 
@@ -23,6 +24,51 @@ static const struct {
     {"embeddings", GW_CAP_EMBED},    {"image", GW_CAP_IMAGE}, {"image_edit", GW_CAP_IMAGE_EDIT},
     {"tts", GW_CAP_TTS},             {"stt", GW_CAP_STT},     {"realtime", GW_CAP_REALTIME},
 };
+
+/* The keys each object may have; anything else is a mistake in the file. */
+static const char *const root_keys[] = {"version", "source", "providers", NULL};
+static const char *const provider_keys[] = {
+    "id", "name", "base_url", "dialect", "auth", "needs_account_id", "keyless", "enabled",
+    "key_url", "docs_url", "daily_reset", "limits", "policy", "probe", "timeout_ms", "models",
+    NULL};
+static const char *const auth_keys[] = {"header", "prefix", NULL};
+static const char *const limit_keys[] = {"rpm", "rpd", "tpm", "tpd", NULL};
+static const char *const policy_keys[] = {
+    "drop", "rename", "strip_message_name", "flatten_content", "null_content_empty",
+    "serial_tools", "short_tool_ids", "default_max_tokens", "max_tokens_cap",
+    "strip_schema_keys", "headers", "embedding_fields", "declined_answers", "reasoning_effort",
+    NULL};
+static const char *const model_keys[] = {
+    "id", "name", "kind", "capabilities", "context_window", "max_output_tokens", "limits",
+    "priority", "enabled", "api", "embedding", "price_per_mtok", "monthly_tokens", NULL};
+static const char *const embedding_keys[] = {"space", "dimensions", "flexible", NULL};
+static const char *const price_keys[] = {"input", "output", NULL};
+
+/* 0 when every key of obj (if an object) is allowed; else err names the first stray one. */
+static int check_keys(json_t *obj, const char *const *allowed, const char *where,
+                      gw_err_t *err)
+{
+    const char *key;
+    json_t *v;
+
+    if (obj == NULL || json_is_null(obj))
+        return 0;
+    if (!json_is_object(obj)) {
+        gw_err_set(err, GW_EINVAL, 500, "catalog: %s is not an object", where);
+        return GW_EINVAL;
+    }
+    json_object_foreach(obj, key, v) {
+        size_t i = 0;
+
+        while (allowed[i] != NULL && strcmp(allowed[i], key) != 0)
+            i++;
+        if (allowed[i] == NULL) {
+            gw_err_set(err, GW_EINVAL, 500, "catalog: %s has an unknown key \"%s\"", where, key);
+            return GW_EINVAL;
+        }
+    }
+    return 0;
+}
 
 const char *gw_catalog_default_path(void)
 {
@@ -48,6 +94,19 @@ static bool bool_field(json_t *obj, const char *key, bool dflt)
 {
     json_t *v = json_object_get(obj, key);
     return json_is_boolean(v) ? json_boolean_value(v) : dflt;
+}
+
+/* A JSON object member (reference taken), or NULL. */
+static json_t *object_field(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_object(v) ? json_incref(v) : NULL;
+}
+
+static double price_field(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_number(v) && json_number_value(v) >= 0 ? json_number_value(v) : -1;
 }
 
 static void read_limits(json_t *obj, gw_limits_t *l)
@@ -114,6 +173,12 @@ static void read_policy(json_t *obj, gw_policy_t *pol)
     pol->max_tokens_cap = int_field(obj, "max_tokens_cap");
     pol->strip_schema_keys =
         read_strv(json_object_get(obj, "strip_schema_keys"), &pol->nstrip_schema_keys);
+    pol->headers = object_field(obj, "headers");
+    pol->embedding_fields = object_field(obj, "embedding_fields");
+    pol->declined_answers =
+        read_strv(json_object_get(obj, "declined_answers"), &pol->ndeclined_answers);
+    pol->reasoning_effort =
+        read_strv(json_object_get(obj, "reasoning_effort"), &pol->nreasoning_effort);
 }
 
 /* FREELLMAPI_<ID>_BASE_URL, id upper-cased, non-alphanumerics as '_'. */
@@ -138,18 +203,32 @@ static int read_model(json_t *mj, gw_provider_t *p, gw_model_t *m, gw_err_t *err
     json_t *caps = json_object_get(mj, "capabilities");
     size_t i;
 
+    char where[160];
+
     if (id == NULL || id[0] == '\0') {
         gw_err_set(err, GW_EINVAL, 500, "catalog: provider %s has a model without an id", p->id);
         return GW_EINVAL;
     }
+    snprintf(where, sizeof(where), "model %s/%.100s", p->id, id);
+    if (check_keys(mj, model_keys, where, err) != 0 ||
+        check_keys(json_object_get(mj, "limits"), limit_keys, where, err) != 0 ||
+        check_keys(json_object_get(mj, "embedding"), embedding_keys, where, err) != 0 ||
+        check_keys(json_object_get(mj, "price_per_mtok"), price_keys, where, err) != 0)
+        return GW_EINVAL;
     m->id = gw_xstrdup(id);
     m->name = gw_xstrdup(str_field(mj, "name", id));
     m->kind = gw_xstrdup(str_field(mj, "kind", "chat"));
     for (i = 0; i < json_array_size(caps); i++) {
         const char *c = json_string_value(json_array_get(caps, i));
-        for (size_t k = 0; c != NULL && k < GW_ARRAY_LEN(cap_names); k++)
-            if (strcmp(c, cap_names[k].name) == 0)
-                m->caps |= cap_names[k].bit;
+        size_t k = 0;
+
+        while (c != NULL && k < GW_ARRAY_LEN(cap_names) && strcmp(c, cap_names[k].name) != 0)
+            k++;
+        if (c == NULL || k == GW_ARRAY_LEN(cap_names)) {
+            gw_err_set(err, GW_EINVAL, 500, "catalog: %s has an unknown capability", where);
+            return GW_EINVAL;
+        }
+        m->caps |= cap_names[k].bit;
     }
     m->context_window = int_field(mj, "context_window");
     m->max_output = int_field(mj, "max_output_tokens");
@@ -162,6 +241,9 @@ static int read_model(json_t *mj, gw_provider_t *p, gw_model_t *m, gw_err_t *err
     m->space = gw_xstrdup(str_field(emb, "space", id));
     m->dimensions = int_field(emb, "dimensions");
     m->flexible_dims = bool_field(emb, "flexible", false);
+    m->price_in_per_mtok = price_field(json_object_get(mj, "price_per_mtok"), "input");
+    m->price_out_per_mtok = price_field(json_object_get(mj, "price_per_mtok"), "output");
+    m->monthly_tokens = int_field(mj, "monthly_tokens");
     m->provider = p;
     return 0;
 }
@@ -174,10 +256,18 @@ static int read_provider(json_t *pj, gw_provider_t *p, gw_err_t *err)
     const char *over;
     json_t *auth = json_object_get(pj, "auth");
 
+    char where[120];
+
     if (id == NULL || base == NULL || dialect == NULL) {
         gw_err_set(err, GW_EINVAL, 500, "catalog: a provider lacks id, base_url or dialect");
         return GW_EINVAL;
     }
+    snprintf(where, sizeof(where), "provider %.100s", id);
+    if (check_keys(pj, provider_keys, where, err) != 0 ||
+        check_keys(auth, auth_keys, where, err) != 0 ||
+        check_keys(json_object_get(pj, "limits"), limit_keys, where, err) != 0 ||
+        check_keys(json_object_get(pj, "policy"), policy_keys, where, err) != 0)
+        return GW_EINVAL;
     p->id = gw_xstrdup(id);
     p->name = gw_xstrdup(str_field(pj, "name", id));
     over = base_url_override(id);
@@ -188,6 +278,10 @@ static int read_provider(json_t *pj, gw_provider_t *p, gw_err_t *err)
     p->dialect = gw_xstrdup(dialect);
     p->auth_header = gw_xstrdup(str_field(auth, "header", "Authorization"));
     p->auth_prefix = gw_xstrdup(str_field(auth, "prefix", "Bearer "));
+    if (str_field(pj, "key_url", NULL) != NULL)
+        p->key_url = gw_xstrdup(str_field(pj, "key_url", NULL));
+    if (str_field(pj, "docs_url", NULL) != NULL)
+        p->docs_url = gw_xstrdup(str_field(pj, "docs_url", NULL));
     p->needs_account_id = bool_field(pj, "needs_account_id", false);
     p->keyless = bool_field(pj, "keyless", false);
     p->enabled = bool_field(pj, "enabled", true);
@@ -212,6 +306,8 @@ int gw_catalog_load_json(gw_catalog_t *cat, json_t *root, gw_err_t *err)
     size_t mi = 0;
 
     memset(cat, 0, sizeof(*cat));
+    if (check_keys(root, root_keys, "the top level", err) != 0)
+        return GW_EINVAL;
     if (!json_is_array(provs) || json_array_size(provs) == 0) {
         gw_err_set(err, GW_EINVAL, 500, "catalog: no providers array");
         return GW_EINVAL;
@@ -287,11 +383,17 @@ void gw_catalog_dispose(gw_catalog_t *cat)
         free(p->dialect);
         free(p->auth_header);
         free(p->auth_prefix);
+        free(p->key_url);
+        free(p->docs_url);
         free(p->probe);
         free(p->models);
         free_strv(p->policy.drop, p->policy.ndrop);
         free_strv(p->policy.strip_schema_keys, p->policy.nstrip_schema_keys);
         json_decref(p->policy.rename);
+        json_decref(p->policy.headers);
+        json_decref(p->policy.embedding_fields);
+        free_strv(p->policy.declined_answers, p->policy.ndeclined_answers);
+        free_strv(p->policy.reasoning_effort, p->policy.nreasoning_effort);
     }
     free(cat->models);
     free(cat->providers);
@@ -317,10 +419,15 @@ gw_model_t *gw_catalog_model(const gw_catalog_t *cat, const char *provider_id,
     return NULL;
 }
 
-bool gw_policy_drops(const gw_policy_t *pol, const char *param)
+bool gw_strv_has(char *const *v, size_t n, const char *s)
 {
-    for (size_t i = 0; i < pol->ndrop; i++)
-        if (strcmp(pol->drop[i], param) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
             return true;
     return false;
+}
+
+bool gw_policy_drops(const gw_policy_t *pol, const char *param)
+{
+    return gw_strv_has(pol->drop, pol->ndrop, param);
 }

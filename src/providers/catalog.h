@@ -1,7 +1,8 @@
 /*
  * The provider catalog: which providers exist, where they live, how they
  * authenticate, which models they serve with which capabilities and free-tier
- * limits. Loaded from a JSON data file at start (catalog/catalog.json), so a
+ * limits. Loaded from a JSON data file at start (catalog/catalog.json, built
+ * by catalog/build.py from catalog/facts.json and catalog/gateway.json), so a
  * change in a free tier needs an edit, never a rebuild. Base URLs can be
  * overridden per provider with FREELLMAPI_<ID>_BASE_URL.
  *
@@ -61,6 +62,10 @@ typedef struct gw_model {
     char *space;            /* defaults to the model id */
     int64_t dimensions;     /* native vector size, 0 = unknown */
     bool flexible_dims;     /* takes a requested size (Matryoshka truncation) */
+    /* What the tokens would cost on a paid tier, USD per million (input,
+     * output); negative when unknown. For savings shown to the user. */
+    double price_in_per_mtok, price_out_per_mtok;
+    int64_t monthly_tokens; /* the free tier's monthly token budget (estimate), 0 = unknown */
     gw_provider_t *provider;
     int index;              /* position in gw_catalog_t.models */
 } gw_model_t;
@@ -78,6 +83,12 @@ typedef struct gw_policy {
     int64_t max_tokens_cap;
     char **strip_schema_keys;
     size_t nstrip_schema_keys;
+    json_t *headers;        /* object: extra request headers (name -> value) */
+    json_t *embedding_fields; /* object: fields every embeddings request carries */
+    char **declined_answers; /* whole answers that are a filter verdict, not a reply */
+    size_t ndeclined_answers;
+    char **reasoning_effort; /* the reasoning_effort values accepted (none: any) */
+    size_t nreasoning_effort;
 } gw_policy_t;
 
 struct gw_provider {
@@ -87,6 +98,8 @@ struct gw_provider {
     char *dialect;          /* openai | gemini | cloudflare */
     char *auth_header;      /* e.g. "Authorization" */
     char *auth_prefix;      /* e.g. "Bearer " */
+    char *key_url;          /* where a user gets a key; NULL if unknown */
+    char *docs_url;
     bool needs_account_id;
     bool keyless;
     bool enabled;
@@ -108,7 +121,8 @@ typedef struct gw_catalog {
 } gw_catalog_t;
 
 /* Loads and validates the catalog file; path NULL loads the copy compiled into
- * the binary. On failure err says what and where. */
+ * the binary. An unknown key anywhere is an error (a misspelt setting must not
+ * be dead data). On failure err says what and where. */
 int gw_catalog_load(gw_catalog_t *cat, const char *path, gw_err_t *err);
 int gw_catalog_load_json(gw_catalog_t *cat, json_t *root, gw_err_t *err);
 void gw_catalog_dispose(gw_catalog_t *cat);
@@ -117,6 +131,8 @@ gw_provider_t *gw_catalog_provider(const gw_catalog_t *cat, const char *id);
 gw_model_t *gw_catalog_model(const gw_catalog_t *cat, const char *provider_id,
                              const char *model_id);
 bool gw_policy_drops(const gw_policy_t *pol, const char *param);
+/* Whether s is one of the n strings of v. */
+bool gw_strv_has(char *const *v, size_t n, const char *s);
 
 /* $FREELLMAPI_CATALOG when set, else NULL (the built-in copy). */
 const char *gw_catalog_default_path(void);

@@ -109,6 +109,8 @@ gw_ev_t gw_dialect_frame(gw_stream_state_t *st, gw_str_t data, json_t **frame,
                          json_t **err_body);
 char *gw_dialect_url(const gw_provider_t *p, const char *account_id, const char *path);
 void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *out);
+/* The extra headers the provider's policy asks for (catalog policy.headers). */
+void gw_dialect_policy_headers(const gw_provider_t *p, gw_http_out_t *out);
 /* A request's JSON body (taken): written into out->body now, or kept in
  * out->json when the caller asked to write it later (defer_body). */
 int gw_dialect_body(gw_http_out_t *out, json_t *body, bool defer, gw_err_t *err);

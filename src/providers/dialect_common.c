@@ -84,6 +84,17 @@ void gw_dialect_auth(const gw_provider_t *p, const char *secret, gw_http_out_t *
     gw_buf_dispose(&v);
 }
 
+void gw_dialect_policy_headers(const gw_provider_t *p, gw_http_out_t *out)
+{
+    const char *name;
+    json_t *v;
+
+    json_object_foreach(p->policy.headers, name, v) {
+        if (json_is_string(v))
+            gw_http_out_header(out, name, json_string_value(v));
+    }
+}
+
 gw_ev_t gw_dialect_frame(gw_stream_state_t *st, gw_str_t data, json_t **frame,
                          json_t **err_body)
 {

@@ -26,8 +26,6 @@ static const char *const forward[] = {
     "logit_bias", "logprobs", "top_logprobs", "response_format", "reasoning_effort",
 };
 
-
-
 /* ---- request ------------------------------------------------------------- */
 
 static void strip_schema(json_t *schema, const gw_policy_t *pol)
@@ -179,6 +177,10 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
         json_object_del(body, "response_format");
     for (i = 0; i < pol->ndrop; i++)
         json_object_del(body, pol->drop[i]);
+    v = json_object_get(body, "reasoning_effort");
+    if (pol->nreasoning_effort > 0 && json_is_string(v) &&
+        !gw_strv_has(pol->reasoning_effort, pol->nreasoning_effort, json_string_value(v)))
+        json_object_del(body, "reasoning_effort"); /* a value the provider refuses */
     if (pol->rename != NULL) {
         const char *from;
         json_t *to;
@@ -217,14 +219,14 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
     out->post = true;
     gw_http_out_header(out, "Content-Type", "application/json");
     gw_http_out_header(out, "Accept", c->stream ? "text/event-stream" : "application/json");
-    if (strcmp(p->id, "openrouter") == 0)
-        gw_http_out_header(out, "X-Title", "FreeLLMAPI");
+    gw_dialect_policy_headers(p, out);
     gw_dialect_auth(p, c->secret, out);
     (void)err;
     return 0;
 }
 
 /* ---- shared normalisation ------------------------------------------------ */
+
 
 static void random_call_id(char out[32])
 {
@@ -378,11 +380,10 @@ static int openai_chat_response(const gw_call_t *c, json_t *body, json_t **out,
         content = json_object_get(msg, "content");
         if (json_is_string(content))
             out_chars += (int64_t)json_string_length(content);
-        /* The free Kilo relay sometimes answers a bare content-filter verdict. */
-        if (strcmp(c->model->provider->id, "kilo") == 0 && calls == NULL &&
-            json_is_string(content) &&
-            (strcmp(json_string_value(content), "safe") == 0 ||
-             strcmp(json_string_value(content), "unsafe") == 0)) {
+        /* Some free relays (Kilo) answer a bare content-filter verdict instead. */
+        if (calls == NULL && json_is_string(content) &&
+            gw_strv_has(c->model->provider->policy.declined_answers,
+                        c->model->provider->policy.ndeclined_answers, json_string_value(content))) {
             gw_err_set(err, GW_DECLINED, 502, "upstream answered a bare filter verdict");
             return GW_DECLINED;
         }

@@ -144,11 +144,10 @@ static int embed_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t 
         if (m->flexible_dims || m->dimensions == 0)
             json_object_set(body, "dimensions", dims);
     }
-    /* NVIDIA's retriever models are asymmetric and refuse a call without an
-     * input_type; a gateway cannot know whether this is index or query time,
-     * and "query" is the choice that also suits symmetric use. */
-    if (strcmp(m->provider->id, "nvidia") == 0)
-        json_object_set_new(body, "input_type", json_string("query"));
+    /* Fields a provider requires on every call (NVIDIA's asymmetric retrievers
+     * refuse one without input_type: "query" also suits symmetric use). */
+    if (m->provider->policy.embedding_fields != NULL)
+        json_object_update_missing(body, m->provider->policy.embedding_fields);
     rc = set_json_body(c, out, body, err);
     if (rc != 0)
         return rc;

@@ -41,7 +41,7 @@ static const char test_catalog[] =
     " {\"id\":\"flux\",\"kind\":\"image\",\"api\":\"pollinations-image\"},"
     " {\"id\":\"future\",\"kind\":\"image\",\"api\":\"some-new-api\"}]},"
     "{\"id\":\"nvidia\",\"base_url\":\"https://integrate.api.nvidia.com/v1\","
-    " \"dialect\":\"openai\","
+    " \"dialect\":\"openai\",\"policy\":{\"embedding_fields\":{\"input_type\":\"query\"}},"
     " \"models\":[{\"id\":\"nvidia/nv-embedqa-e5-v5\",\"kind\":\"embedding\","
     "  \"embedding\":{\"dimensions\":1024}}]},"
     "{\"id\":\"github\",\"base_url\":\"https://models.github.ai/inference\",\"dialect\":\"openai\","

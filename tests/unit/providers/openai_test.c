@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -218,6 +219,63 @@ static void test_answer_with_error_or_no_choices_is_declined(void **state)
     }
 }
 
+/* A provider's quirks are catalog data (policy), not code: extra headers, reasoning
+ * efforts it refuses, answers that are a filter verdict. */
+static void test_policy_from_catalog(void **state)
+{
+    static const char acme[] =
+        "{\"providers\":[{\"id\":\"acme\",\"base_url\":\"https://api.acme.test/v1\","
+        "\"dialect\":\"openai\",\"policy\":{\"headers\":{\"X-Acme\":\"on\"},"
+        "\"reasoning_effort\":[\"low\",\"high\"],\"declined_answers\":[\"verdict\"]},"
+        "\"models\":[{\"id\":\"m1\",\"capabilities\":[\"chat\"]}]}]}";
+    static const char *const efforts[][2] = {{"low", "low"}, {"minimal", NULL}};
+    json_t *root = json_loads(acme, 0, NULL);
+    gw_catalog_t own;
+    gw_err_t err = {0};
+    gw_call_t c = {0};
+    bool header = false;
+    (void)state;
+    assert_int_equal(gw_catalog_load_json(&own, root, &err), 0);
+    json_decref(root);
+    c.model = gw_catalog_model(&own, "acme", "m1");
+    c.secret = "k";
+    for (size_t i = 0; i < GW_ARRAY_LEN(efforts); i++) {
+        gw_http_out_t out;
+        json_t *b;
+        char req[160];
+
+        snprintf(req, sizeof(req), "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+                 "\"reasoning_effort\":\"%s\"}", efforts[i][0]);
+        c.req = json_loads(req, 0, NULL);
+        gw_http_out_init(&out);
+        assert_int_equal(gw_dialect_for(c.model->provider)->chat_request(&c, &out, &err), 0);
+        b = json_loadb(out.body.ptr, out.body.len, 0, NULL);
+        if (efforts[i][1] != NULL)
+            assert_string_equal(json_string_value(json_object_get(b, "reasoning_effort")),
+                                efforts[i][1]);
+        else
+            assert_null(json_object_get(b, "reasoning_effort"));
+        for (struct curl_slist *l = out.headers; l != NULL; l = l->next)
+            header |= strcmp(l->data, "X-Acme: on") == 0;
+        json_decref(b);
+        json_decref(c.req);
+        gw_http_out_dispose(&out);
+    }
+    assert_true(header);
+    {
+        gw_tokens_t usage = {0};
+        json_t *out = NULL;
+        json_t *body = json_loads("{\"id\":\"x\",\"choices\":[{\"index\":0,\"message\":"
+                                  "{\"role\":\"assistant\",\"content\":\"verdict\"}}]}",
+                                  0, NULL);
+        assert_int_equal(gw_dialect_for(c.model->provider)->chat_response(&c, body, &out,
+                                                                           &usage, &err),
+                         GW_DECLINED);
+        json_decref(body);
+    }
+    gw_catalog_dispose(&own);
+}
+
 static gw_ev_t feed(gw_call_t *c, gw_stream_state_t *st, const char *data, json_t *chunks,
                     json_t **err)
 {
@@ -341,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_anonymous_has_no_auth_header),
         cmocka_unit_test(test_answer_normalisation),
         cmocka_unit_test(test_answer_with_error_or_no_choices_is_declined),
+        cmocka_unit_test(test_policy_from_catalog),
         cmocka_unit_test(test_stream_tool_deltas),
         cmocka_unit_test(test_stream_inband_error),
         cmocka_unit_test(test_deferred_body_is_the_same_bytes),
