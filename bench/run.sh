@@ -134,9 +134,8 @@ for v in $(env | sed -n 's/^\(FREELLMAPI_[A-Z0-9_]*\)=.*/\1/p'); do unset "$v"; 
 unset ENCRYPTION_KEY HOST PORT http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 export NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
 export FREELLMAPI_CATALOG="$RUN/catalog.json" FREELLMAPI_PROBE_INTERVAL_S=0 LOG_LEVEL=warn
-for id in google groq cerebras sambanova nvidia mistral openrouter github cohere cloudflare \
-    zhipu ollama kilo pollinations llm7; do
-    export "FREELLMAPI_$(echo "$id" | tr '[:lower:]' '[:upper:]')_BASE_URL=$MOCK/offline/$id"
+for id in $(python3 -c 'import json, sys; print(" ".join(p["id"] for p in json.load(open(sys.argv[1]))["providers"]))' "$RUN/catalog.json"); do
+    export "FREELLMAPI_$(echo "$id" | tr '[:lower:]' '[:upper:]' | tr -c 'A-Z0-9\n' '_')_BASE_URL=$MOCK/offline/$id"
 done
 # Streams: $CHUNKS events, $CHUNK_MS ms apart (the mock reads these from the path).
 GW_UPSTREAM="$MOCK/chunks=$CHUNKS/delay_ms=$CHUNK_MS/groq/openai/v1"

@@ -34,7 +34,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 
-import { PROVIDERS, BASE_PATHS, ERROR_KINDS, providerError, providerMessage, inbandError, gErr, MISTRAL_KEYS, MISTRAL_TOOL_ID } from './providers.mjs';
+import { providersOf, ERROR_KINDS, providerError, providerMessage, inbandError, gErr, MISTRAL_KEYS, MISTRAL_TOOL_ID } from './providers.mjs';
 import {
   validateGemini, buildGeminiAnswer, responseObject, streamChunks, modelObjects,
   isImageModel, isTtsModel, checkGeminiMedia, buildGeminiMediaAnswer, checkGeminiEmbed, geminiEmbedAnswer, checkAuthToken, mintAuthToken,
@@ -59,20 +59,21 @@ const alnum = (n) => {
 const nowSec = () => Math.floor(Date.now() / 1000);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// The catalog the mock serves: models per provider, and the providers themselves.
 function loadCatalog(p) {
   const candidates = [p, process.env.MOCK_CATALOG, process.env.FREELLMAPI_CATALOG, path.join(HERE, '../../catalog/catalog.json')];
   for (const c of candidates) {
     if (!c) continue;
     try {
       const j = JSON.parse(fs.readFileSync(c, 'utf8'));
-      const out = {};
-      for (const prov of j.providers || []) out[prov.id] = prov.models || [];
-      return out;
+      const models = {};
+      for (const prov of j.providers || []) models[prov.id] = prov.models || [];
+      return { models, ...providersOf(j) };
     } catch {
       /* try the next one */
     }
   }
-  return {};
+  return { models: {}, providers: {}, basePaths: {} };
 }
 
 function toolCallId(provider) {
@@ -253,6 +254,7 @@ function validate(provider, body) {
 // ---- the mock ----------------------------------------------------------------
 
 export async function startMock({ port = 0, catalogPath, log = false } = {}) {
+  const loaded = loadCatalog(catalogPath);
   const state = {
     seq: 0,
     ruleSeq: 0,
@@ -260,7 +262,9 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     rules: [],
     keys: {},
     config: { strict: true, default_content: null, latency_ms: 0 },
-    catalog: loadCatalog(catalogPath),
+    catalog: loaded.models, // provider id -> models
+    providers: loaded.providers, // provider id -> { dialect, keyless, accountInPath }
+    basePaths: loaded.basePaths,
     signatures: new Map(), // Gemini thoughtSignature -> {model, calls: [{name, args}], at}
     tokens: new Map(), // Gemini Live ephemeral token name -> {name, uses, expireTime, newSessionExpireTime, setup, field_mask, key, seq, at}
     generated: new Map(), // id -> PNG served at /assets/generated/<id>.png (images answered with response_format "url")
@@ -316,7 +320,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     r.used = 0;
     r.id = ++state.ruleSeq;
     if (typeof r.error === 'string' && !ERROR_KINDS.includes(r.error)) throw new Error(`unknown error kind "${r.error}" (one of ${ERROR_KINDS.join(', ')})`);
-    if (r.provider && !PROVIDERS[r.provider]) throw new Error(`unknown provider "${r.provider}"`);
+    if (r.provider && !state.providers[r.provider]) throw new Error(`unknown provider "${r.provider}"`);
     state.rules.push(r);
     return r.id;
   }
@@ -1221,7 +1225,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     }
     try {
       if (p === '/health') return sendJson(res, 200, { ok: true, port: server.address().port, seq: state.seq });
-      if (p === '/providers') return sendJson(res, 200, { providers: PROVIDERS, base_paths: BASE_PATHS, error_kinds: ERROR_KINDS });
+      if (p === '/providers') return sendJson(res, 200, { providers: state.providers, base_paths: state.basePaths, error_kinds: ERROR_KINDS });
       if (p === '/script') {
         if (req.method === 'GET') return sendJson(res, 200, { rules: state.rules });
         if (req.method === 'DELETE') {
@@ -1252,7 +1256,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       if (p === '/keys') {
         if (req.method === 'POST') {
           for (const [prov, list] of Object.entries(body)) {
-            if (!PROVIDERS[prov]) throw new Error(`unknown provider "${prov}"`);
+            if (!state.providers[prov]) throw new Error(`unknown provider "${prov}"`);
             if (list === null) delete state.keys[prov];
             else state.keys[prov] = list;
           }
@@ -1303,7 +1307,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     const segs = url.pathname.split('/');
     if (segs[1] === 'assets') return handleAsset(req, res, url);
     const provider = segs[1];
-    if (!PROVIDERS[provider]) return sendJson(res, 404, { error: { message: `mock: unknown provider "${provider}" (path ${url.pathname})`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
+    if (!state.providers[provider]) return sendJson(res, 404, { error: { message: `mock: unknown provider "${provider}" (path ${url.pathname})`, type: 'invalid_request_error', param: null, code: 'unknown_url' } });
     const sub = '/' + segs.slice(2).join('/');
 
     let body = null;
@@ -1402,7 +1406,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
 
     if (state.config.latency_ms) await wait(state.config.latency_ms);
 
-    if (PROVIDERS[provider].dialect === 'gemini') return handleGemini(req, res, rec, url);
+    if (state.providers[provider].dialect === 'gemini') return handleGemini(req, res, rec, url);
 
     // The unified client key must never reach an upstream.
     if (/freellmapi-/i.test(JSON.stringify(headers))) {
@@ -1411,7 +1415,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     }
     // Missing key: only keyless providers (and Pollinations' public /models) allow it.
     const publicModels = provider === 'pollinations' && endpoint === 'models';
-    if (!key && !PROVIDERS[provider].keyless && !publicModels) {
+    if (!key && !state.providers[provider].keyless && !publicModels) {
       if (provider === 'openrouter') {
         rec.status = 401;
         return sendJson(res, 401, { error: { message: 'No auth credentials found', code: 401 } });
@@ -1419,7 +1423,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       return sendProviderError(res, rec, provider, 'auth');
     }
     if (key && !publicModels && !keyAccepted(provider, key, account)) return sendProviderError(res, rec, provider, 'auth');
-    if (PROVIDERS[provider].accountInPath && !account) {
+    if (state.providers[provider].accountInPath && !account) {
       return sendProviderError(res, rec, provider, { status: 404, body: { success: false, errors: [{ code: 7003, message: 'Could not route to this path, perhaps your object identifier is invalid?' }], messages: [], result: null } });
     }
 

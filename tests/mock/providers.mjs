@@ -10,46 +10,30 @@
 // "requires a subscription", "RateLimitReached", headers) are kept.
 
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-// Every provider of the catalog. dialect "openai" is served by mock.mjs'
-// OpenAI-compatible handler; "gemini" has its own slot (later issue).
-export const PROVIDERS = {
-  google: { dialect: 'gemini', keyless: false },
-  groq: { dialect: 'openai', keyless: false },
-  cerebras: { dialect: 'openai', keyless: false },
-  sambanova: { dialect: 'openai', keyless: false },
-  nvidia: { dialect: 'openai', keyless: false },
-  mistral: { dialect: 'openai', keyless: false },
-  openrouter: { dialect: 'openai', keyless: false },
-  github: { dialect: 'openai', keyless: false },
-  cohere: { dialect: 'openai', keyless: false },
-  cloudflare: { dialect: 'openai', keyless: false, accountInPath: true },
-  zhipu: { dialect: 'openai', keyless: false },
-  ollama: { dialect: 'openai', keyless: false },
-  kilo: { dialect: 'openai', keyless: true },
-  pollinations: { dialect: 'openai', keyless: true },
-  llm7: { dialect: 'openai', keyless: true },
-};
+// The providers the mock serves, read from a catalog (catalog/catalog.json by
+// default): its dialect ("gemini" has its own handler; every other dialect is
+// served by the OpenAI-compatible one), whether it takes anonymous calls, and
+// whether its URLs hold an account id. A provider added to a catalog is served
+// like any OpenAI-compatible one, with no change here.
+export function providersOf(catalog) {
+  const providers = {};
+  const basePaths = {};
+  for (const p of catalog.providers || []) {
+    providers[p.id] = { dialect: p.dialect === 'gemini' ? 'gemini' : 'openai', keyless: Boolean(p.keyless), accountInPath: Boolean(p.needs_account_id) };
+    // The path each provider's real base URL has after the host; tests build
+    // FREELLMAPI_<ID>_BASE_URL = http://127.0.0.1:<port>/<id><basePath>.
+    basePaths[p.id] = new URL(p.base_url.replace('{account_id}', 'ACCOUNT_ID')).pathname.replace('ACCOUNT_ID', '{account_id}').replace(/\/$/, '');
+  }
+  return { providers, basePaths };
+}
 
-// The path each provider's real base URL has after the host; tests build
-// FREELLMAPI_<ID>_BASE_URL = http://127.0.0.1:<port>/<id><basePath>.
-export const BASE_PATHS = {
-  google: '',
-  groq: '/openai/v1',
-  cerebras: '/v1',
-  sambanova: '/v1',
-  nvidia: '/v1',
-  mistral: '/v1',
-  openrouter: '/api/v1',
-  github: '/inference',
-  cohere: '/compatibility/v1',
-  cloudflare: '/client/v4/accounts/{account_id}/ai/v1',
-  zhipu: '/api/paas/v4',
-  ollama: '/v1',
-  kilo: '/api/gateway/v1',
-  pollinations: '/v1',
-  llm7: '/v1',
-};
+export const CATALOG_PATH = fileURLToPath(new URL('../../catalog/catalog.json', import.meta.url));
+const BUILTIN = providersOf(JSON.parse(readFileSync(CATALOG_PATH, 'utf8')));
+export const PROVIDERS = BUILTIN.providers;
+export const BASE_PATHS = BUILTIN.basePaths;
 
 export const ERROR_KINDS = [
   'rate_limit_minute', // per-minute (or short-window) 429

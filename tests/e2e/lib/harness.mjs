@@ -17,7 +17,7 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import OpenAI from 'openai';
-import { BASE_PATHS } from '../../mock/providers.mjs';
+import { BASE_PATHS, PROVIDERS, providersOf } from '../../mock/providers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(HERE, '../../..');
@@ -25,8 +25,9 @@ export const BIN = path.resolve(REPO_ROOT, process.env.FREELLMAPI_BIN || 'build/
 export const MOCK_JS = path.join(REPO_ROOT, 'tests/mock/mock.mjs');
 export const CATALOG_JSON = path.join(REPO_ROOT, 'catalog/catalog.json');
 
-export const PROVIDER_IDS = ['google', 'groq', 'cerebras', 'sambanova', 'nvidia', 'mistral', 'openrouter', 'github', 'cohere', 'cloudflare', 'zhipu', 'ollama', 'kilo', 'pollinations', 'llm7'];
-export const KEYLESS = ['kilo', 'pollinations', 'llm7'];
+// Every provider of catalog/catalog.json, and those that take anonymous calls.
+export const PROVIDER_IDS = Object.keys(PROVIDERS);
+export const KEYLESS = PROVIDER_IDS.filter((id) => PROVIDERS[id].keyless);
 export { BASE_PATHS };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -276,14 +277,16 @@ export function buildCatalog({ models = [], keyless = false, timeoutMs = 4000, p
 
 // ---- the gateway -------------------------------------------------------------------
 
-function childEnv(mockUrl, catalogPath, extra = {}) {
+function childEnv(mockUrl, catalogPath, extra = {}, catalog = null) {
   const env = { ...process.env };
   for (const k of Object.keys(env)) {
     if (/^(https?|all|no)_proxy$/i.test(k) || /^FREELLMAPI_/.test(k) || k === 'ENCRYPTION_KEY' || k === 'PORT' || k === 'HOST') delete env[k];
   }
   env.NO_PROXY = '127.0.0.1,localhost';
   env.no_proxy = '127.0.0.1,localhost';
-  for (const id of PROVIDER_IDS) env[`FREELLMAPI_${id.toUpperCase()}_BASE_URL`] = `${mockUrl}/${id}${BASE_PATHS[id]}`;
+  // Every provider of the catalog in use points at the mock (nothing leaves 127.0.0.1).
+  const { basePaths } = catalog ? providersOf(catalog) : { basePaths: BASE_PATHS };
+  for (const [id, base] of Object.entries(basePaths)) env[`FREELLMAPI_${id.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_BASE_URL`] = `${mockUrl}/${id}${base}`;
   if (catalogPath) env.FREELLMAPI_CATALOG = catalogPath;
   return { ...env, ...extra };
 }
@@ -325,7 +328,7 @@ export async function startStack(opts = {}) {
   fs.writeFileSync(catalogPath, JSON.stringify(catalog, null, 1));
 
   const mock = await startMock({ catalogPath });
-  const env = childEnv(mock.url, catalogPath, opts.env);
+  const env = childEnv(mock.url, catalogPath, opts.env, catalog);
   const s = {
     tmp,
     dataDir,

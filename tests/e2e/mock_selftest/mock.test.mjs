@@ -5,7 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { BASE_PATHS, sseData } from '../lib/harness.mjs';
+import { BASE_PATHS, PROVIDER_IDS, sseData } from '../lib/harness.mjs';
 import { freshMockPerTest } from './fresh_mock.mjs';
 
 let mock;
@@ -32,7 +32,7 @@ describe('mock providers (direct, openai SDK)', () => {
     const h = await mock.call('GET', '/health');
     assert.equal(h.ok, true);
     const p = await mock.call('GET', '/providers');
-    for (const id of ['google', 'groq', 'cerebras', 'sambanova', 'nvidia', 'mistral', 'openrouter', 'github', 'cohere', 'cloudflare', 'zhipu', 'ollama', 'kilo', 'pollinations', 'llm7']) {
+    for (const id of PROVIDER_IDS) {
       assert.ok(p.providers[id], `provider ${id} missing`);
     }
   });
