@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Checks that includes in src/ point down the layers, never up or sideways.
 
-core <- store, upstream, stream, http, media <- providers <- router <- api <- app, cli <- main.c
+core <- store, upstream, stream, http, media <- providers <- router <- api <- admin <- app, cli
+<- main.c
 
 A file may include headers of its own folder and of folders on lower layers.
 Folders on the same layer do not include each other: what two of them share
@@ -13,7 +14,7 @@ import re
 import sys
 
 LAYERS = [["core"], ["store", "upstream", "stream", "http", "media"], ["providers"],
-          ["router"], ["api"], ["app", "cli"], ["main"]]
+          ["router"], ["api"], ["admin"], ["app", "cli"], ["main"]]
 LEVEL = {name: i for i, names in enumerate(LAYERS) for name in names}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"/]+)/[^"]+"', re.M)
 

@@ -18,12 +18,12 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-#define VERSION "0.1.0"
+
 
 static void usage(FILE *f)
 {
     fprintf(f,
-            "FreeLLMAPI " VERSION " - one OpenAI-compatible endpoint over free LLM tiers\n"
+            "FreeLLMAPI " GW_VERSION " - one OpenAI-compatible endpoint over free LLM tiers\n"
             "\n"
             "usage: freellmapi [--data-dir DIR] COMMAND [ARGS]\n"
             "\n"
@@ -179,7 +179,7 @@ int main(int argc, char **argv)
         return n == 0 ? 2 : 0;
     }
     if (strcmp(args[0], "--version") == 0)
-        rc = printf("freellmapi " VERSION "\n") > 0 ? 0 : 1;
+        rc = printf("freellmapi " GW_VERSION "\n") > 0 ? 0 : 1;
     else if (strcmp(args[0], "serve") == 0)
         rc = cmd_serve(n, args, data_dir);
     else if (strcmp(args[0], "keys") == 0)

@@ -35,6 +35,9 @@ typedef struct gw_gateway_hooks {
     void (*usage_changed)(void *owner);
     /* Persists a key's new health (from traffic or a probe). */
     void (*key_health)(void *owner, gw_rkey_t *k, const char *detail);
+    /* Keys, preferences, the chain or the unified key changed in the store:
+     * read them into the router now rather than at the next tick. */
+    void (*config_changed)(void *owner);
 } gw_gateway_hooks_t;
 
 struct gw_gateway {
@@ -67,6 +70,11 @@ static inline void gw_gateway_usage_changed(gw_gateway_t *gw)
 static inline void gw_gateway_key_health(gw_gateway_t *gw, gw_rkey_t *k, const char *detail)
 {
     gw->hooks->key_health(gw->owner, k, detail);
+}
+
+static inline void gw_gateway_config_changed(gw_gateway_t *gw)
+{
+    gw->hooks->config_changed(gw->owner);
 }
 
 /* Entry points of the API layer for the HTTP server (api/routes.c); ctx is

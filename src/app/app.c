@@ -50,10 +50,19 @@ static void hook_key_health(void *owner, gw_rkey_t *k, const char *detail)
         gw_log_warn("key %lld health: %s", (long long)k->id, err.msg);
 }
 
+static void hook_config_changed(void *owner)
+{
+    gw_app_t *app = owner;
+
+    if (!app->gw.stopping)
+        gw_app_reload(app);
+}
+
 static const gw_gateway_hooks_t hooks = {
     .log_request = hook_log_request,
     .usage_changed = hook_usage_changed,
     .key_health = hook_key_health,
+    .config_changed = hook_config_changed,
 };
 
 /* After each background job: the CLI changed keys, preferences or the chain. */
@@ -274,9 +283,10 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     so.header_timeout_s = cfg->header_timeout_s;
     so.body_timeout_s = cfg->body_timeout_s;
     so.max_body = cfg->max_body;
-    so.dispatch = gw_api_dispatch;
-    so.early_check = gw_api_early_check;
-    so.ctx = gw;
+    gw_admin_init(&app->admin, gw, cfg->data_dir);
+    so.dispatch = gw_site_dispatch;
+    so.early_check = gw_site_early_check;
+    so.ctx = &app->admin;
     rc = gw_server_open(&app->srv, loop, &so, err);
     if (rc != 0) {
         gw_upstream_close(gw->up); /* its memory goes with its handles */
@@ -307,6 +317,7 @@ void gw_app_dispose(gw_app_t *app)
 
     gw_writer_free(app->writer);
     app->writer = NULL;
+    gw_admin_dispose(&app->admin);
     if (gw->unified_key != NULL) {
         OPENSSL_cleanse(gw->unified_key, strlen(gw->unified_key));
         free(gw->unified_key);

@@ -9,6 +9,7 @@
 
 #include <uv.h>
 
+#include "admin/admin.h"
 #include "api/gateway.h"
 #include "app/writer.h"
 
@@ -32,6 +33,7 @@ typedef struct gw_app_config {
 
 typedef struct gw_app {
     gw_gateway_t gw;              /* what the handlers share */
+    gw_admin_t admin;             /* the dashboard's API, routed in front of /v1 */
     gw_app_config_t cfg;
     gw_server_t *srv;
     gw_store_t *store;            /* loop thread: reloads, key health, signature reads */

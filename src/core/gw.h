@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define GW_VERSION "0.1.0"
+
 /* Return codes: 0 is success, negative values are failures. */
 enum {
     GW_OK = 0,

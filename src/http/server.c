@@ -66,6 +66,7 @@ struct gw_req {
     bool http11;             /* 1xx interim answers may be sent */
     bool probed;             /* the half-close probe went out */
     bool sse;                /* the stream is an event stream (comments allowed) */
+    bool same_origin_only;   /* no CORS grant on the answer (the admin API) */
     char *path;
     char id[40];
     int64_t start_us;
@@ -479,9 +480,11 @@ static void add_common_headers(gw_req_t *r, struct MHD_Response *resp)
     /* While draining, keep-alive clients are sent away after this answer. */
     if (r->srv->quiesced)
         MHD_add_response_header(resp, "Connection", "close");
-    MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
-    MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-                            "X-Routed-Via, X-Fallback-Attempts, x-request-id, retry-after");
+    if (!r->same_origin_only) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers",
+                                "X-Routed-Via, X-Fallback-Attempts, x-request-id, retry-after");
+    }
     for (size_t i = 0; i < r->nhdrs; i++)
         MHD_add_response_header(resp, r->hdr_names[i], r->hdr_values[i]);
 }
@@ -807,6 +810,11 @@ const char *gw_req_path(const gw_req_t *r)
 const char *gw_req_header(const gw_req_t *r, const char *name)
 {
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+void gw_req_same_origin_only(gw_req_t *r)
+{
+    r->same_origin_only = true;
 }
 
 bool gw_req_local(const gw_req_t *r)

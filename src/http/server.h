@@ -53,6 +53,8 @@ gw_str_t gw_req_body(const gw_req_t *r);
  * Forwarded / X-Forwarded-For / X-Real-IP header (a proxy relaying a remote
  * client connects from loopback too). */
 bool gw_req_local(const gw_req_t *r);
+/* Answers to this request grant no other origin (no CORS headers). */
+void gw_req_same_origin_only(gw_req_t *r);
 const char *gw_req_id(const gw_req_t *r);           /* "req_<32 hex>" */
 int64_t gw_req_start_us(const gw_req_t *r);
 bool gw_req_body_too_big(const gw_req_t *r);

@@ -1,0 +1,26 @@
+/*
+ * The dashboard's side of the port: the admin API under /api/ (docs/admin-api.md)
+ * and, above the /v1 handlers, the routing of every request to the one or the
+ * other. Admin answers only clients allowed by access.c; its store work runs
+ * on the thread pool (jobs.c), each job with its own SQLite connection.
+ */
+#ifndef GW_ADMIN_ADMIN_H
+#define GW_ADMIN_ADMIN_H
+
+#include "api/gateway.h"
+
+typedef struct gw_admin {
+    gw_gateway_t *gw;
+    char *data_dir;          /* where jobs open their store connection */
+    const char *version;
+} gw_admin_t;
+
+void gw_admin_init(gw_admin_t *ad, gw_gateway_t *gw, const char *data_dir);
+void gw_admin_dispose(gw_admin_t *ad);
+
+/* Entry points for the HTTP server; ctx is the gw_admin_t. Requests for /api
+ * go to the admin API, everything else to the /v1 handlers (api/routes.c). */
+bool gw_site_early_check(void *ctx, gw_req_t *req);
+void gw_site_dispatch(void *ctx, gw_req_t *req);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * What the admin files share: the access rules, store jobs on the thread
+ * pool, JSON helpers and the handlers the router (routes.c) calls.
+ */
+#ifndef GW_ADMIN_ADMIN_INT_H
+#define GW_ADMIN_ADMIN_INT_H
+
+#include <jansson.h>
+
+#include "admin/admin.h"
+#include "store/store.h"
+
+/* ---- access (access.c) ---------------------------------------------------------- */
+
+/* May this client use the admin API at all? Without a PIN: loopback sockets with
+ * no proxy headers only. On refusal the answer has been sent. */
+bool gw__admin_allowed(gw_admin_t *ad, gw_req_t *req);
+/* A state-changing request must prove it comes from the dashboard itself: the
+ * custom header, and an Origin (when sent) that is this gateway's own. On
+ * refusal the answer has been sent. */
+bool gw__admin_same_origin(gw_admin_t *ad, gw_req_t *req);
+
+/* ---- store jobs (jobs.c) ------------------------------------------------------------ */
+
+typedef struct gw_admin_job gw_admin_job_t;
+/* Runs on a pool thread with the job's own store connection: fills status and
+ * answer, or calls gw__admin_fail. Touches nothing of the loop's. */
+typedef void (*gw_admin_work_fn)(gw_admin_job_t *j, gw_store_t *st);
+
+struct gw_admin_job {
+    uv_work_t work;
+    gw_admin_t *ad;
+    gw_req_t *req;          /* NULL once the client has gone */
+    gw_admin_work_fn fn;
+    json_t *in;             /* the request's input (taken) */
+    int64_t id;             /* a path id, when the route has one */
+    bool changes_config;    /* a success reloads the router at once */
+    /* On the loop after a success (and the reload): builds the answer from the
+     * live state, replacing what the work left. NULL: keep it. */
+    json_t *(*answer_now)(gw_admin_job_t *j);
+    /* the outcome */
+    int status;             /* 0: 200 */
+    json_t *answer;         /* NULL with status 204 */
+    const char *code;       /* an error's code and param, static strings */
+    const char *param;
+    char msg[300];
+};
+
+/* Queues fn with in (taken) and id; answers the request when it is done. */
+void gw__admin_run(gw_admin_t *ad, gw_req_t *req, gw_admin_work_fn fn, json_t *in, int64_t id,
+                   bool changes_config);
+/* The same, with the answer built on the loop after the reload (answer_now). */
+void gw__admin_run_then(gw_admin_t *ad, gw_req_t *req, gw_admin_work_fn fn, json_t *in,
+                        int64_t id, bool changes_config, json_t *(*answer_now)(gw_admin_job_t *));
+/* Sets the job's outcome to an error in OpenAI's shape. */
+void gw__admin_fail(gw_admin_job_t *j, int status, const char *code, const char *param,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* ---- answers ------------------------------------------------------------------------ */
+
+/* An error in OpenAI's shape (admin codes, see docs/admin-api.md). */
+void gw__admin_error(gw_req_t *req, int status, const char *code, const char *param,
+                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* True when the request uses method; else answers 405 with Allow. */
+bool gw__admin_only(gw_req_t *req, const char *method);
+/* The request's JSON object body, or NULL after answering 400. */
+json_t *gw__admin_body(gw_req_t *req);
+/* A key as listed (masked; health from the store). */
+json_t *gw__admin_key_json(const gw_key_rec_t *rec, const char *health, const char *detail,
+                           int64_t checked_ms);
+/* The catalog's capability words of a model. */
+json_t *gw__admin_caps_json(unsigned caps);
+
+/* ---- handlers (status.c, keys.c, models.c); rest is the path after the route ---- */
+
+void gw__admin_status(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_providers(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_keys(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_unified_key(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_models(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_chain(gw_admin_t *ad, gw_req_t *req, const char *rest);
+
+#endif
