@@ -12,7 +12,11 @@ CPPFLAGS += -std=c11 -D_GNU_SOURCE -Isrc -MMD -MP
 DEPS_OK  := $(BUILD)/.deps-ok
 
 SRC      := $(shell find src -name '*.c' ! -path 'src/main.c' | sort)
-OBJ      := $(SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/catalog_data.o
+OBJ      := $(SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/catalog_data.o \
+            $(BUILD)/obj/gen/web_assets.o
+# The dashboard's sources (web/); its build output is embedded like the catalog.
+WEB_SRC  := $(shell find web -path web/node_modules -prune -o -path web/dist -prune -o \
+              -type f -print 2>/dev/null)
 MAIN_OBJ := $(BUILD)/obj/src/main.o
 UNIT_SRC := $(shell find tests/unit -name '*_test.c' 2>/dev/null | sort)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
@@ -47,9 +51,16 @@ $(BUILD)/gen/catalog_data.c: catalog/catalog.json scripts/embed.py
 	@mkdir -p $(dir $@)
 	$(Q)python3 scripts/embed.py gw_catalog_builtin $< > $@
 
+# The dashboard: built by npm when its sources changed (scripts/build-web.sh),
+# then compiled in, precompressed.
+$(BUILD)/gen/web_assets.c: $(WEB_SRC) scripts/build-web.sh scripts/embed-web.py
+	@mkdir -p $(dir $@)
+	$(Q)scripts/build-web.sh
+	$(Q)python3 scripts/embed-web.py web/dist > $@
+
 $(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Isrc -c $< -o $@
 
 $(BUILD)/libgw.a: $(OBJ)
 	@rm -f $@

@@ -110,6 +110,8 @@ static int cmd_serve(int argc, char **argv, const char *data_dir)
                 fprintf(stderr, "freellmapi: invalid port '%s'\n", argv[i]);
                 return 2;
             }
+        } else if (strcmp(argv[i], "--web-dir") == 0 && i + 1 < argc) {
+            cfg.web_dir = argv[++i];
         } else {
             fprintf(stderr, "freellmapi serve: unknown argument '%s'\n", argv[i]);
             return 2;

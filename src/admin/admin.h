@@ -12,10 +12,11 @@
 typedef struct gw_admin {
     gw_gateway_t *gw;
     char *data_dir;          /* where jobs open their store connection */
+    char *web_dir;           /* serve the dashboard from here; NULL: the embedded copy */
     const char *version;
 } gw_admin_t;
 
-void gw_admin_init(gw_admin_t *ad, gw_gateway_t *gw, const char *data_dir);
+void gw_admin_init(gw_admin_t *ad, gw_gateway_t *gw, const char *data_dir, const char *web_dir);
 void gw_admin_dispose(gw_admin_t *ad);
 
 /* Entry points for the HTTP server; ctx is the gw_admin_t. Requests for /api

@@ -71,6 +71,12 @@ json_t *gw__admin_key_json(const gw_key_rec_t *rec, const char *health, const ch
 /* The catalog's capability words of a model. */
 json_t *gw__admin_caps_json(unsigned caps);
 
+/* ---- the dashboard's files (web.c) -------------------------------------------------- */
+
+/* Is this a request for the dashboard (a page or one of its files)? */
+bool gw__web_wants(gw_admin_t *ad, gw_req_t *req);
+void gw__web_serve(gw_admin_t *ad, gw_req_t *req);
+
 /* ---- handlers (status.c, keys.c, models.c); rest is the path after the route ---- */
 
 void gw__admin_status(gw_admin_t *ad, gw_req_t *req, const char *rest);

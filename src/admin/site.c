@@ -13,17 +13,24 @@
 
 #define API_PREFIX "/api"
 
-void gw_admin_init(gw_admin_t *ad, gw_gateway_t *gw, const char *data_dir)
+void gw_admin_init(gw_admin_t *ad, gw_gateway_t *gw, const char *data_dir, const char *web_dir)
 {
     memset(ad, 0, sizeof(*ad));
     ad->gw = gw;
     ad->data_dir = gw_xstrdup(data_dir);
+    if (web_dir != NULL) {
+        size_t n = strlen(web_dir);
+        while (n > 1 && web_dir[n - 1] == '/')
+            n--;
+        ad->web_dir = gw_xstrndup(web_dir, n);
+    }
     ad->version = GW_VERSION;
 }
 
 void gw_admin_dispose(gw_admin_t *ad)
 {
     free(ad->data_dir);
+    free(ad->web_dir);
     memset(ad, 0, sizeof(*ad));
 }
 
@@ -113,7 +120,7 @@ bool gw_site_early_check(void *ctx, gw_req_t *req)
 {
     gw_admin_t *ad = ctx;
 
-    if (!is_admin_path(gw_req_path(req)))
+    if (!is_admin_path(gw_req_path(req)) && !gw__web_wants(ad, req))
         return gw_api_early_check(ad->gw, req);
     gw_req_same_origin_only(req);
     /* No CORS for the admin API: a page elsewhere gets no preflight grant. */
@@ -132,6 +139,8 @@ void gw_site_dispatch(void *ctx, gw_req_t *req)
 
     if (is_admin_path(path))
         admin_dispatch(ad, req, path + strlen(API_PREFIX));
+    else if (gw__web_wants(ad, req))
+        gw__web_serve(ad, req);
     else
         gw_api_dispatch(ad->gw, req);
 }

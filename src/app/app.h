@@ -18,6 +18,7 @@ typedef struct gw_app_config {
     int port;
     const char *data_dir;
     const char *public_url;       /* base of URLs we hand out; NULL: the listen address */
+    const char *web_dir;          /* serve the dashboard from disk; NULL: embedded */
     size_t max_body;
     unsigned max_connections;     /* 0: as many as the open-file limit allows */
     unsigned max_per_client;      /* open connections per remote address */

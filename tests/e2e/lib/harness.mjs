@@ -307,6 +307,7 @@ export function runCli(args, { env, timeoutMs = 10000 } = {}) {
  *   mockKeys: true (default) makes the mock accept exactly those secrets per provider
  *   env: extra env for the gateway
  *   nofile: {soft, hard} open-file limits the gateway starts under
+ *   serveArgs: extra arguments for `serve` (e.g. ['--web-dir', dir])
  *   serve: false to skip starting the server (CLI-only tests)
  */
 /* A stack for one test: started with opts, always stopped after fn. */
@@ -390,7 +391,7 @@ export async function startStack(opts = {}) {
     s.port = await freePort();
     s.baseURL = `http://127.0.0.1:${s.port}/v1`;
     const logs = logSink();
-    const serveArgs = ['serve', '--host', '127.0.0.1', '--port', String(s.port), '--data-dir', dataDir];
+    const serveArgs = ['serve', '--host', '127.0.0.1', '--port', String(s.port), '--data-dir', dataDir, ...(opts.serveArgs ?? [])];
     // opts.nofile {soft, hard}: start under these open-file limits (as a login shell's would be).
     const nf = opts.nofile;
     const child = nf
