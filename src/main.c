@@ -31,6 +31,7 @@ static void usage(FILE *f)
             "  keys add PROVIDER SECRET [--label L] [--account-id ID]\n"
             "  keys list | keys rm ID                    manage provider keys\n"
             "  unified-key [--rotate]                    print the client bearer key\n"
+            "  pin set|clear                             the dashboard PIN (set reads stdin)\n"
             "  models list | enable ID | disable ID      choose which models route\n"
             "  chain show | set PROVIDER/MODEL... | reset   order of the fallback chain\n"
             "\n"
@@ -188,6 +189,8 @@ int main(int argc, char **argv)
         rc = gw_cli_keys(n - 1, args + 1, data_dir);
     else if (strcmp(args[0], "unified-key") == 0)
         rc = gw_cli_unified_key(n - 1, args + 1, data_dir);
+    else if (strcmp(args[0], "pin") == 0)
+        rc = gw_cli_pin(n - 1, args + 1, data_dir);
     else if (strcmp(args[0], "models") == 0)
         rc = gw_cli_models(n - 1, args + 1, data_dir);
     else if (strcmp(args[0], "chain") == 0)

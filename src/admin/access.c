@@ -9,9 +9,8 @@
 
 bool gw__admin_allowed(gw_admin_t *ad, gw_req_t *req)
 {
-    (void)ad;
-    /* No PIN yet: this machine only, and a proxied request counts as remote. */
-    if (gw_req_local(req))
+    /* Without a PIN: this machine only, and a proxied request counts as remote. */
+    if (gw__admin_pin_set(ad) || gw_req_local(req))
         return true;
     gw__admin_error(req, 403, "admin_remote_forbidden", NULL,
                     "The dashboard and /api answer only this machine until a PIN is set. "

@@ -7,17 +7,31 @@
 #ifndef GW_ADMIN_ADMIN_H
 #define GW_ADMIN_ADMIN_H
 
+#include "admin/pin.h"
 #include "api/gateway.h"
+
+#define GW_ADMIN_SESSIONS_MAX 32
+
+/* A dashboard login: only the SHA-256 of its cookie token is kept. */
+typedef struct gw_admin_session {
+    unsigned char token_hash[32];
+    int64_t last_ms;         /* 0: the slot is free */
+} gw_admin_session_t;
 
 typedef struct gw_admin {
     gw_gateway_t *gw;
     char *data_dir;          /* where jobs open their store connection */
     char *web_dir;           /* serve the dashboard from here; NULL: the embedded copy */
     const char *version;
+    char pin_hash[GW_PIN_HASH_MAX]; /* "" when no PIN is set */
+    gw_admin_session_t sessions[GW_ADMIN_SESSIONS_MAX];
 } gw_admin_t;
 
 void gw_admin_init(gw_admin_t *ad, gw_gateway_t *gw, const char *data_dir, const char *web_dir);
 void gw_admin_dispose(gw_admin_t *ad);
+/* The PIN as the store holds it now (NULL or "" for none), at start and after
+ * every configuration reload: a new or cleared PIN ends every session. */
+void gw_admin_pin_changed(gw_admin_t *ad, const char *hash);
 
 /* Entry points for the HTTP server; ctx is the gw_admin_t. Requests for /api
  * go to the admin API, everything else to the /v1 handlers (api/routes.c). */

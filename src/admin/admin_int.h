@@ -12,13 +12,29 @@
 
 /* ---- access (access.c) ---------------------------------------------------------- */
 
-/* May this client use the admin API at all? Without a PIN: loopback sockets with
- * no proxy headers only. On refusal the answer has been sent. */
+/* May this client reach the admin API at all? Without a PIN: loopback sockets
+ * with no proxy headers only; with one, anyone (sessions decide what more).
+ * On refusal the answer has been sent. */
 bool gw__admin_allowed(gw_admin_t *ad, gw_req_t *req);
 /* A state-changing request must prove it comes from the dashboard itself: the
  * custom header, and an Origin (when sent) that is this gateway's own. On
  * refusal the answer has been sent. */
 bool gw__admin_same_origin(gw_admin_t *ad, gw_req_t *req);
+
+/* ---- sessions (sessions.c) ---------------------------------------------------------- */
+
+#define GW_ADMIN_COOKIE "freellmapi_session"
+
+bool gw__admin_pin_set(const gw_admin_t *ad);
+/* A new session; its token (64 hex) goes in the cookie. False without randomness. */
+bool gw__admin_session_new(gw_admin_t *ad, char token[65]);
+/* Does the request carry a live session cookie? Refreshes its idle time. */
+bool gw__admin_session_ok(gw_admin_t *ad, gw_req_t *req);
+void gw__admin_session_end(gw_admin_t *ad, gw_req_t *req);
+void gw__admin_sessions_clear(gw_admin_t *ad);
+/* Set-Cookie for token (NULL clears it): HttpOnly, SameSite=Strict, Secure
+ * when the request came over TLS through a proxy. */
+void gw__admin_set_cookie(gw_req_t *req, const char *token);
 
 /* ---- store jobs (jobs.c) ------------------------------------------------------------ */
 
@@ -44,6 +60,7 @@ struct gw_admin_job {
     const char *code;       /* an error's code and param, static strings */
     const char *param;
     char msg[300];
+    int64_t retry_after_s;  /* > 0: sent as Retry-After with an error */
 };
 
 /* Queues fn with in (taken) and id; answers the request when it is done. */
@@ -85,5 +102,7 @@ void gw__admin_keys(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_unified_key(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_models(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_chain(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_session(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_pin(gw_admin_t *ad, gw_req_t *req, const char *rest);
 
 #endif

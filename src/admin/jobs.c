@@ -33,6 +33,15 @@ static void no_content(gw_req_t *req)
     gw_req_respond(req, 204, NULL, &empty);
 }
 
+static void retry_later(gw_admin_job_t *j)
+{
+    char v[32];
+
+    snprintf(v, sizeof(v), "%lld", (long long)j->retry_after_s);
+    gw_req_add_header(j->req, "Retry-After", v);
+    gw__admin_error(j->req, j->status, j->code, j->param, "%s", j->msg);
+}
+
 static void job_done(uv_work_t *w, int status)
 {
     gw_admin_job_t *j = w->data;
@@ -48,6 +57,8 @@ static void job_done(uv_work_t *w, int status)
         gw_req_set_handler(j->req, NULL, NULL, NULL);
         if (status != 0)
             gw__admin_error(j->req, 503, "shutting_down", NULL, "The gateway is shutting down.");
+        else if (j->status >= 400 && j->retry_after_s > 0)
+            retry_later(j);
         else if (j->status >= 400)
             gw__admin_error(j->req, j->status, j->code, j->param, "%s", j->msg);
         else if (j->answer == NULL)

@@ -92,6 +92,8 @@ static const struct {
     {"/models", gw__admin_models},
     {"/models/", gw__admin_models},
     {"/chain", gw__admin_chain},
+    {"/session", gw__admin_session},
+    {"/pin", gw__admin_pin},
 };
 
 static void admin_dispatch(gw_admin_t *ad, gw_req_t *req, const char *path)
@@ -102,6 +104,13 @@ static void admin_dispatch(gw_admin_t *ad, gw_req_t *req, const char *path)
     }
     if (!gw__admin_allowed(ad, req) || !gw__admin_same_origin(ad, req))
         return;
+    /* With a PIN, everything but logging in needs a session. */
+    if (gw__admin_pin_set(ad) && strcmp(path, "/session") != 0 &&
+        !gw__admin_session_ok(ad, req)) {
+        gw__admin_error(req, 401, "session_required", NULL,
+                        "Enter the dashboard PIN first (POST /api/session).");
+        return;
+    }
     for (size_t i = 0; i < GW_ARRAY_LEN(routes); i++) {
         size_t n = strlen(routes[i].path);
         bool prefix = routes[i].path[n - 1] == '/';

@@ -45,7 +45,8 @@ void gw__admin_status(gw_admin_t *ad, gw_req_t *req, const char *rest)
                               "uptime_s", (json_int_t)((gw_now_ms() - ad->gw->started_ms) / 1000),
                               "providers", (json_int_t)r->cat->nproviders, "keys",
                               (json_int_t)r->nkeys, "models", (json_int_t)r->cat->nmodels,
-                              "models_enabled", (json_int_t)enabled, "pin_set", 0));
+                              "models_enabled", (json_int_t)enabled, "pin_set",
+                              gw__admin_pin_set(ad)));
 }
 
 void gw__admin_providers(gw_admin_t *ad, gw_req_t *req, const char *rest)

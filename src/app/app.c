@@ -255,6 +255,7 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     if (rc != 0)
         return rc;
     gw_router_init(&gw->router, &gw->cat);
+    gw_admin_init(&app->admin, gw, cfg->data_dir, cfg->web_dir);
     rc = gw_store_open(&app->store, cfg->data_dir, err);
     if (rc != 0)
         return rc;
@@ -283,7 +284,6 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     so.header_timeout_s = cfg->header_timeout_s;
     so.body_timeout_s = cfg->body_timeout_s;
     so.max_body = cfg->max_body;
-    gw_admin_init(&app->admin, gw, cfg->data_dir, cfg->web_dir);
     so.dispatch = gw_site_dispatch;
     so.early_check = gw_site_early_check;
     so.ctx = &app->admin;

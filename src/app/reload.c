@@ -34,6 +34,24 @@ static void on_health(void *ctx, int64_t key_id, const char *health, const char 
             k->health = (gw_key_health_t)h;
 }
 
+/* The dashboard PIN: a new or cleared one (API or `freellmapi pin`) ends every session. */
+static void reload_pin(gw_app_t *app)
+{
+    char *hash = NULL;
+    gw_err_t err = {0};
+
+    if (gw_store_setting_get(app->store, GW_PIN_SETTING, &hash, &err) == 0)
+        gw_admin_pin_changed(&app->admin, hash);
+    else if (err.code == GW_ENOTFOUND)
+        gw_admin_pin_changed(&app->admin, NULL);
+    else
+        gw_log_error("reload the dashboard PIN: %s", err.msg);
+    if (hash != NULL) {
+        OPENSSL_cleanse(hash, strlen(hash));
+        free(hash);
+    }
+}
+
 void gw_app_reload(gw_app_t *app)
 {
     gw_router_t *router = &app->gw.router;
@@ -68,6 +86,7 @@ void gw_app_reload(gw_app_t *app)
     }
     if (gw_store_unified_key(app->store, false, &app->gw.unified_key, &err) != 0)
         gw_log_error("unified key: %s", err.msg);
+    reload_pin(app);
 }
 
 static void restore_cooldown(void *ctx, const gw_cooldown_row_t *row)

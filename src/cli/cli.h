@@ -25,5 +25,7 @@ int gw_cli_unified_key(int argc, char **argv, const char *data_dir);
 int gw_cli_models(int argc, char **argv, const char *data_dir);
 /* chain show | chain set PROVIDER/MODEL... | chain reset */
 int gw_cli_chain(int argc, char **argv, const char *data_dir);
+/* `freellmapi pin set|clear` (the dashboard PIN). */
+int gw_cli_pin(int argc, char **argv, const char *data_dir);
 
 #endif

@@ -96,4 +96,6 @@ bool gw__cli_model_enabled(const gw__cli_prefs_t *prefs, const gw_model_t *m,
 /* "2025-05-01 12:00 UTC" into buf. */
 void gw__cli_format_time(char *buf, size_t size, int64_t ms);
 
+int gw__cli_pin(int argc, char **argv, const char *data_dir, const gw__cli_io_t *io);
+
 #endif

@@ -812,6 +812,19 @@ const char *gw_req_header(const gw_req_t *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+void gw_req_peer(const gw_req_t *r, char *out, size_t n)
+{
+    const struct sockaddr *sa = r->cc != NULL ? (const struct sockaddr *)&r->cc->addr : NULL;
+    const void *bytes = NULL;
+
+    if (sa != NULL && sa->sa_family == AF_INET)
+        bytes = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa != NULL && sa->sa_family == AF_INET6)
+        bytes = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (bytes == NULL || inet_ntop(sa->sa_family, bytes, out, (socklen_t)n) == NULL)
+        snprintf(out, n, "unknown");
+}
+
 void gw_req_same_origin_only(gw_req_t *r)
 {
     r->same_origin_only = true;

@@ -53,6 +53,9 @@ gw_str_t gw_req_body(const gw_req_t *r);
  * Forwarded / X-Forwarded-For / X-Real-IP header (a proxy relaying a remote
  * client connects from loopback too). */
 bool gw_req_local(const gw_req_t *r);
+/* The socket peer's address as text ("127.0.0.1", "::1"; "unknown"). Never
+ * from a proxy header, which the client chooses. */
+void gw_req_peer(const gw_req_t *r, char *out, size_t n);
 /* Answers to this request grant no other origin (no CORS headers). */
 void gw_req_same_origin_only(gw_req_t *r);
 const char *gw_req_id(const gw_req_t *r);           /* "req_<32 hex>" */

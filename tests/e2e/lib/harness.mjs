@@ -291,11 +291,12 @@ function childEnv(mockUrl, catalogPath, extra = {}, catalog = null) {
   return { ...env, ...extra };
 }
 
-export function runCli(args, { env, timeoutMs = 10000 } = {}) {
+export function runCli(args, { env, timeoutMs = 10000, input } = {}) {
   return new Promise((resolve) => {
-    execFile(BIN, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(BIN, args, { env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout: String(stdout), stderr: String(stderr), timedOut: Boolean(err && err.killed) });
     });
+    child.stdin.end(input ?? '');
   });
 }
 
@@ -346,7 +347,8 @@ export async function startStack(opts = {}) {
   };
 
   s.cli = async (...args) => {
-    const r = await runCli([...args, '--data-dir', dataDir], { env });
+    const opts = typeof args.at(-1) === 'object' ? args.pop() : {};
+    const r = await runCli([...args, '--data-dir', dataDir], { env, ...opts });
     if (r.timedOut) throw new Error(`freellmapi ${args.join(' ')} timed out`);
     return r;
   };
