@@ -1,12 +1,13 @@
 #!/bin/sh
-# Installs the Debian packages FreeLLMAPI builds and tests with, only those missing.
+# Installs the Debian packages FreeLLMAPI builds and tests with, only those missing
+# (chromium: the dashboard's browser tests).
 # Called by the Makefile; safe to run again. Uses apt-get as root, sudo otherwise.
 # `install-deps.sh fuzz` adds Debian's clang and its fuzzer runtime (make fuzz).
 set -eu
 
 PKGS="pkg-config libuv1-dev libmicrohttpd-dev libcurl4-openssl-dev libjansson-dev \
 libsqlite3-dev libssl-dev libcmocka-dev libmp3lame-dev libopusenc-dev libopus-dev libflac-dev \
-libsonic-dev python3"
+libsonic-dev python3 chromium"
 if [ "${1:-}" = fuzz ]; then
     PKGS="$PKGS clang-14 libclang-rt-14-dev"
 fi

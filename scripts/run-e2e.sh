@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the end-to-end suite (tests/e2e, node's built-in test runner) against a
 # gateway binary. Usage: scripts/run-e2e.sh [BIN]   (default build/freellmapi)
-# Installs tests/e2e/node_modules with `npm ci` when missing. The product's
-# tests (tests/e2e/*.test.mjs) and the mock providers' self-tests
-# (tests/e2e/mock_selftest) run apart, each ending with node's "# tests /
-# # pass / # fail" lines and a labelled line ("e2e: P/T tests passed",
-# "mock self-test: P/T tests passed"). Exits nonzero if either failed.
+# Installs tests/e2e and tests/browser node_modules with `npm ci` when missing.
+# The product's tests (tests/e2e/*.test.mjs), the dashboard's browser tests
+# (tests/browser, E2E_SKIP_BROWSER=1 leaves them out) and the mock providers'
+# self-tests (tests/e2e/mock_selftest) run apart, each ending with node's
+# "# tests / # pass / # fail" lines and a labelled line ("e2e: P/T tests
+# passed", "browser: ...", "mock self-test: ..."). Exits nonzero if any failed.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,6 +55,14 @@ export FREELLMAPI_BIN="$BIN"
 status=0
 # The product: the gateway driven by real clients, the providers mocked.
 run_suite "e2e" 1200 tests/e2e/*.test.mjs || status=$?
+# The dashboard in Debian's Chromium (tests/browser), against the same binary.
+if [ "${E2E_SKIP_BROWSER:-0}" != 1 ]; then
+    if [ ! -d tests/browser/node_modules/playwright-core ]; then
+        echo "run-e2e: installing tests/browser dependencies (npm ci)" >&2
+        (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error --prefer-offline) >&2
+    fi
+    run_suite "browser" 900 tests/browser/*.test.mjs || status=$?
+fi
 # The mock providers' own tests (their wire formats): not tests of the product.
 if [ "${E2E_SKIP_MOCK:-0}" != 1 ]; then
     run_suite "mock self-test" 300 tests/e2e/mock_selftest/*.test.mjs || status=$?

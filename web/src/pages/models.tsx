@@ -1,0 +1,49 @@
+// The capability matrix: which provider can serve what right now.
+import { api } from '../api';
+import { Loading, Page, Problem, useData } from '../ui';
+
+const COLUMNS: [string, string][] = [
+  ['chat', 'Chat'], ['tools', 'Tools'], ['vision', 'Vision'], ['embeddings', 'Embeddings'],
+  ['image', 'Images'], ['tts', 'Speech'], ['stt', 'Transcription'], ['realtime', 'Realtime'],
+];
+
+function Cell({ state }: { state: 'ready' | 'nokey' | 'none' }) {
+  if (state === 'none') return <td class="cell-none"><span class="sr-only">not offered</span></td>;
+  return <td class={`cell-${state}`}>{state === 'ready' ? '● ready' : '○ no key'}</td>;
+}
+
+export function ModelsPage() {
+  const providers = useData(api.providers);
+  const models = useData(api.models, 5000);
+  const error = providers.error ?? models.error;
+  if (error) return <Page title="Capabilities"><Problem error={error} retry={() => { providers.reload(); models.reload(); }} /></Page>;
+  if (!providers.data || !models.data) return <Page title="Capabilities"><Loading /></Page>;
+  const all = models.data;
+  return (
+    <Page title="Capabilities" intro="What each provider can serve now: ready means an enabled model with a usable key.">
+      <p class="legend"><span class="cell-ready">● ready</span> <span class="cell-nokey">○ no key (or none enabled and usable)</span> <span class="muted">blank: not offered</span></p>
+      <div class="table-wrap">
+        <table class="matrix">
+          <thead><tr><th scope="col">Provider</th>{COLUMNS.map(([, l]) => <th scope="col" key={l}>{l}</th>)}</tr></thead>
+          <tbody>
+            {providers.data.map((p) => {
+              const mine = all.filter((m) => m.provider === p.id);
+              return (
+                <tr key={p.id}>
+                  <th scope="row">
+                    {p.docs_url ? <a href={p.docs_url} target="_blank" rel="noopener noreferrer">{p.name}</a> : p.name}
+                    {p.key_url && !p.keyless && <> · <a href={p.key_url} target="_blank" rel="noopener noreferrer" class="small">Get a key</a></>}
+                  </th>
+                  {COLUMNS.map(([cap]) => {
+                    const can = mine.filter((m) => m.capabilities.includes(cap));
+                    return <Cell key={cap} state={can.length === 0 ? 'none' : can.some((m) => m.usable) ? 'ready' : 'nokey'} />;
+                  })}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
+    </Page>
+  );
+}
