@@ -11,22 +11,13 @@
 #include "api/respond.h"
 #include "core/clock.h"
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} cap_words[] = {
-    {"chat", GW_CAP_CHAT},   {"tools", GW_CAP_TOOLS}, {"vision", GW_CAP_VISION},
-    {"embeddings", GW_CAP_EMBED}, {"image", GW_CAP_IMAGE}, {"image_edit", GW_CAP_IMAGE_EDIT},
-    {"tts", GW_CAP_TTS},     {"stt", GW_CAP_STT},     {"realtime", GW_CAP_REALTIME},
-};
-
 json_t *gw__admin_caps_json(unsigned caps)
 {
     json_t *a = json_array();
 
-    for (size_t i = 0; i < GW_ARRAY_LEN(cap_words); i++)
-        if (caps & cap_words[i].bit)
-            json_array_append_new(a, json_string(cap_words[i].name));
+    for (size_t i = 0; i < gw_ncap_names; i++)
+        if (caps & gw_cap_names[i].bit)
+            json_array_append_new(a, json_string(gw_cap_names[i].name));
     return a;
 }
 

@@ -16,14 +16,12 @@
 extern const char gw_catalog_builtin[];
 extern const unsigned long gw_catalog_builtin_len;
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} cap_names[] = {
+const gw_cap_name_t gw_cap_names[] = {
     {"chat", GW_CAP_CHAT},           {"tools", GW_CAP_TOOLS}, {"vision", GW_CAP_VISION},
     {"embeddings", GW_CAP_EMBED},    {"image", GW_CAP_IMAGE}, {"image_edit", GW_CAP_IMAGE_EDIT},
     {"tts", GW_CAP_TTS},             {"stt", GW_CAP_STT},     {"realtime", GW_CAP_REALTIME},
 };
+const size_t gw_ncap_names = GW_ARRAY_LEN(gw_cap_names);
 
 /* The keys each object may have; anything else is a mistake in the file. */
 static const char *const root_keys[] = {"version", "source", "providers", NULL};
@@ -222,13 +220,13 @@ static int read_model(json_t *mj, gw_provider_t *p, gw_model_t *m, gw_err_t *err
         const char *c = json_string_value(json_array_get(caps, i));
         size_t k = 0;
 
-        while (c != NULL && k < GW_ARRAY_LEN(cap_names) && strcmp(c, cap_names[k].name) != 0)
+        while (c != NULL && k < gw_ncap_names && strcmp(c, gw_cap_names[k].name) != 0)
             k++;
-        if (c == NULL || k == GW_ARRAY_LEN(cap_names)) {
+        if (c == NULL || k == gw_ncap_names) {
             gw_err_set(err, GW_EINVAL, 500, "catalog: %s has an unknown capability", where);
             return GW_EINVAL;
         }
-        m->caps |= cap_names[k].bit;
+        m->caps |= gw_cap_names[k].bit;
     }
     m->context_window = int_field(mj, "context_window");
     m->max_output = int_field(mj, "max_output_tokens");

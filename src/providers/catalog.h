@@ -28,6 +28,14 @@ enum {
     GW_CAP_REALTIME = 1 << 8
 };
 
+/* The catalog's word for each capability bit ("chat", "embeddings", ...). */
+typedef struct gw_cap_name {
+    const char *name;
+    unsigned bit;
+} gw_cap_name_t;
+extern const gw_cap_name_t gw_cap_names[];
+extern const size_t gw_ncap_names;
+
 /* When a provider's daily (period) counters start over. */
 typedef enum {
     GW_RESET_UTC,     /* 00:00 UTC */
