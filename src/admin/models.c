@@ -8,6 +8,7 @@
 
 #include "admin/admin_int.h"
 #include "api/respond.h"
+#include "core/clock.h"
 
 #define CHAIN_MAX 4096 /* entries in one PUT */
 
@@ -29,15 +30,20 @@ static json_t *limits_json(const gw_limits_t *l)
 static json_t *model_json(gw_router_t *r, const gw_model_t *m)
 {
     int position = 0;
+    gw_usage_t u;
 
     for (size_t i = 0; i < r->cat->nmodels; i++)
         if (r->order[i] == m->index)
             position = (int)i + 1;
-    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:o,s:b,s:b,s:i}", "provider",
+    gw_router_model_usage(r, m, gw_now_ms(), &u);
+    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I},s:b,s:b,s:i}",
+                     "provider",
                      m->provider->id, "id", m->id, "name", m->name, "kind", m->kind,
                      "capabilities", gw__admin_caps_json(m->caps), "context_window",
                      (json_int_t)m->context_window, "max_output_tokens",
-                     (json_int_t)m->max_output, "limits", limits_json(&m->limits), "enabled",
+                     (json_int_t)m->max_output, "limits", limits_json(&m->limits), "usage",
+                     "rpm", (json_int_t)u.rpm, "rpd", (json_int_t)u.rpd, "tpm", (json_int_t)u.tpm,
+                     "tpd", (json_int_t)u.tpd, "enabled",
                      r->enabled[m->index], "usable", gw_router_model_usable(r, m),
                      "chain_position", position);
 }

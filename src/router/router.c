@@ -249,6 +249,25 @@ bool gw_router_model_usable(gw_router_t *r, const gw_model_t *m)
     return false;
 }
 
+void gw_router_model_usage(gw_router_t *r, const gw_model_t *m, int64_t now_ms, gw_usage_t *out)
+{
+    const gw_provider_t *p = m->provider;
+    gw_usage_t u;
+
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i <= r->nkeys; i++) {
+        const gw_rkey_t *k = i < r->nkeys ? r->keys[i] : r->anon[p->index];
+
+        if (k == NULL || k->provider != p || k->removed)
+            continue;
+        gw_ledger_usage(r->ledger, m, k->id, now_ms, &u);
+        out->rpm += u.rpm;
+        out->tpm += u.tpm;
+        out->rpd += u.rpd;
+        out->tpd += u.tpd;
+    }
+}
+
 /* ---- plans ---------------------------------------------------------------------- */
 
 static bool model_serves(gw_router_t *r, const gw_model_t *m, const gw_need_t *need)

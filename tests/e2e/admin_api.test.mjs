@@ -97,6 +97,8 @@ describe('admin API', () => {
     const m = models.body.data.find((x) => x.provider === 'groq' && x.id === 'llama-3.3-70b-versatile');
     assert.equal(m.usable, true);
     assert.equal(m.chain_position, 1);
+    // The request routed to groq above counts in its usage today.
+    assert.ok(m.usage.rpd >= 1 && m.usage.rpm >= 1 && m.usage.tpd > 0, JSON.stringify(m.usage));
   });
 
   test('the unified key: masked, revealed, rotated (the old one stops working)', T, async () => {

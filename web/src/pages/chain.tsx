@@ -5,6 +5,8 @@ import { api, type Model } from '../api';
 import { Dot, Loading, Page, Problem, useData } from '../ui';
 
 const num = (n?: number) => (n ? n.toLocaleString() : '—');
+// "used/cap" for a window, or just what was used when there is no cap.
+const use = (m: Model, w: 'rpm' | 'rpd' | 'tpm' | 'tpd') => `${w} ${m.usage[w].toLocaleString()}/${num(m.limits[w])}`;
 const key = (m: Model) => `${m.provider}/${m.id}`;
 
 export function ChainPage() {
@@ -71,7 +73,7 @@ export function ChainPage() {
             <span class="pos">{i + 1}</span>
             <div class="chain-main">
               <strong>{m.name}</strong> <span class="muted">{m.provider}</span>
-              <div class="muted small">{m.capabilities.join(', ')} · context {num(m.context_window)} · rpm {num(m.limits.rpm)} · rpd {num(m.limits.rpd)} · tpm {num(m.limits.tpm)} · tpd {num(m.limits.tpd)}</div>
+              <div class="muted small">{m.capabilities.join(', ')} · context {num(m.context_window)} · {use(m, 'rpm')} · {use(m, 'rpd')} · {use(m, 'tpm')} · {use(m, 'tpd')}</div>
             </div>
             <Dot status={m.usable ? 'ready' : 'nokey'} />
             <label class="toggle"><input type="checkbox" checked={m.enabled} onChange={() => toggle(m)} /> Enabled</label>
