@@ -64,12 +64,13 @@ json_t *gw__admin_key_json(const gw_key_rec_t *rec, const char *health, const ch
                            int64_t checked_ms)
 {
     char *masked = gw_mask_secret(rec->secret);
-    json_t *k = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:s?,s:o}", "id", (json_int_t)rec->id,
+    json_t *k = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:s?,s:o,s:b}", "id", (json_int_t)rec->id,
                           "provider", rec->provider, "label", rec->label, "masked", masked,
                           "status", status_word(health),
                           "status_detail", detail != NULL && detail[0] ? detail : NULL,
                           "account_id", rec->account_id,
-                          "checked_at", checked_ms > 0 ? json_integer(checked_ms) : json_null());
+                          "checked_at", checked_ms > 0 ? json_integer(checked_ms) : json_null(),
+                          "enabled", rec->enabled);
 
     free(masked);
     return k;
@@ -120,6 +121,7 @@ static void add_work(gw_admin_job_t *j, gw_store_t *st)
     rec.label = (char *)(label != NULL ? label : "");
     rec.secret = (char *)secret;
     rec.account_id = (char *)account;
+    rec.enabled = true;
     j->status = 201;
     j->answer = json_pack("{s:o}", "key", gw__admin_key_json(&rec, NULL, NULL, 0));
 }
@@ -136,6 +138,46 @@ static void rm_work(gw_admin_job_t *j, gw_store_t *st)
                        err.msg);
     else
         j->status = 204;
+}
+
+static void update_work(gw_admin_job_t *j, gw_store_t *st)
+{
+    json_t *label = json_object_get(j->in, "label");
+    json_t *enabled = json_object_get(j->in, "enabled");
+    gw_err_t err = {0};
+    int rc = gw_store_key_update(st, j->id, json_string_value(label),
+                                 enabled != NULL ? json_is_true(enabled) : -1, &err);
+
+    if (rc == GW_ENOTFOUND)
+        gw__admin_fail(j, 404, "key_not_found", NULL, "No key has the id %" PRId64 ".", j->id);
+    else if (rc != 0)
+        gw__admin_fail(j, 500, "store_failed", NULL, "The key could not be changed: %s",
+                       err.msg);
+    else
+        list_work(j, st); /* answers with the whole list, this key changed */
+}
+
+/* A PATCH body: a label of at most LABEL_MAX, a boolean enabled, nothing else. */
+static bool update_valid(gw_req_t *req, json_t *in)
+{
+    json_t *label = json_object_get(in, "label");
+    json_t *enabled = json_object_get(in, "enabled");
+
+    if (label == NULL && enabled == NULL) {
+        gw__admin_error(req, 400, "missing_required_parameter", NULL,
+                        "Send 'label', 'enabled' or both.");
+        return false;
+    }
+    if (label != NULL && (!json_is_string(label) || json_string_length(label) > LABEL_MAX)) {
+        gw__admin_error(req, 400, "invalid_value", "label",
+                        "'label' must be a string of at most %d characters.", LABEL_MAX);
+        return false;
+    }
+    if (enabled != NULL && !json_is_boolean(enabled)) {
+        gw__admin_error(req, 400, "invalid_value", "enabled", "'enabled' must be true or false.");
+        return false;
+    }
+    return true;
 }
 
 /* Checks an add request against the catalog (on the loop: no store work). */
@@ -198,8 +240,16 @@ void gw__admin_keys(gw_admin_t *ad, gw_req_t *req, const char *rest)
                             rest);
             return;
         }
-        if (gw__admin_only(req, "DELETE"))
+        if (strcmp(method, "PATCH") == 0) {
+            json_t *in = gw__admin_body(req);
+
+            if (in != NULL && update_valid(req, in))
+                gw__admin_run(ad, req, update_work, in, id, true);
+            else
+                json_decref(in);
+        } else if (gw__admin_only(req, "DELETE")) {
             gw__admin_run(ad, req, rm_work, NULL, id, true);
+        }
         return;
     }
     if (strcmp(method, "GET") == 0) {

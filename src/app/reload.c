@@ -64,7 +64,14 @@ void gw_app_reload(gw_app_t *app)
     /* Read first: a change made while the tables are read is seen next tick. */
     app->config_version = gw_store_config_version(app->store);
     if (gw_store_keys_load(app->store, &recs, &n, &err) == 0) {
-        gw_router_set_keys(router, recs, n);
+        /* A switched-off key stays in the store but never reaches the router. */
+        gw_key_rec_t *on = gw_xcalloc(n + 1, sizeof(*on));
+        size_t non = 0;
+        for (size_t i = 0; i < n; i++)
+            if (recs[i].enabled)
+                on[non++] = recs[i]; /* borrowed: freed with recs */
+        gw_router_set_keys(router, on, non);
+        free(on);
         gw_key_recs_free(recs, n);
         if (gw_store_key_health_load(app->store, on_health, router, &err) != 0)
             gw_log_warn("key health: %s", err.msg);

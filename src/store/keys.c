@@ -153,6 +153,24 @@ int gw_store_key_rm(gw_store_t *st, int64_t id, gw_err_t *err)
     return rc;
 }
 
+int gw_store_key_update(gw_store_t *st, int64_t id, const char *label, int enabled,
+                        gw_err_t *err)
+{
+    sqlite3_stmt *up = st->stmt[GW_STMT_KEY_UPDATE];
+    bool bound = sqlite3_bind_int64(up, 1, id) == SQLITE_OK &&
+                 (label != NULL ? sqlite3_bind_text(up, 2, label, -1, SQLITE_STATIC)
+                                : sqlite3_bind_null(up, 2)) == SQLITE_OK &&
+                 (enabled >= 0 ? sqlite3_bind_int(up, 3, enabled != 0)
+                               : sqlite3_bind_null(up, 3)) == SQLITE_OK;
+    int rc = gw__store_run(st, up, bound, err, "update key");
+
+    if (rc == 0 && sqlite3_changes(st->db) == 0) {
+        rc = GW_ENOTFOUND;
+        gw_err_set(err, rc, 404, "no key with id %" PRId64, id);
+    }
+    return rc;
+}
+
 static char *column_dup(sqlite3_stmt *stmt, int col)
 {
     const char *s = (const char *)sqlite3_column_text(stmt, col);
@@ -185,6 +203,7 @@ int gw_store_keys_load(gw_store_t *st, gw_key_rec_t **out, size_t *n, gw_err_t *
         r->label = column_dup(stmt, 2);
         r->account_id = sqlite3_column_type(stmt, 4) == SQLITE_NULL ? NULL : column_dup(stmt, 4);
         r->created_ms = sqlite3_column_int64(stmt, 5);
+        r->enabled = sqlite3_column_int64(stmt, 6) != 0;
         gw_vault_key_context(context, sizeof(context), r->id, r->provider);
         rc = gw_vault_open(&st->vault, sqlite3_column_blob(stmt, 3),
                            (size_t)sqlite3_column_bytes(stmt, 3), context, &r->secret, NULL, err);

@@ -158,6 +158,8 @@ static const migration_t migrations[] = {
      "  UPDATE config_version SET n = n + 1;"
      "END;"
     },
+    /* 0006 a key can be switched off without removing it (the dashboard). */
+    {"0006_key_enabled", "ALTER TABLE keys ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;"},
 };
 
 int gw__store_latest_version(void)

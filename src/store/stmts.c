@@ -22,8 +22,10 @@ const char *const gw__store_stmt_sql[GW_STMT_COUNT] = {
     [GW_STMT_KEY_SEAL] = "UPDATE keys SET secret = ?2 WHERE id = ?1",
     [GW_STMT_KEY_DELETE] = "DELETE FROM keys WHERE id = ?1",
     [GW_STMT_KEY_USAGE_DELETE] = "DELETE FROM usage WHERE key_id = ?1",
-    [GW_STMT_KEYS_SELECT] = "SELECT id, provider, label, secret, account_id, created_ms "
-                            "FROM keys ORDER BY id",
+    [GW_STMT_KEYS_SELECT] = "SELECT id, provider, label, secret, account_id, created_ms, "
+                            "enabled FROM keys ORDER BY id",
+    [GW_STMT_KEY_UPDATE] = "UPDATE keys SET label = coalesce(?2, label), "
+                           "enabled = coalesce(?3, enabled) WHERE id = ?1",
     [GW_STMT_KEYS_FIRST] = "SELECT id, provider, secret FROM keys ORDER BY id LIMIT 1",
 
     [GW_STMT_SETTING_GET] = "SELECT value FROM settings WHERE name = ?1",

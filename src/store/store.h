@@ -42,12 +42,17 @@ typedef struct gw_key_rec {
     char *secret;     /* decrypted; wipe before free (gw_key_recs_free does) */
     char *account_id; /* NULL unless the provider needs one (cloudflare) */
     int64_t created_ms;
+    bool enabled;     /* false: kept, but never routed to */
 } gw_key_rec_t;
 
 int gw_store_key_add(gw_store_t *st, const char *provider, const char *secret, const char *label,
                      const char *account_id, int64_t *id_out, gw_err_t *err);
 /* GW_ENOTFOUND when no key has that id. */
 int gw_store_key_rm(gw_store_t *st, int64_t id, gw_err_t *err);
+/* Relabels (label not NULL) and/or switches a key on or off (enabled 0 or 1;
+ * -1 keeps it). GW_ENOTFOUND when no key has that id. */
+int gw_store_key_update(gw_store_t *st, int64_t id, const char *label, int enabled,
+                        gw_err_t *err);
 /* Every key, decrypted, in id order. Caller frees with gw_key_recs_free. */
 int gw_store_keys_load(gw_store_t *st, gw_key_rec_t **out, size_t *n, gw_err_t *err);
 void gw_key_recs_free(gw_key_rec_t *recs, size_t n);

@@ -79,6 +79,11 @@ describe('dashboard', () => {
       await s.keysAdd({ provider: 'mistral', secret: 'mistral-cli-added-1', label: 'from-cli' });
       await b.page.getByText('from-cli').waitFor({ timeout: 2500 });
       assert.ok(Date.now() - t0 <= 2500);
+      // Switched off and on again from its row.
+      await b.page.getByRole('button', { name: 'Switch off key from-browser' }).click();
+      await b.page.getByText('switched off').waitFor();
+      await b.page.getByRole('button', { name: 'Switch on key from-browser' }).click();
+      await b.page.getByRole('button', { name: 'Switch off key from-browser' }).waitFor();
       // A pasted .env block: preview first, then saved.
       await b.page.getByText('Import several keys').click();
       await b.page.getByLabel(/Paste lines like/).fill('GROQ_API_KEY=gsk_from_env_block\nNOT_A_KEY=1\n');

@@ -101,6 +101,22 @@ describe('admin API', () => {
     assert.ok(m.usage.rpd >= 1 && m.usage.rpm >= 1 && m.usage.tpd > 0, JSON.stringify(m.usage));
   });
 
+  test('a key switched off is not routed to until switched on; a new label shows in the CLI', T, async () => {
+    const ask = async () => routedVia((await s.client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: uniq('sw') }] }).withResponse()).response.headers)?.raw;
+    const groq = (await json(await api('/keys'))).body.data.find((k) => k.label === 'cli-groq');
+    assert.equal(groq.enabled, true);
+    assert.equal(await ask(), 'groq/llama-3.3-70b-versatile');
+    const off = await json(await api(`/keys/${groq.id}`, { method: 'PATCH', json: { enabled: false, label: 'groq-renamed' } }));
+    assert.equal(off.status, 200, JSON.stringify(off.body));
+    assert.equal(off.body.data.find((k) => k.id === groq.id).enabled, false);
+    assert.equal(await ask(), 'cerebras/gpt-oss-120b', await s.diag());
+    assert.match(await s.keysList(), /groq-renamed/);
+    await api(`/keys/${groq.id}`, { method: 'PATCH', json: { enabled: true } });
+    assert.equal(await ask(), 'groq/llama-3.3-70b-versatile');
+    for (const body of [{}, { enabled: 'no' }, { label: 3 }]) assert.equal((await api(`/keys/${groq.id}`, { method: 'PATCH', json: body })).status, 400);
+    assert.equal((await api('/keys/99999', { method: 'PATCH', json: { enabled: true } })).status, 404);
+  });
+
   test('the unified key: masked, revealed, rotated (the old one stops working)', T, async () => {
     const masked = await json(await api('/unified-key'));
     assert.ok(!masked.body.masked.includes(s.key.slice(12, 30)));

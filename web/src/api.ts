@@ -9,7 +9,7 @@ export interface Provider {
 export interface Key {
   id: number; provider: string; label: string; masked: string;
   status: 'healthy' | 'rate_limited' | 'invalid' | 'error' | 'unknown';
-  status_detail: string | null; account_id: string | null; checked_at: number | null;
+  status_detail: string | null; account_id: string | null; checked_at: number | null; enabled: boolean;
 }
 export interface Limits { rpm?: number; rpd?: number; tpm?: number; tpd?: number }
 export interface Model {
@@ -56,6 +56,7 @@ export const api = {
   keys: () => call<{ data: Key[] }>('GET', '/keys').then((r) => r.data),
   addKey: (k: { provider: string; secret: string; label?: string; account_id?: string }) => call<{ key: Key }>('POST', '/keys', k),
   removeKey: (id: number) => call<void>('DELETE', `/keys/${id}`),
+  updateKey: (id: number, change: { label?: string; enabled?: boolean }) => call<{ data: Key[] }>('PATCH', `/keys/${id}`, change),
   unifiedMasked: () => call<{ masked: string | null }>('GET', '/unified-key'),
   revealUnified: () => call<{ key: string }>('POST', '/unified-key/reveal'),
   rotateUnified: () => call<{ key: string }>('POST', '/unified-key/rotate'),

@@ -81,13 +81,26 @@ function KeyRow({ k, done }: { k: Key; done: () => void }) {
     await api.removeKey(k.id);
     done();
   };
+  const rename = async () => {
+    const label = prompt(`New label for ${k.label || k.masked}`, k.label);
+    if (label === null) return;
+    await api.updateKey(k.id, { label: label.trim() });
+    done();
+  };
+  const toggle = async () => {
+    await api.updateKey(k.id, { enabled: !k.enabled });
+    done();
+  };
+  const name = k.label || k.masked;
   return (
-    <li class="key-row">
-      <Dot status={k.status} />
+    <li class={`key-row${k.enabled ? '' : ' off'}`}>
+      {k.enabled ? <Dot status={k.status} /> : <span class="dot">switched off</span>}
       <span class="key-label">{k.label || 'no label'}</span>
       <code>{k.masked}</code>
       <span class="muted" title={k.status_detail ?? undefined}>checked {when(k.checked_at)}</span>
-      <button type="button" onClick={remove} aria-label={`Remove key ${k.label || k.masked}`}>Remove</button>
+      <button type="button" onClick={rename} aria-label={`Rename key ${name}`}>Rename</button>
+      <button type="button" onClick={toggle} aria-label={`${k.enabled ? 'Switch off' : 'Switch on'} key ${name}`}>{k.enabled ? 'Switch off' : 'Switch on'}</button>
+      <button type="button" onClick={remove} aria-label={`Remove key ${name}`}>Remove</button>
     </li>
   );
 }
