@@ -52,7 +52,8 @@ struct gw_admin_job {
     int64_t id;             /* a path id, when the route has one */
     bool changes_config;    /* a success reloads the router at once */
     /* On the loop after a success (and the reload): builds the answer from the
-     * live state, replacing what the work left. NULL: keep it. */
+     * live state, replacing what the work left (still in j->answer while it
+     * runs). NULL: keep it. */
     json_t *(*answer_now)(gw_admin_job_t *j);
     /* the outcome */
     int status;             /* 0: 200 */

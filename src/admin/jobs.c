@@ -50,8 +50,10 @@ static void job_done(uv_work_t *w, int status)
     if (ok && j->changes_config)
         gw_gateway_config_changed(j->ad->gw);
     if (ok && j->answer_now != NULL) {
-        json_decref(j->answer);
+        json_t *before = j->answer;
+
         j->answer = j->answer_now(j);
+        json_decref(before);
     }
     if (j->req != NULL) {
         gw_req_set_handler(j->req, NULL, NULL, NULL);

@@ -126,6 +126,15 @@ static void add_work(gw_admin_job_t *j, gw_store_t *st)
     j->answer = json_pack("{s:o}", "key", gw__admin_key_json(&rec, NULL, NULL, 0));
 }
 
+/* A new key is checked at once (the result shows in the list within seconds). */
+static json_t *check_added(gw_admin_job_t *j)
+{
+    json_t *key = json_object_get(j->answer, "key");
+
+    gw_gateway_check_key(j->ad->gw, json_integer_value(json_object_get(key, "id")));
+    return json_incref(j->answer);
+}
+
 static void rm_work(gw_admin_job_t *j, gw_store_t *st)
 {
     gw_err_t err = {0};
@@ -235,6 +244,19 @@ void gw__admin_keys(gw_admin_t *ad, gw_req_t *req, const char *rest)
         char *end;
         long long id = strtoll(rest, &end, 10);
 
+        if (id > 0 && strcmp(end, "/check") == 0) {
+            if (!gw__admin_only(req, "POST"))
+                return;
+            if (!gw_gateway_check_key(ad->gw, id)) {
+                gw__admin_error(req, 409, "check_unavailable", NULL,
+                                "This key cannot be checked now: no such key in use, it is "
+                                "switched off, its provider has no probe, or probes are off "
+                                "(FREELLMAPI_PROBE_INTERVAL_S=0).");
+                return;
+            }
+            gw_respond_json(req, 202, json_pack("{s:b}", "scheduled", 1));
+            return;
+        }
         if (*end != '\0' || id <= 0) {
             gw__admin_error(req, 404, "key_not_found", NULL, "No key has the id '%.40s'.",
                             rest);
@@ -263,6 +285,6 @@ void gw__admin_keys(gw_admin_t *ad, gw_req_t *req, const char *rest)
             json_decref(in);
             return;
         }
-        gw__admin_run(ad, req, add_work, in, 0, true);
+        gw__admin_run_then(ad, req, add_work, in, 0, true, check_added);
     }
 }

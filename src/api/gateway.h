@@ -38,6 +38,8 @@ typedef struct gw_gateway_hooks {
     /* Keys, preferences, the chain or the unified key changed in the store:
      * read them into the router now rather than at the next tick. */
     void (*config_changed)(void *owner);
+    /* Probes a key's health now (false: nothing will probe it). */
+    bool (*check_key)(void *owner, int64_t key_id);
 } gw_gateway_hooks_t;
 
 struct gw_gateway {
@@ -75,6 +77,11 @@ static inline void gw_gateway_key_health(gw_gateway_t *gw, gw_rkey_t *k, const c
 static inline void gw_gateway_config_changed(gw_gateway_t *gw)
 {
     gw->hooks->config_changed(gw->owner);
+}
+
+static inline bool gw_gateway_check_key(gw_gateway_t *gw, int64_t key_id)
+{
+    return gw->hooks->check_key(gw->owner, key_id);
 }
 
 /* Entry points of the API layer for the HTTP server (api/routes.c); ctx is

@@ -58,11 +58,19 @@ static void hook_config_changed(void *owner)
         gw_app_reload(app);
 }
 
+static bool hook_check_key(void *owner, int64_t key_id)
+{
+    gw_app_t *app = owner;
+
+    return gw_health_check_soon(app->health, key_id);
+}
+
 static const gw_gateway_hooks_t hooks = {
     .log_request = hook_log_request,
     .usage_changed = hook_usage_changed,
     .key_health = hook_key_health,
     .config_changed = hook_config_changed,
+    .check_key = hook_check_key,
 };
 
 /* After each background job: the CLI changed keys, preferences or the chain. */

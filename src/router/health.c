@@ -71,10 +71,14 @@ static void unlink_probe(gw_health_t *h, probe_t *pr)
     free(pr);
 }
 
+/* A probe's result: reported even when the health stays, so "last checked" moves. */
 static void set_health(gw_health_t *h, gw_rkey_t *k, gw_key_health_t hl, const char *why)
 {
-    if (k->health == hl)
+    if (k->health == hl) {
+        if (h->cb != NULL)
+            h->cb(h->ctx, k, why);
         return;
+    }
     gw_log_info("key %lld (%s): %s -> %s (%s)", (long long)k->id, k->provider->id,
                 gw_key_health_name(k->health), gw_key_health_name(hl), why);
     k->health = hl;
@@ -233,6 +237,19 @@ gw_health_t *gw_health_start(uv_loop_t *loop, gw_router_t *r, gw_upstream_t *up,
     h->timer.data = h;
     uv_timer_start(&h->timer, on_tick, 1000, TICK_MS);
     return h;
+}
+
+bool gw_health_check_soon(gw_health_t *h, int64_t key_id)
+{
+    gw_rkey_t *k = h != NULL ? gw_router_key(h->r, key_id) : NULL;
+
+    if (k == NULL || k->removed || k->secret == NULL || strcmp(k->provider->probe, "none") == 0)
+        return false;
+    for (probe_t *pr = h->probes; pr != NULL; pr = pr->next)
+        if (pr->key_id == key_id)
+            return true; /* one is on its way */
+    start_probe(h, k, seen_for(h, key_id, gw_now_ms()), gw_now_ms());
+    return true;
 }
 
 static void free_health(uv_handle_t *t)

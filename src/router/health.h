@@ -19,6 +19,11 @@ typedef void (*gw_health_change_cb)(void *ctx, gw_rkey_t *k, const char *detail)
 
 gw_health_t *gw_health_start(uv_loop_t *loop, gw_router_t *r, gw_upstream_t *up,
                              int64_t interval_ms, gw_health_change_cb cb, void *ctx);
+/* Probes the key now, whatever its schedule (a chat probe still within its
+ * daily budget).
+ * False when there is nothing to probe (no such key, probes off for its
+ * provider, h NULL). */
+bool gw_health_check_soon(gw_health_t *h, int64_t key_id);
 /* Cancels probes in flight and frees (after the loop closes its timer). */
 void gw_health_stop(gw_health_t *h);
 

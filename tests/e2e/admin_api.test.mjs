@@ -5,7 +5,7 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, routedVia, uniq } from './lib/harness.mjs';
+import { startStack, routedVia, uniq, sleep } from './lib/harness.mjs';
 
 const T = { timeout: 60000 };
 const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
@@ -115,6 +115,24 @@ describe('admin API', () => {
     assert.equal(await ask(), 'groq/llama-3.3-70b-versatile');
     for (const body of [{}, { enabled: 'no' }, { label: 3 }]) assert.equal((await api(`/keys/${groq.id}`, { method: 'PATCH', json: body })).status, 400);
     assert.equal((await api('/keys/99999', { method: 'PATCH', json: { enabled: true } })).status, 404);
+  });
+
+  test('a key is checked at once when added, and again on request', T, async () => {
+    const add = await json(await api('/keys', { json: { provider: 'groq', secret: 'gsk_e2e_admin_g1', label: 'probe-me' } }));
+    assert.equal(add.status, 201);
+    const id = add.body.key.id;
+    const checked = async () => (await json(await api('/keys'))).body.data.find((k) => k.id === id);
+    let k;
+    for (let i = 0; i < 40 && !(k = await checked()).checked_at; i++) await sleep(100);
+    assert.equal(k.status, 'healthy', JSON.stringify(k));
+    const first = k.checked_at;
+    await sleep(20);
+    const again = await api(`/keys/${id}/check`, { method: 'POST' });
+    assert.equal(again.status, 202);
+    for (let i = 0; i < 40 && (k = await checked()).checked_at === first; i++) await sleep(100);
+    assert.ok(k.checked_at > first, 'checked again');
+    assert.equal((await api('/keys/99999/check', { method: 'POST' })).status, 409);
+    await api(`/keys/${id}`, { method: 'DELETE' });
   });
 
   test('the unified key: masked, revealed, rotated (the old one stops working)', T, async () => {

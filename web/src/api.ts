@@ -56,6 +56,7 @@ export const api = {
   keys: () => call<{ data: Key[] }>('GET', '/keys').then((r) => r.data),
   addKey: (k: { provider: string; secret: string; label?: string; account_id?: string }) => call<{ key: Key }>('POST', '/keys', k),
   removeKey: (id: number) => call<void>('DELETE', `/keys/${id}`),
+  checkKey: (id: number) => call<{ scheduled: boolean }>('POST', `/keys/${id}/check`),
   updateKey: (id: number, change: { label?: string; enabled?: boolean }) => call<{ data: Key[] }>('PATCH', `/keys/${id}`, change),
   unifiedMasked: () => call<{ masked: string | null }>('GET', '/unified-key'),
   revealUnified: () => call<{ key: string }>('POST', '/unified-key/reveal'),

@@ -92,12 +92,24 @@ function KeyRow({ k, done }: { k: Key; done: () => void }) {
     done();
   };
   const name = k.label || k.masked;
+  const [note, setNote] = useState('');
+  const check = async () => {
+    try {
+      await api.checkKey(k.id);
+      setNote('checking…');
+      setTimeout(() => setNote(''), 4000);
+    } catch (e) {
+      setNote((e as Error).message);
+    }
+  };
   return (
     <li class={`key-row${k.enabled ? '' : ' off'}`}>
       {k.enabled ? <Dot status={k.status} /> : <span class="dot">switched off</span>}
       <span class="key-label">{k.label || 'no label'}</span>
       <code>{k.masked}</code>
       <span class="muted" title={k.status_detail ?? undefined}>checked {when(k.checked_at)}</span>
+      {k.enabled && <button type="button" onClick={check} aria-label={`Check key ${name} now`}>Check now</button>}
+      {note && <span class="muted" role="status">{note}</span>}
       <button type="button" onClick={rename} aria-label={`Rename key ${name}`}>Rename</button>
       <button type="button" onClick={toggle} aria-label={`${k.enabled ? 'Switch off' : 'Switch on'} key ${name}`}>{k.enabled ? 'Switch off' : 'Switch on'}</button>
       <button type="button" onClick={remove} aria-label={`Remove key ${name}`}>Remove</button>
