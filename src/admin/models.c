@@ -36,7 +36,7 @@ static json_t *model_json(gw_router_t *r, const gw_model_t *m)
         if (r->order[i] == m->index)
             position = (int)i + 1;
     gw_router_model_usage(r, m, gw_now_ms(), &u);
-    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I},s:b,s:b,s:i}",
+    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I},s:b,s:b,s:b,s:i}",
                      "provider",
                      m->provider->id, "id", m->id, "name", m->name, "kind", m->kind,
                      "capabilities", gw__admin_caps_json(m->caps), "context_window",
@@ -44,7 +44,8 @@ static json_t *model_json(gw_router_t *r, const gw_model_t *m)
                      (json_int_t)m->max_output, "limits", limits_json(&m->limits), "usage",
                      "rpm", (json_int_t)u.rpm, "rpd", (json_int_t)u.rpd, "tpm", (json_int_t)u.tpm,
                      "tpd", (json_int_t)u.tpd, "enabled",
-                     r->enabled[m->index], "usable", gw_router_model_usable(r, m),
+                     r->enabled[m->index], "usable", gw_router_model_usable(r, m), "limited",
+                     gw_router_model_limited(r, m, gw_now_ms()),
                      "chain_position", position);
 }
 

@@ -249,6 +249,25 @@ bool gw_router_model_usable(gw_router_t *r, const gw_model_t *m)
     return false;
 }
 
+bool gw_router_model_limited(gw_router_t *r, const gw_model_t *m, int64_t now_ms)
+{
+    const gw_provider_t *p = m->provider;
+    bool any = false;
+
+    for (size_t i = 0; i <= r->nkeys; i++) {
+        const gw_rkey_t *k = i < r->nkeys ? r->keys[i] : r->anon[p->index];
+        int64_t retry_at = 0;
+
+        if (k == NULL || k->provider != p || !key_usable(k))
+            continue;
+        any = true;
+        if (gw_cooldowns_until(r->cool, m, k->id, now_ms) == 0 &&
+            gw_ledger_allows(r->ledger, m, k->id, 1, now_ms, &retry_at))
+            return false;
+    }
+    return any;
+}
+
 void gw_router_model_usage(gw_router_t *r, const gw_model_t *m, int64_t now_ms, gw_usage_t *out)
 {
     const gw_provider_t *p = m->provider;

@@ -96,6 +96,9 @@ void gw_router_set_chain(gw_router_t *r, char *const *entries, size_t n);
 bool gw_router_known_model(gw_router_t *r, const char *name);
 /* The first catalog model the name designates (id or provider/id), or NULL. */
 const gw_model_t *gw_router_find_model(const gw_router_t *r, const char *name);
+/* True when every usable key of the model is cooling down or over a cap right
+ * now (the dashboard's "limited"); false when one is free or none exists. */
+bool gw_router_model_limited(gw_router_t *r, const gw_model_t *m, int64_t now_ms);
 /* What a model used in its current windows, summed over every key (the
  * dashboard's "today against the caps"). */
 void gw_router_model_usage(gw_router_t *r, const gw_model_t *m, int64_t now_ms, gw_usage_t *out);

@@ -117,6 +117,17 @@ describe('admin API', () => {
     assert.equal((await api('/keys/99999', { method: 'PATCH', json: { enabled: true } })).status, 404);
   });
 
+  test('a model whose keys all cool down after a 429 shows as limited', T, async () => {
+    const model = async () => (await json(await api('/models'))).body.data.find((m) => m.provider === 'groq' && m.id === 'llama-3.3-70b-versatile');
+    assert.equal((await model()).limited, false);
+    await s.mock.script({ provider: 'groq', error: 'rate_limit_minute', retry_after: 30 });
+    const r = await s.client.chat.completions.create({ model: 'llama-3.3-70b-versatile', messages: [{ role: 'user', content: uniq('limit') }] }).withResponse();
+    assert.notEqual(routedVia(r.response.headers)?.raw, 'groq/llama-3.3-70b-versatile');
+    const m = await model();
+    assert.equal(m.limited, true);
+    assert.equal(m.usable, true);
+  });
+
   test('a key is checked at once when added, and again on request', T, async () => {
     const add = await json(await api('/keys', { json: { provider: 'groq', secret: 'gsk_e2e_admin_g1', label: 'probe-me' } }));
     assert.equal(add.status, 201);

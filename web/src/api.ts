@@ -15,7 +15,7 @@ export interface Limits { rpm?: number; rpd?: number; tpm?: number; tpd?: number
 export interface Model {
   provider: string; id: string; name: string; kind: string; capabilities: string[];
   context_window: number; max_output_tokens: number; limits: Limits; usage: Required<Limits>; enabled: boolean;
-  usable: boolean; chain_position: number;
+  usable: boolean; limited: boolean; chain_position: number;
 }
 export interface Session { pin_set: boolean; authenticated: boolean }
 export interface Status {

@@ -7,9 +7,12 @@ const COLUMNS: [string, string][] = [
   ['image', 'Images'], ['tts', 'Speech'], ['stt', 'Transcription'], ['realtime', 'Realtime'],
 ];
 
-function Cell({ state }: { state: 'ready' | 'nokey' | 'none' }) {
+type State = 'ready' | 'limited' | 'nokey' | 'none';
+const TEXT: Record<State, string> = { ready: '● ready', limited: '◐ limited', nokey: '○ no key', none: '' };
+
+function Cell({ state }: { state: State }) {
   if (state === 'none') return <td class="cell-none"><span class="sr-only">not offered</span></td>;
-  return <td class={`cell-${state}`}>{state === 'ready' ? '● ready' : '○ no key'}</td>;
+  return <td class={`cell-${state}`}>{TEXT[state]}</td>;
 }
 
 export function ModelsPage() {
@@ -21,7 +24,7 @@ export function ModelsPage() {
   const all = models.data;
   return (
     <Page title="Capabilities" intro="What each provider can serve now: ready means an enabled model with a usable key.">
-      <p class="legend"><span class="cell-ready">● ready</span> <span class="cell-nokey">○ no key (or none enabled and usable)</span> <span class="muted">blank: not offered</span></p>
+      <p class="legend"><span class="cell-ready">● ready</span> <span class="cell-limited">◐ limited (rate limited or cooling down now)</span> <span class="cell-nokey">○ no key (or none enabled and usable)</span> <span class="muted">blank: not offered</span></p>
       <div class="table-wrap">
         <table class="matrix">
           <thead><tr><th scope="col">Provider</th>{COLUMNS.map(([, l]) => <th scope="col" key={l}>{l}</th>)}</tr></thead>
@@ -36,7 +39,9 @@ export function ModelsPage() {
                   </th>
                   {COLUMNS.map(([cap]) => {
                     const can = mine.filter((m) => m.capabilities.includes(cap));
-                    return <Cell key={cap} state={can.length === 0 ? 'none' : can.some((m) => m.usable) ? 'ready' : 'nokey'} />;
+                    const usable = can.filter((m) => m.usable);
+                    const state: State = can.length === 0 ? 'none' : usable.length === 0 ? 'nokey' : usable.some((m) => !m.limited) ? 'ready' : 'limited';
+                    return <Cell key={cap} state={state} />;
                   })}
                 </tr>
               );
