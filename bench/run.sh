@@ -6,6 +6,7 @@
 #   BENCH_QUICK=1   a short run (about 1-2 minutes); the full run takes under 10
 #   BENCH_PEER=0    leave the peer out
 #   BENCH_OUT=FILE  where to write the report (default docs/benchmarks.md)
+#   BENCH_DASHBOARD=1  poll the admin API every 2 s during the run, as an open dashboard does
 #
 # Figures on a shared 2-core machine are noisy: each scenario runs direct, gateway and peer
 # back to back, repeated, and the report gives medians of the repetitions and ratios taken
@@ -245,6 +246,18 @@ GW_URL="http://127.0.0.1:$GW_PORT/v1/chat/completions"
 GW_H=(-H "Authorization: Bearer $GW_KEY")
 wait_ready "$GW_URL" "${GW_H[@]}" --body "$BODY" || die "the gateway did not answer"
 log "gateway on port $GW_PORT (pid $GW_PID)"
+# BENCH_DASHBOARD=1: an open dashboard polls the admin API meanwhile, as the Keys and Chain
+# pages do (keys every 2 s, models and providers alongside), bounded by the run's own life.
+if [ "${BENCH_DASHBOARD:-0}" = 1 ]; then
+    (for _ in $(seq 3600); do
+        for p in keys models providers status; do
+            curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$GW_PORT/api/$p" || true
+        done
+        sleep 2
+    done) &
+    PIDS+=("$!")
+    log "dashboard polling /api every 2 s"
+fi
 DIRECT_URL="$GW_UPSTREAM/chat/completions"
 if [ "$PEER" != 0 ]; then
     PEER_PORT=$(free_port)
