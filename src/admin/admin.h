@@ -24,6 +24,9 @@ typedef struct gw_admin {
     char *web_dir;           /* serve the dashboard from here; NULL: the embedded copy */
     const char *version;
     char pin_hash[GW_PIN_HASH_MAX]; /* "" when no PIN is set */
+    /* The settings in force (the process sets them at each reload). */
+    int64_t log_retention_days;
+    int64_t probe_interval_s;
     gw_admin_session_t sessions[GW_ADMIN_SESSIONS_MAX];
 } gw_admin_t;
 

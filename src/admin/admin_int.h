@@ -105,5 +105,6 @@ void gw__admin_models(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_chain(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_session(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_pin(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_settings(gw_admin_t *ad, gw_req_t *req, const char *rest);
 
 #endif

@@ -94,6 +94,7 @@ static const struct {
     {"/chain", gw__admin_chain},
     {"/session", gw__admin_session},
     {"/pin", gw__admin_pin},
+    {"/settings", gw__admin_settings},
 };
 
 static void admin_dispatch(gw_admin_t *ad, gw_req_t *req, const char *path)

@@ -144,6 +144,21 @@ static void app_stop(gw_app_t *app)
     uv_timer_start(&app->tick, on_tick, 50, 50);
 }
 
+void gw_app_probes(gw_app_t *app)
+{
+    int64_t every = app->cfg.probe_interval_s;
+
+    if (app->gw.up == NULL || app->gw.stopping)
+        return; /* not started yet (start-up probes once it is) or stopping */
+    if (app->health != NULL && (every <= 0 || gw_health_interval_ms(app->health) != every * 1000)) {
+        gw_health_stop(app->health);
+        app->health = NULL;
+    }
+    if (app->health == NULL && every > 0)
+        app->health = gw_health_start(app->gw.loop, &app->gw.router, app->gw.up, every * 1000,
+                                      hook_key_health, app);
+}
+
 static void on_signal(uv_signal_t *s, int signum)
 {
     gw_app_t *app = s->data;
@@ -251,6 +266,8 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
 
     memset(app, 0, sizeof(*app));
     app->cfg = *cfg;
+    app->env_reqlog_days = cfg->reqlog_days;
+    app->env_probe_interval_s = cfg->probe_interval_s;
     gw->loop = loop;
     gw->started_ms = gw_now_ms();
     gw->max_body = cfg->max_body;
@@ -311,9 +328,7 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     app->sigterm.data = app;
     uv_signal_start(&app->sigint, on_signal, SIGINT);
     uv_signal_start(&app->sigterm, on_signal, SIGTERM);
-    if (cfg->probe_interval_s > 0)
-        app->health = gw_health_start(loop, &gw->router, gw->up, cfg->probe_interval_s * 1000,
-                                      hook_key_health, app);
+    gw_app_probes(app);
     gw_log_info("FreeLLMAPI listening on http://%s:%d/v1 (%zu providers, %zu models)", cfg->host,
                 gw_server_port(app->srv), gw->cat.nproviders, gw->cat.nmodels);
     return 0;

@@ -47,6 +47,9 @@ typedef struct gw_app {
     uint64_t started_seen;        /* gw_server_started() at the last tick */
     int64_t stop_deadline_ms;
     struct gw_health *health;
+    /* The environment's values, which the dashboard's settings override. */
+    int64_t env_reqlog_days;
+    int64_t env_probe_interval_s;
 } gw_app_t;
 
 int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_err_t *err);
@@ -55,6 +58,8 @@ void gw_app_dispose(gw_app_t *app);
 /* Reads keys, preferences, the chain and the unified key from the store into
  * the router (app/reload.c). */
 void gw_app_reload(gw_app_t *app);
+/* Starts, restarts or stops the key health probes for cfg.probe_interval_s. */
+void gw_app_probes(gw_app_t *app);
 /* Puts back the usage counters and long cooldowns of the last run. */
 void gw_app_restore(gw_app_t *app);
 /* Hands the dialects a thought-signature store kept through the writer

@@ -34,6 +34,37 @@ static void on_health(void *ctx, int64_t key_id, const char *health, const char 
             k->health = (gw_key_health_t)h;
 }
 
+/* A whole-number setting, or dflt when unset or not a number in [lo, hi]. */
+static int64_t setting_int(gw_store_t *st, const char *name, int64_t dflt, int64_t lo,
+                           int64_t hi)
+{
+    char *v = NULL;
+    char *end;
+    gw_err_t err = {0};
+    long long n;
+
+    if (gw_store_setting_get(st, name, &v, &err) != 0)
+        return dflt;
+    n = strtoll(v, &end, 10);
+    if (end == v || *end != '\0' || n < lo || n > hi)
+        n = dflt;
+    free(v);
+    return n;
+}
+
+/* Settings from the dashboard, over the environment's values. */
+static void reload_settings(gw_app_t *app)
+{
+    app->cfg.reqlog_days = setting_int(app->store, GW_SETTING_LOG_RETENTION_DAYS,
+                                       app->env_reqlog_days, 1, 3650);
+    app->cfg.probe_interval_s = setting_int(app->store, GW_SETTING_PROBE_INTERVAL_S,
+                                            app->env_probe_interval_s, 0, 86400 * 7);
+    gw_writer_set_retention(app->writer, app->cfg.reqlog_days);
+    gw_app_probes(app);
+    app->admin.log_retention_days = app->cfg.reqlog_days;
+    app->admin.probe_interval_s = app->cfg.probe_interval_s;
+}
+
 /* The dashboard PIN: a new or cleared one (API or `freellmapi pin`) ends every session. */
 static void reload_pin(gw_app_t *app)
 {
@@ -94,6 +125,7 @@ void gw_app_reload(gw_app_t *app)
     if (gw_store_unified_key(app->store, false, &app->gw.unified_key, &err) != 0)
         gw_log_error("unified key: %s", err.msg);
     reload_pin(app);
+    reload_settings(app);
 }
 
 static void restore_cooldown(void *ctx, const gw_cooldown_row_t *row)

@@ -79,6 +79,11 @@ static void free_sigs(sig_pending_t *v, size_t n)
     free(v);
 }
 
+void gw_writer_set_retention(gw_writer_t *w, int64_t days)
+{
+    w->opts.reqlog_days = days;
+}
+
 void gw_writer_free(gw_writer_t *w)
 {
     if (w == NULL)

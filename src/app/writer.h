@@ -36,6 +36,8 @@ gw_writer_t *gw_writer_new(uv_loop_t *loop, gw_store_t *store, gw_router_t *rout
                            const gw_writer_opts_t *opts);
 /* Frees what is still queued (after the loop has stopped). */
 void gw_writer_free(gw_writer_t *w);
+/* Request-log rows older than this many days are pruned from the next job on. */
+void gw_writer_set_retention(gw_writer_t *w, int64_t days);
 
 /* Queues a request-log row (strings copied). */
 void gw_writer_log(gw_writer_t *w, const gw_reqlog_row_t *row);

@@ -239,6 +239,11 @@ gw_health_t *gw_health_start(uv_loop_t *loop, gw_router_t *r, gw_upstream_t *up,
     return h;
 }
 
+int64_t gw_health_interval_ms(const gw_health_t *h)
+{
+    return h->interval_ms;
+}
+
 bool gw_health_check_soon(gw_health_t *h, int64_t key_id)
 {
     gw_rkey_t *k = h != NULL ? gw_router_key(h->r, key_id) : NULL;

@@ -24,6 +24,7 @@ gw_health_t *gw_health_start(uv_loop_t *loop, gw_router_t *r, gw_upstream_t *up,
  * False when there is nothing to probe (no such key, probes off for its
  * provider, h NULL). */
 bool gw_health_check_soon(gw_health_t *h, int64_t key_id);
+int64_t gw_health_interval_ms(const gw_health_t *h);
 /* Cancels probes in flight and frees (after the loop closes its timer). */
 void gw_health_stop(gw_health_t *h);
 

@@ -73,6 +73,10 @@ bool gw_store_token_eq(const char *presented, const char *expected);
 
 /* ---- named settings ----------------------------------------------------- */
 
+/* Settings the dashboard changes; unset, the environment's values apply. */
+#define GW_SETTING_LOG_RETENTION_DAYS "log_retention_days"
+#define GW_SETTING_PROBE_INTERVAL_S "probe_interval_s"
+
 /* Plain-text settings by name (dashboard options and the like; never secrets).
  * get: GW_ENOTFOUND when unset, *out caller frees. "unified_key" is reserved. */
 int gw_store_setting_get(gw_store_t *st, const char *name, char **out, gw_err_t *err);

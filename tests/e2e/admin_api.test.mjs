@@ -146,6 +146,22 @@ describe('admin API', () => {
     await api(`/keys/${id}`, { method: 'DELETE' });
   });
 
+  test('settings: log retention and the probe interval, validated, applied at once', T, async () => {
+    const now = await json(await api('/settings'));
+    assert.deepEqual(now.body, { log_retention_days: 30, probe_interval_s: 900, pin_set: false });
+    const groq = (await json(await api('/keys'))).body.data.find((k) => k.provider === 'groq' && k.enabled);
+    const off = await json(await api('/settings', { method: 'PATCH', json: { probe_interval_s: 0, log_retention_days: 7 } }));
+    assert.deepEqual(off.body, { log_retention_days: 7, probe_interval_s: 0, pin_set: false });
+    assert.equal((await api(`/keys/${groq.id}/check`, { method: 'POST' })).status, 409, 'probes are off');
+    await api('/settings', { method: 'PATCH', json: { probe_interval_s: 600 } });
+    assert.equal((await api(`/keys/${groq.id}/check`, { method: 'POST' })).status, 202);
+    for (const body of [{}, { probe_interval_s: 5 }, { log_retention_days: 0 }, { log_retention_days: '7' }, { retention: 3 }]) {
+      const r = await json(await api('/settings', { method: 'PATCH', json: body }));
+      assert.equal(r.status, 400, JSON.stringify(body));
+    }
+    assert.equal((await json(await api('/settings'))).body.log_retention_days, 7);
+  });
+
   test('the unified key: masked, revealed, rotated (the old one stops working)', T, async () => {
     const masked = await json(await api('/unified-key'));
     assert.ok(!masked.body.masked.includes(s.key.slice(12, 30)));
