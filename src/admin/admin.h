@@ -18,6 +18,8 @@ typedef struct gw_admin_session {
     int64_t last_ms;         /* 0: the slot is free */
 } gw_admin_session_t;
 
+typedef struct gw_admin_key_wait gw_admin_key_wait_t;
+
 typedef struct gw_admin {
     gw_gateway_t *gw;
     char *data_dir;          /* where jobs open their store connection */
@@ -28,6 +30,8 @@ typedef struct gw_admin {
     int64_t log_retention_days;
     int64_t probe_interval_s;
     gw_admin_session_t sessions[GW_ADMIN_SESSIONS_MAX];
+    gw_admin_key_wait_t *key_waits; /* add requests waiting for their key's first check */
+    size_t nkey_waits;
 } gw_admin_t;
 
 void gw_admin_init(gw_admin_t *ad, gw_gateway_t *gw, const char *data_dir, const char *web_dir);
@@ -35,6 +39,13 @@ void gw_admin_dispose(gw_admin_t *ad);
 /* The PIN as the store holds it now (NULL or "" for none), at start and after
  * every configuration reload: a new or cleared PIN ends every session. */
 void gw_admin_pin_changed(gw_admin_t *ad, const char *hash);
+
+/* A key's health was just found (a probe or traffic): answers the add
+ * requests waiting for it. */
+void gw_admin_key_checked(gw_admin_t *ad, int64_t key_id, const char *health, const char *detail);
+/* On the process's tick: answers waits past their deadline (INT64_MAX: all,
+ * when stopping). */
+void gw_admin_tick(gw_admin_t *ad, int64_t now_ms);
 
 /* Entry points for the HTTP server; ctx is the gw_admin_t. Requests for /api
  * go to the admin API, everything else to the /v1 handlers (api/routes.c). */

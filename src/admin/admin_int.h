@@ -36,6 +36,15 @@ void gw__admin_sessions_clear(gw_admin_t *ad);
  * when the request came over TLS through a proxy. */
 void gw__admin_set_cookie(gw_req_t *req, const char *token);
 
+/* ---- a new key's first check (key_check.c) ----------------------------------------- */
+
+/* Parks req until key_id's first check (or a deadline), then answers 201 with
+ * key (copied) updated by the result. False when too many wait already. */
+bool gw__admin_key_wait(gw_admin_t *ad, gw_req_t *req, int64_t key_id, json_t *key);
+void gw__admin_key_waits_free(gw_admin_t *ad);
+/* The store's health words in the API's (keys.c). */
+const char *gw__admin_status_word(const char *health);
+
 /* ---- store jobs (jobs.c) ------------------------------------------------------------ */
 
 typedef struct gw_admin_job gw_admin_job_t;
@@ -53,7 +62,8 @@ struct gw_admin_job {
     bool changes_config;    /* a success reloads the router at once */
     /* On the loop after a success (and the reload): builds the answer from the
      * live state, replacing what the work left (still in j->answer while it
-     * runs). NULL: keep it. */
+     * runs). NULL: keep it. It may take the request over (setting req to
+     * NULL) to answer it later itself. */
     json_t *(*answer_now)(gw_admin_job_t *j);
     /* the outcome */
     int status;             /* 0: 200 */

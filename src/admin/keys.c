@@ -51,7 +51,7 @@ static const health_row_t *health_of(const health_list_t *l, int64_t id)
 }
 
 /* The store's health words ("ok" from older rows) in the API's. */
-static const char *status_word(const char *health)
+const char *gw__admin_status_word(const char *health)
 {
     if (health == NULL || strcmp(health, "unknown") == 0)
         return "unknown";
@@ -66,7 +66,7 @@ json_t *gw__admin_key_json(const gw_key_rec_t *rec, const char *health, const ch
     char *masked = gw_mask_secret(rec->secret);
     json_t *k = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:s?,s:o,s:b}", "id", (json_int_t)rec->id,
                           "provider", rec->provider, "label", rec->label, "masked", masked,
-                          "status", status_word(health),
+                          "status", gw__admin_status_word(health),
                           "status_detail", detail != NULL && detail[0] ? detail : NULL,
                           "account_id", rec->account_id,
                           "checked_at", checked_ms > 0 ? json_integer(checked_ms) : json_null(),
@@ -126,13 +126,20 @@ static void add_work(gw_admin_job_t *j, gw_store_t *st)
     j->answer = json_pack("{s:o}", "key", gw__admin_key_json(&rec, NULL, NULL, 0));
 }
 
-/* A new key is checked at once (the result shows in the list within seconds). */
+/* A new key is checked at once and the answer carries the result: the
+ * request waits for the probe (see key_check.c). Without a probe, or with too
+ * many waiting, it is answered now with "checked": false. */
 static json_t *check_added(gw_admin_job_t *j)
 {
     json_t *key = json_object_get(j->answer, "key");
+    int64_t id = json_integer_value(json_object_get(key, "id"));
 
-    gw_gateway_check_key(j->ad->gw, json_integer_value(json_object_get(key, "id")));
-    return json_incref(j->answer);
+    if (j->req != NULL && gw_gateway_check_key(j->ad->gw, id) &&
+        gw__admin_key_wait(j->ad, j->req, id, key)) {
+        j->req = NULL; /* the wait answers it */
+        return NULL;
+    }
+    return json_pack("{s:O,s:b}", "key", key, "checked", 0);
 }
 
 static void rm_work(gw_admin_job_t *j, gw_store_t *st)

@@ -29,6 +29,7 @@ void gw_admin_init(gw_admin_t *ad, gw_gateway_t *gw, const char *data_dir, const
 
 void gw_admin_dispose(gw_admin_t *ad)
 {
+    gw__admin_key_waits_free(ad);
     free(ad->data_dir);
     free(ad->web_dir);
     memset(ad, 0, sizeof(*ad));

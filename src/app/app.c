@@ -48,6 +48,7 @@ static void hook_key_health(void *owner, gw_rkey_t *k, const char *detail)
     if (gw_store_key_health_set(app->store, k->id, gw_key_health_name(k->health), detail,
                                 gw_now_ms(), &err) != 0)
         gw_log_warn("key %lld health: %s", (long long)k->id, err.msg);
+    gw_admin_key_checked(&app->admin, k->id, gw_key_health_name(k->health), detail);
 }
 
 static void hook_config_changed(void *owner)
@@ -126,6 +127,7 @@ static void on_tick(uv_timer_t *t)
         return;
     }
     gw_writer_tick(app->writer); /* and, on the writer's connection, a configuration check */
+    gw_admin_tick(&app->admin, gw_now_ms());
     trim_after_burst(app);
 }
 
@@ -141,6 +143,7 @@ static void app_stop(gw_app_t *app)
         gw_health_stop(app->health);
         app->health = NULL;
     }
+    gw_admin_tick(&app->admin, INT64_MAX); /* no probe will answer the waiting adds now */
     uv_timer_start(&app->tick, on_tick, 50, 50);
 }
 

@@ -72,6 +72,8 @@ describe('dashboard', () => {
       await form.getByLabel('Key', { exact: true }).fill('csk-browser-added-1');
       await form.getByLabel(/Label/).fill('from-browser');
       await form.getByRole('button', { name: 'Add key' }).click();
+      // The answer carries the key's first check (this mock Cerebras takes any key).
+      await form.getByText('Key added and checked: the provider accepts it.').waitFor();
       await b.page.getByText('from-browser').waitFor();
       assert.match(await s.keysList(), /from-browser/);
       assert.equal(await b.page.getByText('csk-browser-added-1').count(), 0, 'the secret is never shown');
@@ -89,7 +91,8 @@ describe('dashboard', () => {
       await b.page.getByLabel(/Paste lines like/).fill('GROQ_API_KEY=gsk_from_env_block\nNOT_A_KEY=1\n');
       await b.page.getByRole('table', { name: 'Keys found' }).waitFor();
       await b.page.getByRole('button', { name: /Save 1 key/ }).click();
-      await b.page.getByText('groq: added').waitFor();
+      // The mock Groq knows only the stack's keys: this one is refused, and the page says so.
+      await b.page.getByText(/groq: Key added, but the provider refused it/).waitFor();
       assert.deepEqual(b.errors, []);
     } finally {
       await b.close();
@@ -127,6 +130,56 @@ describe('dashboard', () => {
       await b.page.locator('.chain-row').first().waitFor();
       assert.equal(await firstRow(), 'cerebras/gpt-oss-120b');
       assert.deepEqual(b.errors, []);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('settings: request-log retention and the probe interval are saved and applied', T, async () => {
+    const b = await openBrowser();
+    try {
+      await b.page.goto(`${origin()}/settings`);
+      await b.page.getByLabel(/Keep the request log for/).fill('14');
+      await b.page.getByLabel(/Check every key's health every/).fill('30');
+      await b.page.getByRole('button', { name: 'Save' }).click();
+      await b.page.getByText(/Saved: the request log keeps 14 days; keys are probed every 30 min/).waitFor();
+      const now = await (await s.fetch('//api/settings', { auth: false })).json();
+      assert.equal(now.log_retention_days, 14);
+      assert.equal(now.probe_interval_s, 1800);
+      await b.page.getByLabel(/Keep the request log for/).fill('0');
+      await b.page.getByRole('button', { name: 'Save' }).click();
+      assert.equal((await (await s.fetch('//api/settings', { auth: false })).json()).log_retention_days, 14, 'the browser refuses 0 before sending');
+      await b.page.reload();
+      assert.equal(await b.page.getByLabel(/Keep the request log for/).inputValue(), '14');
+      assert.deepEqual(b.errors, []);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('a page on another origin cannot drive the admin API through the browser', T, async () => {
+    const b = await openBrowser();
+    try {
+      const before = await (await s.fetch('//api/unified-key', { auth: false })).json();
+      await b.page.goto(`${s.mock.url}/`); // any other origin on this machine
+      const target = `${origin()}/api/unified-key/rotate`;
+      const tries = await b.page.evaluate(async (url) => {
+        const out = {};
+        try { // with the dashboard's header: the browser needs a preflight, which the gateway refuses
+          const r = await fetch(url, { method: 'POST', credentials: 'include', headers: { 'X-FreeLLMAPI-Admin': '1' } });
+          out.withHeader = r.status;
+        } catch (e) { out.withHeader = 'blocked'; }
+        try { // a "simple" request, as a form would send: no preflight, no custom header
+          await fetch(url, { method: 'POST', mode: 'no-cors', credentials: 'include', body: 'x=1' });
+          out.simple = 'sent';
+        } catch (e) { out.simple = 'blocked'; }
+        return out;
+      }, target);
+      assert.equal(tries.withHeader, 'blocked');
+      const after = await (await s.fetch('//api/unified-key', { auth: false })).json();
+      assert.equal(after.masked, before.masked, 'the unified key was not rotated');
+      const r = await s.client.chat.completions.create({ model: 'auto', messages: [{ role: 'user', content: uniq('still') }] });
+      assert.ok(r.choices[0].message.content);
     } finally {
       await b.close();
     }

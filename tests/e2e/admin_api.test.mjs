@@ -128,13 +128,15 @@ describe('admin API', () => {
     assert.equal(m.usable, true);
   });
 
-  test('a key is checked at once when added, and again on request', T, async () => {
+  test('a key is checked at once when added, the result in the answer; checked again on request', T, async () => {
     const add = await json(await api('/keys', { json: { provider: 'groq', secret: 'gsk_e2e_admin_g1', label: 'probe-me' } }));
     assert.equal(add.status, 201);
+    assert.equal(add.body.checked, true, JSON.stringify(add.body));
+    assert.equal(add.body.key.status, 'healthy');
+    assert.ok(add.body.key.checked_at > 0);
     const id = add.body.key.id;
     const checked = async () => (await json(await api('/keys'))).body.data.find((k) => k.id === id);
-    let k;
-    for (let i = 0; i < 40 && !(k = await checked()).checked_at; i++) await sleep(100);
+    let k = await checked();
     assert.equal(k.status, 'healthy', JSON.stringify(k));
     const first = k.checked_at;
     await sleep(20);
@@ -144,6 +146,13 @@ describe('admin API', () => {
     assert.ok(k.checked_at > first, 'checked again');
     assert.equal((await api('/keys/99999/check', { method: 'POST' })).status, 409);
     await api(`/keys/${id}`, { method: 'DELETE' });
+    // A key the provider refuses says so in the answer to the add.
+    const bad = await json(await api('/keys', { json: { provider: 'groq', secret: 'gsk_e2e_not_a_real_key' } }));
+    assert.equal(bad.status, 201);
+    assert.equal(bad.body.checked, true);
+    assert.equal(bad.body.key.status, 'invalid', JSON.stringify(bad.body));
+    assert.ok(!JSON.stringify(bad.body).includes('gsk_e2e_not_a_real_key'));
+    await api(`/keys/${bad.body.key.id}`, { method: 'DELETE' });
   });
 
   test('settings: log retention and the probe interval, validated, applied at once', T, async () => {
@@ -153,6 +162,11 @@ describe('admin API', () => {
     const off = await json(await api('/settings', { method: 'PATCH', json: { probe_interval_s: 0, log_retention_days: 7 } }));
     assert.deepEqual(off.body, { log_retention_days: 7, probe_interval_s: 0, pin_set: false });
     assert.equal((await api(`/keys/${groq.id}/check`, { method: 'POST' })).status, 409, 'probes are off');
+    const unchecked = await json(await api('/keys', { json: { provider: 'groq', secret: 'gsk_e2e_unprobed' } }));
+    assert.equal(unchecked.status, 201);
+    assert.equal(unchecked.body.checked, false, 'no probe: answered at once');
+    assert.equal(unchecked.body.key.status, 'unknown');
+    await api(`/keys/${unchecked.body.key.id}`, { method: 'DELETE' });
     await api('/settings', { method: 'PATCH', json: { probe_interval_s: 600 } });
     assert.equal((await api(`/keys/${groq.id}/check`, { method: 'POST' })).status, 202);
     for (const body of [{}, { probe_interval_s: 5 }, { log_retention_days: 0 }, { log_retention_days: '7' }, { retention: 3 }]) {

@@ -17,6 +17,8 @@ export interface Model {
   context_window: number; max_output_tokens: number; limits: Limits; usage: Required<Limits>; enabled: boolean;
   usable: boolean; limited: boolean; chain_position: number;
 }
+export interface Settings { log_retention_days: number; probe_interval_s: number; pin_set: boolean }
+export interface Added { key: Key; checked: boolean }
 export interface Session { pin_set: boolean; authenticated: boolean }
 export interface Status {
   version: string; uptime_s: number; providers: number; keys: number; models: number;
@@ -54,7 +56,7 @@ export const api = {
   status: () => call<Status>('GET', '/status'),
   providers: () => call<{ data: Provider[] }>('GET', '/providers').then((r) => r.data),
   keys: () => call<{ data: Key[] }>('GET', '/keys').then((r) => r.data),
-  addKey: (k: { provider: string; secret: string; label?: string; account_id?: string }) => call<{ key: Key }>('POST', '/keys', k),
+  addKey: (k: { provider: string; secret: string; label?: string; account_id?: string }) => call<Added>('POST', '/keys', k),
   removeKey: (id: number) => call<void>('DELETE', `/keys/${id}`),
   checkKey: (id: number) => call<{ scheduled: boolean }>('POST', `/keys/${id}/check`),
   updateKey: (id: number, change: { label?: string; enabled?: boolean }) => call<{ data: Key[] }>('PATCH', `/keys/${id}`, change),
@@ -66,6 +68,8 @@ export const api = {
   chain: () => call<{ data: string[] }>('GET', '/chain').then((r) => r.data),
   setChain: (order: string[]) => call<{ data: string[] }>('PUT', '/chain', { order }).then((r) => r.data),
   resetChain: () => call<{ data: string[] }>('DELETE', '/chain').then((r) => r.data),
+  settings: () => call<Settings>('GET', '/settings'),
+  saveSettings: (change: Partial<Omit<Settings, 'pin_set'>>) => call<Settings>('PATCH', '/settings', change),
   session: () => call<Session>('GET', '/session'),
   login: (pin: string) => call<Session>('POST', '/session', { pin }),
   logout: () => call<Session>('DELETE', '/session'),

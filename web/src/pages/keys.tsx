@@ -2,7 +2,7 @@
 // a form to add one, and a batch import from a pasted .env block. Polls so that keys added from
 // the CLI show up without a reload.
 import { useState } from 'preact/hooks';
-import { api, type Key, type Provider } from '../api';
+import { api, type Added, type Key, type Provider } from '../api';
 import { Dot, Loading, Page, Problem, useData, when } from '../ui';
 
 // .env variable names people already have, by provider id (any provider also takes <ID>_API_KEY).
@@ -37,6 +37,18 @@ export function parseEnv(text: string, providers: Provider[]): { found: Found[];
   return { found, skipped };
 }
 
+// What the first check of a key just added found, in words.
+export function addedNote(a: Added): string {
+  if (!a.checked) return 'Key added; its check is still running (the status shows below).';
+  const detail = a.key.status_detail ? ` (${a.key.status_detail})` : '';
+  switch (a.key.status) {
+    case 'healthy': return 'Key added and checked: the provider accepts it.';
+    case 'invalid': return `Key added, but the provider refused it${detail}: check that it was copied whole.`;
+    case 'rate_limited': return `Key added: the provider accepts it but it is rate limited right now${detail}.`;
+    default: return `Key added; the check failed${detail}. It is checked again later.`;
+  }
+}
+
 const mask = (s: string) => (s.length <= 8 ? '••••' : `${s.slice(0, 4)}…${s.slice(-4)}`);
 
 function AddKey({ p, done }: { p: Provider; done: () => void }) {
@@ -45,15 +57,19 @@ function AddKey({ p, done }: { p: Provider; done: () => void }) {
   const [account, setAccount] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState('');
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
+    setNote('Adding and checking the key…');
     try {
-      await api.addKey({ provider: p.id, secret: secret.trim(), label: label.trim() || undefined, account_id: p.needs_account_id ? account.trim() : undefined });
+      const added = await api.addKey({ provider: p.id, secret: secret.trim(), label: label.trim() || undefined, account_id: p.needs_account_id ? account.trim() : undefined });
       setSecret(''); setLabel(''); setAccount(''); setError(null);
+      setNote(addedNote(added));
       done();
     } catch (err) {
       setError((err as Error).message);
+      setNote('');
     } finally {
       setBusy(false);
     }
@@ -71,6 +87,7 @@ function AddKey({ p, done }: { p: Provider; done: () => void }) {
       <input id={`${id}-label`} value={label} onInput={(e) => setLabel(e.currentTarget.value)} />
       <button type="submit" disabled={busy}>Add key</button>
       {error && <p class="field-error" role="alert">{error}</p>}
+      {note && <p class="muted" role="status">{note}</p>}
     </form>
   );
 }
@@ -125,8 +142,7 @@ function BatchImport({ providers, done }: { providers: Provider[]; done: () => v
     const out: string[] = [];
     for (const f of found) {
       try {
-        await api.addKey(f);
-        out.push(`${f.provider}: added`);
+        out.push(`${f.provider}: ${addedNote(await api.addKey(f))}`);
       } catch (e) {
         out.push(`${f.provider}: ${(e as Error).message}`);
       }

@@ -1,6 +1,7 @@
-// Settings: the theme and the dashboard PIN.
+// Settings: the theme, the dashboard PIN, how long the request log is kept and how often keys
+// are probed.
 import { useState } from 'preact/hooks';
-import { api } from '../api';
+import { api, type Settings } from '../api';
 import { applyTheme, Page, Problem, savedTheme, useData, type Theme } from '../ui';
 
 function PinForm({ pinSet, done }: { pinSet: boolean; done: () => void }) {
@@ -47,7 +48,39 @@ function PinForm({ pinSet, done }: { pinSet: boolean; done: () => void }) {
   );
 }
 
+function GatewayForm({ now, done }: { now: Settings; done: () => void }) {
+  const [days, setDays] = useState(String(now.log_retention_days));
+  const [probe, setProbe] = useState(String(Math.round(now.probe_interval_s / 60)));
+  const [error, setError] = useState<string | null>(null);
+  const [note, setNote] = useState('');
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    try {
+      const saved = await api.saveSettings({ log_retention_days: Number(days), probe_interval_s: Number(probe) * 60 });
+      setError(null);
+      setNote(`Saved: the request log keeps ${saved.log_retention_days} days; ${saved.probe_interval_s ? `keys are probed every ${saved.probe_interval_s / 60} min` : 'keys are not probed'}.`);
+      done();
+    } catch (err) {
+      setError((err as Error).message);
+      setNote('');
+    }
+  };
+  return (
+    <form class="card add" onSubmit={submit} aria-label="Gateway settings">
+      <h2>Gateway</h2>
+      <label for="retention">Keep the request log for <span class="muted">(days, 1 to 3650)</span></label>
+      <input id="retention" type="number" inputMode="numeric" min={1} max={3650} required value={days} onInput={(e) => setDays(e.currentTarget.value)} />
+      <label for="probe">Check every key's health every <span class="muted">(minutes, 1 to 10080; 0: never)</span></label>
+      <input id="probe" type="number" inputMode="numeric" min={0} max={10080} required value={probe} onInput={(e) => setProbe(e.currentTarget.value)} />
+      <button type="submit">Save</button>
+      {error && <p class="field-error" role="alert">{error}</p>}
+      <p aria-live="polite">{note}</p>
+    </form>
+  );
+}
+
 export function SettingsPage() {
+  const settings = useData(api.settings);
   const session = useData(api.session);
   const [theme, setTheme] = useState<Theme>(savedTheme());
   const pick = (t: Theme) => { setTheme(t); applyTheme(t); };
@@ -61,6 +94,8 @@ export function SettingsPage() {
       </fieldset>
       {session.error && <Problem error={session.error} retry={session.reload} />}
       {session.data && <PinForm pinSet={session.data.pin_set} done={session.reload} />}
+      {settings.error && <Problem error={settings.error} retry={settings.reload} />}
+      {settings.data && <GatewayForm now={settings.data} done={settings.reload} />}
     </Page>
   );
 }
