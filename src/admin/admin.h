@@ -8,15 +8,8 @@
 #define GW_ADMIN_ADMIN_H
 
 #include "admin/pin.h"
+#include "admin/session_table.h"
 #include "api/gateway.h"
-
-#define GW_ADMIN_SESSIONS_MAX 32
-
-/* A dashboard login: only the SHA-256 of its cookie token is kept. */
-typedef struct gw_admin_session {
-    unsigned char token_hash[32];
-    int64_t last_ms;         /* 0: the slot is free */
-} gw_admin_session_t;
 
 typedef struct gw_admin_key_wait gw_admin_key_wait_t;
 
@@ -29,7 +22,8 @@ typedef struct gw_admin {
     /* The settings in force (the process sets them at each reload). */
     int64_t log_retention_days;
     int64_t probe_interval_s;
-    gw_admin_session_t sessions[GW_ADMIN_SESSIONS_MAX];
+    gw_session_table_t sessions;
+    bool login_running;      /* one PIN is checked at a time */
     gw_admin_key_wait_t *key_waits; /* add requests waiting for their key's first check */
     size_t nkey_waits;
 } gw_admin_t;

@@ -27,7 +27,7 @@ bool gw__admin_same_origin(gw_admin_t *ad, gw_req_t *req);
 
 bool gw__admin_pin_set(const gw_admin_t *ad);
 /* A new session; its token (64 hex) goes in the cookie. False without randomness. */
-bool gw__admin_session_new(gw_admin_t *ad, char token[65]);
+bool gw__admin_session_new(gw_admin_t *ad, char token[GW_SESSION_TOKEN_LEN + 1]);
 /* Does the request carry a live session cookie? Refreshes its idle time. */
 bool gw__admin_session_ok(gw_admin_t *ad, gw_req_t *req);
 void gw__admin_session_end(gw_admin_t *ad, gw_req_t *req);
@@ -65,6 +65,8 @@ struct gw_admin_job {
      * runs). NULL: keep it. It may take the request over (setting req to
      * NULL) to answer it later itself. */
     json_t *(*answer_now)(gw_admin_job_t *j);
+    /* On the loop when the job ends, whatever its outcome (may be NULL). */
+    void (*finally)(gw_admin_job_t *j);
     /* the outcome */
     int status;             /* 0: 200 */
     json_t *answer;         /* NULL with status 204 */
@@ -77,8 +79,10 @@ struct gw_admin_job {
 /* Queues fn with in (taken) and id; answers the request when it is done. */
 void gw__admin_run(gw_admin_t *ad, gw_req_t *req, gw_admin_work_fn fn, json_t *in, int64_t id,
                    bool changes_config);
-/* The same, with the answer built on the loop after the reload (answer_now). */
-void gw__admin_run_then(gw_admin_t *ad, gw_req_t *req, gw_admin_work_fn fn, json_t *in,
+/* The same, with the answer built on the loop after the reload (answer_now).
+ * Returns the job (its hooks may still be set: it ends on the loop, later),
+ * or NULL when it could not be queued (the request has been answered). */
+gw_admin_job_t *gw__admin_run_then(gw_admin_t *ad, gw_req_t *req, gw_admin_work_fn fn, json_t *in,
                         int64_t id, bool changes_config, json_t *(*answer_now)(gw_admin_job_t *));
 /* Sets the job's outcome to an error in OpenAI's shape. */
 void gw__admin_fail(gw_admin_job_t *j, int status, const char *code, const char *param,

@@ -1,20 +1,17 @@
 /*
  * The dashboard PIN over the API: /api/session (state, log in, log out) and
- * /api/pin (set or change, clear). Wrong PINs are counted per client address
- * and in total, in the store, so a lockout survives a restart: after
- * GW_PIN_FREE_TRIES wrong PINs an address waits (pin.h), and past
- * GLOBAL_MAX wrong PINs in GLOBAL_WINDOW_MS every address does.
+ * /api/pin (set or change, clear). Wrong PINs are counted in the store
+ * (lockout.h), so a lockout survives a restart; one login is checked at a
+ * time, so parallel guesses neither race the count nor pile up scrypt work.
  */
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "admin/admin_int.h"
+#include "admin/lockout.h"
 #include "api/respond.h"
 #include "core/clock.h"
-
-#define GLOBAL_MAX 50
-#define GLOBAL_WINDOW_MS (10 * 60 * (int64_t)1000)
 
 static json_t *session_state(gw_admin_t *ad, gw_req_t *req)
 {
@@ -24,23 +21,7 @@ static json_t *session_state(gw_admin_t *ad, gw_req_t *req)
                      pin ? gw__admin_session_ok(ad, req) : gw_req_local(req));
 }
 
-/* ---- wrong-PIN accounting (pool threads, the job's store connection) ---- */
-
-static json_t *lockout_load(gw_store_t *st)
-{
-    char *text = NULL;
-    gw_err_t err = {0};
-    json_t *l = NULL;
-
-    if (gw_store_setting_get(st, GW_PIN_LOCKOUT_SETTING, &text, &err) == 0)
-        l = json_loads(text, 0, NULL);
-    free(text);
-    if (!json_is_object(l)) {
-        json_decref(l);
-        l = json_pack("{s:{},s:[]}", "addrs", "recent");
-    }
-    return l;
-}
+/* ---- logging in (a pool thread, the job's store connection) ---- */
 
 static void lockout_save(gw_store_t *st, json_t *l)
 {
@@ -50,22 +31,6 @@ static void lockout_save(gw_store_t *st, json_t *l)
     if (text != NULL)
         gw_store_setting_set(st, GW_PIN_LOCKOUT_SETTING, text, &err);
     free(text);
-}
-
-/* Drops wrong PINs older than the global window; returns how many are left. */
-static size_t recent_count(json_t *l, int64_t now)
-{
-    json_t *recent = json_object_get(l, "recent");
-    json_t *kept = json_array();
-    size_t i;
-    json_t *v;
-
-    json_array_foreach(recent, i, v) {
-        if (json_integer_value(v) > now - GLOBAL_WINDOW_MS)
-            json_array_append(kept, v);
-    }
-    json_object_set_new(l, "recent", kept);
-    return json_array_size(kept);
 }
 
 static void locked(gw_admin_job_t *j, int64_t until, int64_t now, const char *why)
@@ -80,21 +45,18 @@ static void login_work(gw_admin_job_t *j, gw_store_t *st)
     const char *addr = json_string_value(json_object_get(j->in, "addr"));
     const char *pin = json_string_value(json_object_get(j->in, "pin"));
     int64_t now = gw_now_ms();
-    json_t *l = lockout_load(st);
-    json_t *addrs = json_object_get(l, "addrs");
-    json_t *mine = json_object_get(addrs, addr);
-    int fails = (int)json_integer_value(json_object_get(mine, "fails"));
-    int64_t last = json_integer_value(json_object_get(mine, "at"));
-    char *stored = NULL;
+    char *text = NULL, *stored = NULL;
     gw_err_t err = {0};
+    json_t *l;
+    const char *why;
+    int64_t until;
+    int left;
 
-    if (recent_count(l, now) >= GLOBAL_MAX) {
-        locked(j, json_integer_value(json_array_get(json_object_get(l, "recent"), 0)) +
-                      GLOBAL_WINDOW_MS, now, "Too many wrong PINs from everywhere.");
-        goto out;
-    }
-    if (fails >= GW_PIN_FREE_TRIES && now < last + gw_pin_wait_ms(fails)) {
-        locked(j, last + gw_pin_wait_ms(fails), now, "Too many wrong PINs.");
+    gw_store_setting_get(st, GW_PIN_LOCKOUT_SETTING, &text, &err);
+    l = gw_lockout_parse(text);
+    free(text);
+    if ((until = gw_lockout_until(l, addr, now, &why)) > 0) {
+        locked(j, until, now, why);
         goto out;
     }
     if (gw_store_setting_get(st, GW_PIN_SETTING, &stored, &err) != 0 || stored[0] == '\0') {
@@ -102,22 +64,17 @@ static void login_work(gw_admin_job_t *j, gw_store_t *st)
         goto out;
     }
     if (gw_pin_verify(pin, stored)) {
-        if (mine != NULL) {
-            json_object_del(addrs, addr);
+        if (gw_lockout_passed(l, addr))
             lockout_save(st, l);
-        }
         goto out;
     }
-    fails++;
-    json_object_set_new(addrs, addr, json_pack("{s:i,s:I}", "fails", fails, "at",
-                                               (json_int_t)now));
-    json_array_append_new(json_object_get(l, "recent"), json_integer(now));
+    until = gw_lockout_failed(l, addr, now, &left);
     lockout_save(st, l);
-    if (gw_pin_wait_ms(fails) > 0)
-        locked(j, now + gw_pin_wait_ms(fails), now, "Wrong PIN, and too many of them.");
+    if (until > 0)
+        locked(j, until, now, "Wrong PIN, and too many of them.");
     else
         gw__admin_fail(j, 401, "wrong_pin", "pin", "Wrong PIN (%d more tr%s before a wait).",
-                       GW_PIN_FREE_TRIES - fails, GW_PIN_FREE_TRIES - fails == 1 ? "y" : "ies");
+                       left, left == 1 ? "y" : "ies");
 out:
     if (stored != NULL) {
         OPENSSL_cleanse(stored, strlen(stored));
@@ -151,7 +108,7 @@ static void clear_work(gw_admin_job_t *j, gw_store_t *st)
  * client gets a fresh session. */
 static json_t *logged_in(gw_admin_job_t *j)
 {
-    char token[65];
+    char token[GW_SESSION_TOKEN_LEN + 1];
 
     if (j->req != NULL && gw__admin_session_new(j->ad, token)) {
         gw__admin_set_cookie(j->req, token);
@@ -165,6 +122,11 @@ static json_t *cleared(gw_admin_job_t *j)
     if (j->req != NULL)
         gw__admin_set_cookie(j->req, NULL);
     return json_pack("{s:b,s:b}", "pin_set", 0, "authenticated", 1);
+}
+
+static void login_ended(gw_admin_job_t *j)
+{
+    j->ad->login_running = false;
 }
 
 static const char *pin_of(gw_req_t *req, json_t *in)
@@ -181,6 +143,7 @@ static const char *pin_of(gw_req_t *req, json_t *in)
 void gw__admin_session(gw_admin_t *ad, gw_req_t *req, const char *rest)
 {
     const char *method = gw_req_method(req);
+    gw_admin_job_t *job;
     json_t *in;
     char addr[64];
 
@@ -203,9 +166,19 @@ void gw__admin_session(gw_admin_t *ad, gw_req_t *req, const char *rest)
             json_decref(in);
             return;
         }
+        if (ad->login_running) {
+            json_decref(in);
+            gw_req_add_header(req, "Retry-After", "1");
+            gw__admin_error(req, 429, "login_busy", NULL,
+                            "Another PIN is being checked; try again in a second.");
+            return;
+        }
         gw_req_peer(req, addr, sizeof(addr));
         json_object_set_new(in, "addr", json_string(addr));
-        gw__admin_run_then(ad, req, login_work, in, 0, false, logged_in);
+        if ((job = gw__admin_run_then(ad, req, login_work, in, 0, false, logged_in)) != NULL) {
+            ad->login_running = true;
+            job->finally = login_ended;
+        }
     }
 }
 

@@ -68,6 +68,8 @@ static void job_done(uv_work_t *w, int status)
         else
             gw_respond_json(j->req, j->status > 0 ? j->status : 200, json_incref(j->answer));
     }
+    if (j->finally != NULL)
+        j->finally(j);
     json_decref(j->answer);
     json_decref(j->in);
     free(j);
@@ -84,8 +86,9 @@ void gw__admin_run(gw_admin_t *ad, gw_req_t *req, gw_admin_work_fn fn, json_t *i
     gw__admin_run_then(ad, req, fn, in, id, changes_config, NULL);
 }
 
-void gw__admin_run_then(gw_admin_t *ad, gw_req_t *req, gw_admin_work_fn fn, json_t *in,
-                        int64_t id, bool changes_config, json_t *(*answer_now)(gw_admin_job_t *))
+gw_admin_job_t *gw__admin_run_then(gw_admin_t *ad, gw_req_t *req, gw_admin_work_fn fn,
+                                   json_t *in, int64_t id, bool changes_config,
+                                   json_t *(*answer_now)(gw_admin_job_t *))
 {
     gw_admin_job_t *j = gw_xcalloc(1, sizeof(*j));
 
@@ -103,7 +106,9 @@ void gw__admin_run_then(gw_admin_t *ad, gw_req_t *req, gw_admin_work_fn fn, json
         gw__admin_error(req, 503, "busy", NULL, "The gateway cannot take this now; try again.");
         json_decref(in);
         free(j);
+        return NULL;
     }
+    return j;
 }
 
 void gw__admin_fail(gw_admin_job_t *j, int status, const char *code, const char *param,

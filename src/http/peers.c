@@ -56,6 +56,20 @@ bool gw_peers_is_loopback(const struct sockaddr *addr, socklen_t len)
     return ip && !peer_key(addr, len, key);
 }
 
+bool gw_peers_local_client(const struct sockaddr *addr, socklen_t len,
+                           const char *(*header)(const void *ctx, const char *name),
+                           const void *ctx)
+{
+    static const char *const relayed[] = {"Forwarded", "X-Forwarded-For", "X-Real-IP"};
+
+    if (!gw_peers_is_loopback(addr, len))
+        return false;
+    for (size_t i = 0; i < GW_ARRAY_LEN(relayed); i++)
+        if (header(ctx, relayed[i]) != NULL)
+            return false;
+    return true;
+}
+
 static size_t bucket_of(const uint8_t key[16])
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */

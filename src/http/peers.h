@@ -28,6 +28,13 @@ void gw_peers_remove(gw_peers_t *p, const struct sockaddr *addr, socklen_t len);
 /* Open connections counted for addr's address (for tests and logs). */
 /* True for 127.0.0.0/8 and ::1 (also IPv4-mapped); false for other or unknown addresses. */
 bool gw_peers_is_loopback(const struct sockaddr *addr, socklen_t len);
+/* The loopback rule of everything reachable without a key: a client is local
+ * when its socket is loopback and the request carries none of Forwarded,
+ * X-Forwarded-For, X-Real-IP (behind a proxy on this machine every client
+ * would otherwise look local). header(ctx, name) looks a request header up. */
+bool gw_peers_local_client(const struct sockaddr *addr, socklen_t len,
+                           const char *(*header)(const void *ctx, const char *name),
+                           const void *ctx);
 unsigned gw_peers_count(const gw_peers_t *p, const struct sockaddr *addr, socklen_t len);
 
 #endif

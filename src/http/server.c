@@ -830,17 +830,15 @@ void gw_req_same_origin_only(gw_req_t *r)
     r->same_origin_only = true;
 }
 
+static const char *req_header(const void *r, const char *name)
+{
+    return gw_req_header(r, name);
+}
+
 bool gw_req_local(const gw_req_t *r)
 {
-    static const char *const relayed[] = {"Forwarded", "X-Forwarded-For", "X-Real-IP"};
-
-    if (r->cc == NULL || !gw_peers_is_loopback((const struct sockaddr *)&r->cc->addr,
-                                               r->cc->addrlen))
-        return false;
-    for (size_t i = 0; i < GW_ARRAY_LEN(relayed); i++)
-        if (gw_req_header(r, relayed[i]) != NULL)
-            return false;
-    return true;
+    return r->cc != NULL && gw_peers_local_client((const struct sockaddr *)&r->cc->addr,
+                                                  r->cc->addrlen, req_header, r);
 }
 
 gw_str_t gw_req_body(const gw_req_t *r)

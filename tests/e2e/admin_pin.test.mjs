@@ -42,6 +42,14 @@ describe('dashboard PIN', () => {
       assert.match(out.headers.get('set-cookie'), /Max-Age=0/);
       assert.equal((await api(s, '/keys', { cookie: remoteCookie, headers: remote })).status, 401);
 
+      // Guesses sent in parallel are checked one at a time: the others are told to retry.
+      const burst = await Promise.all([1, 2, 3, 4].map(() => api(s, '/session', { json: { pin: '000000' } })));
+      const busy = [];
+      for (const r of burst) if (r.status === 429) busy.push(await r.json());
+      assert.ok(busy.length >= 1 && burst.some((r) => r.status === 401), burst.map((r) => r.status).join());
+      assert.ok(busy.every((b) => b.error.code === 'login_busy'));
+      assert.equal((await api(s, '/session', { json: { pin: '246810' } })).status, 200, 'the right PIN forgets them');
+
       // Five wrong PINs: the fifth answers 429 with Retry-After, and so does the right PIN now.
       for (let i = 1; i <= 4; i++) assert.equal((await api(s, '/session', { json: { pin: '000000' } })).status, 401);
       const fifth = await api(s, '/session', { json: { pin: '000000' } });

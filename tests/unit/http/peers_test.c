@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "http/peers.h"
 
@@ -105,6 +106,37 @@ static void test_is_loopback(void **state)
     assert_false(gw_peers_is_loopback((const struct sockaddr *)&shortlen.ss, 4));
 }
 
+/* Request headers for the loopback rule: a NULL-terminated name/value list. */
+static const char *lookup(const void *ctx, const char *name)
+{
+    for (const char *const *h = ctx; *h != NULL; h += 2)
+        if (strcasecmp(*h, name) == 0)
+            return h[1];
+    return NULL;
+}
+
+static void test_local_client_rule(void **state)
+{
+    addr_t lo4 = ip("127.0.0.1"), lo6 = ip("::1"), mapped = ip("::ffff:127.0.0.1");
+    addr_t lan = ip("192.168.1.20");
+    const char *none[] = {NULL};
+    const char *plain[] = {"Host", "localhost", "Accept", "*/*", NULL};
+    const char *const relayed[][3] = {{"X-Forwarded-For", "203.0.113.7", NULL},
+                                      {"x-real-ip", "203.0.113.7", NULL},
+                                      {"Forwarded", "for=203.0.113.7", NULL},
+                                      {"X-Forwarded-For", "", NULL}};
+
+    (void)state;
+    assert_true(gw_peers_local_client(SA(lo4), lookup, none));
+    assert_true(gw_peers_local_client(SA(lo6), lookup, plain));
+    assert_true(gw_peers_local_client(SA(mapped), lookup, plain));
+    assert_false(gw_peers_local_client(SA(lan), lookup, none));
+    assert_false(gw_peers_local_client(NULL, 0, lookup, none));
+    /* A proxy on this machine: loopback socket, but the request was relayed. */
+    for (size_t i = 0; i < sizeof(relayed) / sizeof(relayed[0]); i++)
+        assert_false(gw_peers_local_client(SA(lo4), lookup, relayed[i]));
+}
+
 static void test_mapped_counts_as_ipv4(void **state)
 {
     gw_peers_t *p = gw_peers_new(2);
@@ -173,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_cap_per_address),
         cmocka_unit_test(test_loopback_exempt),
         cmocka_unit_test(test_is_loopback),
+        cmocka_unit_test(test_local_client_rule),
         cmocka_unit_test(test_mapped_counts_as_ipv4),
         cmocka_unit_test(test_no_cap_and_many_addresses),
         cmocka_unit_test(test_unknown_family_ignored),
