@@ -7,8 +7,10 @@ const COLUMNS: [string, string][] = [
   ['image', 'Images'], ['tts', 'Speech'], ['stt', 'Transcription'], ['realtime', 'Realtime'],
 ];
 
-type State = 'ready' | 'limited' | 'nokey' | 'none';
-const TEXT: Record<State, string> = { ready: '● ready', limited: '◐ limited', nokey: '○ no key', none: '' };
+type State = 'ready' | 'limited' | 'nokey' | 'unusable' | 'off' | 'none';
+const TEXT: Record<State, string> = {
+  ready: '● ready', limited: '◐ limited', nokey: '○ no key', unusable: '○ unavailable', off: '– off', none: '',
+};
 
 function Cell({ state }: { state: State }) {
   if (state === 'none') return <td class="cell-none"><span class="sr-only">not offered</span></td>;
@@ -24,7 +26,7 @@ export function ModelsPage() {
   const all = models.data;
   return (
     <Page title="Capabilities" intro="What each provider can serve now: ready means an enabled model with a usable key.">
-      <p class="legend"><span class="cell-ready">● ready</span> <span class="cell-limited">◐ limited (rate limited or cooling down now)</span> <span class="cell-nokey">○ no key (or none enabled and usable)</span> <span class="muted">blank: not offered</span></p>
+      <p class="legend"><span class="cell-ready">● ready</span> <span class="cell-limited">◐ limited (rate limited or cooling down now)</span> <span class="cell-nokey">○ no key</span> <span class="cell-unusable">○ unavailable (keys invalid or switched off)</span> <span class="cell-off">– off (switched off)</span> <span class="muted">blank: not offered</span></p>
       <div class="table-wrap">
         <table class="matrix">
           <thead><tr><th scope="col">Provider</th>{COLUMNS.map(([, l]) => <th scope="col" key={l}>{l}</th>)}</tr></thead>
@@ -40,7 +42,10 @@ export function ModelsPage() {
                   {COLUMNS.map(([cap]) => {
                     const can = mine.filter((m) => m.capabilities.includes(cap));
                     const usable = can.filter((m) => m.usable);
-                    const state: State = can.length === 0 ? 'none' : usable.length === 0 ? 'nokey' : usable.some((m) => !m.limited) ? 'ready' : 'limited';
+                    const state: State = can.length === 0 ? 'none'
+                      : usable.length > 0 ? (usable.some((m) => !m.limited) ? 'ready' : 'limited')
+                      : !p.enabled || can.every((m) => !m.enabled) ? 'off'
+                      : !p.keyless && p.keys === 0 ? 'nokey' : 'unusable';
                     return <Cell key={cap} state={state} />;
                   })}
                 </tr>
