@@ -362,6 +362,10 @@ def build(run, elapsed):
     )
     L.append("")
     L.append(f"- **Date**: {m['date']}; the run took {elapsed // 60} min {elapsed % 60} s")
+    if m.get("dashboard"):
+        L.append("- **Dashboard open**: the admin API was polled every 2 s during the whole run "
+                 "(`/api/keys`, `/api/models`, `/api/providers`, `/api/status`), as an open "
+                 "dashboard does (`BENCH_DASHBOARD=1`)")
     L.append(
         f"- **Machine**: {m['cpu']}, {m['cores']} cores, {m['mem_kb'] / 1048576:.1f} GiB RAM, "
         f"{m['os']}, Linux {m['kernel']}; shared with other work, nothing pinned: the load "

@@ -212,6 +212,7 @@ cat >"$RUN/meta.json" <<EOF
  "kernel": "$(uname -r)", "cpu": "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)",
  "cores": $(nproc), "mem_kb": $(awk '/^MemTotal:/ {print $2}' /proc/meminfo),
  "os": "$(sed -n 's/^PRETTY_NAME="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' /etc/os-release 2>/dev/null)",
+ "dashboard": ${BENCH_DASHBOARD:-0},
  "date": "$(date -u +%Y-%m-%dT%H:%MZ)", "clk_tck": $CLK}
 EOF
 
