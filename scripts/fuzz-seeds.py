@@ -101,6 +101,22 @@ put("gemini_schema", "rich", json.dumps({
                    "c": {"type": ["integer", "null"], "minimum": 0}, "d": {"type": "array", "items": {"enum": ["x", "y"]}}},
     "$defs": {"B": {"type": "object", "properties": {"b": {"$ref": "#/$defs/B"}}}}, "required": ["a"]}))
 
+# Client APIs (client_fuzz.c): Anthropic bodies (sel % 3 == 0), answers (1), chunk arrays (2).
+ANTHROPIC_BODY = {"model": "claude-sonnet-4-5", "max_tokens": 64, "system": [{"type": "text", "text": "terse"}],
+    "stream": True, "stop_sequences": ["END"], "tool_choice": {"type": "any", "disable_parallel_tool_use": True},
+    "tools": [{"name": "f", "description": "d", "input_schema": {"type": "object", "properties": {"a": {"type": "string"}}}}],
+    "messages": [
+        {"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]},
+        {"role": "assistant", "content": [{"type": "thinking", "thinking": "x"}, {"type": "text", "text": "ok"}, {"type": "tool_use", "id": "t1", "name": "f", "input": {"a": "b"}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "is_error": True, "content": [{"type": "text", "text": "no"}]}, {"type": "text", "text": "again"}]}]}
+for sel in (0, 3, 6, 9):
+    put("client", "anthropic_%d" % sel, bytes([sel]) + json.dumps(ANTHROPIC_BODY).encode())
+chunk_list = [json.loads(l[6:]) for l in OPENAI_CHUNKS.split("\n\n") if l.startswith("data: {")]
+for sel in (1, 4, 25, 28):
+    put("client", "answer_%d" % sel, bytes([sel]) + OPENAI_ANSWER.encode())
+for sel in (2, 5, 26, 29, 42, 58):
+    put("client", "chunks_%d" % sel, bytes([sel]) + json.dumps(chunk_list).encode())
+
 # Multipart forms: boundary line, then the body.
 def form(boundary, parts):
     body = ""

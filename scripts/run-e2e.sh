@@ -23,10 +23,17 @@ if [ ! -x "$BIN" ]; then
     exit 1
 fi
 
-if [ ! -d tests/e2e/node_modules/openai ]; then
-    echo "run-e2e: installing tests/e2e dependencies (npm ci)" >&2
-    (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error --prefer-offline) >&2
-fi
+# npm ci in DIR when a dependency its package.json names is not installed
+# (a fresh clone, or a dependency added since the last install).
+install_missing() {
+    if ! node -e 'const fs = require("fs"), d = process.argv[1];
+        const deps = Object.keys(require(fs.realpathSync(d + "/package.json")).dependencies || {});
+        process.exit(deps.every((n) => fs.existsSync(d + "/node_modules/" + n + "/package.json")) ? 0 : 1);' "$1"; then
+        echo "run-e2e: installing $1 dependencies (npm ci)" >&2
+        (cd "$1" && npm ci --no-audit --no-fund --loglevel=error --prefer-offline) >&2
+    fi
+}
+install_missing tests/e2e
 
 # Runs one suite with node's test runner (bounded: each test has its own
 # timeout; this is the backstop for the whole run) and ends it with a labelled
@@ -57,10 +64,7 @@ status=0
 run_suite "e2e" 1200 tests/e2e/*.test.mjs || status=$?
 # The dashboard in Debian's Chromium (tests/browser), against the same binary.
 if [ "${E2E_SKIP_BROWSER:-0}" != 1 ]; then
-    if [ ! -d tests/browser/node_modules/playwright-core ]; then
-        echo "run-e2e: installing tests/browser dependencies (npm ci)" >&2
-        (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error --prefer-offline) >&2
-    fi
+    install_missing tests/browser
     run_suite "browser" 900 tests/browser/*.test.mjs || status=$?
 fi
 # The mock providers' own tests (their wire formats): not tests of the product.

@@ -11,6 +11,7 @@
 #include "api/respond.h"
 #include "api/chat_check.h"
 #include "api/chat_relay.h"
+#include "api/chat.h"
 
 /* Text of the first message with one of the roles (string or text parts). */
 static gw_str_t first_text(json_t *msgs, const char *role1, const char *role2)
@@ -34,19 +35,15 @@ static gw_str_t first_text(json_t *msgs, const char *role1, const char *role2)
     return GW_STR("");
 }
 
-/* The request parsed (body NULL: it was not JSON; jerr says why): checked,
- * then handed to the chat relay. Takes body. */
-static void chat_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const json_error_t *jerr)
+void gw_chat_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *endpoint,
+                   gw_front_t front)
 {
     gw_fallback_spec_t spec;
-    bool include_usage;
     gw_chat_problem_t why;
     json_t *mt;
     bool vision = false;
 
     memset(&spec, 0, sizeof(spec));
-    if (!gw_api_json_object(req, body, jerr))
-        return;
     if (!gw_chat_check(body, &vision, &why)) {
         gw_respond_error(req, 400, "invalid_request_error", why.code, why.param, "%s",
                              why.msg);
@@ -62,7 +59,7 @@ static void chat_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const jso
                              "you can use, or send \"auto\".", spec.model);
         goto out;
     }
-    spec.endpoint = "/v1/chat/completions";
+    spec.endpoint = endpoint;
     spec.input_param = "messages";
     spec.need.kind = "chat";
     spec.need.caps = GW_CAP_CHAT;
@@ -73,9 +70,6 @@ static void chat_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const jso
     spec.need.prompt_tokens = gw_chat_estimate_tokens(body);
     spec.need.max_tokens = json_is_integer(mt) ? json_integer_value(mt) : 0;
     spec.stream = json_is_true(json_object_get(body, "stream"));
-    include_usage = spec.stream && json_is_true(json_object_get(
-                                            json_object_get(body, "stream_options"),
-                                            "include_usage"));
     if (strcmp(spec.model, "auto") == 0) {
         json_t *msgs = json_object_get(body, "messages");
         spec.sticky = true;
@@ -83,10 +77,25 @@ static void chat_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const jso
                          first_text(msgs, "user", NULL), spec.digest);
     }
     spec.req = body;
-    body = NULL;
-    gw_chat_relay_run(gw, req, &spec, include_usage);
+    gw_chat_relay_run(gw, req, &spec, front);
+    return;
 out:
+    if (front.ops->free != NULL)
+        front.ops->free(front.ctx);
     json_decref(body);
+}
+
+/* The request parsed (body NULL: it was not JSON; jerr says why). */
+static void chat_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const json_error_t *jerr)
+{
+    bool include_usage;
+
+    if (!gw_api_json_object(req, body, jerr))
+        return;
+    include_usage = json_is_true(json_object_get(body, "stream")) &&
+                    json_is_true(json_object_get(json_object_get(body, "stream_options"),
+                                                 "include_usage"));
+    gw_chat_start(gw, req, body, "/v1/chat/completions", gw_front_openai(include_usage));
 }
 
 void api_chat_completions(gw_gateway_t *gw, gw_req_t *req)

@@ -2,6 +2,7 @@
  * Chat as a fallback op (see chat_relay.h).
  */
 #include "api/chat_relay.h"
+#include "api/front.h"
 #include "api/inline_images.h"
 
 #include <stdio.h>
@@ -18,7 +19,7 @@
 
 typedef struct relay {
     gw_gateway_t *gw;
-    bool include_usage;
+    gw_front_t front;         /* the client API's shape of the answer */
     int64_t prompt_estimate;
     gw_inliner_t *inliner;    /* remote images being fetched */
     gw_fallback_t *fb;
@@ -69,8 +70,9 @@ static int relay_request(void *ctx, const gw_call_t *call, const gw_dialect_t *d
 
 /* ---- whole answers ---------------------------------------------------------- */
 
-/* The answer parsed (a->json; NULL: not JSON), normalised by the dialect. */
-static int render_completion(gw_answer_t *a)
+/* The answer parsed (a->json; NULL: not JSON), normalised by the dialect,
+ * shaped by the front. */
+static int render_completion(relay_t *r, gw_answer_t *a)
 {
     json_t *completion = NULL;
     int rc;
@@ -81,7 +83,13 @@ static int render_completion(gw_answer_t *a)
     }
     if (a->dialect->chat_response(a->call, a->json, &completion, &a->usage, &a->err) != 0)
         return GW_DECLINED; /* a->json stays for the engine to classify */
-    rc = gw_json_append(&a->reply.body, completion);
+    if (r->front.ops->whole != NULL) {
+        json_t *shaped = r->front.ops->whole(r->front.ctx, completion, &a->usage);
+
+        json_decref(completion);
+        completion = shaped;
+    }
+    rc = completion != NULL ? gw_json_append(&a->reply.body, completion) : GW_ERR;
     json_decref(completion);
     if (rc != 0) {
         gw_err_set(&a->err, GW_DECLINED, 0, "could not encode the answer");
@@ -96,6 +104,7 @@ static int render_completion(gw_answer_t *a)
  * stays on the loop. */
 typedef struct parse_job {
     uv_work_t work;
+    relay_t *r;
     gw_fallback_t *fb;
     gw_answer_t *a;
 } parse_job_t;
@@ -116,7 +125,7 @@ static void parse_after(uv_work_t *w, int status)
         json_decref(a->json);
         a->json = NULL;
     }
-    gw_fallback_answer_done(j->fb, render_completion(a), a);
+    gw_fallback_answer_done(j->fb, render_completion(j->r, a), a);
     free(j);
 }
 
@@ -129,6 +138,7 @@ static int relay_answer(void *ctx, gw_fallback_t *fb, gw_answer_t *a)
         parse_job_t *j = gw_xcalloc(1, sizeof(*j));
 
         j->work.data = j;
+        j->r = r;
         j->fb = fb;
         j->a = a;
         if (uv_queue_work(r->gw->loop, &j->work, parse_run, parse_after) == 0)
@@ -136,7 +146,7 @@ static int relay_answer(void *ctx, gw_fallback_t *fb, gw_answer_t *a)
         free(j);
     }
     a->json = json_loadb(a->body.ptr, a->body.len, 0, NULL);
-    return render_completion(a);
+    return render_completion(r, a);
 }
 
 /* ---- streamed answers ---------------------------------------------------------- */
@@ -151,17 +161,7 @@ static int write_out(relay_t *r)
 
 static int put_chunk(relay_t *r, json_t *chunk)
 {
-    size_t at = r->wbuf.len;
-
-    /* "data: <json>\n\n" written in place, without an intermediate string. */
-    if (gw_buf_append(&r->wbuf, "data: ", 6) != 0 || gw_json_append(&r->wbuf, chunk) != 0 ||
-        gw_buf_append(&r->wbuf, "\n\n", 2) != 0) {
-        r->wbuf.len = at;
-        if (r->wbuf.ptr != NULL)
-            r->wbuf.ptr[at] = '\0';
-        return GW_ETOOBIG;
-    }
-    return 0;
+    return r->front.ops->chunk(r->front.ctx, chunk, &r->wbuf);
 }
 
 /* A chunk like the upstream's (same id, created, model) with given choices. */
@@ -177,11 +177,12 @@ static json_t *synth_chunk(relay_t *r, json_t *choices)
     return c;
 }
 
-/* Ends a committed stream: finish chunk if the upstream sent none, the usage
- * chunk when asked for, then [DONE]; or an error event when it broke. */
+/* Ends a committed stream: a finish chunk if the upstream sent none, then
+ * the front's ending (usage, [DONE], or an error event when it broke). */
 static void end_stream(relay_t *r, bool ok, const char *why)
 {
     gw_tokens_t usage;
+    json_t *last;
 
     if (r->closed)
         return;
@@ -189,31 +190,16 @@ static void end_stream(relay_t *r, bool ok, const char *why)
     if (!r->st.usage.known) /* estimate: ~4 characters per token */
         r->st.usage.prompt = r->prompt_estimate;
     usage = r->st.usage;
-    if (ok) {
-        if (!r->st.saw_finish) {
-            json_t *c = synth_chunk(r, json_pack("[{s:i,s:{},s:s}]", "index", 0, "delta",
-                                                 "finish_reason",
-                                                 r->st.saw_tool_calls ? "tool_calls" : "stop"));
-            put_chunk(r, c);
-            json_decref(c);
-        }
-        if (r->include_usage) {
-            json_t *c = synth_chunk(r, json_array());
-            json_object_set_new(c, "usage",
-                                json_pack("{s:I,s:I,s:I}", "prompt_tokens",
-                                          (json_int_t)usage.prompt, "completion_tokens",
-                                          (json_int_t)usage.completion, "total_tokens",
-                                          (json_int_t)(usage.prompt + usage.completion)));
-            put_chunk(r, c);
-            json_decref(c);
-        }
-    } else {
-        json_t *e = json_pack("{s:{s:s,s:s,s:n,s:s}}", "error", "message", why, "type",
-                              "server_error", "param", "code", "stream_interrupted");
-        put_chunk(r, e);
-        json_decref(e);
+    if (ok && !r->st.saw_finish) {
+        json_t *c = synth_chunk(r, json_pack("[{s:i,s:{},s:s}]", "index", 0, "delta",
+                                             "finish_reason",
+                                             r->st.saw_tool_calls ? "tool_calls" : "stop"));
+        put_chunk(r, c);
+        json_decref(c);
     }
-    gw_sse_put_done(&r->wbuf);
+    last = synth_chunk(r, json_array());
+    r->front.ops->end(r->front.ctx, ok, last, &usage, why, &r->wbuf);
+    json_decref(last);
     write_out(r);
     gw_fallback_stream_end(r->fb, ok, &usage);
 }
@@ -346,6 +332,8 @@ static void relay_free(void *ctx)
     gw_stream_state_dispose(&r->st);
     gw_buf_dispose(&r->wbuf);
     json_decref(r->proto);
+    if (r->front.ops->free != NULL)
+        r->front.ops->free(r->front.ctx);
     free(r);
 }
 
@@ -360,12 +348,13 @@ static const gw_fallback_op_t chat_op = {
 };
 
 void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec,
-                       bool include_usage)
+                       gw_front_t front)
 {
     relay_t *r = gw_xcalloc(1, sizeof(*r));
 
     r->gw = gw;
-    r->include_usage = include_usage;
+    r->front = front;
+    spec->stream_type = front.ops->stream_type;
     r->prompt_estimate = spec->need.prompt_tokens;
     gw_buf_init(&r->wbuf, MAX_SSE_EVENT * 2);
     gw_stream_state_init(&r->st);

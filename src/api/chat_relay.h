@@ -10,10 +10,11 @@
 #define GW_API_CHAT_RELAY_H
 
 #include "api/fallback.h"
+#include "api/front.h"
 
-/* Runs a validated chat request (spec->op is set here). include_usage: the
- * client asked for the usage chunk (stream_options.include_usage). */
+/* Runs a validated chat request (spec->op is set here), its answer shaped by
+ * front (taken: freed with the request). */
 void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec,
-                       bool include_usage);
+                       gw_front_t front);
 
 #endif

@@ -26,6 +26,7 @@ struct gw_fallback {
     char *endpoint;
     const char *input_param;
     bool stream;
+    const char *stream_type;  /* static: the content type of a streamed answer */
     gw_need_t need;
     const gw_fallback_op_t *op;
     void *op_ctx;
@@ -322,7 +323,7 @@ static void fail_transport(fb_t *p, gw_fail_t kind, const char *what)
 void gw_fallback_commit(fb_t *p)
 {
     add_route_headers(p);
-    gw_req_stream_start(p->req, 200, "text/event-stream");
+    gw_req_stream_start(p->req, 200, p->stream_type);
     p->committed = true;
     gw_plan_served(&p->plan, p->cur, gw_now_ms());
     /* No fallover after this point: the request and the headers are done with
@@ -775,6 +776,7 @@ void gw_fallback_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec)
     p->endpoint = gw_xstrdup(spec->endpoint);
     p->input_param = spec->input_param;
     p->stream = spec->stream;
+    p->stream_type = spec->stream_type != NULL ? spec->stream_type : "text/event-stream";
     p->need = spec->need;
     p->op = spec->op;
     p->op_ctx = spec->op_ctx;

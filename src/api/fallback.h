@@ -82,6 +82,7 @@ typedef struct gw_fallback_spec {
     gw_need_t need;
     json_t *req;              /* validated request; the engine takes the reference */
     bool stream;
+    const char *stream_type;  /* content type of a streamed answer (NULL: SSE) */
     bool sticky;              /* keep the conversation (digest) on one model */
     unsigned char digest[32];
     const gw_fallback_op_t *op;

@@ -1,5 +1,6 @@
 /*
- * The handlers of the OpenAI surface: what routes.c dispatches to. Each takes
+ * The handlers of the client APIs (OpenAI's, Anthropic's Messages): what
+ * routes.c dispatches to. Each takes
  * the gateway and the request and answers it, now or later.
  */
 #ifndef GW_API_HANDLERS_H
@@ -19,5 +20,7 @@ void api_audio_speech(gw_gateway_t *gw, gw_req_t *req);
 void api_audio_transcriptions(gw_gateway_t *gw, gw_req_t *req, bool translate);
 void api_realtime_sessions(gw_gateway_t *gw, gw_req_t *req);
 void api_realtime_client_secrets(gw_gateway_t *gw, gw_req_t *req);
+void api_messages(gw_gateway_t *gw, gw_req_t *req);
+void api_messages_count_tokens(gw_gateway_t *gw, gw_req_t *req);
 
 #endif

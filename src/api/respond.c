@@ -1,4 +1,4 @@
-/* Whole answers: JSON bodies and OpenAI-shaped errors (see respond.h). */
+/* Whole answers: JSON bodies and errors in each client API's shape (see respond.h). */
 #include "api/respond.h"
 
 #include <stdarg.h>
@@ -20,27 +20,49 @@ void gw_respond_json(gw_req_t *req, int status, json_t *obj)
     gw_req_respond(req, status, "application/json", &body);
 }
 
+/* Anthropic's error type for a status (its API reference, "Errors"). */
+static const char *anthropic_type(int status)
+{
+    switch (status) {
+    case 400: return "invalid_request_error";
+    case 401: return "authentication_error";
+    case 403: return "permission_error";
+    case 404: return "not_found_error";
+    case 413: return "request_too_large";
+    case 429: return "rate_limit_error";
+    case 503:
+    case 529: return "overloaded_error";
+    default: return status >= 500 ? "api_error" : "invalid_request_error";
+    }
+}
+
+json_t *gw_error_body(int api, int status, const char *type, const char *code,
+                      const char *param, const char *msg)
+{
+    switch (api) {
+    case GW_API_ANTHROPIC:
+        return json_pack("{s:s,s:{s:s,s:s}}", "type", "error", "error", "type",
+                         anthropic_type(status), "message", msg);
+    case GW_API_OLLAMA:
+        return json_pack("{s:s}", "error", msg);
+    default:
+        return json_pack("{s:{s:s,s:s,s:s?,s:s?}}", "error", "message", msg, "type", type,
+                         "param", param, "code", code);
+    }
+}
+
 void gw_respond_error(gw_req_t *req, int status, const char *type, const char *code,
                       const char *param, const char *fmt, ...)
 {
     char msg[512];
     va_list ap;
     json_t *err;
-    char *text;
-    gw_buf_t body;
 
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    err = json_pack("{s:{s:s,s:s,s:s?,s:s?}}", "error", "message", msg, "type", type, "param",
-                    param, "code", code);
+    err = gw_error_body(gw_req_api(req), status, type, code, param, msg);
     if (err == NULL) /* msg was not valid UTF-8 (it quoted bad input) */
-        err = json_pack("{s:{s:s,s:s,s:n,s:s?}}", "error", "message", "invalid request",
-                        "type", type, "param", "code", code);
-    text = json_dumps(err, JSON_COMPACT);
-    json_decref(err);
-    gw_buf_init(&body, 1u << 20);
-    gw_buf_appends(&body, text);
-    free(text);
-    gw_req_respond(req, status, "application/json", &body);
+        err = gw_error_body(gw_req_api(req), status, type, code, NULL, "invalid request");
+    gw_respond_json(req, status, err);
 }

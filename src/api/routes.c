@@ -36,21 +36,36 @@ static bool is_public(const char *path)
     return is_health(path) || strncmp(api_path(path), IMAGE_FILES, strlen(IMAGE_FILES)) == 0;
 }
 
+static bool is_unified_key(gw_gateway_t *gw, const char *tok)
+{
+    size_t n;
+
+    if (tok == NULL || gw->unified_key == NULL)
+        return false;
+    n = strlen(gw->unified_key);
+    return strlen(tok) == n && CRYPTO_memcmp(tok, gw->unified_key, n) == 0;
+}
+
+/* The unified key as a bearer token, or in x-api-key (Anthropic's clients). */
 static bool authorized(gw_gateway_t *gw, gw_req_t *req)
 {
     const char *h = gw_req_header(req, "Authorization");
-    const char *tok;
-    size_t n;
 
-    if (h == NULL || gw->unified_key == NULL)
-        return false;
-    if (strncasecmp(h, "Bearer ", 7) != 0)
-        return false;
-    tok = h + 7;
-    while (*tok == ' ')
-        tok++;
-    n = strlen(gw->unified_key);
-    return strlen(tok) == n && CRYPTO_memcmp(tok, gw->unified_key, n) == 0;
+    if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
+        h += 7;
+        while (*h == ' ')
+            h++;
+        return is_unified_key(gw, h);
+    }
+    return is_unified_key(gw, gw_req_header(req, "x-api-key"));
+}
+
+/* Which client API a path belongs to: its errors take that API's shape. */
+static int client_api(const char *path)
+{
+    if (strncmp(path, "/messages", 9) == 0 && (path[9] == '\0' || path[9] == '/'))
+        return GW_API_ANTHROPIC;
+    return GW_API_OPENAI;
 }
 
 static void preflight(gw_req_t *req)
@@ -72,6 +87,7 @@ bool gw_api_early_check(void *ctx, gw_req_t *req)
     gw_gateway_t *gw = ctx;
     const char *path = gw_req_path(req);
 
+    gw_req_set_api(req, client_api(api_path(path)));
     if (strcmp(gw_req_method(req), "OPTIONS") == 0) {
         preflight(req);
         return false;
@@ -82,7 +98,8 @@ bool gw_api_early_check(void *ctx, gw_req_t *req)
     if (!authorized(gw, req)) {
         gw_respond_error(req, 401, "invalid_request_error", "invalid_api_key", NULL,
                              "Incorrect or missing API key. Send 'Authorization: Bearer "
-                             "freellmapi-...' (see `freellmapi unified-key`).");
+                             "freellmapi-...' or 'x-api-key: freellmapi-...' (see `freellmapi "
+                             "unified-key`).");
         return false;
     }
     return true;
@@ -134,6 +151,8 @@ static const struct {
     {"/audio/translations", audio_translations},
     {"/realtime/sessions", api_realtime_sessions},
     {"/realtime/client_secrets", api_realtime_client_secrets},
+    {"/messages", api_messages},
+    {"/messages/count_tokens", api_messages_count_tokens},
 };
 
 void gw_api_dispatch(void *ctx, gw_req_t *req)

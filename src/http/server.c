@@ -67,6 +67,7 @@ struct gw_req {
     bool probed;             /* the half-close probe went out */
     bool sse;                /* the stream is an event stream (comments allowed) */
     bool same_origin_only;   /* no CORS grant on the answer (the admin API) */
+    int api;                 /* which client API the answers speak (the layer above's tag) */
     char *path;
     char id[40];
     int64_t start_us;
@@ -823,6 +824,16 @@ void gw_req_peer(const gw_req_t *r, char *out, size_t n)
         bytes = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
     if (bytes == NULL || inet_ntop(sa->sa_family, bytes, out, (socklen_t)n) == NULL)
         snprintf(out, n, "unknown");
+}
+
+void gw_req_set_api(gw_req_t *r, int api)
+{
+    r->api = api;
+}
+
+int gw_req_api(const gw_req_t *r)
+{
+    return r->api;
 }
 
 void gw_req_same_origin_only(gw_req_t *r)

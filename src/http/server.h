@@ -56,6 +56,10 @@ bool gw_req_local(const gw_req_t *r);
 /* The socket peer's address as text ("127.0.0.1", "::1"; "unknown"). Never
  * from a proxy header, which the client chooses. */
 void gw_req_peer(const gw_req_t *r, char *out, size_t n);
+/* A tag the layer above keeps on the request: which client API (and so which
+ * error shape) its answers speak. 0 until set. */
+void gw_req_set_api(gw_req_t *r, int api);
+int gw_req_api(const gw_req_t *r);
 /* Answers to this request grant no other origin (no CORS headers). */
 void gw_req_same_origin_only(gw_req_t *r);
 const char *gw_req_id(const gw_req_t *r);           /* "req_<32 hex>" */

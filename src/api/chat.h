@@ -1,0 +1,18 @@
+/*
+ * Chat requests in OpenAI's shape, from whichever client API they came
+ * (chat completions, Anthropic Messages, Ollama…): checked (clear 400s naming
+ * the bad field), sized (tools, vision, tokens), kept sticky for `auto`, and
+ * run by the chat relay with the answer shaped by the caller's front.
+ */
+#ifndef GW_API_CHAT_H
+#define GW_API_CHAT_H
+
+#include "api/front.h"
+#include "api/gateway.h"
+
+/* Takes body (an OpenAI chat request) and front; answers the request.
+ * endpoint (static) names the client's endpoint in the request log. */
+void gw_chat_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *endpoint,
+                   gw_front_t front);
+
+#endif

@@ -1,0 +1,67 @@
+/* Client APIs beside OpenAI's chat: the Anthropic request translation (then
+ * the chat checks on what it made), and the fronts shaping answers: the first
+ * byte picks what the rest is. sel % 3 == 0: an Anthropic Messages body;
+ * 1: a chat.completion for each front's whole answer; 2: a JSON array of
+ * chunks streamed through each front, then its ending (ok or broken). */
+#include "api/anthropic_in.h"
+#include "api/chat_check.h"
+#include "api/front.h"
+#include "api/front_anthropic.h"
+#include "fuzz_common.h"
+
+static gw_front_t front_for(unsigned sel)
+{
+    return (sel & 8) ? gw_front_anthropic("req_0123", 42) : gw_front_openai((sel & 16) != 0);
+}
+
+static void release(gw_front_t f)
+{
+    if (f.ops->free != NULL)
+        f.ops->free(f.ctx);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    unsigned sel = fuzz_take_byte(&data, &size);
+    json_t *in = json_loadb((const char *)data, size, 0, NULL);
+    gw_tokens_t usage = {.prompt = 3, .completion = 2, .known = true};
+
+    if (in == NULL)
+        return 0;
+    if (sel % 3 == 0 && json_is_object(in)) {
+        gw_anthropic_problem_t why;
+        json_t *chat = gw_anthropic_to_chat(in, (sel & 4) != 0, &why);
+        gw_chat_problem_t cwhy;
+        bool vision;
+
+        if (chat != NULL) {
+            (void)gw_chat_check(chat, &vision, &cwhy);
+            (void)gw_chat_estimate_tokens(chat);
+        }
+        json_decref(chat);
+    } else if (sel % 3 == 1 && json_is_object(in)) {
+        gw_front_t f = front_for(sel);
+
+        if (f.ops->whole != NULL)
+            json_decref(f.ops->whole(f.ctx, in, &usage));
+        release(f);
+    } else if (sel % 3 == 2 && json_is_array(in)) {
+        gw_front_t f = front_for(sel);
+        json_t *last = json_pack("{s:s,s:[]}", "id", "c1", "choices");
+        gw_buf_t out;
+        size_t i;
+        json_t *chunk;
+
+        gw_buf_init(&out, 1u << 22);
+        json_array_foreach(in, i, chunk) {
+            if (json_is_object(chunk))
+                f.ops->chunk(f.ctx, chunk, &out);
+        }
+        f.ops->end(f.ctx, (sel & 32) == 0, last, &usage, "broken", &out);
+        gw_buf_dispose(&out);
+        json_decref(last);
+        release(f);
+    }
+    json_decref(in);
+    return 0;
+}
