@@ -111,10 +111,21 @@ ANTHROPIC_BODY = {"model": "claude-sonnet-4-5", "max_tokens": 64, "system": [{"t
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "is_error": True, "content": [{"type": "text", "text": "no"}]}, {"type": "text", "text": "again"}]}]}
 for sel in (0, 3, 6, 9):
     put("client", "anthropic_%d" % sel, bytes([sel]) + json.dumps(ANTHROPIC_BODY).encode())
+OLLAMA_CHAT = {"model": "auto:latest", "stream": True, "format": {"type": "object"},
+    "options": {"temperature": 0.2, "num_predict": 9, "stop": "x", "seed": 1},
+    "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+    "messages": [{"role": "user", "content": "hi", "images": ["iVBORw0KGgo="]},
+                 {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "f", "arguments": {"a": 1}}}]},
+                 {"role": "tool", "content": "1", "tool_name": "f"}]}
+OLLAMA_GENERATE = {"model": "auto", "system": "s", "prompt": "p", "images": ["/9j/AA=="], "format": "json", "stream": False}
+for sel in (0x42, 0x48, 0x4e):
+    put("client", "ollama_chat_%d" % sel, bytes([sel]) + json.dumps(OLLAMA_CHAT).encode())
+for sel in (0xc0, 0xc3):
+    put("client", "ollama_generate_%d" % sel, bytes([sel]) + json.dumps(OLLAMA_GENERATE).encode())
 chunk_list = [json.loads(l[6:]) for l in OPENAI_CHUNKS.split("\n\n") if l.startswith("data: {")]
-for sel in (1, 4, 25, 28):
+for sel in (1, 4, 25, 28, 0x40, 0xc1):
     put("client", "answer_%d" % sel, bytes([sel]) + OPENAI_ANSWER.encode())
-for sel in (2, 5, 26, 29, 42, 58):
+for sel in (2, 5, 26, 29, 42, 58, 0x44, 0x62, 0xc2):
     put("client", "chunks_%d" % sel, bytes([sel]) + json.dumps(chunk_list).encode())
 
 # Multipart forms: boundary line, then the body.

@@ -39,7 +39,8 @@ static bool is_admin_path(const char *path)
 {
     size_t n = strlen(API_PREFIX);
 
-    return strncmp(path, API_PREFIX, n) == 0 && (path[n] == '\0' || path[n] == '/');
+    return strncmp(path, API_PREFIX, n) == 0 && (path[n] == '\0' || path[n] == '/') &&
+           !gw_api_owns_path(path); /* Ollama's endpoints share the prefix */
 }
 
 void gw__admin_error(gw_req_t *req, int status, const char *code, const char *param,

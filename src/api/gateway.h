@@ -88,5 +88,7 @@ static inline bool gw_gateway_check_key(gw_gateway_t *gw, int64_t key_id)
  * the gw_gateway_t. */
 void gw_api_dispatch(void *ctx, gw_req_t *req);
 bool gw_api_early_check(void *ctx, gw_req_t *req);
+/* Paths under /api the client APIs serve (Ollama's), not the admin API. */
+bool gw_api_owns_path(const char *path);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * The handlers of the client APIs (OpenAI's, Anthropic's Messages): what
- * routes.c dispatches to. Each takes
+ * The handlers of the client APIs (OpenAI's, Anthropic's Messages, Ollama's):
+ * what routes.c dispatches to. Each takes
  * the gateway and the request and answers it, now or later.
  */
 #ifndef GW_API_HANDLERS_H
@@ -22,5 +22,11 @@ void api_realtime_sessions(gw_gateway_t *gw, gw_req_t *req);
 void api_realtime_client_secrets(gw_gateway_t *gw, gw_req_t *req);
 void api_messages(gw_gateway_t *gw, gw_req_t *req);
 void api_messages_count_tokens(gw_gateway_t *gw, gw_req_t *req);
+void api_ollama_chat(gw_gateway_t *gw, gw_req_t *req);
+void api_ollama_generate(gw_gateway_t *gw, gw_req_t *req);
+void api_ollama_show(gw_gateway_t *gw, gw_req_t *req);
+void api_ollama_tags(gw_gateway_t *gw, gw_req_t *req);
+void api_ollama_version(gw_gateway_t *gw, gw_req_t *req);
+void api_ollama_ps(gw_gateway_t *gw, gw_req_t *req);
 
 #endif

@@ -60,11 +60,40 @@ static bool authorized(gw_gateway_t *gw, gw_req_t *req)
     return is_unified_key(gw, gw_req_header(req, "x-api-key"));
 }
 
+/* Ollama's endpoints (under /api beside the admin API, which owns the rest). */
+static const struct {
+    const char *path;
+    const char *method;
+    void (*handler)(gw_gateway_t *gw, gw_req_t *req);
+} ollama_routes[] = {
+    {"/api/chat", "POST", api_ollama_chat},
+    {"/api/generate", "POST", api_ollama_generate},
+    {"/api/show", "POST", api_ollama_show},
+    {"/api/tags", "GET", api_ollama_tags},
+    {"/api/version", "GET", api_ollama_version},
+    {"/api/ps", "GET", api_ollama_ps},
+};
+
+static int ollama_route(const char *path)
+{
+    for (size_t i = 0; i < GW_ARRAY_LEN(ollama_routes); i++)
+        if (strcmp(path, ollama_routes[i].path) == 0)
+            return (int)i;
+    return -1;
+}
+
+bool gw_api_owns_path(const char *path)
+{
+    return ollama_route(path) >= 0;
+}
+
 /* Which client API a path belongs to: its errors take that API's shape. */
 static int client_api(const char *path)
 {
     if (strncmp(path, "/messages", 9) == 0 && (path[9] == '\0' || path[9] == '/'))
         return GW_API_ANTHROPIC;
+    if (ollama_route(path) >= 0)
+        return GW_API_OLLAMA;
     return GW_API_OPENAI;
 }
 
@@ -92,8 +121,9 @@ bool gw_api_early_check(void *ctx, gw_req_t *req)
         preflight(req);
         return false;
     }
-    /* Health and stored images need no key, from this machine only. */
-    if (is_public(path) && gw_req_local(req))
+    /* Health and stored images need no key, from this machine only; nor do
+     * Ollama's clients, which send none. */
+    if ((is_public(path) || gw_req_api(req) == GW_API_OLLAMA) && gw_req_local(req))
         return true;
     if (!authorized(gw, req)) {
         gw_respond_error(req, 401, "invalid_request_error", "invalid_api_key", NULL,
@@ -194,6 +224,16 @@ void gw_api_dispatch(void *ctx, gw_req_t *req)
             api_image_file(gw, req, path + strlen(IMAGE_FILES));
         else
             method_not_allowed(req, "GET");
+        return;
+    }
+    if (ollama_route(path) >= 0) {
+        int i = ollama_route(path);
+
+        if (strcmp(method, ollama_routes[i].method) == 0 ||
+            (strcmp(method, "HEAD") == 0 && strcmp(ollama_routes[i].method, "GET") == 0))
+            ollama_routes[i].handler(gw, req);
+        else
+            method_not_allowed(req, ollama_routes[i].method);
         return;
     }
     if (strcmp(path, "/models") == 0) {

@@ -1,17 +1,34 @@
-/* Client APIs beside OpenAI's chat: the Anthropic request translation (then
- * the chat checks on what it made), and the fronts shaping answers: the first
- * byte picks what the rest is. sel % 3 == 0: an Anthropic Messages body;
- * 1: a chat.completion for each front's whole answer; 2: a JSON array of
- * chunks streamed through each front, then its ending (ok or broken). */
+/* Client APIs beside OpenAI's chat: the Anthropic and Ollama request
+ * translations (then the chat checks on what they made), and the fronts
+ * shaping answers. The first byte picks what the rest is. sel % 3 == 0: a
+ * request body (Anthropic Messages, Ollama chat or generate, by bits 6-7);
+ * 1: a chat.completion for a front's whole answer; 2: a JSON array of chunks
+ * streamed through a front, then its ending (ok or broken). Bits 3-4 and 6-7
+ * pick the front. */
 #include "api/anthropic_in.h"
 #include "api/chat_check.h"
 #include "api/front.h"
 #include "api/front_anthropic.h"
+#include "api/front_ollama.h"
+#include "api/ollama_in.h"
 #include "fuzz_common.h"
 
 static gw_front_t front_for(unsigned sel)
 {
+    if (sel & 64)
+        return gw_front_ollama((sel & 128) != 0, "m:latest");
     return (sel & 8) ? gw_front_anthropic("req_0123", 42) : gw_front_openai((sel & 16) != 0);
+}
+
+static json_t *translate(json_t *in, unsigned sel)
+{
+    gw_anthropic_problem_t awhy;
+    gw_ollama_problem_t owhy;
+
+    if (sel & 64)
+        return (sel & 128) ? gw_ollama_generate_to_openai(in, &owhy)
+                           : gw_ollama_chat_to_openai(in, &owhy);
+    return gw_anthropic_to_chat(in, (sel & 4) != 0, &awhy);
 }
 
 static void release(gw_front_t f)
@@ -29,8 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (in == NULL)
         return 0;
     if (sel % 3 == 0 && json_is_object(in)) {
-        gw_anthropic_problem_t why;
-        json_t *chat = gw_anthropic_to_chat(in, (sel & 4) != 0, &why);
+        json_t *chat = translate(in, sel);
         gw_chat_problem_t cwhy;
         bool vision;
 
