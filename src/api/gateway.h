@@ -49,6 +49,7 @@ struct gw_gateway {
     gw_upstream_t *up;
     char *unified_key;            /* NULL until one exists */
     char *public_url;             /* "http://127.0.0.1:3001", no trailing slash */
+    const char *data_dir;         /* where store jobs open their connection */
     size_t max_body;
     int64_t upstream_timeout_ms;  /* 0: each provider's catalog value */
     int64_t started_ms;           /* wall clock at start ("created" of models) */

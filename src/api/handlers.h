@@ -22,6 +22,9 @@ void api_realtime_sessions(gw_gateway_t *gw, gw_req_t *req);
 void api_realtime_client_secrets(gw_gateway_t *gw, gw_req_t *req);
 void api_messages(gw_gateway_t *gw, gw_req_t *req);
 void api_messages_count_tokens(gw_gateway_t *gw, gw_req_t *req);
+void api_responses_create(gw_gateway_t *gw, gw_req_t *req);
+/* rest: what follows /v1/responses/ ("{id}" or "{id}/input_items"). */
+void api_responses_item(gw_gateway_t *gw, gw_req_t *req, const char *rest);
 void api_ollama_chat(gw_gateway_t *gw, gw_req_t *req);
 void api_ollama_generate(gw_gateway_t *gw, gw_req_t *req);
 void api_ollama_show(gw_gateway_t *gw, gw_req_t *req);

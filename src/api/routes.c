@@ -182,6 +182,7 @@ static const struct {
     {"/realtime/sessions", api_realtime_sessions},
     {"/realtime/client_secrets", api_realtime_client_secrets},
     {"/messages", api_messages},
+    {"/responses", api_responses_create},
     {"/messages/count_tokens", api_messages_count_tokens},
 };
 
@@ -218,6 +219,10 @@ void gw_api_dispatch(void *ctx, gw_req_t *req)
                 method_not_allowed(req, "POST");
             return;
         }
+    }
+    if (strncmp(path, "/responses/", 11) == 0) {
+        api_responses_item(gw, req, path + 11);
+        return;
     }
     if (strncmp(path, IMAGE_FILES, strlen(IMAGE_FILES)) == 0) {
         if (get)

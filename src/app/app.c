@@ -274,6 +274,7 @@ int gw_app_start(gw_app_t *app, uv_loop_t *loop, const gw_app_config_t *cfg, gw_
     gw->loop = loop;
     gw->started_ms = gw_now_ms();
     gw->max_body = cfg->max_body;
+    gw->data_dir = cfg->data_dir;
     gw->upstream_timeout_ms = cfg->upstream_timeout_ms;
     gw->hooks = &hooks;
     gw->owner = app;

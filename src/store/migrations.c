@@ -160,6 +160,12 @@ static const migration_t migrations[] = {
     },
     /* 0006 a key can be switched off without removing it (the dashboard). */
     {"0006_key_enabled", "ALTER TABLE keys ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;"},
+    /* 0007 responses kept for the Responses API's previous_response_id and
+     * GET /v1/responses/{id}: the record (request items, output, the response
+     * object) sealed like secrets, kept until expires_ms. */
+    {"0007_responses", "CREATE TABLE responses (id TEXT PRIMARY KEY, created_ms INTEGER NOT "
+                       "NULL, expires_ms INTEGER NOT NULL, record BLOB NOT NULL);"
+                       "CREATE INDEX responses_expiry ON responses(expires_ms);"},
 };
 
 int gw__store_latest_version(void)

@@ -72,4 +72,9 @@ const char *const gw__store_stmt_sql[GW_STMT_COUNT] = {
     [GW_STMT_LOG_RECENT] = "SELECT id, at_ms, endpoint, provider, model, key_id, status, "
                            "latency_ms, ttfb_ms, tokens_in, tokens_out, attempts, error_class, "
                            "stream FROM request_log WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+    [GW_STMT_RESPONSE_PUT] = "INSERT OR REPLACE INTO responses(id, created_ms, expires_ms, "
+                             "record) VALUES (?1, ?2, ?3, ?4)",
+    [GW_STMT_RESPONSE_GET] = "SELECT record FROM responses WHERE id = ?1 AND expires_ms > ?2",
+    [GW_STMT_RESPONSE_DELETE] = "DELETE FROM responses WHERE id = ?1",
+    [GW_STMT_RESPONSE_PRUNE] = "DELETE FROM responses WHERE expires_ms <= ?1",
 };

@@ -79,6 +79,16 @@ bool gw_store_token_eq(const char *presented, const char *expected);
 
 /* Plain-text settings by name (dashboard options and the like; never secrets).
  * get: GW_ENOTFOUND when unset, *out caller frees. "unified_key" is reserved. */
+/* Stored responses (Responses API): record is JSON text, sealed at rest,
+ * kept ttl_ms; putting one also drops the expired. get: GW_ENOTFOUND when
+ * absent or expired; *record malloc'd (the caller frees it). delete:
+ * GW_ENOTFOUND when there was none. */
+int gw_store_response_put(gw_store_t *st, const char *id, const char *record, int64_t now_ms,
+                          int64_t ttl_ms, gw_err_t *err);
+int gw_store_response_get(gw_store_t *st, const char *id, int64_t now_ms, char **record,
+                          gw_err_t *err);
+int gw_store_response_delete(gw_store_t *st, const char *id, gw_err_t *err);
+
 int gw_store_setting_get(gw_store_t *st, const char *name, char **out, gw_err_t *err);
 int gw_store_setting_set(gw_store_t *st, const char *name, const char *value, gw_err_t *err);
 

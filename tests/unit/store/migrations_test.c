@@ -152,7 +152,7 @@ static void test_migrate_v1_to_latest(void **state)
     if (gw_store_open(&st, f->dir, &err) != 0)
         fail_msg("open: %s", err.msg);
     assert_int_equal(gw_store_schema_version(st), gw__store_latest_version());
-    assert_int_equal(gw__store_latest_version(), 6);
+    assert_int_equal(gw__store_latest_version(), 7);
     /* 0005: the configuration counter starts at 0 and follows every change. */
     assert_int_equal(gw_store_config_version(st), 0);
     assert_int_equal(gw_store_setting_set(st, "x", "1", &err), 0);

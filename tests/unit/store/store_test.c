@@ -1,6 +1,6 @@
 /*
  * Unit tests for the store (db.c, keyring.c, keys.c, settings.c, usage.c,
- * health.c, reqlog.c) on real databases in temp dirs: the encryption key
+ * health.c, reqlog.c, responses.c) on real databases in temp dirs: the encryption key
  * rules at open, sealed keys, the unified key, preferences, the chain, usage,
  * key health, the request log and change detection across connections.
  */
@@ -922,6 +922,51 @@ static void test_busy_wait(void **state)
     gw_store_close(st);
 }
 
+/* Stored responses: kept sealed (the text is not in the file), read back
+ * until they expire, replaced by id, deleted once; expired rows go when a
+ * new one is put. */
+static void test_responses(void **state)
+{
+    fixture_t *f = *state;
+    gw_store_t *st = open_ok(f);
+    gw_err_t err = {0};
+    char *rec = NULL;
+    const int64_t now = 1800000000000;
+    const char *secret_text = "{\"conversation\":\"the-plain-text-marker\"}";
+    FILE *db;
+    char buf[1 << 16];
+    size_t n;
+    bool found = false;
+
+    assert_int_equal(gw_store_response_put(st, "resp_a", secret_text, now, 1000, &err), 0);
+    assert_int_equal(gw_store_response_get(st, "resp_a", now + 999, &rec, &err), 0);
+    assert_string_equal(rec, secret_text);
+    free(rec);
+    assert_int_equal(gw_store_response_get(st, "resp_a", now + 1000, &rec, &err), GW_ENOTFOUND);
+    assert_null(rec);
+    assert_int_equal(gw_store_response_get(st, "resp_zz", now, &rec, &err), GW_ENOTFOUND);
+    /* Sealed at rest. */
+    gw_store_close(st);
+    db = fopen(fpath(f, "freellmapi.db"), "rb");
+    assert_non_null(db);
+    while ((n = fread(buf, 1, sizeof(buf), db)) > 0)
+        if (memmem(buf, n, "plain-text-marker", 17) != NULL)
+            found = true;
+    fclose(db);
+    assert_false(found);
+    st = open_ok(f);
+    /* A new put drops the expired one; replace keeps one row per id. */
+    assert_int_equal(gw_store_response_put(st, "resp_b", "{\"v\":1}", now + 5000, 1000, &err), 0);
+    assert_int_equal(gw_store_response_put(st, "resp_b", "{\"v\":2}", now + 5000, 1000, &err), 0);
+    assert_int_equal(gw_store_response_get(st, "resp_b", now + 5001, &rec, &err), 0);
+    assert_string_equal(rec, "{\"v\":2}");
+    free(rec);
+    assert_int_equal(gw_store_response_delete(st, "resp_a", &err), GW_ENOTFOUND); /* pruned */
+    assert_int_equal(gw_store_response_delete(st, "resp_b", &err), 0);
+    assert_int_equal(gw_store_response_delete(st, "resp_b", &err), GW_ENOTFOUND);
+    gw_store_close(st);
+}
+
 int main(void)
 {
     gw_test_log_quiet();
@@ -948,6 +993,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reqlog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_version_two_handles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_wait, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_responses, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
