@@ -109,8 +109,6 @@ ANTHROPIC_BODY = {"model": "claude-sonnet-4-5", "max_tokens": 64, "system": [{"t
         {"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]},
         {"role": "assistant", "content": [{"type": "thinking", "thinking": "x"}, {"type": "text", "text": "ok"}, {"type": "tool_use", "id": "t1", "name": "f", "input": {"a": "b"}}]},
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "is_error": True, "content": [{"type": "text", "text": "no"}]}, {"type": "text", "text": "again"}]}]}
-for sel in (0, 3, 6, 9):
-    put("client", "anthropic_%d" % sel, bytes([sel]) + json.dumps(ANTHROPIC_BODY).encode())
 OLLAMA_CHAT = {"model": "auto:latest", "stream": True, "format": {"type": "object"},
     "options": {"temperature": 0.2, "num_predict": 9, "stop": "x", "seed": 1},
     "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
@@ -118,15 +116,36 @@ OLLAMA_CHAT = {"model": "auto:latest", "stream": True, "format": {"type": "objec
                  {"role": "assistant", "content": "", "tool_calls": [{"function": {"name": "f", "arguments": {"a": 1}}}]},
                  {"role": "tool", "content": "1", "tool_name": "f"}]}
 OLLAMA_GENERATE = {"model": "auto", "system": "s", "prompt": "p", "images": ["/9j/AA=="], "format": "json", "stream": False}
-for sel in (0x42, 0x48, 0x4e):
-    put("client", "ollama_chat_%d" % sel, bytes([sel]) + json.dumps(OLLAMA_CHAT).encode())
-for sel in (0xc0, 0xc3):
-    put("client", "ollama_generate_%d" % sel, bytes([sel]) + json.dumps(OLLAMA_GENERATE).encode())
+RESPONSES_BODY = {"model": "auto", "instructions": "terse", "stream": True, "max_output_tokens": 50,
+    "text": {"format": {"type": "json_schema", "name": "x", "schema": {"type": "object"}}}, "reasoning": {"effort": "low"},
+    "tools": [{"type": "function", "name": "f", "parameters": {"type": "object"}}], "tool_choice": {"type": "function", "name": "f"},
+    "input": [{"role": "developer", "content": "d"},
+              {"role": "user", "content": [{"type": "input_text", "text": "hi"}, {"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo="}]},
+              {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+              {"type": "function_call_output", "call_id": "c1", "output": "1"},
+              {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "ok"}]}]}
 chunk_list = [json.loads(l[6:]) for l in OPENAI_CHUNKS.split("\n\n") if l.startswith("data: {")]
-for sel in (1, 4, 25, 28, 0x40, 0xc1):
-    put("client", "answer_%d" % sel, bytes([sel]) + OPENAI_ANSWER.encode())
-for sel in (2, 5, 26, 29, 42, 58, 0x44, 0x62, 0xc2):
-    put("client", "chunks_%d" % sel, bytes([sel]) + json.dumps(chunk_list).encode())
+
+def sels(rem, api, extra=(0,)):
+    """Selector bytes with sel % 3 == rem for an API (bits 3-4) and extra bits."""
+    out = []
+    for e in extra:
+        base = (api << 3) | e
+        for hi in range(0, 256, 1):
+            v = (base | hi) & 0xff
+            if v % 3 == rem and (v >> 3) & 3 == api and (v & e) == e:
+                out.append(v)
+                break
+    return out
+
+for api, body, extra in ((1, ANTHROPIC_BODY, (0, 4)), (2, RESPONSES_BODY, (0,)), (3, OLLAMA_CHAT, (0,)), (3, OLLAMA_GENERATE, (128,))):
+    for sel in sels(0, api, extra):
+        put("client", "request_%d_%d" % (api, sel), bytes([sel]) + json.dumps(body).encode())
+for api in range(4):
+    for sel in sels(1, api, (0, 128)):
+        put("client", "answer_%d_%d" % (api, sel), bytes([sel]) + OPENAI_ANSWER.encode())
+    for sel in sels(2, api, (0, 32, 64, 128)):
+        put("client", "chunks_%d_%d" % (api, sel), bytes([sel]) + json.dumps(chunk_list).encode())
 
 # Multipart forms: boundary line, then the body.
 def form(boundary, parts):

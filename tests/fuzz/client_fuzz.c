@@ -1,34 +1,58 @@
-/* Client APIs beside OpenAI's chat: the Anthropic and Ollama request
- * translations (then the chat checks on what they made), and the fronts
- * shaping answers. The first byte picks what the rest is. sel % 3 == 0: a
- * request body (Anthropic Messages, Ollama chat or generate, by bits 6-7);
- * 1: a chat.completion for a front's whole answer; 2: a JSON array of chunks
- * streamed through a front, then its ending (ok or broken). Bits 3-4 and 6-7
- * pick the front. */
+/* Client APIs beside OpenAI's chat: the Responses, Anthropic and Ollama
+ * request translations (then the chat checks on what they made), and the
+ * fronts shaping answers. The first byte picks what the rest is:
+ *   sel % 3 == 0: a request body; 1: a chat.completion for a front's whole
+ *   answer; 2: a JSON array of chunks streamed through a front, then its
+ *   ending (bit 5: broken off).
+ *   bits 3-4: the API (0 OpenAI chat, 1 Anthropic, 2 Responses, 3 Ollama;
+ *   bit 7: Ollama's generate, bit 2: count_tokens, bit 6: include_usage). */
 #include "api/anthropic_in.h"
 #include "api/chat_check.h"
 #include "api/front.h"
 #include "api/front_anthropic.h"
 #include "api/front_ollama.h"
+#include "api/front_responses.h"
 #include "api/ollama_in.h"
+#include "api/responses_in.h"
 #include "fuzz_common.h"
+
+static void on_done(void *ctx, json_t *response)
+{
+    (void)ctx;
+    (void)json_object_size(response);
+}
 
 static gw_front_t front_for(unsigned sel)
 {
-    if (sel & 64)
-        return gw_front_ollama((sel & 128) != 0, "m:latest");
-    return (sel & 8) ? gw_front_anthropic("req_0123", 42) : gw_front_openai((sel & 16) != 0);
+    switch ((sel >> 3) & 3) {
+    case 1: return gw_front_anthropic("req_0123", 42);
+    case 2: return gw_front_responses("resp_0123", json_pack("{s:n}", "instructions"), on_done,
+                                      NULL, NULL);
+    case 3: return gw_front_ollama((sel & 128) != 0, "m:latest");
+    default: return gw_front_openai((sel & 64) != 0);
+    }
 }
 
 static json_t *translate(json_t *in, unsigned sel)
 {
     gw_anthropic_problem_t awhy;
     gw_ollama_problem_t owhy;
+    gw_responses_problem_t rwhy;
+    json_t *items, *chat;
 
-    if (sel & 64)
+    switch ((sel >> 3) & 3) {
+    case 2:
+        if ((items = gw_responses_input_items(in, "msg_x", &rwhy)) == NULL)
+            return NULL;
+        chat = gw_responses_to_chat(in, items, &rwhy);
+        json_decref(items);
+        return chat;
+    case 3:
         return (sel & 128) ? gw_ollama_generate_to_openai(in, &owhy)
                            : gw_ollama_chat_to_openai(in, &owhy);
-    return gw_anthropic_to_chat(in, (sel & 4) != 0, &awhy);
+    default:
+        return gw_anthropic_to_chat(in, (sel & 4) != 0, &awhy);
+    }
 }
 
 static void release(gw_front_t f)
