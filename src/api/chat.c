@@ -77,7 +77,9 @@ void gw_chat_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *en
                          first_text(msgs, "user", NULL), spec.digest);
     }
     spec.req = body;
-    gw_chat_relay_run(gw, req, &spec, front);
+    gw_chat_relay_run(gw, req, &spec, front,
+                      json_is_integer(json_object_get(body, "n"))
+                          ? (int)json_integer_value(json_object_get(body, "n")) : 1);
     return;
 out:
     if (front.ops->free != NULL)

@@ -159,8 +159,10 @@ bool gw_chat_check(json_t *body, bool *vision, gw_chat_problem_t *why)
         !check_tools(json_object_get(body, "tools"), why) || !check_scalars(body, why))
         return false;
     n = json_object_get(body, "n");
-    if (n != NULL && !json_is_null(n) && json_integer_value(n) != 1)
-        return problem(why, "invalid_value", "n", "Only n=1 is supported.");
+    if (n != NULL && !json_is_null(n) && json_integer_value(n) > GW_CHAT_MAX_N)
+        return problem(why, "invalid_value", "n",
+                       "'n' may be at most %d here: each choice is a call on a free tier.",
+                       GW_CHAT_MAX_N);
     return true;
 }
 

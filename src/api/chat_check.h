@@ -10,6 +10,9 @@
 
 #include "core/gw.h"
 
+/* The most choices (n) one request may ask for. */
+#define GW_CHAT_MAX_N 8
+
 /* Why a request is refused: OpenAI's error code, the parameter, a message. */
 typedef struct gw_chat_problem {
     const char *code;   /* "invalid_value", "invalid_type", "missing_required_parameter" */

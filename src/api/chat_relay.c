@@ -33,6 +33,11 @@ typedef struct relay {
     bool closed;
     gw_buf_t wbuf;
     json_t *proto;            /* id, created, model of the upstream's chunks */
+    /* n > 1: one call per choice, collected here, then answered together */
+    int n;
+    bool client_stream;       /* the client asked for a stream (served whole, as chunks) */
+    json_t *choices;
+    gw_tokens_t total;
 } relay_t;
 
 /* ---- building the call ---------------------------------------------------- */
@@ -70,6 +75,78 @@ static int relay_request(void *ctx, const gw_call_t *call, const gw_dialect_t *d
 
 /* ---- whole answers ---------------------------------------------------------- */
 
+/* The n choices collected as the client's stream: per choice its content
+ * and tool calls, then its finish, as chunks of one id (OpenAI interleaves
+ * choices by index; here each comes whole in turn), then the front's end. */
+static void choices_as_stream(relay_t *r, json_t *completion, gw_buf_t *out)
+{
+    json_t *choice;
+    size_t i;
+
+    json_array_foreach(json_object_get(completion, "choices"), i, choice) {
+        json_t *msg = json_object_get(choice, "message");
+        json_t *delta = json_pack("{s:s}", "role", "assistant");
+        json_t *calls = json_deep_copy(json_object_get(msg, "tool_calls"));
+        json_t *c, *chunk;
+        size_t k;
+
+        if (json_is_string(json_object_get(msg, "content")))
+            json_object_set(delta, "content", json_object_get(msg, "content"));
+        json_array_foreach(calls, k, c) json_object_set_new(c, "index", json_integer((json_int_t)k));
+        if (json_array_size(calls) > 0)
+            json_object_set(delta, "tool_calls", calls);
+        json_decref(calls);
+        chunk = json_pack("{s:O?,s:s,s:O?,s:O?,s:[{s:I,s:o,s:n}]}", "id",
+                          json_object_get(completion, "id"), "object", "chat.completion.chunk",
+                          "created", json_object_get(completion, "created"), "model",
+                          json_object_get(completion, "model"), "choices", "index",
+                          (json_int_t)i, "delta", delta, "finish_reason");
+        r->front.ops->chunk(r->front.ctx, chunk, out);
+        json_object_set_new(json_array_get(json_object_get(chunk, "choices"), 0), "delta",
+                            json_object());
+        json_object_set(json_array_get(json_object_get(chunk, "choices"), 0), "finish_reason",
+                        json_object_get(choice, "finish_reason"));
+        r->front.ops->chunk(r->front.ctx, chunk, out);
+        json_decref(chunk);
+    }
+    {
+        json_t *last = json_pack("{s:O?,s:s,s:O?,s:O?,s:[]}", "id", json_object_get(completion, "id"),
+                                 "object", "chat.completion.chunk", "created",
+                                 json_object_get(completion, "created"), "model",
+                                 json_object_get(completion, "model"), "choices");
+        r->front.ops->end(r->front.ctx, true, last, &r->total, NULL, out);
+        json_decref(last);
+    }
+}
+
+/* n > 1: keeps this call's choices; GW_AGAIN until there are n, then the
+ * completion holding them all, with the usage of every call. */
+static int collect_choice(relay_t *r, json_t **completion, const gw_tokens_t *usage)
+{
+    json_t *choice;
+    size_t i;
+
+    json_array_foreach(json_object_get(*completion, "choices"), i, choice) {
+        if ((int)json_array_size(r->choices) < r->n) {
+            json_t *c = json_deep_copy(choice);
+
+            json_object_set_new(c, "index", json_integer((json_int_t)json_array_size(r->choices)));
+            json_array_append_new(r->choices, c);
+        }
+    }
+    r->total.prompt += usage->prompt;
+    r->total.completion += usage->completion;
+    if ((int)json_array_size(r->choices) < r->n)
+        return GW_AGAIN;
+    json_object_set(*completion, "choices", r->choices);
+    json_object_set_new(*completion, "usage",
+                        json_pack("{s:I,s:I,s:I}", "prompt_tokens", (json_int_t)r->total.prompt,
+                                  "completion_tokens", (json_int_t)r->total.completion,
+                                  "total_tokens",
+                                  (json_int_t)(r->total.prompt + r->total.completion)));
+    return 0;
+}
+
 /* The answer parsed (a->json; NULL: not JSON), normalised by the dialect,
  * shaped by the front. */
 static int render_completion(relay_t *r, gw_answer_t *a)
@@ -83,6 +160,17 @@ static int render_completion(relay_t *r, gw_answer_t *a)
     }
     if (a->dialect->chat_response(a->call, a->json, &completion, &a->usage, &a->err) != 0)
         return GW_DECLINED; /* a->json stays for the engine to classify */
+    if (r->n > 1 && collect_choice(r, &completion, &a->usage) == GW_AGAIN) {
+        json_decref(completion);
+        return GW_AGAIN;
+    }
+    if (r->n > 1 && r->client_stream) {
+        choices_as_stream(r, completion, &a->reply.body);
+        json_decref(completion);
+        snprintf(a->reply.content_type, sizeof(a->reply.content_type), "%s",
+                 r->front.ops->stream_type);
+        return 0;
+    }
     if (r->front.ops->whole != NULL) {
         json_t *shaped = r->front.ops->whole(r->front.ctx, completion, &a->usage);
 
@@ -332,6 +420,7 @@ static void relay_free(void *ctx)
     gw_stream_state_dispose(&r->st);
     gw_buf_dispose(&r->wbuf);
     json_decref(r->proto);
+    json_decref(r->choices);
     if (r->front.ops->free != NULL)
         r->front.ops->free(r->front.ctx);
     free(r);
@@ -348,12 +437,23 @@ static const gw_fallback_op_t chat_op = {
 };
 
 void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec,
-                       gw_front_t front)
+                       gw_front_t front, int n)
 {
     relay_t *r = gw_xcalloc(1, sizeof(*r));
+    json_t *body = spec->req;
 
     r->gw = gw;
     r->front = front;
+    r->n = n > 1 ? n : 1;
+    if (r->n > 1) {
+        /* Each upstream call makes one choice, whole: n and streaming stay here. */
+        r->choices = json_array();
+        r->client_stream = spec->stream;
+        spec->stream = false;
+        json_object_del(body, "n");
+        json_object_del(body, "stream");
+        json_object_del(body, "stream_options");
+    }
     spec->stream_type = front.ops->stream_type;
     r->prompt_estimate = spec->need.prompt_tokens;
     gw_buf_init(&r->wbuf, MAX_SSE_EVENT * 2);

@@ -1,0 +1,54 @@
+// n > 1 on chat completions through the openai SDK: one upstream call per choice, each charged
+// to the ledger, choices indexed, usage summed; streamed, the choices come as chunks by index.
+
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, uniq } from './lib/harness.mjs';
+
+const T = { timeout: 30000 };
+const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
+
+describe('n > 1 choices', () => {
+  let s;
+  before(async () => {
+    s = await startStack({ models: [GROQ], keys: [{ provider: 'groq', secret: 'gsk_e2e_choices_1' }] });
+  });
+  after(async () => s?.stop());
+
+  test('n=3 whole: three choices, three upstream calls with n removed, usage summed', T, async () => {
+    const mark = await s.mock.mark();
+    await s.mock.script([{ provider: 'groq', content: 'First.' }, { provider: 'groq', content: 'Second.' }, { provider: 'groq', content: 'Third.' }]);
+    const { data: r, response } = await s.client.chat.completions.create({ model: 'auto', n: 3, messages: [{ role: 'user', content: uniq('pick') }] }).withResponse();
+    assert.deepEqual(r.choices.map((c) => [c.index, c.message.content, c.finish_reason]), [[0, 'First.', 'stop'], [1, 'Second.', 'stop'], [2, 'Third.', 'stop']]);
+    const reqs = await s.mock.chatRequests({ since: mark });
+    assert.equal(reqs.length, 3);
+    assert.ok(reqs.every((q) => q.body.n === undefined || q.body.n === 1), 'one choice per call upstream');
+    const one = reqs.length && r.usage.prompt_tokens / 3;
+    assert.ok(Number.isInteger(one) && one > 0, JSON.stringify(r.usage));
+    assert.equal(r.usage.total_tokens, r.usage.prompt_tokens + r.usage.completion_tokens);
+    assert.ok(!response.headers.get('x-fallback-attempts'), 'repeats are not fallbacks');
+  });
+
+  test('n=2 streamed: chunks carry each choice by index, then usage and [DONE]', T, async () => {
+    await s.mock.script([{ provider: 'groq', content: 'Alpha.' }, { provider: 'groq', content: 'Beta.' }]);
+    const stream = await s.client.chat.completions.create({ model: 'auto', n: 2, stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: uniq('two') }] });
+    const text = {};
+    const finish = {};
+    let usage = null;
+    for await (const ch of stream) {
+      if (ch.usage) usage = ch.usage;
+      for (const c of ch.choices) {
+        text[c.index] = (text[c.index] ?? '') + (c.delta?.content ?? '');
+        if (c.finish_reason) finish[c.index] = c.finish_reason;
+      }
+    }
+    assert.deepEqual(text, { 0: 'Alpha.', 1: 'Beta.' });
+    assert.deepEqual(finish, { 0: 'stop', 1: 'stop' });
+    assert.ok(usage?.completion_tokens > 0);
+  });
+
+  test('n above the limit is refused naming n', T, async () => {
+    await assert.rejects(s.client.chat.completions.create({ model: 'auto', n: 9, messages: [{ role: 'user', content: 'x' }] }),
+      (e) => e.status === 400 && e.param === 'n');
+  });
+});
