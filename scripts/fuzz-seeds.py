@@ -142,9 +142,9 @@ for api, body, extra in ((1, ANTHROPIC_BODY, (0, 4)), (2, RESPONSES_BODY, (0,)),
     for sel in sels(0, api, extra):
         put("client", "request_%d_%d" % (api, sel), bytes([sel]) + json.dumps(body).encode())
 for api in range(4):
-    for sel in sels(1, api, (0, 128)):
+    for sel in sels(1, api, (0, 4, 128)):
         put("client", "answer_%d_%d" % (api, sel), bytes([sel]) + OPENAI_ANSWER.encode())
-    for sel in sels(2, api, (0, 32, 64, 128)):
+    for sel in sels(2, api, (0, 4, 32, 64, 128)):
         put("client", "chunks_%d_%d" % (api, sel), bytes([sel]) + json.dumps(chunk_list).encode())
 
 # Multipart forms: boundary line, then the body.

@@ -35,8 +35,8 @@ static gw_str_t first_text(json_t *msgs, const char *role1, const char *role2)
     return GW_STR("");
 }
 
-void gw_chat_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *endpoint,
-                   gw_front_t front)
+void gw_chat_start_prompts(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *endpoint,
+                           gw_front_t front, json_t *prompts)
 {
     gw_fallback_spec_t spec;
     gw_chat_problem_t why;
@@ -79,12 +79,19 @@ void gw_chat_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *en
     spec.req = body;
     gw_chat_relay_run(gw, req, &spec, front,
                       json_is_integer(json_object_get(body, "n"))
-                          ? (int)json_integer_value(json_object_get(body, "n")) : 1);
+                          ? (int)json_integer_value(json_object_get(body, "n")) : 1,
+                      prompts);
     return;
 out:
     if (front.ops->free != NULL)
         front.ops->free(front.ctx);
     json_decref(body);
+}
+
+void gw_chat_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *endpoint,
+                   gw_front_t front)
+{
+    gw_chat_start_prompts(gw, req, body, endpoint, front, NULL);
 }
 
 /* The request parsed (body NULL: it was not JSON; jerr says why). */

@@ -14,5 +14,9 @@
  * endpoint (static) names the client's endpoint in the request log. */
 void gw_chat_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *endpoint,
                    gw_front_t front);
+/* The same for several prompts (legacy completions): body's last message
+ * holds the first; each gets n choices, prompt k's from call k / n on. */
+void gw_chat_start_prompts(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *endpoint,
+                           gw_front_t front, json_t *prompts);
 
 #endif

@@ -34,7 +34,10 @@ typedef struct relay {
     gw_buf_t wbuf;
     json_t *proto;            /* id, created, model of the upstream's chunks */
     /* n > 1: one call per choice, collected here, then answered together */
-    int n;
+    int n;                    /* choices in all */
+    int per_prompt;           /* choices per prompt */
+    json_t *prompts;          /* NULL, or the prompts choices are made for in turn */
+    json_t *body;             /* the request (the engine's), its last message swapped per prompt */
     bool client_stream;       /* the client asked for a stream (served whole, as chunks) */
     json_t *choices;
     gw_tokens_t total;
@@ -136,8 +139,16 @@ static int collect_choice(relay_t *r, json_t **completion, const gw_tokens_t *us
     }
     r->total.prompt += usage->prompt;
     r->total.completion += usage->completion;
-    if ((int)json_array_size(r->choices) < r->n)
+    if ((int)json_array_size(r->choices) < r->n) {
+        if (r->prompts != NULL) { /* the next call asks for the next prompt's choice */
+            json_t *msgs = json_object_get(r->body, "messages");
+            json_t *prompt = json_array_get(r->prompts,
+                                            json_array_size(r->choices) / (size_t)r->per_prompt);
+
+            json_object_set(json_array_get(msgs, json_array_size(msgs) - 1), "content", prompt);
+        }
         return GW_AGAIN;
+    }
     json_object_set(*completion, "choices", r->choices);
     json_object_set_new(*completion, "usage",
                         json_pack("{s:I,s:I,s:I}", "prompt_tokens", (json_int_t)r->total.prompt,
@@ -421,6 +432,7 @@ static void relay_free(void *ctx)
     gw_buf_dispose(&r->wbuf);
     json_decref(r->proto);
     json_decref(r->choices);
+    json_decref(r->prompts);
     if (r->front.ops->free != NULL)
         r->front.ops->free(r->front.ctx);
     free(r);
@@ -437,14 +449,17 @@ static const gw_fallback_op_t chat_op = {
 };
 
 void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec,
-                       gw_front_t front, int n)
+                       gw_front_t front, int n, json_t *prompts)
 {
     relay_t *r = gw_xcalloc(1, sizeof(*r));
     json_t *body = spec->req;
 
     r->gw = gw;
     r->front = front;
-    r->n = n > 1 ? n : 1;
+    r->per_prompt = n > 1 ? n : 1;
+    r->n = r->per_prompt * (prompts != NULL ? (int)GW_MAX(json_array_size(prompts), 1) : 1);
+    r->prompts = json_incref(prompts);
+    r->body = body;
     if (r->n > 1) {
         /* Each upstream call makes one choice, whole: n and streaming stay here. */
         r->choices = json_array();

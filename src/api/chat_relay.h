@@ -15,8 +15,10 @@
 /* Runs a validated chat request (spec->op is set here), its answer shaped by
  * front (taken: freed with the request). n > 1 choices: one upstream call
  * each (the same pair while its caps allow, each charged to the ledger),
- * answered together; a stream then carries them as chunks after the last. */
+ * answered together; a stream then carries them as chunks after the last.
+ * prompts (NULL, or strings): n choices for each, the user message of the
+ * request's last turn swapped between calls. */
 void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec,
-                       gw_front_t front, int n);
+                       gw_front_t front, int n, json_t *prompts);
 
 #endif

@@ -11,6 +11,7 @@
 #include "api/gateway.h"
 
 void api_chat_completions(gw_gateway_t *gw, gw_req_t *req);
+void api_completions(gw_gateway_t *gw, gw_req_t *req);
 void api_models_list(gw_gateway_t *gw, gw_req_t *req);
 void api_models_get(gw_gateway_t *gw, gw_req_t *req, const char *id);
 void api_embeddings(gw_gateway_t *gw, gw_req_t *req);

@@ -173,6 +173,7 @@ static const struct {
     void (*handler)(gw_gateway_t *gw, gw_req_t *req);
 } post_routes[] = {
     {"/embeddings", api_embeddings},
+    {"/completions", api_completions},
     {"/images/generations", images_generations},
     {"/images/edits", images_edits},
     {"/images/variations", images_variations},

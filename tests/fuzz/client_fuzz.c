@@ -5,11 +5,13 @@
  *   answer; 2: a JSON array of chunks streamed through a front, then its
  *   ending (bit 5: broken off).
  *   bits 3-4: the API (0 OpenAI chat, 1 Anthropic, 2 Responses, 3 Ollama;
- *   bit 7: Ollama's generate, bit 2: count_tokens, bit 6: include_usage). */
+ *   bit 7: Ollama's generate, bit 2: count_tokens, or with API 0 legacy
+ *   completions' front, bit 6: include_usage). */
 #include "api/anthropic_in.h"
 #include "api/chat_check.h"
 #include "api/front.h"
 #include "api/front_anthropic.h"
+#include "api/front_completions.h"
 #include "api/front_ollama.h"
 #include "api/front_responses.h"
 #include "api/ollama_in.h"
@@ -29,7 +31,11 @@ static gw_front_t front_for(unsigned sel)
     case 2: return gw_front_responses("resp_0123", json_pack("{s:n}", "instructions"), on_done,
                                       NULL, NULL);
     case 3: return gw_front_ollama((sel & 128) != 0, "m:latest");
-    default: return gw_front_openai((sel & 64) != 0);
+    default:
+        if (sel & 4)
+            return gw_front_completions(json_pack("[s,s]", "a", "b"), 1, (sel & 128) != 0,
+                                        (sel & 64) != 0);
+        return gw_front_openai((sel & 64) != 0);
     }
 }
 
