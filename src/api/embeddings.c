@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/embeddings.h"
 #include "api/handlers.h"
 #include "api/media.h"
 #include "core/base64.h"
@@ -16,7 +17,17 @@
 typedef struct embed_state {
     bool base64;
     size_t ninputs;
+    gw_embed_shape_t shape;
+    char *model;              /* as the client named it (Ollama echoes it) */
 } embed_state_t;
+
+static void state_free(void *p)
+{
+    embed_state_t *st = p;
+
+    free(st->model);
+    free(st);
+}
 
 static json_t *vector_b64(json_t *vec)
 {
@@ -55,6 +66,21 @@ static int render(gw_media_job_t *job, const gw_cand_t *c, gw_media_result_t *re
         json_decref(data);
         gw_err_set(err, GW_DECLINED, 0, "wrong number of vectors");
         return GW_DECLINED;
+    }
+    if (st->shape == GW_EMBED_OLLAMA) { /* /api/embed */
+        json_decref(data);
+        return gw__media_reply_json(reply,
+                                    json_pack("{s:s,s:O,s:i,s:i,s:I}", "model", st->model,
+                                              "embeddings", vectors, "total_duration", 0,
+                                              "load_duration", 0, "prompt_eval_count",
+                                              (json_int_t)tokens),
+                                    err);
+    }
+    if (st->shape == GW_EMBED_OLLAMA_LEGACY) { /* /api/embeddings: one prompt, one vector */
+        json_decref(data);
+        return gw__media_reply_json(reply,
+                                    json_pack("{s:O}", "embedding", json_array_get(vectors, 0)),
+                                    err);
     }
     for (size_t i = 0; i < json_array_size(vectors); i++) {
         json_t *vec = json_array_get(vectors, i);
@@ -132,9 +158,8 @@ static json_t *read_input(gw_req_t *req, json_t *in, int64_t *chars)
     return out;
 }
 
-/* A batch of documents to embed can be megabytes: parsed on the pool. */
-static void embeddings_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
-                              const json_error_t *jerr)
+void gw_embeddings_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, gw_embed_shape_t shape,
+                         const char *endpoint)
 {
     gw_media_job_t *job = NULL;
     embed_state_t *st;
@@ -144,8 +169,6 @@ static void embeddings_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
     json_t *dims;
     int64_t chars = 0;
 
-    if (!gw_api_json_object(req, body, jerr))
-        return;
     if (!json_is_string(json_object_get(body, "model"))) {
         gw__media_missing(req, "model",
                           "You must provide a model parameter (an embedding model "
@@ -182,13 +205,23 @@ static void embeddings_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
     st = gw_xcalloc(1, sizeof(*st));
     st->base64 = enc != NULL && strcmp(enc, "base64") == 0;
     st->ninputs = json_array_size(input);
+    st->shape = shape;
+    st->model = gw_xstrdup(json_string_value(json_object_get(body, "model")));
     job->state = st;
-    job->state_free = free;
+    job->state_free = state_free;
     job->render = render;
     job->render_pure = true; /* a batch answer is megabytes of numbers */
-    gw__media_start(req, job, "/v1/embeddings", model, "embedding", GW_CAP_EMBED, chars / 4 + 1);
+    gw__media_start(req, job, endpoint, model, "embedding", GW_CAP_EMBED, chars / 4 + 1);
 out:
     json_decref(body);
+}
+
+/* A batch of documents to embed can be megabytes: parsed on the pool. */
+static void embeddings_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
+                              const json_error_t *jerr)
+{
+    if (gw_api_json_object(req, body, jerr))
+        gw_embeddings_start(gw, req, body, GW_EMBED_OPENAI, "/v1/embeddings");
 }
 
 void api_embeddings(gw_gateway_t *gw, gw_req_t *req)

@@ -28,6 +28,8 @@ void api_responses_create(gw_gateway_t *gw, gw_req_t *req);
 void api_responses_item(gw_gateway_t *gw, gw_req_t *req, const char *rest);
 void api_ollama_chat(gw_gateway_t *gw, gw_req_t *req);
 void api_ollama_generate(gw_gateway_t *gw, gw_req_t *req);
+void api_ollama_embed(gw_gateway_t *gw, gw_req_t *req);
+void api_ollama_embeddings(gw_gateway_t *gw, gw_req_t *req);
 void api_ollama_show(gw_gateway_t *gw, gw_req_t *req);
 void api_ollama_tags(gw_gateway_t *gw, gw_req_t *req);
 void api_ollama_version(gw_gateway_t *gw, gw_req_t *req);

@@ -2,7 +2,8 @@
  * Ollama's API on the gateway's port, for clients and integrations that speak
  * only it: /api/chat and /api/generate over the one chat path (ollama_in.c in,
  * front_ollama.c out, NDJSON streams by default), /api/tags and /api/show from
- * the catalog, /api/version and /api/ps. Errors are Ollama's {"error": "…"}.
+ * the catalog, /api/embed and /api/embeddings over the embeddings path,
+ * /api/version and /api/ps. Errors are Ollama's {"error": "…"}.
  * Ollama clients send no key: routes.c lets them in without one only from a
  * loopback socket with no proxy headers.
  */
@@ -12,6 +13,7 @@
 
 #include "api/chat.h"
 #include "api/chat_check.h"
+#include "api/embeddings.h"
 #include "api/front_ollama.h"
 #include "api/handlers.h"
 #include "api/json_body.h"
@@ -190,6 +192,54 @@ static void show_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const jso
                                         "model_info", info, "capabilities", capabilities(m)));
 out:
     json_decref(body);
+}
+
+/* /api/embed {model, input, dimensions} and the older /api/embeddings
+ * {model, prompt}: the embeddings path with Ollama's answer. */
+static void embed_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, bool legacy)
+{
+    json_t *model = json_object_get(body, "model");
+    json_t *in = json_object_get(body, legacy ? "prompt" : "input");
+    json_t *dims = json_object_get(body, "dimensions");
+    json_t *openai;
+    char name[256];
+
+    if (!json_is_string(model) || (legacy ? !json_is_string(in) : in == NULL)) {
+        bad(req, legacy ? "model and prompt are required" : "model and input are required");
+        json_decref(body);
+        return;
+    }
+    gw_ollama_model_name(json_string_value(model), name, sizeof(name));
+    openai = json_pack("{s:s,s:O}", "model", name, "input", in);
+    if (dims != NULL)
+        json_object_set(openai, "dimensions", dims);
+    json_decref(body);
+    gw_embeddings_start(gw, req, openai, legacy ? GW_EMBED_OLLAMA_LEGACY : GW_EMBED_OLLAMA,
+                        legacy ? "/api/embeddings" : "/api/embed");
+}
+
+static void embed_new_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
+                             const json_error_t *jerr)
+{
+    if (gw_api_json_object(req, body, jerr))
+        embed_parsed(gw, req, body, false);
+}
+
+static void embed_legacy_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
+                                const json_error_t *jerr)
+{
+    if (gw_api_json_object(req, body, jerr))
+        embed_parsed(gw, req, body, true);
+}
+
+void api_ollama_embed(gw_gateway_t *gw, gw_req_t *req)
+{
+    gw_api_parse_json(gw, req, embed_new_parsed);
+}
+
+void api_ollama_embeddings(gw_gateway_t *gw, gw_req_t *req)
+{
+    gw_api_parse_json(gw, req, embed_legacy_parsed);
 }
 
 void api_ollama_chat(gw_gateway_t *gw, gw_req_t *req)

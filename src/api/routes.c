@@ -69,6 +69,8 @@ static const struct {
     {"/api/chat", "POST", api_ollama_chat},
     {"/api/generate", "POST", api_ollama_generate},
     {"/api/show", "POST", api_ollama_show},
+    {"/api/embed", "POST", api_ollama_embed},
+    {"/api/embeddings", "POST", api_ollama_embeddings},
     {"/api/tags", "GET", api_ollama_tags},
     {"/api/version", "GET", api_ollama_version},
     {"/api/ps", "GET", api_ollama_ps},

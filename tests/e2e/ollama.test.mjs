@@ -11,13 +11,14 @@ import { startStack, routedVia, uniq } from './lib/harness.mjs';
 const T = { timeout: 30000 };
 const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
 const SCOUT = { provider: 'groq', id: 'meta-llama/llama-4-scout-17b-16e-instruct' };
+const EMBED = { provider: 'mistral', id: 'mistral-embed' };
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 const WEATHER = { type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
 
 describe('Ollama API', () => {
   let s, ollama;
   before(async () => {
-    s = await startStack({ models: [GROQ, SCOUT], keys: [{ provider: 'groq', secret: 'gsk_e2e_ollama_1' }] });
+    s = await startStack({ models: [GROQ, SCOUT, EMBED], keys: [{ provider: 'groq', secret: 'gsk_e2e_ollama_1' }, { provider: 'mistral', secret: 'mistral_e2e_ollama_1' }] });
     ollama = new Ollama({ host: `http://127.0.0.1:${s.port}` }); // no key: this machine
   });
   after(async () => s?.stop());
@@ -94,6 +95,20 @@ describe('Ollama API', () => {
     assert.equal(routedVia(r.headers)?.raw, `groq/${SCOUT.id}`);
     const [up] = await s.mock.chatRequests({ since: mark });
     assert.equal(up.body.messages[0].content[1].image_url.url, `data:image/png;base64,${PNG}`);
+  });
+
+  test('embed (batch) and the older embeddings (one prompt)', T, async () => {
+    const r = await ollama.embed({ model: EMBED.id, input: ['alpha', 'beta'] });
+    assert.equal(r.model, EMBED.id);
+    assert.equal(r.embeddings.length, 2);
+    assert.ok(r.embeddings[0].length > 8 && r.embeddings[0].every((x) => typeof x === 'number'));
+    assert.notDeepEqual(r.embeddings[0], r.embeddings[1]);
+    assert.ok(r.prompt_eval_count > 0);
+    const one = await ollama.embeddings({ model: `${EMBED.id}:latest`, prompt: 'alpha' });
+    assert.deepEqual(one.embedding, r.embeddings[0], 'the same text, the same vector');
+    const bad = await s.fetch('//api/embed', { auth: false, method: 'POST', json: { model: EMBED.id, input: [] } });
+    assert.equal(bad.status, 400);
+    assert.equal(typeof (await bad.json()).error, 'string');
   });
 
   test('tags, show, version, ps', T, async () => {
