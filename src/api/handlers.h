@@ -15,6 +15,7 @@ void api_completions(gw_gateway_t *gw, gw_req_t *req);
 void api_models_list(gw_gateway_t *gw, gw_req_t *req);
 void api_models_get(gw_gateway_t *gw, gw_req_t *req, const char *id);
 void api_embeddings(gw_gateway_t *gw, gw_req_t *req);
+void api_moderations(gw_gateway_t *gw, gw_req_t *req);
 void api_images(gw_gateway_t *gw, gw_req_t *req, const char *mode);
 void api_image_file(gw_gateway_t *gw, gw_req_t *req, const char *name);
 void api_audio_speech(gw_gateway_t *gw, gw_req_t *req);

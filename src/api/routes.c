@@ -176,6 +176,7 @@ static const struct {
 } post_routes[] = {
     {"/embeddings", api_embeddings},
     {"/completions", api_completions},
+    {"/moderations", api_moderations},
     {"/images/generations", images_generations},
     {"/images/edits", images_edits},
     {"/images/variations", images_variations},

@@ -25,7 +25,8 @@ enum {
     GW_CAP_IMAGE_EDIT = 1 << 5,
     GW_CAP_TTS = 1 << 6,
     GW_CAP_STT = 1 << 7,
-    GW_CAP_REALTIME = 1 << 8
+    GW_CAP_REALTIME = 1 << 8,
+    GW_CAP_MODERATION = 1 << 9
 };
 
 /* The catalog's word for each capability bit ("chat", "embeddings", ...). */

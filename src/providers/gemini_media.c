@@ -898,6 +898,7 @@ static bool model_can(const gw_media_call_t *c)
     case GW_OP_REALTIME:
         return (caps & GW_CAP_REALTIME) != 0;
     case GW_OP_TRANSCRIBE:
+    case GW_OP_MODERATE:
         break;
     }
     return false;
@@ -925,6 +926,7 @@ int gw_gemini_media_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err
     case GW_OP_REALTIME:
         return realtime_request(c, out, err);
     case GW_OP_TRANSCRIBE:
+    case GW_OP_MODERATE:
         break;
     }
     gw_err_set(err, GW_DECLINED, 0, "unknown media call");
@@ -959,6 +961,7 @@ int gw_gemini_media_response(const gw_media_call_t *c, const char *content_type,
         rc = realtime_response(c, ans, res, err);
         break;
     case GW_OP_TRANSCRIBE:
+    case GW_OP_MODERATE:
         break;
     }
     json_decref(ans);

@@ -21,7 +21,8 @@ typedef enum {
     GW_OP_IMAGE,       /* generate, edit or vary (params.mode) */
     GW_OP_SPEECH,
     GW_OP_TRANSCRIBE,  /* params.translate: to English */
-    GW_OP_REALTIME     /* mint a short-lived realtime session token */
+    GW_OP_REALTIME,    /* mint a short-lived realtime session token */
+    GW_OP_MODERATE     /* classify text against content policies */
 } gw_op_t;
 
 /* An uploaded file (borrowed from the request body). */
@@ -46,6 +47,7 @@ typedef struct gw_media_file {
  *               files: "file"
  *   REALTIME    {"session": the client's OpenAI session object, "ttl_s": int,
  *                "new_session_ttl_s": int}
+ *   MODERATE    {"input": [string...]}
  */
 typedef struct gw_media_call {
     gw_op_t op;
@@ -68,6 +70,8 @@ typedef struct gw_media_call {
  *               "words": [{word,start,end}]} (verbose_json's fields)
  *   REALTIME    json {"token": string, "expires_at": unix s, "connect_url": string,
  *               "tools": [names], "model": string}
+ *   MODERATE    json {"results": [{"scores": {category: 0..1}}...]} in input order, the
+ *               categories OpenAI's (moderation_map.h)
  */
 typedef struct gw_media_result {
     json_t *json;

@@ -16,6 +16,7 @@
 
 #include "core/base64.h"
 #include "providers/media_ops.h"
+#include "providers/moderation_map.h"
 
 /* Decoded images and vectors stay under the media result's own ceiling. */
 #define MAX_MEDIA_BYTES (64u << 20)
@@ -948,6 +949,61 @@ static int transcribe_response(const gw_media_call_t *c, const char *ct, gw_str_
     return unusable(err, "transcription is not served by this model's API");
 }
 
+/* ---- moderation (Mistral's classifier) -------------------------------------------- */
+
+static int moderate_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t *err)
+{
+    const gw_model_t *m = c->model;
+    json_t *body;
+    int rc;
+
+    if (m->api == NULL || strcmp(m->api, "mistral-moderation") != 0)
+        return decline(err, "moderation is not served by this model's API");
+    body = json_pack("{s:s,s:O}", "model", m->id, "input", json_object_get(c->params, "input"));
+    rc = set_json_body(c, out, body, err);
+    if (rc != 0)
+        return rc;
+    out->url = gw_dialect_url(m->provider, c->account_id, "/moderations");
+    gw_http_out_header(out, "Accept", "application/json");
+    gw_dialect_auth(m->provider, c->secret, out);
+    return 0;
+}
+
+/* {"results": [{"categories": {…}, "category_scores": {…}}…]}, one per input. */
+static int moderate_response(const gw_media_call_t *c, gw_str_t body, gw_media_result_t *res,
+                             gw_err_t *err)
+{
+    json_t *root = load_answer(body, err);
+    json_t *results = json_object_get(root, "results");
+    json_t *out, *r;
+    size_t i;
+
+    if (root == NULL)
+        return GW_DECLINED;
+    if (!json_is_array(results) ||
+        json_array_size(results) != json_array_size(json_object_get(c->params, "input"))) {
+        json_decref(root);
+        return unusable(err, "upstream returned a different number of results than inputs");
+    }
+    out = json_array();
+    json_array_foreach(results, i, r) {
+        json_t *scores = json_object_get(r, "category_scores");
+
+        if (!json_is_object(scores)) {
+            json_decref(out);
+            json_decref(root);
+            return unusable(err, "upstream result without category_scores");
+        }
+        json_array_append_new(out, json_pack("{s:o}", "scores", gw_moderation_from_mistral(scores)));
+    }
+    res->json = json_pack("{s:o}", "results", out);
+    if (json_is_integer(json_object_get(json_object_get(root, "usage"), "prompt_tokens")))
+        res->prompt_tokens = json_integer_value(json_object_get(json_object_get(root, "usage"),
+                                                                "prompt_tokens"));
+    json_decref(root);
+    return 0;
+}
+
 /* ---- entry points ---------------------------------------------------------------- */
 
 int gw_openai_media_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t *err)
@@ -965,6 +1021,8 @@ int gw_openai_media_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err
          * audio modality and Cloudflare's MeloTTS through its run endpoint,
          * both marked api "none" until someone writes them. */
         return decline(err, "speech is not served by this model's API");
+    case GW_OP_MODERATE:
+        return moderate_request(c, out, err);
     case GW_OP_REALTIME:
         break;
     }
@@ -981,6 +1039,8 @@ int gw_openai_media_response(const gw_media_call_t *c, const char *content_type,
         return image_response(c, content_type, body, res, err);
     case GW_OP_TRANSCRIBE:
         return transcribe_response(c, content_type, body, res, err);
+    case GW_OP_MODERATE:
+        return moderate_response(c, body, res, err);
     case GW_OP_SPEECH:
     case GW_OP_REALTIME:
         break;

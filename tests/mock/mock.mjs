@@ -197,6 +197,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     let modelId = null;
     if (/\/chat\/completions$/.test(sub)) endpoint = 'chat';
     else if (/\/embeddings$/.test(sub)) endpoint = 'embed';
+    else if (/\/moderations$/.test(sub)) endpoint = 'moderation';
     else if (/\/images\/generations$/.test(sub)) endpoint = 'image';
     else if (/\/audio\/transcriptions$/.test(sub)) endpoint = 'transcription';
     else if (/\/audio\/translations$/.test(sub)) endpoint = 'translation';

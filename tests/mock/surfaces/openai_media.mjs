@@ -377,7 +377,36 @@ export function makeOpenaiMedia(m) {
     });
   }
 
-  const MEDIA_HANDLERS = { embed: openaiEmbeddings, image: openaiImages, transcription: openaiAudio, translation: openaiAudio, run: cloudflareRun };
+  // POST {base}/moderations (Mistral's classifier): input string | string[]; per input the
+  // categories (booleans) and category_scores of Mistral's moderation model. Scores follow
+  // words in the text, so tests can ask for a flagged and a clean result.
+  const MISTRAL_MODERATION = ['sexual', 'hate_and_discrimination', 'violence_and_threats', 'dangerous_and_criminal_content', 'selfharm', 'health', 'financial', 'law', 'pii'];
+  const MODERATION_WORDS = { violence_and_threats: /\b(kill|attack|hurt you)\b/i, hate_and_discrimination: /\b(hate|inferior)\b/i, selfharm: /\b(hurt myself|end my life)\b/i, dangerous_and_criminal_content: /\b(steal|bomb)\b/i, sexual: /\bexplicit\b/i };
+  function mistralModerations(req, res, rec, { provider }) {
+    const b = rec.body;
+    const err = (msg, o = {}) => providerMessage(provider, o.status ?? 400, msg, o);
+    const inputs = () => (typeof b.input === 'string' ? [b.input] : b.input);
+    const check = () => {
+      if (provider !== 'mistral') return { error: err('Not Found', { status: 404 }), why: `${provider} has no moderation endpoint`, hard: true };
+      if (rec.parse_error || !isObject(b)) return { error: err('Invalid request: the body must be a JSON object.'), why: 'body is not a JSON object', hard: true };
+      if (typeof b.model !== 'string' || !b.model) return { error: err('model is required', { param: 'model' }), why: 'moderation without model', hard: true };
+      const inp = inputs();
+      if (!Array.isArray(inp) || inp.length === 0 || !inp.every((x) => typeof x === 'string')) return { error: err('input must be a string or a list of strings', { param: 'input' }), why: 'moderation input is not a string or string[]', hard: true };
+      return null;
+    };
+    return runMedia(req, res, rec, provider, check, () => ({
+      body: {
+        id: randomBytes(16).toString('hex'),
+        model: b.model,
+        results: inputs().map((text) => {
+          const category_scores = Object.fromEntries(MISTRAL_MODERATION.map((c, i) => [c, MODERATION_WORDS[c]?.test(text) ? 0.9 + i / 100 : 0.001 * (i + 1)]));
+          return { categories: Object.fromEntries(Object.entries(category_scores).map(([c, v]) => [c, v >= 0.5])), category_scores };
+        }),
+      },
+    }));
+  }
 
-  return { runMedia, openaiEmbeddings, generatedImage, openaiImages, takeRuleAndWait, answerByRule, openaiAudio, cloudflareRun, cloudflareWhisper, pollinationsImage, MEDIA_HANDLERS };
+  const MEDIA_HANDLERS = { moderation: mistralModerations, embed: openaiEmbeddings, image: openaiImages, transcription: openaiAudio, translation: openaiAudio, run: cloudflareRun };
+
+  return { runMedia, mistralModerations, openaiEmbeddings, generatedImage, openaiImages, takeRuleAndWait, answerByRule, openaiAudio, cloudflareRun, cloudflareWhisper, pollinationsImage, MEDIA_HANDLERS };
 }
