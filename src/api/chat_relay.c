@@ -72,7 +72,19 @@ static int relay_prepare(void *ctx, gw_fallback_t *fb, const gw_call_t *call,
 static int relay_request(void *ctx, const gw_call_t *call, const gw_dialect_t *d,
                          gw_http_out_t *out, gw_err_t *err)
 {
-    (void)ctx;
+    relay_t *r = ctx;
+    int rc;
+
+    /* n > 1 on a dialect that makes several choices in one call: ask for all
+     * those still missing (one prompt only); "n" leaves the request after,
+     * for a fallover to a dialect that does not. */
+    if (r->n > 1 && d->several_choices && r->prompts == NULL) {
+        json_object_set_new(call->req, "n",
+                            json_integer((json_int_t)(r->n - (int)json_array_size(r->choices))));
+        rc = d->chat_request(call, out, err);
+        json_object_del(call->req, "n");
+        return rc;
+    }
     return d->chat_request(call, out, err);
 }
 

@@ -73,6 +73,9 @@ typedef struct gw_dialect {
     bool inline_images;
     /* Streams have no [DONE]: a clean end of the body completes the answer. */
     bool eof_ends_stream;
+    /* One call can make several choices (the request's "n"), all in one
+     * answer. Otherwise the gateway makes one call per choice. */
+    bool several_choices;
     /* Builds the upstream HTTP request into out (URL, headers, body). */
     int (*chat_request)(const gw_call_t *c, gw_http_out_t *out, gw_err_t *err);
     /* Decodes a 2xx body into an OpenAI chat.completion (new reference in

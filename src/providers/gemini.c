@@ -209,6 +209,9 @@ static json_t *generation_config(const gw_call_t *c, family_t f, bool function_t
         max_tokens = pol->max_tokens_cap;
     if (max_tokens > 0)
         json_object_set_new(gen, "maxOutputTokens", json_integer(max_tokens));
+    v = json_object_get(req, "n");
+    if (json_is_integer(v) && json_integer_value(v) > 1)
+        json_object_set_new(gen, "candidateCount", json_integer(json_integer_value(v)));
     if (usable(pol, req, "stop")) {
         json_t *stop = json_object_get(req, "stop");
         json_t *seqs = json_array();
@@ -988,21 +991,63 @@ static json_t *error_body(const char *msg, const char *code)
 
 /* ---- whole answers ------------------------------------------------------------------ */
 
+/* One candidate as a chat choice (index i), or NULL (err set) when it is
+ * unusable. */
+static json_t *candidate_choice(const gw_call_t *c, gstate_t *g, json_t *cand, size_t i,
+                                gw_buf_t *text, gw_buf_t *reason, gw_err_t *err)
+{
+    json_t *calls = json_array();
+    json_t *msg, *choice = NULL;
+    fin_t fin;
+    const char *fr;
+
+    gw_buf_reset(text);
+    gw_buf_reset(reason);
+    /* A blocked prompt has no candidates, only promptFeedback.blockReason: an
+     * answer (the filter's verdict), not a failure of this upstream. */
+    fin = json_is_object(cand) ? map_finish(str_of(cand, "finishReason")) : FIN_FILTER;
+    if (fin == FIN_BROKEN) {
+        gw_err_set(err, GW_DECLINED, 502, "Gemini produced an unusable function call (%.40s)",
+                   str_of(cand, "finishReason"));
+        goto out;
+    }
+    read_parts(c, g, json_object_get(json_object_get(cand, "content"), "parts"), text, reason,
+               calls, NULL);
+    if (text->len == 0 && reason->len == 0 && json_array_size(calls) == 0 &&
+        (fin == FIN_STOP || fin == FIN_NONE)) {
+        gw_err_set(err, GW_DECLINED, 502, "Gemini answered an empty candidate");
+        goto out;
+    }
+    fr = finish_name(fin, json_array_size(calls) > 0);
+    msg = json_pack("{s:s,s:n}", "role", "assistant", "refusal");
+    if (text->len > 0)
+        json_object_set_new(msg, "content", json_stringn(text->ptr, text->len));
+    else if (json_array_size(calls) > 0 || fin == FIN_FILTER)
+        json_object_set_new(msg, "content", json_null());
+    else
+        json_object_set_new(msg, "content", json_string(""));
+    if (reason->len > 0)
+        json_object_set_new(msg, "reasoning_content", json_stringn(reason->ptr, reason->len));
+    if (json_array_size(calls) > 0)
+        json_object_set(msg, "tool_calls", calls);
+    choice = json_pack("{s:I,s:o,s:n,s:s}", "index", (json_int_t)i, "message", msg, "logprobs",
+                       "finish_reason", fr);
+out:
+    json_decref(calls);
+    return choice;
+}
+
 static int gemini_chat_response(const gw_call_t *c, json_t *body, json_t **out, gw_tokens_t *usage,
                                 gw_err_t *err)
 {
     json_t *cands = json_object_get(body, "candidates");
-    json_t *cand = json_array_get(cands, 0);
     json_t *um = json_object_get(body, "usageMetadata");
     const char *block = str_of(json_object_get(body, "promptFeedback"), "blockReason");
-    json_t *calls = json_array();
-    json_t *msg;
-    json_t *res = NULL;
+    json_t *choices = json_array();
     gw_buf_t text;
     gw_buf_t reason;
     gstate_t g;
-    fin_t fin;
-    const char *fr;
+    size_t i, chars = 0;
     int rc = GW_DECLINED;
 
     gstate_init(&g, body);
@@ -1012,48 +1057,32 @@ static int gemini_chat_response(const gw_call_t *c, json_t *body, json_t **out, 
         gw_err_set(err, GW_DECLINED, 502, "Gemini answered an error");
         goto out;
     }
-    if (!json_is_object(cand) && block == NULL) {
+    if (!json_is_object(json_array_get(cands, 0)) && block == NULL) {
         gw_err_set(err, GW_DECLINED, 502, "Gemini answered without candidates");
         goto out;
     }
-    /* A blocked prompt has no candidates, only promptFeedback.blockReason: an
-     * answer (the filter's verdict), not a failure of this upstream. */
-    fin = json_is_object(cand) ? map_finish(str_of(cand, "finishReason")) : FIN_FILTER;
-    if (fin == FIN_BROKEN) {
-        gw_err_set(err, GW_DECLINED, 502, "Gemini produced an unusable function call (%.40s)",
-                   str_of(cand, "finishReason"));
-        goto out;
+    /* candidateCount > 1: every candidate is a choice, by its own index. */
+    for (i = 0; i == 0 || i < json_array_size(cands); i++) {
+        json_t *cand = json_array_get(cands, i);
+        json_t *idx = json_object_get(cand, "index");
+        json_t *choice = candidate_choice(c, &g, cand,
+                                          json_is_integer(idx) ? (size_t)json_integer_value(idx) : i,
+                                          &text, &reason, err);
+
+        if (choice == NULL)
+            goto out;
+        chars += text.len + reason.len;
+        json_array_append_new(choices, choice);
     }
-    read_parts(c, &g, json_object_get(json_object_get(cand, "content"), "parts"), &text, &reason,
-               calls, NULL);
-    if (text.len == 0 && reason.len == 0 && json_array_size(calls) == 0 &&
-        (fin == FIN_STOP || fin == FIN_NONE)) {
-        gw_err_set(err, GW_DECLINED, 502, "Gemini answered an empty candidate");
-        goto out;
-    }
-    fr = finish_name(fin, json_array_size(calls) > 0);
-    msg = json_pack("{s:s,s:n}", "role", "assistant", "refusal");
-    if (text.len > 0)
-        json_object_set_new(msg, "content", json_stringn(text.ptr, text.len));
-    else if (json_array_size(calls) > 0 || fin == FIN_FILTER)
-        json_object_set_new(msg, "content", json_null());
-    else
-        json_object_set_new(msg, "content", json_string(""));
-    if (reason.len > 0)
-        json_object_set_new(msg, "reasoning_content", json_stringn(reason.ptr, reason.len));
-    if (json_array_size(calls) > 0)
-        json_object_set(msg, "tool_calls", calls);
     gw_gemini_read_usage(um, usage);
     if (!usage->known)
-        usage->completion = (int64_t)(text.len + reason.len + 3) / 4;
-    res = json_pack("{s:s,s:s,s:I,s:s,s:[{s:i,s:o,s:n,s:s}],s:o}", "id", g.id, "object",
-                    "chat.completion", "created", (json_int_t)g.created, "model", c->model->id,
-                    "choices", "index", 0, "message", msg, "logprobs", "finish_reason", fr, "usage",
-                    usage_json(usage, um));
-    *out = res;
+        usage->completion = (int64_t)(chars + 3) / 4;
+    *out = json_pack("{s:s,s:s,s:I,s:s,s:O,s:o}", "id", g.id, "object", "chat.completion",
+                     "created", (json_int_t)g.created, "model", c->model->id, "choices", choices,
+                     "usage", usage_json(usage, um));
     rc = 0;
 out:
-    json_decref(calls);
+    json_decref(choices);
     gw_buf_dispose(&text);
     gw_buf_dispose(&reason);
     gstate_dispose(&g);
@@ -1181,6 +1210,7 @@ const gw_dialect_t gw_dialect_gemini = {
     .name = "gemini",
     .inline_images = true,
     .eof_ends_stream = true,
+    .several_choices = true, /* candidateCount */
     .chat_request = gemini_chat_request,
     .chat_response = gemini_chat_response,
     .chat_event = gemini_chat_event,

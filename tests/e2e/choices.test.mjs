@@ -7,11 +7,12 @@ import { startStack, uniq } from './lib/harness.mjs';
 
 const T = { timeout: 30000 };
 const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
+const GEMINI = { provider: 'google', id: 'gemini-2.5-flash' };
 
 describe('n > 1 choices', () => {
   let s;
   before(async () => {
-    s = await startStack({ models: [GROQ], keys: [{ provider: 'groq', secret: 'gsk_e2e_choices_1' }] });
+    s = await startStack({ models: [GROQ, GEMINI], keys: [{ provider: 'groq', secret: 'gsk_e2e_choices_1' }, { provider: 'google', secret: 'AIza_e2e_choices_1' }] });
   });
   after(async () => s?.stop());
 
@@ -45,6 +46,16 @@ describe('n > 1 choices', () => {
     assert.deepEqual(text, { 0: 'Alpha.', 1: 'Beta.' });
     assert.deepEqual(finish, { 0: 'stop', 1: 'stop' });
     assert.ok(usage?.completion_tokens > 0);
+  });
+
+  test('Gemini makes n candidates in one call (candidateCount)', T, async () => {
+    const mark = await s.mock.mark();
+    await s.mock.script({ provider: 'google', content: 'Gemini says hi.' });
+    const r = await s.client.chat.completions.create({ model: GEMINI.id, n: 3, messages: [{ role: 'user', content: uniq('g') }] });
+    assert.deepEqual(r.choices.map((c) => [c.index, c.message.content]), [[0, 'Gemini says hi.'], [1, 'Gemini says hi. [1]'], [2, 'Gemini says hi. [2]']]);
+    const reqs = await s.mock.requests({ since: mark, endpoint: 'chat' });
+    assert.equal(reqs.length, 1, 'one call');
+    assert.equal(reqs[0].body.generationConfig.candidateCount, 3);
   });
 
   test('n above the limit is refused naming n', T, async () => {

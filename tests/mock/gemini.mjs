@@ -516,13 +516,22 @@ export function buildGeminiAnswer(model, body, rule, state) {
     promptTokensDetails: [{ modality: 'TEXT', tokenCount: prompt }],
     ...(thoughts ? { thoughtsTokenCount: thoughts } : {}),
   };
-  return { parts, trailing, finishReason, usage, modelVersion: rule?.model_echo ?? model, responseId: alnum(22), issued, blockReason: rule?.block_reason ?? null, chunks: rule?.chunks };
+  const count = Number.isInteger(pick(gc, 'candidateCount')) ? pick(gc, 'candidateCount') : 1;
+  return { parts, trailing, finishReason, usage, modelVersion: rule?.model_echo ?? model, responseId: alnum(22), issued, blockReason: rule?.block_reason ?? null, chunks: rule?.chunks, count };
+}
+
+// candidateCount > 1: candidate i says the same with " [i]" after its text (a real model's
+// candidates differ; these differ visibly).
+function candidateList(a) {
+  const one = (parts, i) => ({ ...(parts.length ? { content: { parts, role: 'model' } } : {}), ...(a.finishReason ? { finishReason: a.finishReason } : {}), index: i });
+  const all = [...a.parts, ...(a.trailing || [])];
+  return Array.from({ length: a.count || 1 }, (_, i) => one(i === 0 ? all : all.map((p) => (typeof p.text === 'string' && !p.thought ? { ...p, text: `${p.text} [${i}]` } : p)), i));
 }
 
 export function responseObject(a) {
   if (a.blockReason) return { promptFeedback: { blockReason: a.blockReason }, usageMetadata: { promptTokenCount: a.usage.promptTokenCount, totalTokenCount: a.usage.promptTokenCount }, modelVersion: a.modelVersion, responseId: a.responseId };
   return {
-    candidates: [{ ...(a.parts.length ? { content: { parts: [...a.parts, ...(a.trailing || [])], role: 'model' } } : {}), ...(a.finishReason ? { finishReason: a.finishReason } : {}), index: 0 }],
+    candidates: candidateList(a),
     usageMetadata: a.usage,
     modelVersion: a.modelVersion,
     responseId: a.responseId,
