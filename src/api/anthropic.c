@@ -17,7 +17,7 @@
 /* The chat request for body, or NULL when the answer (a 400) has been sent. */
 static json_t *chat_of(gw_gateway_t *gw, gw_req_t *req, json_t *body, bool for_count)
 {
-    gw_anthropic_problem_t why;
+    gw_client_problem_t why;
     json_t *chat = gw_anthropic_to_chat(body, for_count, &why);
     const char *model;
 

@@ -1,26 +1,12 @@
 /*
  * Anthropic Messages requests as OpenAI chat requests (see anthropic_in.h).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/anthropic_in.h"
 
-static json_t *problem(gw_anthropic_problem_t *why, const char *param, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static json_t *problem(gw_anthropic_problem_t *why, const char *param, const char *fmt, ...)
-{
-    va_list ap;
-
-    snprintf(why->param, sizeof(why->param), "%s", param);
-    va_start(ap, fmt);
-    vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
-    va_end(ap);
-    return NULL;
-}
 
 static bool is_type(json_t *block, const char *type)
 {
@@ -30,7 +16,7 @@ static bool is_type(json_t *block, const char *type)
 }
 
 /* An image block's source as an OpenAI image_url part, or NULL. */
-static json_t *image_part(json_t *block, const char *param, gw_anthropic_problem_t *why)
+static json_t *image_part(json_t *block, const char *param, gw_client_problem_t *why)
 {
     json_t *src = json_object_get(block, "source");
     const char *kind = json_string_value(json_object_get(src, "type"));
@@ -42,11 +28,11 @@ static json_t *image_part(json_t *block, const char *param, gw_anthropic_problem
         json_t *u = json_sprintf("data:%s;base64,%s", media, data);
 
         return u != NULL ? json_pack("{s:s,s:{s:o}}", "type", "image_url", "image_url", "url", u)
-                         : problem(why, param, "%s.source is not valid text.", param);
+                         : gw_client_problem(why, param, "%s.source is not valid text.", param);
     }
     if (kind != NULL && strcmp(kind, "url") == 0 && url != NULL)
         return json_pack("{s:s,s:{s:s}}", "type", "image_url", "image_url", "url", url);
-    return problem(why, param,
+    return gw_client_problem(why, param,
                    "%s.source must be {\"type\":\"base64\",\"media_type\",\"data\"} or "
                    "{\"type\":\"url\",\"url\"}.", param);
 }
@@ -62,7 +48,7 @@ static json_t *joined(json_t *a, const char *sep, const char *b)
 }
 
 /* A tool_result's content as text (text blocks joined; images are refused). */
-static json_t *tool_result_text(json_t *block, const char *param, gw_anthropic_problem_t *why)
+static json_t *tool_result_text(json_t *block, const char *param, gw_client_problem_t *why)
 {
     json_t *c = json_object_get(block, "content");
     json_t *text;
@@ -76,14 +62,14 @@ static json_t *tool_result_text(json_t *block, const char *param, gw_anthropic_p
         json_array_foreach(c, i, b) {
             if (!is_type(b, "text") || !json_is_string(json_object_get(b, "text"))) {
                 json_decref(text);
-                return problem(why, param,
+                return gw_client_problem(why, param,
                                "%s.content[%zu]: a tool result may hold text blocks only here.",
                                param, i);
             }
             text = joined(text, "\n", json_string_value(json_object_get(b, "text")));
         }
     } else {
-        return problem(why, param, "%s.content must be a string or an array of blocks.", param);
+        return gw_client_problem(why, param, "%s.content must be a string or an array of blocks.", param);
     }
     if (json_is_true(json_object_get(block, "is_error"))) {
         json_t *marked = joined(json_string("Error:"), " ", json_string_value(text));
@@ -97,7 +83,7 @@ static json_t *tool_result_text(json_t *block, const char *param, gw_anthropic_p
 /* One Anthropic message as OpenAI messages appended to out: a user turn's
  * tool results become "tool" messages first, then its other parts; an
  * assistant turn's tool_use blocks become tool_calls. */
-static bool add_message(json_t *m, size_t mi, json_t *out, gw_anthropic_problem_t *why)
+static bool add_message(json_t *m, size_t mi, json_t *out, gw_client_problem_t *why)
 {
     char param[64];
     const char *role = json_string_value(json_object_get(m, "role"));
@@ -109,14 +95,14 @@ static bool add_message(json_t *m, size_t mi, json_t *out, gw_anthropic_problem_
     snprintf(param, sizeof(param), "messages[%zu]", mi);
     if (!json_is_object(m) || role == NULL ||
         (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0))
-        return problem(why, param, "%s.role must be \"user\" or \"assistant\".", param), false;
+        return gw_client_problem(why, param, "%s.role must be \"user\" or \"assistant\".", param), false;
     assistant = strcmp(role, "assistant") == 0;
     if (json_is_string(content)) {
         json_array_append_new(out, json_pack("{s:s,s:O}", "role", role, "content", content));
         return true;
     }
     if (!json_is_array(content))
-        return problem(why, param, "%s.content must be a string or an array of blocks.", param),
+        return gw_client_problem(why, param, "%s.content must be a string or an array of blocks.", param),
                false;
     parts = json_array();
     calls = json_array();
@@ -127,7 +113,7 @@ static bool add_message(json_t *m, size_t mi, json_t *out, gw_anthropic_problem_
 
         snprintf(bp, sizeof(bp), "%s.content[%zu]", param, i);
         if (type == NULL) {
-            problem(why, bp, "%s.type is required.", bp);
+            gw_client_problem(why, bp, "%s.type is required.", bp);
             goto fail;
         }
         if (strcmp(type, "text") == 0 && json_is_string(json_object_get(block, "text"))) {
@@ -142,7 +128,7 @@ static bool add_message(json_t *m, size_t mi, json_t *out, gw_anthropic_problem_
             if (!json_is_string(json_object_get(block, "id")) ||
                 !json_is_string(json_object_get(block, "name")) || args == NULL) {
                 free(args);
-                problem(why, bp, "%s needs an id, a name and an input object.", bp);
+                gw_client_problem(why, bp, "%s needs an id, a name and an input object.", bp);
                 goto fail;
             }
             json_array_append_new(calls, json_pack("{s:O,s:s,s:{s:O,s:s}}", "id",
@@ -156,7 +142,7 @@ static bool add_message(json_t *m, size_t mi, json_t *out, gw_anthropic_problem_
             json_t *text;
 
             if (!json_is_string(json_object_get(block, "tool_use_id"))) {
-                problem(why, bp, "%s.tool_use_id is required.", bp);
+                gw_client_problem(why, bp, "%s.tool_use_id is required.", bp);
                 goto fail;
             }
             if ((text = tool_result_text(block, bp, why)) == NULL)
@@ -169,7 +155,7 @@ static bool add_message(json_t *m, size_t mi, json_t *out, gw_anthropic_problem_
         } else if (strcmp(type, "thinking") == 0 || strcmp(type, "redacted_thinking") == 0) {
             continue; /* the model's earlier reasoning: not replayed */
         } else {
-            problem(why, bp, "%s: blocks of type '%.40s' are not supported in a%s %s message.",
+            gw_client_problem(why, bp, "%s: blocks of type '%.40s' are not supported in a%s %s message.",
                     bp, type, assistant ? "n" : "", role);
             goto fail;
         }
@@ -204,7 +190,7 @@ fail:
 }
 
 /* system: a string or text blocks, as the first message. */
-static bool add_system(json_t *sys, json_t *out, gw_anthropic_problem_t *why)
+static bool add_system(json_t *sys, json_t *out, gw_client_problem_t *why)
 {
     json_t *text, *b;
     size_t i;
@@ -216,13 +202,13 @@ static bool add_system(json_t *sys, json_t *out, gw_anthropic_problem_t *why)
         return true;
     }
     if (!json_is_array(sys))
-        return problem(why, "system", "'system' must be a string or an array of text blocks."),
+        return gw_client_problem(why, "system", "'system' must be a string or an array of text blocks."),
                false;
     text = json_string("");
     json_array_foreach(sys, i, b) {
         if (!is_type(b, "text") || !json_is_string(json_object_get(b, "text"))) {
             json_decref(text);
-            return problem(why, "system", "system[%zu] must be a text block.", i), false;
+            return gw_client_problem(why, "system", "system[%zu] must be a text block.", i), false;
         }
         text = joined(text, "\n\n", json_string_value(json_object_get(b, "text")));
     }
@@ -231,7 +217,7 @@ static bool add_system(json_t *sys, json_t *out, gw_anthropic_problem_t *why)
 }
 
 /* Client tools as OpenAI function tools; server tools cannot run here. */
-static json_t *tools_of(json_t *tools, gw_anthropic_problem_t *why)
+static json_t *tools_of(json_t *tools, gw_client_problem_t *why)
 {
     json_t *out = json_array();
     json_t *t;
@@ -239,7 +225,7 @@ static json_t *tools_of(json_t *tools, gw_anthropic_problem_t *why)
 
     if (!json_is_array(tools)) {
         json_decref(out);
-        return problem(why, "tools", "'tools' must be an array.");
+        return gw_client_problem(why, "tools", "'tools' must be an array.");
     }
     json_array_foreach(tools, i, t) {
         const char *type = json_string_value(json_object_get(t, "type"));
@@ -249,14 +235,14 @@ static json_t *tools_of(json_t *tools, gw_anthropic_problem_t *why)
 
         if (type != NULL && strcmp(type, "custom") != 0) {
             json_decref(out);
-            return problem(why, "tools",
+            return gw_client_problem(why, "tools",
                            "tools[%zu]: the server tool '%.40s' cannot run through this "
                            "gateway; declare your own tools (name, description, input_schema).",
                            i, type);
         }
         if (!json_is_string(json_object_get(t, "name")) || !json_is_object(schema)) {
             json_decref(out);
-            return problem(why, "tools", "tools[%zu] needs a name and an input_schema object.",
+            return gw_client_problem(why, "tools", "tools[%zu] needs a name and an input_schema object.",
                            i);
         }
         fn = json_pack("{s:O,s:O}", "name", json_object_get(t, "name"), "parameters", schema);
@@ -268,14 +254,14 @@ static json_t *tools_of(json_t *tools, gw_anthropic_problem_t *why)
 }
 
 /* tool_choice onto the chat request. */
-static bool set_tool_choice(json_t *tc, json_t *chat, gw_anthropic_problem_t *why)
+static bool set_tool_choice(json_t *tc, json_t *chat, gw_client_problem_t *why)
 {
     const char *type = json_string_value(json_object_get(tc, "type"));
 
     if (tc == NULL)
         return true;
     if (type == NULL)
-        return problem(why, "tool_choice", "'tool_choice' needs a type."), false;
+        return gw_client_problem(why, "tool_choice", "'tool_choice' needs a type."), false;
     if (strcmp(type, "auto") == 0)
         json_object_set_new(chat, "tool_choice", json_string("auto"));
     else if (strcmp(type, "any") == 0)
@@ -287,7 +273,7 @@ static bool set_tool_choice(json_t *tc, json_t *chat, gw_anthropic_problem_t *wh
                             json_pack("{s:s,s:{s:O}}", "type", "function", "function", "name",
                                       json_object_get(tc, "name")));
     else
-        return problem(why, "tool_choice",
+        return gw_client_problem(why, "tool_choice",
                        "'tool_choice' is {\"type\": \"auto\" | \"any\" | \"none\"} or "
                        "{\"type\": \"tool\", \"name\": …}."), false;
     if (json_is_true(json_object_get(tc, "disable_parallel_tool_use")))
@@ -296,7 +282,7 @@ static bool set_tool_choice(json_t *tc, json_t *chat, gw_anthropic_problem_t *wh
 }
 
 /* The sampling and length fields, checked and copied. */
-static bool copy_scalars(json_t *body, json_t *chat, bool for_count, gw_anthropic_problem_t *why)
+static bool copy_scalars(json_t *body, json_t *chat, bool for_count, gw_client_problem_t *why)
 {
     json_t *mt = json_object_get(body, "max_tokens");
     json_t *stop = json_object_get(body, "stop_sequences");
@@ -305,7 +291,7 @@ static bool copy_scalars(json_t *body, json_t *chat, bool for_count, gw_anthropi
 
     if (!for_count) {
         if (!json_is_integer(mt) || json_integer_value(mt) < 1)
-            return problem(why, "max_tokens", "'max_tokens' is required: a whole number of at "
+            return gw_client_problem(why, "max_tokens", "'max_tokens' is required: a whole number of at "
                                               "least 1."), false;
         json_object_set(chat, "max_tokens", mt);
     }
@@ -315,7 +301,7 @@ static bool copy_scalars(json_t *body, json_t *chat, bool for_count, gw_anthropi
         if (v == NULL)
             continue;
         if (!json_is_number(v))
-            return problem(why, numbers[i], "'%s' must be a number.", numbers[i]), false;
+            return gw_client_problem(why, numbers[i], "'%s' must be a number.", numbers[i]), false;
         json_object_set(chat, numbers[i], v);
     }
     if (stop != NULL) {
@@ -323,18 +309,18 @@ static bool copy_scalars(json_t *body, json_t *chat, bool for_count, gw_anthropi
         size_t i;
 
         if (!json_is_array(stop))
-            return problem(why, "stop_sequences", "'stop_sequences' must be an array of "
+            return gw_client_problem(why, "stop_sequences", "'stop_sequences' must be an array of "
                                                   "strings."), false;
         json_array_foreach(stop, i, s) {
             if (!json_is_string(s))
-                return problem(why, "stop_sequences", "'stop_sequences' must be an array of "
+                return gw_client_problem(why, "stop_sequences", "'stop_sequences' must be an array of "
                                                       "strings."), false;
         }
         if (json_array_size(stop) > 0)
             json_object_set(chat, "stop", stop);
     }
     if (stream != NULL && !json_is_boolean(stream))
-        return problem(why, "stream", "'stream' must be true or false."), false;
+        return gw_client_problem(why, "stream", "'stream' must be true or false."), false;
     if (json_is_true(stream) && !for_count) {
         json_object_set_new(chat, "stream", json_true());
         json_object_set_new(chat, "stream_options", json_pack("{s:b}", "include_usage", 1));
@@ -342,7 +328,7 @@ static bool copy_scalars(json_t *body, json_t *chat, bool for_count, gw_anthropi
     return true;
 }
 
-json_t *gw_anthropic_to_chat(json_t *body, bool for_count, gw_anthropic_problem_t *why)
+json_t *gw_anthropic_to_chat(json_t *body, bool for_count, gw_client_problem_t *why)
 {
     json_t *model = json_object_get(body, "model");
     json_t *msgs = json_object_get(body, "messages");
@@ -350,9 +336,9 @@ json_t *gw_anthropic_to_chat(json_t *body, bool for_count, gw_anthropic_problem_
     size_t i;
 
     if (!json_is_string(model) || json_string_length(model) == 0)
-        return problem(why, "model", "'model' is required.");
+        return gw_client_problem(why, "model", "'model' is required.");
     if (!json_is_array(msgs) || json_array_size(msgs) == 0)
-        return problem(why, "messages", "'messages' must be a non-empty array.");
+        return gw_client_problem(why, "messages", "'messages' must be a non-empty array.");
     chat = json_pack("{s:O}", "model", model);
     out = json_array();
     json_object_set_new(chat, "messages", out);
@@ -371,7 +357,7 @@ json_t *gw_anthropic_to_chat(json_t *body, bool for_count, gw_anthropic_problem_
         json_object_set_new(chat, "tools", tools);
     } else if (json_object_get(body, "tools") != NULL &&
                !json_is_array(json_object_get(body, "tools"))) {
-        problem(why, "tools", "'tools' must be an array.");
+        gw_client_problem(why, "tools", "'tools' must be an array.");
         goto fail;
     }
     if (!set_tool_choice(json_object_get(body, "tool_choice"), chat, why) ||

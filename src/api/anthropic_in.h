@@ -11,16 +11,12 @@
 
 #include <jansson.h>
 
+#include "api/client_problem.h"
 #include "core/gw.h"
-
-typedef struct gw_anthropic_problem {
-    char param[64];
-    char msg[256];
-} gw_anthropic_problem_t;
 
 /* The OpenAI chat request for body (a JSON object), or NULL with *why filled.
  * for_count: the body of /v1/messages/count_tokens (no max_tokens needed). */
-json_t *gw_anthropic_to_chat(json_t *body, bool for_count, gw_anthropic_problem_t *why);
+json_t *gw_anthropic_to_chat(json_t *body, bool for_count, gw_client_problem_t *why);
 
 /* Anthropic's stop_reason for an OpenAI finish_reason. */
 const char *gw_anthropic_stop_reason(const char *finish_reason);

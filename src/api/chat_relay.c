@@ -162,11 +162,7 @@ static int collect_choice(relay_t *r, json_t **completion, const gw_tokens_t *us
         return GW_AGAIN;
     }
     json_object_set(*completion, "choices", r->choices);
-    json_object_set_new(*completion, "usage",
-                        json_pack("{s:I,s:I,s:I}", "prompt_tokens", (json_int_t)r->total.prompt,
-                                  "completion_tokens", (json_int_t)r->total.completion,
-                                  "total_tokens",
-                                  (json_int_t)(r->total.prompt + r->total.completion)));
+    json_object_set_new(*completion, "usage", gw_front_usage_json(&r->total));
     return 0;
 }
 

@@ -38,6 +38,14 @@ typedef struct gw_front {
  * ending in [DONE]; include_usage adds the usage chunk. */
 gw_front_t gw_front_openai(bool include_usage);
 
+/* The end of an OpenAI-style stream (chat, legacy completions): the usage
+ * chunk on last when asked for, or the error event when it broke, then
+ * [DONE]. */
+void gw_front_openai_end(bool ok, json_t *last, bool include_usage, const gw_tokens_t *usage,
+                         const char *why, gw_buf_t *out);
+/* {prompt_tokens, completion_tokens, total_tokens} (new reference). */
+json_t *gw_front_usage_json(const gw_tokens_t *u);
+
 /* "data: <json>\n\n" onto out, in place (0, or GW_ETOOBIG with out unchanged). */
 int gw_front_put_data(gw_buf_t *out, json_t *obj);
 /* "event: <name>\ndata: <json>\n\n" onto out (0, or GW_ETOOBIG, out unchanged). */

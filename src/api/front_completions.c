@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "api/front_completions.h"
-#include "stream/sse.h"
 
 typedef struct completions {
     json_t *prompts;
@@ -113,24 +112,10 @@ static void completions_end(void *ctx, bool ok, json_t *last, const gw_tokens_t 
                             const char *why, gw_buf_t *out)
 {
     completions_t *c = ctx;
+    json_t *tail = chunk_like(last, json_array());
 
-    if (ok && c->include_usage) {
-        json_t *obj = chunk_like(last, json_array());
-
-        json_object_set_new(obj, "usage",
-                            json_pack("{s:I,s:I,s:I}", "prompt_tokens", (json_int_t)usage->prompt,
-                                      "completion_tokens", (json_int_t)usage->completion,
-                                      "total_tokens",
-                                      (json_int_t)(usage->prompt + usage->completion)));
-        gw_front_put_data(out, obj);
-        json_decref(obj);
-    } else if (!ok) {
-        json_t *e = json_pack("{s:{s:s,s:s,s:n,s:s}}", "error", "message", why, "type",
-                              "server_error", "param", "code", "stream_interrupted");
-        gw_front_put_data(out, e);
-        json_decref(e);
-    }
-    gw_sse_put_done(out);
+    gw_front_openai_end(ok, tail, c->include_usage, usage, why, out);
+    json_decref(tail);
 }
 
 static void completions_free(void *ctx)

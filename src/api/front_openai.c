@@ -40,15 +40,18 @@ static int openai_chunk(void *ctx, json_t *chunk, gw_buf_t *out)
     return gw_front_put_data(out, chunk);
 }
 
-static void end_stream(bool include_usage, bool ok, json_t *last, const gw_tokens_t *usage,
-                       const char *why, gw_buf_t *out)
+json_t *gw_front_usage_json(const gw_tokens_t *u)
+{
+    return json_pack("{s:I,s:I,s:I}", "prompt_tokens", (json_int_t)u->prompt,
+                     "completion_tokens", (json_int_t)u->completion, "total_tokens",
+                     (json_int_t)(u->prompt + u->completion));
+}
+
+void gw_front_openai_end(bool ok, json_t *last, bool include_usage, const gw_tokens_t *usage,
+                         const char *why, gw_buf_t *out)
 {
     if (ok && include_usage) {
-        json_object_set_new(last, "usage",
-                            json_pack("{s:I,s:I,s:I}", "prompt_tokens", (json_int_t)usage->prompt,
-                                      "completion_tokens", (json_int_t)usage->completion,
-                                      "total_tokens",
-                                      (json_int_t)(usage->prompt + usage->completion)));
+        json_object_set_new(last, "usage", gw_front_usage_json(usage));
         gw_front_put_data(out, last);
     } else if (!ok) {
         json_t *e = json_pack("{s:{s:s,s:s,s:n,s:s}}", "error", "message", why, "type",
@@ -63,14 +66,14 @@ static void end_plain(void *ctx, bool ok, json_t *last, const gw_tokens_t *usage
                       const char *why, gw_buf_t *out)
 {
     (void)ctx;
-    end_stream(false, ok, last, usage, why, out);
+    gw_front_openai_end(ok, last, false, usage, why, out);
 }
 
 static void end_with_usage(void *ctx, bool ok, json_t *last, const gw_tokens_t *usage,
                            const char *why, gw_buf_t *out)
 {
     (void)ctx;
-    end_stream(true, ok, last, usage, why, out);
+    gw_front_openai_end(ok, last, true, usage, why, out);
 }
 
 static const gw_front_ops_t plain_ops = {

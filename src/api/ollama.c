@@ -30,7 +30,7 @@ static void bad(gw_req_t *req, const char *msg)
 
 static void chat_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const json_error_t *jerr)
 {
-    gw_ollama_problem_t why;
+    gw_client_problem_t why;
     json_t *chat;
 
     if (!gw_api_json_object(req, body, jerr))
@@ -64,7 +64,7 @@ static bool load_only(gw_req_t *req, json_t *body)
 static void generate_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
                             const json_error_t *jerr)
 {
-    gw_ollama_problem_t why;
+    gw_client_problem_t why;
     json_t *chat;
 
     if (!gw_api_json_object(req, body, jerr))

@@ -1,25 +1,12 @@
 /*
  * Ollama requests as OpenAI chat requests (see ollama_in.h).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/ollama_in.h"
 
-static json_t *problem(gw_ollama_problem_t *why, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static json_t *problem(gw_ollama_problem_t *why, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
-    va_end(ap);
-    return NULL;
-}
 
 void gw_ollama_model_name(const char *name, char *out, size_t n)
 {
@@ -45,17 +32,17 @@ static const char *image_type(const char *b64)
 
 /* content plus images as OpenAI parts (a plain string without images). */
 static json_t *content_of(json_t *text, json_t *images, const char *where,
-                          gw_ollama_problem_t *why)
+                          gw_client_problem_t *why)
 {
     json_t *parts, *img;
     size_t i;
 
     if (text != NULL && !json_is_string(text))
-        return problem(why, "%s: content must be a string", where);
+        return gw_client_problem(why, NULL, "%s: content must be a string", where);
     if (images == NULL || json_is_null(images) || json_array_size(images) == 0)
         return json_string(text != NULL ? json_string_value(text) : "");
     if (!json_is_array(images))
-        return problem(why, "%s: images must be an array of base64 strings", where);
+        return gw_client_problem(why, NULL, "%s: images must be an array of base64 strings", where);
     parts = json_array();
     if (text != NULL && json_string_length(text) > 0)
         json_array_append_new(parts, json_pack("{s:s,s:O}", "type", "text", "text", text));
@@ -66,7 +53,7 @@ static json_t *content_of(json_t *text, json_t *images, const char *where,
             (url = json_sprintf("data:%s;base64,%s", image_type(json_string_value(img)),
                                 json_string_value(img))) == NULL) {
             json_decref(parts);
-            return problem(why, "%s: images[%zu] must be a base64 string", where, i);
+            return gw_client_problem(why, NULL, "%s: images[%zu] must be a base64 string", where, i);
         }
         json_array_append_new(parts, json_pack("{s:s,s:{s:o}}", "type", "image_url",
                                                "image_url", "url", url));
@@ -76,7 +63,7 @@ static json_t *content_of(json_t *text, json_t *images, const char *where,
 
 /* An assistant turn's tool calls ({function:{name, arguments:{…}}}) in
  * OpenAI's shape, with ids the following tool messages are matched to. */
-static json_t *calls_of(json_t *calls, size_t mi, gw_ollama_problem_t *why)
+static json_t *calls_of(json_t *calls, size_t mi, gw_client_problem_t *why)
 {
     json_t *out = json_array();
     json_t *c;
@@ -92,7 +79,7 @@ static json_t *calls_of(json_t *calls, size_t mi, gw_ollama_problem_t *why)
         if (!json_is_string(json_object_get(fn, "name")) || text == NULL) {
             free(text);
             json_decref(out);
-            return problem(why, "messages[%zu].tool_calls[%zu] needs function.name and "
+            return gw_client_problem(why, NULL, "messages[%zu].tool_calls[%zu] needs function.name and "
                                 "function.arguments", mi, i);
         }
         snprintf(id, sizeof(id), "call_%zu_%zu", mi, i);
@@ -126,7 +113,7 @@ static const char *answered_call(json_t *calls, json_t *used, const char *tool_n
     return NULL;
 }
 
-static bool add_messages(json_t *msgs, json_t *out, gw_ollama_problem_t *why)
+static bool add_messages(json_t *msgs, json_t *out, gw_client_problem_t *why)
 {
     json_t *last_calls = NULL; /* borrowed from out */
     json_t *used = json_object();
@@ -142,7 +129,7 @@ static bool add_messages(json_t *msgs, json_t *out, gw_ollama_problem_t *why)
         if (!json_is_object(m) || role == NULL ||
             (strcmp(role, "system") != 0 && strcmp(role, "user") != 0 &&
              strcmp(role, "assistant") != 0 && strcmp(role, "tool") != 0)) {
-            problem(why, "%s: role must be system, user, assistant or tool", where);
+            gw_client_problem(why, NULL, "%s: role must be system, user, assistant or tool", where);
             goto fail;
         }
         content = content_of(json_object_get(m, "content"), json_object_get(m, "images"),
@@ -167,7 +154,7 @@ static bool add_messages(json_t *msgs, json_t *out, gw_ollama_problem_t *why)
 
             if (id == NULL) {
                 json_decref(msg);
-                problem(why, "%s: a tool message must follow an assistant message with "
+                gw_client_problem(why, NULL, "%s: a tool message must follow an assistant message with "
                              "tool_calls it answers", where);
                 goto fail;
             }
@@ -183,7 +170,7 @@ fail:
 }
 
 /* format, options and stream onto the chat request. */
-static bool add_settings(json_t *body, json_t *chat, gw_ollama_problem_t *why)
+static bool add_settings(json_t *body, json_t *chat, gw_client_problem_t *why)
 {
     json_t *format = json_object_get(body, "format");
     json_t *opts = json_object_get(body, "options");
@@ -202,25 +189,25 @@ static bool add_settings(json_t *body, json_t *chat, gw_ollama_problem_t *why)
                                 json_pack("{s:s,s:{s:s,s:O}}", "type", "json_schema",
                                           "json_schema", "name", "format", "schema", format));
         else
-            return problem(why, "format must be \"json\" or a JSON schema object"), false;
+            return gw_client_problem(why, NULL, "format must be \"json\" or a JSON schema object"), false;
     }
     if (opts != NULL && !json_is_null(opts) && !json_is_object(opts))
-        return problem(why, "options must be an object"), false;
+        return gw_client_problem(why, NULL, "options must be an object"), false;
     for (size_t i = 0; i < GW_ARRAY_LEN(numbers); i++) {
         if ((v = json_object_get(opts, numbers[i])) == NULL)
             continue;
         if (!json_is_number(v))
-            return problem(why, "options.%s must be a number", numbers[i]), false;
+            return gw_client_problem(why, NULL, "options.%s must be a number", numbers[i]), false;
         json_object_set(chat, numbers[i], v);
     }
     if ((v = json_object_get(opts, "seed")) != NULL) {
         if (!json_is_integer(v))
-            return problem(why, "options.seed must be an integer"), false;
+            return gw_client_problem(why, NULL, "options.seed must be an integer"), false;
         json_object_set(chat, "seed", v);
     }
     if ((v = json_object_get(opts, "num_predict")) != NULL) {
         if (!json_is_integer(v))
-            return problem(why, "options.num_predict must be an integer"), false;
+            return gw_client_problem(why, NULL, "options.num_predict must be an integer"), false;
         if (json_integer_value(v) > 0) /* -1, -2: as long as it takes */
             json_object_set(chat, "max_tokens", v);
     }
@@ -233,18 +220,18 @@ static bool add_settings(json_t *body, json_t *chat, gw_ollama_problem_t *why)
         else if (json_is_array(v))
             json_incref(v);
         else
-            return problem(why, "options.stop must be a string or an array of strings"), false;
+            return gw_client_problem(why, NULL, "options.stop must be a string or an array of strings"), false;
         json_array_foreach(v, i, s) {
             if (!json_is_string(s)) {
                 json_decref(v);
-                return problem(why, "options.stop must be a string or an array of strings"),
+                return gw_client_problem(why, NULL, "options.stop must be a string or an array of strings"),
                        false;
             }
         }
         json_object_set_new(chat, "stop", v);
     }
     if (stream != NULL && !json_is_boolean(stream))
-        return problem(why, "stream must be true or false"), false;
+        return gw_client_problem(why, NULL, "stream must be true or false"), false;
     if (stream == NULL || json_is_true(stream)) { /* Ollama streams unless told not to */
         json_object_set_new(chat, "stream", json_true());
         json_object_set_new(chat, "stream_options", json_pack("{s:b}", "include_usage", 1));
@@ -252,18 +239,18 @@ static bool add_settings(json_t *body, json_t *chat, gw_ollama_problem_t *why)
     return true;
 }
 
-static json_t *new_chat(json_t *body, gw_ollama_problem_t *why)
+static json_t *new_chat(json_t *body, gw_client_problem_t *why)
 {
     json_t *model = json_object_get(body, "model");
     char name[256];
 
     if (!json_is_string(model) || json_string_length(model) == 0)
-        return problem(why, "model is required");
+        return gw_client_problem(why, NULL, "model is required");
     gw_ollama_model_name(json_string_value(model), name, sizeof(name));
     return json_pack("{s:s,s:[]}", "model", name, "messages");
 }
 
-json_t *gw_ollama_chat_to_openai(json_t *body, gw_ollama_problem_t *why)
+json_t *gw_ollama_chat_to_openai(json_t *body, gw_client_problem_t *why)
 {
     json_t *chat = new_chat(body, why);
     json_t *msgs = json_object_get(body, "messages");
@@ -272,14 +259,14 @@ json_t *gw_ollama_chat_to_openai(json_t *body, gw_ollama_problem_t *why)
     if (chat == NULL)
         return NULL;
     if (!json_is_array(msgs) || json_array_size(msgs) == 0) {
-        problem(why, "messages must be a non-empty array");
+        gw_client_problem(why, NULL, "messages must be a non-empty array");
         goto fail;
     }
     if (!add_messages(msgs, json_object_get(chat, "messages"), why))
         goto fail;
     if (tools != NULL && !json_is_null(tools)) {
         if (!json_is_array(tools)) {
-            problem(why, "tools must be an array");
+            gw_client_problem(why, NULL, "tools must be an array");
             goto fail;
         }
         if (json_array_size(tools) > 0) /* Ollama's tools are OpenAI's */
@@ -293,7 +280,7 @@ fail:
     return NULL;
 }
 
-json_t *gw_ollama_generate_to_openai(json_t *body, gw_ollama_problem_t *why)
+json_t *gw_ollama_generate_to_openai(json_t *body, gw_client_problem_t *why)
 {
     json_t *chat = new_chat(body, why);
     json_t *msgs = chat != NULL ? json_object_get(chat, "messages") : NULL;
@@ -305,12 +292,12 @@ json_t *gw_ollama_generate_to_openai(json_t *body, gw_ollama_problem_t *why)
         return NULL;
     if (json_object_get(body, "suffix") != NULL && !json_is_null(json_object_get(body, "suffix")) &&
         json_string_length(json_object_get(body, "suffix")) > 0) {
-        problem(why, "suffix (fill-in-the-middle) is not supported here");
+        gw_client_problem(why, NULL, "suffix (fill-in-the-middle) is not supported here");
         goto fail;
     }
     if (system != NULL && !json_is_null(system)) {
         if (!json_is_string(system)) {
-            problem(why, "system must be a string");
+            gw_client_problem(why, NULL, "system must be a string");
             goto fail;
         }
         json_array_append_new(msgs, json_pack("{s:s,s:O}", "role", "system", "content", system));

@@ -10,17 +10,14 @@
 
 #include <jansson.h>
 
+#include "api/client_problem.h"
 #include "core/gw.h"
 
-typedef struct gw_ollama_problem {
-    char msg[256];
-} gw_ollama_problem_t;
-
 /* The chat request for an /api/chat body, or NULL with *why filled. */
-json_t *gw_ollama_chat_to_openai(json_t *body, gw_ollama_problem_t *why);
+json_t *gw_ollama_chat_to_openai(json_t *body, gw_client_problem_t *why);
 /* The chat request for an /api/generate body (system + prompt as a user
  * turn), or NULL with *why filled. */
-json_t *gw_ollama_generate_to_openai(json_t *body, gw_ollama_problem_t *why);
+json_t *gw_ollama_generate_to_openai(json_t *body, gw_client_problem_t *why);
 /* A model name as Ollama clients write it ("name:latest") without the tag
  * "latest", into out. */
 void gw_ollama_model_name(const char *name, char *out, size_t n);

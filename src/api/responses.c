@@ -110,7 +110,7 @@ static void create_free(create_t *c)
     free(c);
 }
 
-static void bad(gw_req_t *req, const gw_responses_problem_t *why)
+static void bad(gw_req_t *req, const gw_client_problem_t *why)
 {
     gw_respond_error(req, 400, "invalid_request_error", "invalid_value",
                      why->param[0] ? why->param : NULL, "%s", why->msg);
@@ -147,7 +147,7 @@ static json_t *echo_of(json_t *body)
  * translate and run. */
 static void run(create_t *c, json_t *prior)
 {
-    gw_responses_problem_t why = {{0}, {0}};
+    gw_client_problem_t why = {{0}, {0}};
     json_t *items = json_copy(prior);
     json_t *chat;
     bool store = !json_is_false(json_object_get(c->body, "store"));
@@ -214,7 +214,7 @@ static void load_done(void *ctx, int rc)
 
 static void create_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const json_error_t *jerr)
 {
-    gw_responses_problem_t why = {{0}, {0}};
+    gw_client_problem_t why = {{0}, {0}};
     json_t *prev;
     create_t *c;
     char prefix[ID_MAX];

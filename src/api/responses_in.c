@@ -1,26 +1,12 @@
 /*
  * Responses API requests as chat requests (see responses_in.h).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/responses_in.h"
 
-static json_t *problem(gw_responses_problem_t *why, const char *param, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static json_t *problem(gw_responses_problem_t *why, const char *param, const char *fmt, ...)
-{
-    va_list ap;
-
-    snprintf(why->param, sizeof(why->param), "%s", param);
-    va_start(ap, fmt);
-    vsnprintf(why->msg, sizeof(why->msg), fmt, ap);
-    va_end(ap);
-    return NULL;
-}
 
 static const char *type_of(json_t *o)
 {
@@ -30,7 +16,7 @@ static const char *type_of(json_t *o)
 }
 
 json_t *gw_responses_input_items(json_t *body, const char *id_prefix,
-                                 gw_responses_problem_t *why)
+                                 gw_client_problem_t *why)
 {
     json_t *input = json_object_get(body, "input");
     json_t *items, *it;
@@ -42,12 +28,12 @@ json_t *gw_responses_input_items(json_t *body, const char *id_prefix,
         return json_pack("[{s:s,s:s,s:s,s:[{s:s,s:O}]}]", "type", "message", "id", id_prefix,
                          "role", "user", "content", "type", "input_text", "text", input);
     if (!json_is_array(input))
-        return problem(why, "input", "'input' must be a string or an array of items.");
+        return gw_client_problem(why, "input", "'input' must be a string or an array of items.");
     items = json_deep_copy(input);
     json_array_foreach(items, i, it) {
         if (!json_is_object(it)) {
             json_decref(items);
-            return problem(why, "input", "input[%zu] must be an object.", i);
+            return gw_client_problem(why, "input", "input[%zu] must be an object.", i);
         }
         if (json_object_get(it, "type") == NULL && json_object_get(it, "role") != NULL)
             json_object_set_new(it, "type", json_string("message"));
@@ -60,7 +46,7 @@ json_t *gw_responses_input_items(json_t *body, const char *id_prefix,
 /* A message item's content as chat content: text parts joined for the
  * assistant (chat's assistant content is text), parts for the others. */
 static json_t *content_of(json_t *content, bool assistant, const char *param,
-                          gw_responses_problem_t *why)
+                          gw_client_problem_t *why)
 {
     json_t *parts, *p;
     size_t i;
@@ -69,7 +55,7 @@ static json_t *content_of(json_t *content, bool assistant, const char *param,
     if (json_is_string(content))
         return json_incref(content);
     if (!json_is_array(content))
-        return problem(why, param, "%s.content must be a string or an array of parts.", param);
+        return gw_client_problem(why, param, "%s.content must be a string or an array of parts.", param);
     parts = json_array();
     json_array_foreach(content, i, p) {
         const char *t = type_of(p);
@@ -92,7 +78,7 @@ static json_t *content_of(json_t *content, bool assistant, const char *param,
             images = true;
         } else {
             json_decref(parts);
-            return problem(why, param,
+            return gw_client_problem(why, param,
                            "%s.content[%zu]: parts of type '%.40s' are not supported here "
                            "(input_text, input_image with an image_url, output_text).",
                            param, i, t);
@@ -129,7 +115,7 @@ static json_t *assistant_tail(json_t *msgs)
     return last;
 }
 
-static bool add_item(json_t *it, size_t i, json_t *msgs, gw_responses_problem_t *why)
+static bool add_item(json_t *it, size_t i, json_t *msgs, gw_client_problem_t *why)
 {
     const char *t = type_of(it);
     char param[48];
@@ -142,7 +128,7 @@ static bool add_item(json_t *it, size_t i, json_t *msgs, gw_responses_problem_t 
 
         if (role == NULL || (strcmp(role, "user") != 0 && strcmp(role, "assistant") != 0 &&
                              strcmp(role, "system") != 0 && strcmp(role, "developer") != 0))
-            return problem(why, param, "%s.role must be user, assistant, system or developer.",
+            return gw_client_problem(why, param, "%s.role must be user, assistant, system or developer.",
                            param), false;
         assistant = strcmp(role, "assistant") == 0;
         if ((content = content_of(json_object_get(it, "content"), assistant, param, why)) == NULL)
@@ -159,7 +145,7 @@ static bool add_item(json_t *it, size_t i, json_t *msgs, gw_responses_problem_t 
         json_t *args = json_object_get(it, "arguments");
 
         if (!json_is_string(call_id) || !json_is_string(name) || !json_is_string(args))
-            return problem(why, param, "%s (function_call) needs call_id, name and arguments "
+            return gw_client_problem(why, param, "%s (function_call) needs call_id, name and arguments "
                                        "strings.", param), false;
         json_array_append_new(json_object_get(assistant_tail(msgs), "tool_calls"),
                               json_pack("{s:O,s:s,s:{s:O,s:O}}", "id", call_id, "type",
@@ -173,7 +159,7 @@ static bool add_item(json_t *it, size_t i, json_t *msgs, gw_responses_problem_t 
         json_t *text;
 
         if (!json_is_string(call_id))
-            return problem(why, param, "%s (function_call_output) needs a call_id.", param),
+            return gw_client_problem(why, param, "%s (function_call_output) needs a call_id.", param),
                    false;
         if (out == NULL || json_is_null(out))
             text = json_string("");
@@ -185,11 +171,11 @@ static bool add_item(json_t *it, size_t i, json_t *msgs, gw_responses_problem_t 
     }
     if (strcmp(t, "reasoning") == 0)
         return true; /* earlier reasoning is not replayed */
-    return problem(why, param, "%s: items of type '%.40s' are not supported here (message, "
+    return gw_client_problem(why, param, "%s: items of type '%.40s' are not supported here (message, "
                                "function_call, function_call_output).", param, t), false;
 }
 
-static json_t *tools_of(json_t *tools, gw_responses_problem_t *why)
+static json_t *tools_of(json_t *tools, gw_client_problem_t *why)
 {
     json_t *out = json_array();
     json_t *t;
@@ -201,13 +187,13 @@ static json_t *tools_of(json_t *tools, gw_responses_problem_t *why)
 
         if (strcmp(type, "function") != 0) {
             json_decref(out);
-            return problem(why, "tools", "tools[%zu]: the built-in tool '%.40s' cannot run "
+            return gw_client_problem(why, "tools", "tools[%zu]: the built-in tool '%.40s' cannot run "
                                          "through this gateway; declare function tools.",
                            i, type[0] ? type : "(no type)");
         }
         if (!json_is_string(json_object_get(t, "name"))) {
             json_decref(out);
-            return problem(why, "tools", "tools[%zu] needs a name.", i);
+            return gw_client_problem(why, "tools", "tools[%zu] needs a name.", i);
         }
         fn = json_pack("{s:O}", "name", json_object_get(t, "name"));
         if (json_is_string(json_object_get(t, "description")))
@@ -223,7 +209,7 @@ static json_t *tools_of(json_t *tools, gw_responses_problem_t *why)
     return out;
 }
 
-static bool set_tool_choice(json_t *tc, json_t *chat, gw_responses_problem_t *why)
+static bool set_tool_choice(json_t *tc, json_t *chat, gw_client_problem_t *why)
 {
     if (tc == NULL || json_is_null(tc))
         return true;
@@ -239,11 +225,11 @@ static bool set_tool_choice(json_t *tc, json_t *chat, gw_responses_problem_t *wh
                                       json_object_get(tc, "name")));
         return true;
     }
-    return problem(why, "tool_choice", "'tool_choice' is \"auto\", \"none\", \"required\" or "
+    return gw_client_problem(why, "tool_choice", "'tool_choice' is \"auto\", \"none\", \"required\" or "
                                        "{\"type\": \"function\", \"name\": …}."), false;
 }
 
-static bool set_format(json_t *text, json_t *chat, gw_responses_problem_t *why)
+static bool set_format(json_t *text, json_t *chat, gw_client_problem_t *why)
 {
     json_t *f = json_object_get(text, "format");
     const char *t = type_of(f);
@@ -266,13 +252,13 @@ static bool set_format(json_t *text, json_t *chat, gw_responses_problem_t *why)
                                                                "json_schema", "json_schema", js));
         return true;
     }
-    return problem(why, "text.format", "'text.format' is {\"type\": \"text\"}, {\"type\": "
+    return gw_client_problem(why, "text.format", "'text.format' is {\"type\": \"text\"}, {\"type\": "
                                         "\"json_object\"} or {\"type\": \"json_schema\", "
                                         "\"name\", \"schema\"}."), false;
 }
 
 /* Sampling, length, reasoning and streaming. */
-static bool copy_settings(json_t *body, json_t *chat, gw_responses_problem_t *why)
+static bool copy_settings(json_t *body, json_t *chat, gw_client_problem_t *why)
 {
     static const char *const numbers[] = {"temperature", "top_p"};
     json_t *mot = json_object_get(body, "max_output_tokens");
@@ -283,12 +269,12 @@ static bool copy_settings(json_t *body, json_t *chat, gw_responses_problem_t *wh
         if ((v = json_object_get(body, numbers[i])) == NULL || json_is_null(v))
             continue;
         if (!json_is_number(v))
-            return problem(why, numbers[i], "'%s' must be a number.", numbers[i]), false;
+            return gw_client_problem(why, numbers[i], "'%s' must be a number.", numbers[i]), false;
         json_object_set(chat, numbers[i], v);
     }
     if (mot != NULL && !json_is_null(mot)) {
         if (!json_is_integer(mot) || json_integer_value(mot) < 1)
-            return problem(why, "max_output_tokens", "'max_output_tokens' must be a whole "
+            return gw_client_problem(why, "max_output_tokens", "'max_output_tokens' must be a whole "
                                                      "number of at least 1."), false;
         json_object_set(chat, "max_tokens", mot);
     }
@@ -298,7 +284,7 @@ static bool copy_settings(json_t *body, json_t *chat, gw_responses_problem_t *wh
         json_object_set(chat, "parallel_tool_calls", v);
     v = json_object_get(body, "stream");
     if (v != NULL && !json_is_null(v) && !json_is_boolean(v))
-        return problem(why, "stream", "'stream' must be true or false."), false;
+        return gw_client_problem(why, "stream", "'stream' must be true or false."), false;
     if (json_is_true(v)) {
         json_object_set_new(chat, "stream", json_true());
         json_object_set_new(chat, "stream_options", json_pack("{s:b}", "include_usage", 1));
@@ -306,7 +292,7 @@ static bool copy_settings(json_t *body, json_t *chat, gw_responses_problem_t *wh
     return true;
 }
 
-json_t *gw_responses_to_chat(json_t *body, json_t *items, gw_responses_problem_t *why)
+json_t *gw_responses_to_chat(json_t *body, json_t *items, gw_client_problem_t *why)
 {
     json_t *model = json_object_get(body, "model");
     json_t *instr = json_object_get(body, "instructions");
@@ -315,12 +301,12 @@ json_t *gw_responses_to_chat(json_t *body, json_t *items, gw_responses_problem_t
     size_t i;
 
     if (!json_is_string(model) || json_string_length(model) == 0)
-        return problem(why, "model", "'model' is required.");
+        return gw_client_problem(why, "model", "'model' is required.");
     chat = json_pack("{s:O,s:[]}", "model", model, "messages");
     msgs = json_object_get(chat, "messages");
     if (instr != NULL && !json_is_null(instr)) {
         if (!json_is_string(instr)) {
-            problem(why, "instructions", "'instructions' must be a string.");
+            gw_client_problem(why, "instructions", "'instructions' must be a string.");
             goto fail;
         }
         json_array_append_new(msgs, json_pack("{s:s,s:O}", "role", "system", "content", instr));
@@ -331,14 +317,14 @@ json_t *gw_responses_to_chat(json_t *body, json_t *items, gw_responses_problem_t
     }
     if (json_array_size(msgs) == 0 || (json_array_size(msgs) == 1 && instr != NULL &&
                                        json_is_string(instr))) {
-        problem(why, "input", "'input' is required (a string or items).");
+        gw_client_problem(why, "input", "'input' is required (a string or items).");
         goto fail;
     }
     if (tools != NULL && !json_is_null(tools)) {
         json_t *t;
 
         if (!json_is_array(tools)) {
-            problem(why, "tools", "'tools' must be an array.");
+            gw_client_problem(why, "tools", "'tools' must be an array.");
             goto fail;
         }
         if (json_array_size(tools) > 0) {

@@ -12,19 +12,15 @@
 
 #include <jansson.h>
 
+#include "api/client_problem.h"
 #include "core/gw.h"
-
-typedef struct gw_responses_problem {
-    char param[64];
-    char msg[256];
-} gw_responses_problem_t;
 
 /* The request's input as items (a string is one user message), each item
  * given an id when it has none (prefix + n). NULL with *why when malformed. */
 json_t *gw_responses_input_items(json_t *body, const char *id_prefix,
-                                 gw_responses_problem_t *why);
+                                 gw_client_problem_t *why);
 /* The chat request for body, its conversation being items (the earlier
  * turns of previous_response_id, then this input). NULL with *why filled. */
-json_t *gw_responses_to_chat(json_t *body, json_t *items, gw_responses_problem_t *why);
+json_t *gw_responses_to_chat(json_t *body, json_t *items, gw_client_problem_t *why);
 
 #endif

@@ -41,23 +41,21 @@ static gw_front_t front_for(unsigned sel)
 
 static json_t *translate(json_t *in, unsigned sel)
 {
-    gw_anthropic_problem_t awhy;
-    gw_ollama_problem_t owhy;
-    gw_responses_problem_t rwhy;
+    gw_client_problem_t why;
     json_t *items, *chat;
 
     switch ((sel >> 3) & 3) {
     case 2:
-        if ((items = gw_responses_input_items(in, "msg_x", &rwhy)) == NULL)
+        if ((items = gw_responses_input_items(in, "msg_x", &why)) == NULL)
             return NULL;
-        chat = gw_responses_to_chat(in, items, &rwhy);
+        chat = gw_responses_to_chat(in, items, &why);
         json_decref(items);
         return chat;
     case 3:
-        return (sel & 128) ? gw_ollama_generate_to_openai(in, &owhy)
-                           : gw_ollama_chat_to_openai(in, &owhy);
+        return (sel & 128) ? gw_ollama_generate_to_openai(in, &why)
+                           : gw_ollama_chat_to_openai(in, &why);
     default:
-        return gw_anthropic_to_chat(in, (sel & 4) != 0, &awhy);
+        return gw_anthropic_to_chat(in, (sel & 4) != 0, &why);
     }
 }
 
