@@ -4,7 +4,7 @@ import { Loading, Page, Problem, useData } from '../ui';
 
 const COLUMNS: [string, string][] = [
   ['chat', 'Chat'], ['tools', 'Tools'], ['vision', 'Vision'], ['embeddings', 'Embeddings'],
-  ['image', 'Images'], ['tts', 'Speech'], ['stt', 'Transcription'], ['realtime', 'Realtime'],
+  ['image', 'Images'], ['tts', 'Speech'], ['stt', 'Transcription'], ['realtime', 'Realtime'], ['moderation', 'Moderation'],
 ];
 
 type State = 'ready' | 'limited' | 'nokey' | 'unusable' | 'off' | 'none';
