@@ -9,7 +9,9 @@ Sources, both in this folder:
                 limits, ranks, key and docs pages, paid-equivalent prices, budget estimates.
   gateway.json  what the gateway adds per provider: period reset, account-wide caps, request
                 policy, key probe, timeout, a priority offset for trial tiers, and per model
-                the embedding space or the upstream API of media models.
+                the embedding space or the upstream API of media models; and the model names
+                clients send that route to a tier of the chain (OpenAI's, Claude's): each chat
+                model gets a tier (small, large) and a reasoning flag.
 
 Free tiers change weekly; the gateway reads catalog.json at start (FREELLMAPI_CATALOG points at
 an edited copy, no rebuild). Priority: lower is tried first; it follows intelligence rank, then
@@ -49,8 +51,17 @@ def price(src):
     return {"input": src["input"], "output": src["output"]}
 
 
-def build(facts, settings):
+def model_tier(m):
+    """small or large for a chat model (large: intelligence rank 12 or better), else None."""
+    if m["kind"] != "chat":
+        return None
+    rank = m.get("intelligence_rank")
+    return "large" if rank is not None and rank <= 12 else "small"
+
+
+def build(facts, settings, names):
     providers = []
+    reasoning = names.get("reasoning_models", [])
     known = {p["id"]: {m["id"] for m in p["models"]} for p in facts["providers"]}
     for pid, s in settings.items():
         if pid not in known:
@@ -85,6 +96,9 @@ def build(facts, settings):
                 "price_per_mtok": price(m.get("paid_equivalent_usd_per_mtok")),
                 "monthly_tokens": monthly_tokens(m.get("monthly_token_budget_estimate")),
             }
+            if model_tier(m) is not None:
+                entry["tier"] = model_tier(m)
+                entry["reasoning"] = any(r in m["id"].lower() for r in reasoning)
             entry.update(ms)
             models.append(entry)
         providers.append({
@@ -106,14 +120,17 @@ def build(facts, settings):
             "timeout_ms": s.get("timeout_ms", 45000),
             "models": models,
         })
+    for name, tier in names.get("aliases", {}).items():
+        if tier not in ("small", "large", "reasoning"):
+            fail(f"gateway.json: model name {name!r}: tier {tier!r} is not small, large or reasoning")
     return {"version": 1, "source": "catalog/build.py from catalog/facts.json and catalog/gateway.json",
-            "providers": providers}
+            "model_names": names.get("aliases", {}), "providers": providers}
 
 
 def main():
     facts = json.load(open(os.path.join(HERE, "facts.json")))
-    settings = json.load(open(os.path.join(HERE, "gateway.json")))["providers"]
-    text = json.dumps(build(facts, settings), indent=1) + "\n"
+    gateway = json.load(open(os.path.join(HERE, "gateway.json")))
+    text = json.dumps(build(facts, gateway["providers"], gateway.get("model_names", {})), indent=1) + "\n"
     out = os.path.join(HERE, "catalog.json")
     if sys.argv[1:] == ["--check"]:
         if open(out).read() != text:

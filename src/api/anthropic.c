@@ -2,7 +2,8 @@
  * POST /v1/messages and /v1/messages/count_tokens: Anthropic's Messages API
  * over the same chat path as OpenAI's (anthropic_in.c turns the request into
  * a chat request, front_anthropic.c shapes the answer). Claude model names
- * route like "auto": the caller asked for a capable model, not a provider.
+ * route to a tier of the chain (catalog model_names): the caller asked for a
+ * capable model, not a provider.
  */
 #include <string.h>
 
@@ -15,11 +16,10 @@
 #include "api/respond.h"
 
 /* The chat request for body, or NULL when the answer (a 400) has been sent. */
-static json_t *chat_of(gw_gateway_t *gw, gw_req_t *req, json_t *body, bool for_count)
+static json_t *chat_of(gw_req_t *req, json_t *body, bool for_count)
 {
     gw_client_problem_t why;
     json_t *chat = gw_anthropic_to_chat(body, for_count, &why);
-    const char *model;
 
     json_decref(body);
     if (chat == NULL) {
@@ -27,9 +27,6 @@ static json_t *chat_of(gw_gateway_t *gw, gw_req_t *req, json_t *body, bool for_c
                          why.msg);
         return NULL;
     }
-    model = json_string_value(json_object_get(chat, "model"));
-    if (strncmp(model, "claude", 6) == 0 && !gw_router_known_model(&gw->router, model))
-        json_object_set_new(chat, "model", json_string("auto"));
     return chat;
 }
 
@@ -38,7 +35,7 @@ static void messages_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
 {
     json_t *chat;
 
-    if (!gw_api_json_object(req, body, jerr) || (chat = chat_of(gw, req, body, false)) == NULL)
+    if (!gw_api_json_object(req, body, jerr) || (chat = chat_of(req, body, false)) == NULL)
         return;
     gw_chat_start(gw, req, chat, "/v1/messages",
                   gw_front_anthropic(gw_req_id(req), gw_chat_estimate_tokens(chat)));
@@ -49,7 +46,7 @@ static void count_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
 {
     json_t *chat;
 
-    if (!gw_api_json_object(req, body, jerr) || (chat = chat_of(gw, req, body, true)) == NULL)
+    if (!gw_api_json_object(req, body, jerr) || (chat = chat_of(req, body, true)) == NULL)
         return;
     gw_respond_json(req, 200, json_pack("{s:I}", "input_tokens",
                                         (json_int_t)gw_chat_estimate_tokens(chat)));

@@ -25,7 +25,7 @@ const gw_cap_name_t gw_cap_names[] = {
 const size_t gw_ncap_names = GW_ARRAY_LEN(gw_cap_names);
 
 /* The keys each object may have; anything else is a mistake in the file. */
-static const char *const root_keys[] = {"version", "source", "providers", NULL};
+static const char *const root_keys[] = {"version", "source", "model_names", "providers", NULL};
 static const char *const provider_keys[] = {
     "id", "name", "base_url", "dialect", "auth", "needs_account_id", "keyless", "enabled",
     "key_url", "docs_url", "daily_reset", "limits", "policy", "probe", "timeout_ms", "models",
@@ -39,7 +39,8 @@ static const char *const policy_keys[] = {
     NULL};
 static const char *const model_keys[] = {
     "id", "name", "kind", "capabilities", "context_window", "max_output_tokens", "limits",
-    "priority", "enabled", "api", "embedding", "price_per_mtok", "monthly_tokens", NULL};
+    "priority", "enabled", "api", "embedding", "price_per_mtok", "monthly_tokens", "tier",
+    "reasoning", NULL};
 static const char *const embedding_keys[] = {"space", "dimensions", "flexible", NULL};
 static const char *const price_keys[] = {"input", "output", NULL};
 
@@ -243,6 +244,12 @@ static int read_model(json_t *mj, gw_provider_t *p, gw_model_t *m, gw_err_t *err
     m->price_in_per_mtok = price_field(json_object_get(mj, "price_per_mtok"), "input");
     m->price_out_per_mtok = price_field(json_object_get(mj, "price_per_mtok"), "output");
     m->monthly_tokens = int_field(mj, "monthly_tokens");
+    m->tier = gw_tier_parse(str_field(mj, "tier", NULL));
+    if (str_field(mj, "tier", NULL) != NULL && (m->tier == GW_TIER_NONE || m->tier == GW_TIER_REASONING)) {
+        gw_err_set(err, GW_EINVAL, 500, "catalog: %s has a tier other than small or large", where);
+        return GW_EINVAL;
+    }
+    m->reasoning = bool_field(mj, "reasoning", false);
     m->provider = p;
     return 0;
 }
@@ -297,6 +304,33 @@ static int read_provider(json_t *pj, gw_provider_t *p, gw_err_t *err)
     return 0;
 }
 
+/* model_names: {name: tier}. */
+static int read_names(gw_catalog_t *cat, json_t *names, gw_err_t *err)
+{
+    const char *name;
+    json_t *v;
+
+    if (names == NULL)
+        return 0;
+    if (!json_is_object(names)) {
+        gw_err_set(err, GW_EINVAL, 500, "catalog: model_names is not an object");
+        return GW_EINVAL;
+    }
+    cat->names = gw_xcalloc(json_object_size(names) + 1, sizeof(*cat->names));
+    json_object_foreach(names, name, v) {
+        gw_tier_t t = gw_tier_parse(json_string_value(v));
+
+        if (t == GW_TIER_NONE) {
+            gw_err_set(err, GW_EINVAL, 500, "catalog: model name %.80s: tier is not small, "
+                                            "large or reasoning", name);
+            return GW_EINVAL;
+        }
+        cat->names[cat->nnames].name = gw_xstrdup(name);
+        cat->names[cat->nnames++].tier = t;
+    }
+    return 0;
+}
+
 int gw_catalog_load_json(gw_catalog_t *cat, json_t *root, gw_err_t *err)
 {
     json_t *provs = json_object_get(root, "providers");
@@ -311,6 +345,8 @@ int gw_catalog_load_json(gw_catalog_t *cat, json_t *root, gw_err_t *err)
         gw_err_set(err, GW_EINVAL, 500, "catalog: no providers array");
         return GW_EINVAL;
     }
+    if (read_names(cat, json_object_get(root, "model_names"), err) != 0)
+        goto fail;
     for (i = 0; i < json_array_size(provs); i++)
         total += json_array_size(json_object_get(json_array_get(provs, i), "models"));
     cat->providers = gw_xcalloc(json_array_size(provs), sizeof(gw_provider_t));
@@ -367,6 +403,9 @@ int gw_catalog_load(gw_catalog_t *cat, const char *path, gw_err_t *err)
 
 void gw_catalog_dispose(gw_catalog_t *cat)
 {
+    for (size_t i = 0; i < cat->nnames; i++)
+        free(cat->names[i].name);
+    free(cat->names);
     for (size_t i = 0; i < cat->nmodels; i++) {
         free(cat->models[i].id);
         free(cat->models[i].name);

@@ -53,6 +53,15 @@ typedef struct gw_limits {
 
 typedef struct gw_provider gw_provider_t;
 
+/* A tier of the chain, for names that ask for a kind of model rather than a
+ * model (OpenAI's, Claude's; model_names.c). */
+typedef enum {
+    GW_TIER_NONE = 0,
+    GW_TIER_SMALL,
+    GW_TIER_LARGE,
+    GW_TIER_REASONING,
+} gw_tier_t;
+
 typedef struct gw_model {
     char *id;   /* as sent upstream and as listed by /v1/models */
     char *name;
@@ -75,6 +84,8 @@ typedef struct gw_model {
      * output); negative when unknown. For savings shown to the user. */
     double price_in_per_mtok, price_out_per_mtok;
     int64_t monthly_tokens; /* the free tier's monthly token budget (estimate), 0 = unknown */
+    gw_tier_t tier;         /* chat models: GW_TIER_SMALL or GW_TIER_LARGE */
+    bool reasoning;         /* chat models that think before answering */
     gw_provider_t *provider;
     int index;              /* position in gw_catalog_t.models */
 } gw_model_t;
@@ -122,11 +133,18 @@ struct gw_provider {
     int index;
 };
 
+typedef struct gw_model_name {
+    char *name;             /* "gpt-4o-mini"; ending in '*': a prefix */
+    gw_tier_t tier;
+} gw_model_name_t;
+
 typedef struct gw_catalog {
     gw_provider_t *providers;
     size_t nproviders;
     gw_model_t *models;     /* every model of every provider */
     size_t nmodels;
+    gw_model_name_t *names; /* client model names routed to a tier */
+    size_t nnames;
 } gw_catalog_t;
 
 /* Loads and validates the catalog file; path NULL loads the copy compiled into
@@ -135,6 +153,14 @@ typedef struct gw_catalog {
 int gw_catalog_load(gw_catalog_t *cat, const char *path, gw_err_t *err);
 int gw_catalog_load_json(gw_catalog_t *cat, json_t *root, gw_err_t *err);
 void gw_catalog_dispose(gw_catalog_t *cat);
+
+/* The tier a client's model name asks for (model_names.c): exact names, then
+ * prefixes, then the name without a date suffix (gpt-4o-2024-08-06,
+ * gpt-3.5-turbo-0125). GW_TIER_NONE for any other name. */
+gw_tier_t gw_catalog_name_tier(const gw_catalog_t *cat, const char *name);
+/* "small", "large", "reasoning" (parse: GW_TIER_NONE for anything else). */
+const char *gw_tier_name(gw_tier_t t);
+gw_tier_t gw_tier_parse(const char *s);
 
 gw_provider_t *gw_catalog_provider(const gw_catalog_t *cat, const char *id);
 gw_model_t *gw_catalog_model(const gw_catalog_t *cat, const char *provider_id,

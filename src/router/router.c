@@ -363,7 +363,7 @@ size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_n
     gw_catalog_t *cat = r->cat;
     bool *added = gw_xcalloc(cat->nmodels, sizeof(bool));
     size_t cap = 0;
-    bool is_auto = model == NULL || strcmp(model, "auto") == 0;
+    bool is_auto = model == NULL || strcmp(model, "auto") == 0 || need->prefer != GW_TIER_NONE;
     int sticky_model = -1;
 
     memset(p, 0, sizeof(*p));
@@ -386,6 +386,15 @@ size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_n
     } else if (sticky_model >= 0 && (size_t)sticky_model < cat->nmodels &&
                model_fits(r, &cat->models[sticky_model], need)) {
         add_model(p, &cap, added, &cat->models[sticky_model]);
+    }
+    /* A tier asked for by name: its models first, in chain order; the rest
+     * of the chain after them, so the request is served when it has none. */
+    for (size_t i = 0; need->prefer != GW_TIER_NONE && i < cat->nmodels; i++) {
+        gw_model_t *m = &cat->models[r->order[i]];
+        bool in_tier = need->prefer == GW_TIER_REASONING ? m->reasoning : m->tier == need->prefer;
+
+        if (in_tier && model_fits(r, m, need))
+            add_model(p, &cap, added, m);
     }
     for (size_t i = 0; i < cat->nmodels; i++) {
         gw_model_t *m = &cat->models[r->order[i]];

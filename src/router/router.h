@@ -53,6 +53,7 @@ typedef struct gw_need {
     unsigned caps;        /* GW_CAP_* bits required */
     int64_t prompt_tokens; /* estimate */
     int64_t max_tokens;   /* requested output cap, 0 if none */
+    gw_tier_t prefer;     /* a name asking for a tier: route as "auto", that tier first */
 } gw_need_t;
 
 typedef struct gw_cand {

@@ -162,6 +162,53 @@ static void test_missing_file(void **state)
     assert_non_null(strstr(err.msg, "/nonexistent/catalog.json"));
 }
 
+/* Client model names asking for a tier, from the built-in catalog: exact
+ * names, prefixes (the longest wins), dated snapshots; tiers of chat models. */
+static void test_model_names(void **state)
+{
+    gw_catalog_t cat;
+    gw_err_t err = {0};
+    const gw_model_t *oss = NULL, *small = NULL;
+
+    (void)state;
+    assert_int_equal(gw_catalog_load(&cat, NULL, &err), 0);
+    assert_int_equal(gw_catalog_name_tier(&cat, "gpt-4o-mini"), GW_TIER_SMALL);
+    assert_int_equal(gw_catalog_name_tier(&cat, "gpt-3.5-turbo"), GW_TIER_SMALL);
+    assert_int_equal(gw_catalog_name_tier(&cat, "gpt-5"), GW_TIER_LARGE);
+    assert_int_equal(gw_catalog_name_tier(&cat, "o3-mini"), GW_TIER_REASONING);
+    assert_int_equal(gw_catalog_name_tier(&cat, "gpt-4o-2024-08-06"), GW_TIER_LARGE);
+    assert_int_equal(gw_catalog_name_tier(&cat, "gpt-3.5-turbo-0125"), GW_TIER_SMALL);
+    assert_int_equal(gw_catalog_name_tier(&cat, "gpt-4-1106-preview"), GW_TIER_LARGE);
+    assert_int_equal(gw_catalog_name_tier(&cat, "claude-3-5-haiku-20241022"), GW_TIER_SMALL);
+    assert_int_equal(gw_catalog_name_tier(&cat, "claude-sonnet-4-5"), GW_TIER_LARGE);
+    assert_int_equal(gw_catalog_name_tier(&cat, "claude-3-7-sonnet-latest"), GW_TIER_REASONING);
+    assert_int_equal(gw_catalog_name_tier(&cat, "claude-2.1"), GW_TIER_LARGE); /* claude* */
+    assert_int_equal(gw_catalog_name_tier(&cat, "gpt-4o-mini-extra"), GW_TIER_NONE);
+    assert_int_equal(gw_catalog_name_tier(&cat, "llama-3.3-70b-versatile"), GW_TIER_NONE);
+    assert_int_equal(gw_catalog_name_tier(&cat, "-0125"), GW_TIER_NONE);
+    assert_int_equal(gw_catalog_name_tier(&cat, ""), GW_TIER_NONE);
+    assert_int_equal(gw_catalog_name_tier(&cat, NULL), GW_TIER_NONE);
+    assert_string_equal(gw_tier_name(GW_TIER_REASONING), "reasoning");
+    assert_int_equal(gw_tier_parse("huge"), GW_TIER_NONE);
+    for (size_t i = 0; i < cat.nmodels; i++) {
+        const gw_model_t *m = &cat.models[i];
+
+        if (strcmp(m->kind, "chat") == 0)
+            assert_true(m->tier == GW_TIER_SMALL || m->tier == GW_TIER_LARGE);
+        else
+            assert_int_equal(m->tier, GW_TIER_NONE);
+        if (strcmp(m->id, "openai/gpt-oss-120b") == 0)
+            oss = m;
+        if (strcmp(m->id, "llama-3.1-8b-instant") == 0)
+            small = m;
+    }
+    assert_non_null(oss);
+    assert_non_null(small);
+    assert_true(oss->reasoning && oss->tier == GW_TIER_LARGE);
+    assert_true(!small->reasoning && small->tier == GW_TIER_SMALL);
+    gw_catalog_dispose(&cat);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -170,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_base_url_override),
         cmocka_unit_test(test_rejects_bad_catalogs),
         cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_model_names),
     };
     return cmocka_run_group_tests_name("providers/catalog", tests, NULL, NULL);
 }

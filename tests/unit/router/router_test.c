@@ -17,16 +17,16 @@ static const char *const catalog_json =
     "{\"id\":\"alpha\",\"base_url\":\"http://a\",\"dialect\":\"openai\",\"limits\":{},"
     " \"models\":["
     "  {\"id\":\"big\",\"kind\":\"chat\",\"capabilities\":[\"chat\",\"tools\"],"
-    "   \"context_window\":1000,\"priority\":1,\"limits\":{\"rpm\":2}},"
+    "   \"context_window\":1000,\"priority\":1,\"limits\":{\"rpm\":2},\"tier\":\"large\"},"
     "  {\"id\":\"eyes\",\"kind\":\"chat\",\"capabilities\":[\"chat\",\"vision\"],"
-    "   \"context_window\":100000,\"priority\":2,\"limits\":{}},"
+    "   \"context_window\":100000,\"priority\":2,\"limits\":{},\"tier\":\"small\"},"
     "  {\"id\":\"off\",\"kind\":\"chat\",\"capabilities\":[\"chat\",\"tools\",\"vision\"],"
     "   \"priority\":0,\"enabled\":false},"
     "  {\"id\":\"emb\",\"kind\":\"embedding\",\"capabilities\":[\"embeddings\"],\"priority\":0}"
     " ]},"
     "{\"id\":\"anon\",\"base_url\":\"http://b\",\"dialect\":\"openai\",\"keyless\":true,"
     " \"models\":[{\"id\":\"small\",\"kind\":\"chat\",\"capabilities\":[\"chat\"],"
-    "  \"context_window\":100000,\"priority\":5}]}"
+    "  \"context_window\":100000,\"priority\":5,\"tier\":\"small\",\"reasoning\":true}]}"
     "]}";
 
 typedef struct fixture {
@@ -63,7 +63,7 @@ static int teardown(void **state)
 
 static gw_need_t chat_need(unsigned caps, int64_t prompt)
 {
-    gw_need_t n = {"chat", GW_CAP_CHAT | caps, prompt, 0};
+    gw_need_t n = {"chat", GW_CAP_CHAT | caps, prompt, 0, GW_TIER_NONE};
     return n;
 }
 
@@ -97,6 +97,33 @@ static void test_auto_order_and_filters(void **state)
     n.max_tokens = 100;
     gw_plan_build(&p, &f->r, "auto", &n, NULL, 0);
     assert_string_equal(p.c[0].model->id, "eyes");
+    gw_plan_dispose(&p);
+}
+
+/* A name asking for a tier: that tier's models first in chain order, then
+ * the rest of the chain. */
+static void test_tier_first_then_chain(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(0, 10);
+
+    n.prefer = GW_TIER_SMALL;
+    gw_plan_build(&p, &f->r, "gpt-4o-mini", &n, NULL, 0);
+    assert_int_equal(p.n, 5);
+    assert_string_equal(p.c[0].model->id, "eyes");
+    assert_string_equal(p.c[2].model->id, "small");
+    assert_string_equal(p.c[3].model->id, "big");
+    gw_plan_dispose(&p);
+    n.prefer = GW_TIER_REASONING;
+    gw_plan_build(&p, &f->r, "o3", &n, NULL, 0);
+    assert_string_equal(p.c[0].model->id, "small");
+    assert_string_equal(p.c[1].model->id, "big");
+    gw_plan_dispose(&p);
+    n.prefer = GW_TIER_LARGE;
+    gw_plan_build(&p, &f->r, "gpt-5", &n, NULL, 0);
+    assert_string_equal(p.c[0].model->id, "big");
+    assert_string_equal(p.c[2].model->id, "eyes");
     gw_plan_dispose(&p);
 }
 
@@ -286,6 +313,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_auto_order_and_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_named_model_first_then_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tier_first_then_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enable_and_chain_prefs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sticky_goes_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verdicts_and_limits, setup, teardown),
