@@ -185,8 +185,20 @@ static bool read_n(gw_req_t *req, json_t *v, const char *text, int *n)
     return true;
 }
 
-static bool read_format(gw_req_t *req, const char *fmt, bool *url)
+/* OpenAI's gpt-image models always answer base64 (they take no
+ * response_format); dall-e answers URLs unless asked. */
+static bool gpt_image(const char *model)
 {
+    return model != NULL && (strncmp(model, "gpt-image", 9) == 0 ||
+                             strncmp(model, "chatgpt-image", 13) == 0);
+}
+
+static bool read_format(gw_req_t *req, const char *fmt, const char *model, bool *url)
+{
+    if (fmt == NULL && gpt_image(model)) {
+        *url = false;
+        return true;
+    }
     if (fmt == NULL || strcmp(fmt, "url") == 0) {
         *url = true;
         return true;
@@ -288,7 +300,7 @@ void api_images(gw_gateway_t *gw, gw_req_t *req, const char *mode)
     }
     if (!read_prompt(req, prompt, strcmp(mode, "variation") != 0, job->params) ||
         !read_size(req, size, job->params) || !read_n(req, n_json, n_text, &st->n) ||
-        !read_format(req, fmt, &st->url))
+        !read_format(req, fmt, model_name, &st->url))
         goto fail;
     if (!generate) {
         size_t k;

@@ -172,6 +172,19 @@ describe('media endpoints', () => {
     assert.equal(miss.status, 404);
   });
 
+  test('images: gpt-image models answer b64_json by default (as OpenAI does), dall-e a URL; the AI SDK image model works', T, async () => {
+    const g = await s.client.images.generate({ model: 'gpt-image-1', prompt: 'a blue kite' });
+    assert.equal(g.data[0].url, undefined);
+    assert.equal(Buffer.from(g.data[0].b64_json, 'base64').subarray(1, 4).toString(), 'PNG');
+    const d = await s.client.images.generate({ model: 'dall-e-3', prompt: 'a blue kite' });
+    assert.match(d.data[0].url, /\/v1\/images\/files\//);
+    const { createOpenAI } = await import('@ai-sdk/openai');
+    const { generateImage } = await import('ai');
+    const openai = createOpenAI({ baseURL: s.baseURL, apiKey: s.key });
+    const { image } = await generateImage({ model: openai.image('gpt-image-1'), prompt: 'a green kite' });
+    assert.equal(Buffer.from(image.uint8Array).subarray(1, 4).toString(), 'PNG');
+  });
+
   test('images: a Gemini failure falls over to Cloudflare', T, async () => {
     // A 503 benches the model for every key, so the next candidate is Cloudflare's.
     await s.mock.script({ provider: 'google', endpoint: 'image', error: 'unavailable', times: 2 });
