@@ -158,6 +158,68 @@ static json_t *read_input(gw_req_t *req, json_t *in, int64_t *chars)
     return out;
 }
 
+/* OpenAI's embedding models answer their own size without `dimensions`: the
+ * same size is asked of the model here (a flexible one makes it). */
+static const struct {
+    const char *name;
+    int64_t size;
+    bool fixed;               /* takes no dimensions parameter */
+} openai_models[] = {
+    {"text-embedding-3-small", 1536, false},
+    {"text-embedding-3-large", 3072, false},
+    {"text-embedding-ada-002", 1536, true},
+};
+
+/* Can a usable embedding model make vectors of this size? */
+static bool size_available(gw_gateway_t *gw, int64_t size)
+{
+    for (size_t i = 0; i < gw->cat.nmodels; i++) {
+        const gw_model_t *m = &gw->cat.models[i];
+
+        if ((m->caps & GW_CAP_EMBED) && gw_router_model_usable(&gw->router, m) &&
+            (m->flexible_dims || m->dimensions == size))
+            return true;
+    }
+    return false;
+}
+
+/* For OpenAI's names: *dims (a reference, maybe NULL) becomes the model's own
+ * size when the client gave none; ada-002 takes none; a size no usable model
+ * makes is refused now, clearly. False after answering. */
+static bool openai_sizes(gw_gateway_t *gw, gw_req_t *req, const char *model, json_t **dims)
+{
+    bool given = *dims != NULL && !json_is_null(*dims);
+    size_t i = 0;
+
+    while (model != NULL && i < GW_ARRAY_LEN(openai_models) &&
+           strcmp(model, openai_models[i].name) != 0)
+        i++;
+    if (model == NULL || i == GW_ARRAY_LEN(openai_models))
+        return true;
+    if (given && openai_models[i].fixed) {
+        gw__media_bad(req, "dimensions", "%s does not take 'dimensions': its vectors have %lld "
+                                         "numbers.", model, (long long)openai_models[i].size);
+        json_decref(*dims);
+        return false;
+    }
+    if (!given) {
+        json_decref(*dims);
+        *dims = json_integer(openai_models[i].size);
+    }
+    if (!size_available(gw, json_integer_value(*dims))) {
+        gw_respond_error(req, 400, "invalid_request_error", "dimensions_unavailable",
+                         "dimensions",
+                         "No embedding model with a usable key here makes %lld-dimensional "
+                         "vectors (what %s answers). Add a key for one that does (Gemini's "
+                         "gemini-embedding-001, GitHub Models' text-embedding-3 models), or "
+                         "name a model of GET /v1/models and its size.",
+                         (long long)json_integer_value(*dims), model);
+        json_decref(*dims);
+        return false;
+    }
+    return true;
+}
+
 void gw_embeddings_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, gw_embed_shape_t shape,
                          const char *endpoint)
 {
@@ -188,20 +250,26 @@ void gw_embeddings_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, gw_embed
                       "\"base64\".");
         goto out;
     }
-    dims = json_object_get(body, "dimensions");
+    dims = json_incref(json_object_get(body, "dimensions"));
     if (dims != NULL && !json_is_null(dims) &&
         (!json_is_integer(dims) || json_integer_value(dims) < 1 ||
          json_integer_value(dims) > 65536)) {
         gw__media_bad(req, "dimensions", "'dimensions' must be a positive integer.");
+        json_decref(dims);
         goto out;
     }
-    input = read_input(req, json_object_get(body, "input"), &chars);
-    if (input == NULL)
+    if (!openai_sizes(gw, req, json_string_value(json_object_get(body, "model")), &dims))
         goto out;
+    input = read_input(req, json_object_get(body, "input"), &chars);
+    if (input == NULL) {
+        json_decref(dims);
+        goto out;
+    }
     job = gw__media_job_new(gw, GW_OP_EMBED);
     json_object_set_new(job->params, "input", input);
     if (json_is_integer(dims))
         json_object_set(job->params, "dimensions", dims);
+    json_decref(dims);
     st = gw_xcalloc(1, sizeof(*st));
     st->base64 = enc != NULL && strcmp(enc, "base64") == 0;
     st->ninputs = json_array_size(input);

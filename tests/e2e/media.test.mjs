@@ -101,6 +101,16 @@ describe('media endpoints', () => {
     assert.deepEqual(rec.dimensions, [256]);
   });
 
+  test('embeddings: OpenAI\'s names answer their own sizes without dimensions; ada-002 takes none', T, async () => {
+    for (const [model, size] of [['text-embedding-3-small', 1536], ['text-embedding-ada-002', 1536], ['text-embedding-3-large', 3072]]) {
+      const r = await s.client.embeddings.create({ model, input: ['size me'], encoding_format: 'float' });
+      assert.equal(r.data[0].embedding.length, size, model);
+    }
+    const small = await s.client.embeddings.create({ model: 'text-embedding-3-small', input: 'x', dimensions: 512, encoding_format: 'float' });
+    assert.equal(small.data[0].embedding.length, 512);
+    await assert.rejects(s.client.embeddings.create({ model: 'text-embedding-ada-002', input: 'x', dimensions: 512 }), (e) => e.status === 400 && e.param === 'dimensions');
+  });
+
   test('embeddings: token arrays go to a model that takes them', T, async () => {
     const { data, response } = await s.client.embeddings.create({ model: 'auto', input: [[1, 2, 3], [4, 5]], encoding_format: 'float' }).withResponse();
     assert.equal(via(response.headers), 'github/openai/text-embedding-3-small');

@@ -111,6 +111,14 @@ describe('Ollama API', () => {
     assert.equal(typeof (await bad.json()).error, 'string');
   });
 
+  test('(embeddings beside) an OpenAI embedding name whose size no model here makes is refused clearly', T, async () => {
+    // Only mistral-embed (1024, fixed) is in this stack: text-embedding-3-small means 1536.
+    await assert.rejects(s.client.embeddings.create({ model: 'text-embedding-3-small', input: 'x' }),
+      (e) => e.status === 400 && e.code === 'dimensions_unavailable' && /1536/.test(e.message));
+    const ok = await s.client.embeddings.create({ model: 'text-embedding-3-small', input: 'x', dimensions: 1024, encoding_format: 'float' });
+    assert.equal(ok.data[0].embedding.length, 1024);
+  });
+
   test('tags, show, version, ps', T, async () => {
     const { models } = await ollama.list();
     assert.ok(models.some((m) => m.name === 'auto'));
