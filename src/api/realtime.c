@@ -197,6 +197,23 @@ static bool check_session(gw_req_t *req, json_t *s)
                       "\"required\" or a function object.");
         return false;
     }
+    for (size_t i = 0; i < 2; i++) {
+        const char *field = i == 0 ? "input_audio_transcription" : "output_audio_transcription";
+        json_t *v = json_object_get(s, field);
+
+        if (v != NULL && !json_is_null(v) && !json_is_object(v) && !json_is_boolean(v)) {
+            gw__media_bad(req, field, "'%s' must be an object, true, false or null.", field);
+            return false;
+        }
+    }
+    if (json_is_object(tc) &&
+        (!json_is_string(json_object_get(tc, "type")) ||
+         strcmp(json_string_value(json_object_get(tc, "type")), "function") != 0 ||
+         !json_is_string(json_object_get(tc, "name")))) {
+        gw__media_bad(req, "tool_choice",
+                      "A 'tool_choice' object is {\"type\": \"function\", \"name\": …}.");
+        return false;
+    }
     if (json_is_string(tc) && strcmp(json_string_value(tc), "auto") != 0 &&
         strcmp(json_string_value(tc), "none") != 0 &&
         strcmp(json_string_value(tc), "required") != 0) {

@@ -695,9 +695,13 @@ static int live_setup(const gw_media_call_t *c, json_t *session, json_t **setup,
     if (json_array_size(decls) > 0)
         json_object_set_new(s, "tools", json_pack("[{s:O}]", "functionDeclarations", decls));
     json_decref(decls);
-    if (json_is_object(json_object_get(session, "input_audio_transcription")))
+    /* Transcription settings come as objects (OpenAI's) or booleans (what the
+     * original product's own example sends). Input: off unless asked for;
+     * output: on for audio (text-reading clients want it) unless false. */
+    if (json_is_object(json_object_get(session, "input_audio_transcription")) ||
+        json_is_true(json_object_get(session, "input_audio_transcription")))
         json_object_set_new(s, "inputAudioTranscription", json_object());
-    if (audio) /* transcripts of what the model says, for text-reading clients */
+    if (audio && !json_is_false(json_object_get(session, "output_audio_transcription")))
         json_object_set_new(s, "outputAudioTranscription", json_object());
     /* turn_detection: null is manual turns (the client commits); server VAD
      * timings carry over. semantic_vad and threshold have no equivalent. */

@@ -481,6 +481,26 @@ describe('media endpoints', () => {
     assert.ok(!JSON.stringify(session).includes('AIzaSy'));
   });
 
+  test('realtime sessions: transcription settings as booleans (the original example) and tool_choice as documented', T, async () => {
+    let since = await s.mock.mark();
+    await s.client.beta.realtime.sessions.create({ model: 'gemini-live-2.5-flash-preview', input_audio_transcription: true, output_audio_transcription: true, tool_choice: 'required',
+      tools: [{ type: 'function', name: 'f', parameters: { type: 'object', properties: {} } }] });
+    let [rec] = await s.mock.requests({ provider: 'google', endpoint: 'auth_token', since });
+    assert.ok(rec.body.bidiGenerateContentSetup.inputAudioTranscription, 'true turns input transcripts on');
+    assert.ok(rec.body.bidiGenerateContentSetup.outputAudioTranscription);
+    since = await s.mock.mark();
+    await s.client.beta.realtime.sessions.create({ model: 'gemini-live-2.5-flash-preview', input_audio_transcription: false, output_audio_transcription: false,
+      tool_choice: { type: 'function', name: 'f' }, tools: [{ type: 'function', name: 'f', parameters: { type: 'object', properties: {} } }] });
+    [rec] = await s.mock.requests({ provider: 'google', endpoint: 'auth_token', since });
+    assert.equal(rec.body.bidiGenerateContentSetup.inputAudioTranscription, undefined);
+    assert.equal(rec.body.bidiGenerateContentSetup.outputAudioTranscription, undefined, 'false turns output transcripts off');
+    for (const [body, param] of [[{ input_audio_transcription: 'yes' }, 'input_audio_transcription'], [{ tool_choice: { type: 'function' } }, 'tool_choice'], [{ tool_choice: 'sometimes' }, 'tool_choice']]) {
+      const r = await rawPost(s, '/realtime/sessions', JSON.stringify(body), { 'content-type': 'application/json' });
+      assert.equal(r.status, 400, JSON.stringify(body));
+      assert.equal(r.json.error.param, param);
+    }
+  });
+
   test('realtime client secrets (GA): the same minting, answered as {value, expires_at, session}', T, async () => {
     const since = await s.mock.mark();
     const r = await s.client.realtime.clientSecrets.create({
