@@ -36,7 +36,7 @@ static gw_str_t first_text(json_t *msgs, const char *role1, const char *role2)
 }
 
 void gw_chat_start_prompts(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *endpoint,
-                           gw_front_t front, json_t *prompts)
+                           gw_front_t front, json_t *prompts, const char *suffix)
 {
     gw_fallback_spec_t spec;
     gw_chat_problem_t why;
@@ -69,6 +69,8 @@ void gw_chat_start_prompts(gw_gateway_t *gw, gw_req_t *req, json_t *body, const 
         spec.need.caps |= GW_CAP_TOOLS;
     if (vision)
         spec.need.caps |= GW_CAP_VISION;
+    if (suffix != NULL)
+        spec.need.caps |= GW_CAP_FIM;
     spec.need.prompt_tokens = gw_chat_estimate_tokens(body);
     spec.need.max_tokens = json_is_integer(mt) ? json_integer_value(mt) : 0;
     spec.stream = json_is_true(json_object_get(body, "stream"));
@@ -82,7 +84,7 @@ void gw_chat_start_prompts(gw_gateway_t *gw, gw_req_t *req, json_t *body, const 
     gw_chat_relay_run(gw, req, &spec, front,
                       json_is_integer(json_object_get(body, "n"))
                           ? (int)json_integer_value(json_object_get(body, "n")) : 1,
-                      prompts);
+                      prompts, suffix);
     return;
 out:
     if (front.ops->free != NULL)
@@ -93,7 +95,7 @@ out:
 void gw_chat_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *endpoint,
                    gw_front_t front)
 {
-    gw_chat_start_prompts(gw, req, body, endpoint, front, NULL);
+    gw_chat_start_prompts(gw, req, body, endpoint, front, NULL, NULL);
 }
 
 /* The request parsed (body NULL: it was not JSON; jerr says why). */

@@ -15,8 +15,9 @@
 void gw_chat_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *endpoint,
                    gw_front_t front);
 /* The same for several prompts (legacy completions): body's last message
- * holds the first; each gets n choices, prompt k's from call k / n on. */
+ * holds the first; each gets n choices, prompt k's from call k / n on.
+ * suffix (NULL, or copied): fill-in-the-middle, on models that do it. */
 void gw_chat_start_prompts(gw_gateway_t *gw, gw_req_t *req, json_t *body, const char *endpoint,
-                           gw_front_t front, json_t *prompts);
+                           gw_front_t front, json_t *prompts, const char *suffix);
 
 #endif

@@ -39,6 +39,7 @@ typedef struct relay {
     json_t *prompts;          /* NULL, or the prompts choices are made for in turn */
     json_t *body;             /* the request (the engine's), its last message swapped per prompt */
     bool client_stream;       /* the client asked for a stream (served whole, as chunks) */
+    char *suffix;             /* fill-in-the-middle: the text after the gap */
     json_t *choices;
     gw_tokens_t total;
 } relay_t;
@@ -75,6 +76,8 @@ static int relay_request(void *ctx, const gw_call_t *call, const gw_dialect_t *d
     relay_t *r = ctx;
     int rc;
 
+    if (r->suffix != NULL)
+        return d->fim_request != NULL ? d->fim_request(call, r->suffix, out, err) : GW_DECLINED;
     /* n > 1 on a dialect that makes several choices in one call: ask for all
      * those still missing (one prompt only); "n" leaves the request after,
      * for a fallover to a dialect that does not. */
@@ -441,6 +444,7 @@ static void relay_free(void *ctx)
     json_decref(r->proto);
     json_decref(r->choices);
     json_decref(r->prompts);
+    free(r->suffix);
     if (r->front.ops->free != NULL)
         r->front.ops->free(r->front.ctx);
     free(r);
@@ -457,7 +461,7 @@ static const gw_fallback_op_t chat_op = {
 };
 
 void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec,
-                       gw_front_t front, int n, json_t *prompts)
+                       gw_front_t front, int n, json_t *prompts, const char *suffix)
 {
     relay_t *r = gw_xcalloc(1, sizeof(*r));
     json_t *body = spec->req;
@@ -468,6 +472,7 @@ void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec
     r->n = r->per_prompt * (prompts != NULL ? (int)GW_MAX(json_array_size(prompts), 1) : 1);
     r->prompts = json_incref(prompts);
     r->body = body;
+    r->suffix = suffix != NULL ? gw_xstrdup(suffix) : NULL;
     if (r->n > 1) {
         /* Each upstream call makes one choice, whole: n and streaming stay here. */
         r->choices = json_array();

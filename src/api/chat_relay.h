@@ -17,8 +17,9 @@
  * each (the same pair while its caps allow, each charged to the ledger),
  * answered together; a stream then carries them as chunks after the last.
  * prompts (NULL, or strings): n choices for each, the user message of the
- * request's last turn swapped between calls. */
+ * request's last turn swapped between calls. suffix (NULL, or copied): each
+ * call is fill-in-the-middle with the prompt before the gap. */
 void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec,
-                       gw_front_t front, int n, json_t *prompts);
+                       gw_front_t front, int n, json_t *prompts, const char *suffix);
 
 #endif

@@ -2,9 +2,9 @@
  * POST /v1/completions, OpenAI's legacy text completions (still used by
  * autocomplete tools and older libraries): each prompt becomes a user turn on
  * the one chat path, n choices per prompt, answered as text_completion
- * objects (front_completions.c), whole or streamed. Token-id prompts,
- * logprobs, best_of > 1 and suffix are refused with the field named: the free
- * tiers here serve chat models.
+ * objects (front_completions.c), whole or streamed. With a suffix, each is
+ * fill-in-the-middle on a model that does it (Mistral's Codestral). Token-id
+ * prompts, logprobs and best_of > 1 are refused with the field named.
  */
 #include <string.h>
 
@@ -45,6 +45,16 @@ static json_t *prompts_of(gw_req_t *req, json_t *prompt)
     return json_incref(prompt);
 }
 
+/* Does a model with a usable key do fill-in-the-middle? */
+static bool fim_available(gw_gateway_t *gw)
+{
+    for (size_t i = 0; i < gw->cat.nmodels; i++)
+        if ((gw->cat.models[i].caps & GW_CAP_FIM) &&
+            gw_router_model_usable(&gw->router, &gw->cat.models[i]))
+            return true;
+    return false;
+}
+
 static void completions_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
                                const json_error_t *jerr)
 {
@@ -67,10 +77,15 @@ static void completions_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
         refuse(req, "best_of", "'best_of' above 1 is not supported.");
         goto out;
     }
-    if (json_is_string(json_object_get(body, "suffix")) &&
-        json_string_length(json_object_get(body, "suffix")) > 0) {
-        refuse(req, "suffix", "'suffix' (fill-in-the-middle) is not supported: no model here "
-                              "completes between a prefix and a suffix.");
+    if (json_object_get(body, "suffix") != NULL && !json_is_null(json_object_get(body, "suffix")) &&
+        !json_is_string(json_object_get(body, "suffix"))) {
+        refuse(req, "suffix", "'suffix' must be a string.");
+        goto out;
+    }
+    if (json_string_length(json_object_get(body, "suffix")) > 0 && !fim_available(gw)) {
+        refuse(req, "suffix", "No model with a usable key here fills in the middle between a "
+                              "prompt and a suffix (Mistral's codestral-latest does: add a "
+                              "Mistral key).");
         goto out;
     }
     if (json_object_get(body, "echo") != NULL && !json_is_boolean(json_object_get(body, "echo"))) {
@@ -106,7 +121,9 @@ static void completions_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body,
                                                (int)(total / json_array_size(prompts)),
                                                json_is_true(json_object_get(body, "echo")),
                                                include_usage),
-                          json_array_size(prompts) > 1 ? prompts : NULL);
+                          json_array_size(prompts) > 1 ? prompts : NULL,
+                          json_string_length(json_object_get(body, "suffix")) > 0
+                              ? json_string_value(json_object_get(body, "suffix")) : NULL);
     json_decref(prompts);
 out:
     json_decref(body);

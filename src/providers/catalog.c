@@ -20,7 +20,7 @@ const gw_cap_name_t gw_cap_names[] = {
     {"chat", GW_CAP_CHAT},           {"tools", GW_CAP_TOOLS}, {"vision", GW_CAP_VISION},
     {"embeddings", GW_CAP_EMBED},    {"image", GW_CAP_IMAGE}, {"image_edit", GW_CAP_IMAGE_EDIT},
     {"tts", GW_CAP_TTS},             {"stt", GW_CAP_STT},     {"realtime", GW_CAP_REALTIME},
-    {"moderation", GW_CAP_MODERATION},
+    {"moderation", GW_CAP_MODERATION}, {"fim", GW_CAP_FIM},
 };
 const size_t gw_ncap_names = GW_ARRAY_LEN(gw_cap_names);
 

@@ -26,7 +26,8 @@ enum {
     GW_CAP_TTS = 1 << 6,
     GW_CAP_STT = 1 << 7,
     GW_CAP_REALTIME = 1 << 8,
-    GW_CAP_MODERATION = 1 << 9
+    GW_CAP_MODERATION = 1 << 9,
+    GW_CAP_FIM = 1 << 10      /* fill-in-the-middle: a prefix and a suffix */
 };
 
 /* The catalog's word for each capability bit ("chat", "embeddings", ...). */

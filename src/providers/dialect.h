@@ -78,6 +78,10 @@ typedef struct gw_dialect {
     bool several_choices;
     /* Builds the upstream HTTP request into out (URL, headers, body). */
     int (*chat_request)(const gw_call_t *c, gw_http_out_t *out, gw_err_t *err);
+    /* Fill-in-the-middle on a model with GW_CAP_FIM: the last user message is
+     * the prefix; the answer and its stream are read as chat's. NULL: none. */
+    int (*fim_request)(const gw_call_t *c, const char *suffix, gw_http_out_t *out,
+                       gw_err_t *err);
     /* Decodes a 2xx body into an OpenAI chat.completion (new reference in
      * *out). Returns GW_DECLINED when the body is an in-band error or unusable
      * (err says why), so the caller fails over. */

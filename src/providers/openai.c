@@ -225,6 +225,40 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
     return 0;
 }
 
+/* Mistral's fill-in-the-middle (POST /fim/completions): prompt and suffix
+ * instead of messages; answers shaped like chat completions. */
+static int openai_fim_request(const gw_call_t *c, const char *suffix, gw_http_out_t *out,
+                              gw_err_t *err)
+{
+    const gw_provider_t *p = c->model->provider;
+    json_t *msgs = json_object_get(c->req, "messages");
+    json_t *prompt = json_object_get(json_array_get(msgs, json_array_size(msgs) - 1), "content");
+    static const char *const copied[] = {"max_tokens", "temperature", "top_p", "stop"};
+    json_t *body;
+    int rc;
+
+    if (!(c->model->caps & GW_CAP_FIM) || !json_is_string(prompt)) {
+        gw_err_set(err, GW_DECLINED, 0, "this model does no fill-in-the-middle");
+        return GW_DECLINED;
+    }
+    body = json_pack("{s:s,s:O,s:s}", "model", c->model->id, "prompt", prompt, "suffix", suffix);
+    for (size_t i = 0; i < GW_ARRAY_LEN(copied); i++)
+        if (json_object_get(c->req, copied[i]) != NULL)
+            json_object_set(body, copied[i], json_object_get(c->req, copied[i]));
+    if (c->stream)
+        json_object_set_new(body, "stream", json_true());
+    rc = gw_dialect_body(out, body, c->defer_body, err);
+    if (rc != 0)
+        return rc;
+    out->url = gw_dialect_url(p, c->account_id, "/fim/completions");
+    out->post = true;
+    gw_http_out_header(out, "Content-Type", "application/json");
+    gw_http_out_header(out, "Accept", c->stream ? "text/event-stream" : "application/json");
+    gw_dialect_policy_headers(p, out);
+    gw_dialect_auth(p, c->secret, out);
+    return 0;
+}
+
 /* ---- shared normalisation ------------------------------------------------ */
 
 
@@ -571,6 +605,7 @@ static int openai_probe_request(const gw_provider_t *p, const char *secret,
 const gw_dialect_t gw_dialect_openai = {
     .name = "openai",
     .chat_request = openai_chat_request,
+    .fim_request = openai_fim_request,
     .chat_response = openai_chat_response,
     .chat_event = openai_chat_event,
     .probe_request = openai_probe_request,

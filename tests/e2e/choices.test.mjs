@@ -58,6 +58,10 @@ describe('n > 1 choices', () => {
     assert.equal(reqs[0].body.generationConfig.candidateCount, 3);
   });
 
+  test('(completions beside) a suffix with no fill-in-the-middle model here is refused naming suffix', T, async () => {
+    await assert.rejects(s.client.completions.create({ model: 'auto', prompt: 'a', suffix: 'b' }), (e) => e.status === 400 && e.param === 'suffix' && /codestral/.test(e.message));
+  });
+
   test('n above the limit is refused naming n', T, async () => {
     await assert.rejects(s.client.chat.completions.create({ model: 'auto', n: 9, messages: [{ role: 'user', content: 'x' }] }),
       (e) => e.status === 400 && e.param === 'n');

@@ -7,11 +7,12 @@ import { startStack, routedVia, uniq } from './lib/harness.mjs';
 
 const T = { timeout: 30000 };
 const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
+const CODESTRAL = { provider: 'mistral', id: 'codestral-latest' };
 
 describe('legacy completions', () => {
   let s;
   before(async () => {
-    s = await startStack({ models: [GROQ], keys: [{ provider: 'groq', secret: 'gsk_e2e_completions_1' }] });
+    s = await startStack({ models: [GROQ, CODESTRAL], keys: [{ provider: 'groq', secret: 'gsk_e2e_completions_1' }, { provider: 'mistral', secret: 'mistral_e2e_completions_1' }] });
   });
   after(async () => s?.stop());
 
@@ -57,10 +58,26 @@ describe('legacy completions', () => {
     assert.equal(finish, 'stop');
   });
 
+  test('suffix: fill-in-the-middle on Codestral (Mistral\'s /fim/completions), whole and streamed', T, async () => {
+    const mark = await s.mock.mark();
+    await s.mock.script({ provider: 'mistral', content: '  return a + b;' });
+    const { data: r, response } = await s.client.completions.create({ model: 'auto', prompt: 'function add(a, b) {\n', suffix: '\n}\n', max_tokens: 32 }).withResponse();
+    assert.equal(routedVia(response.headers)?.raw, 'mistral/codestral-latest');
+    assert.equal(r.choices[0].text, '  return a + b;');
+    const [up] = await s.mock.requests({ since: mark, endpoint: 'fim' });
+    assert.match(up.path, /\/mistral\/v1\/fim\/completions$/);
+    assert.deepEqual([up.body.model, up.body.prompt, up.body.suffix, up.body.max_tokens], ['codestral-latest', 'function add(a, b) {\n', '\n}\n', 32]);
+    assert.equal(up.body.messages, undefined);
+    await s.mock.script({ provider: 'mistral', content: 'x * 2' });
+    let text = '';
+    for await (const ch of await s.client.completions.create({ model: 'auto', prompt: 'double = ', suffix: ';', stream: true, max_tokens: 8 })) text += ch.choices[0]?.text ?? '';
+    assert.equal(text, 'x * 2');
+  });
+
   test('what cannot be served is refused naming the field', T, async () => {
     const cases = [
       [{ model: 'auto', prompt: 'x', logprobs: 2 }, 'logprobs'],
-      [{ model: 'auto', prompt: 'x', suffix: 'y' }, 'suffix'],
+      [{ model: 'auto', prompt: 'x', suffix: 7 }, 'suffix'],
       [{ model: 'auto', prompt: [1, 2, 3] }, 'prompt'],
       [{ model: 'auto', prompt: [] }, 'prompt'],
       [{ model: 'auto', prompt: 'x', best_of: 3 }, 'best_of'],

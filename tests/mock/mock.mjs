@@ -198,6 +198,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     if (/\/chat\/completions$/.test(sub)) endpoint = 'chat';
     else if (/\/embeddings$/.test(sub)) endpoint = 'embed';
     else if (/\/moderations$/.test(sub)) endpoint = 'moderation';
+    else if (provider === 'mistral' && /\/fim\/completions$/.test(sub)) endpoint = 'fim';
     else if (/\/images\/generations$/.test(sub)) endpoint = 'image';
     else if (/\/audio\/transcriptions$/.test(sub)) endpoint = 'transcription';
     else if (/\/audio\/translations$/.test(sub)) endpoint = 'translation';
@@ -288,7 +289,17 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
       const h = pollinationsGet ? pollinationsImage : cfRun ? cloudflareRun : MEDIA_HANDLERS[endpoint];
       return h(req, res, rec, { provider, url, multipart, binary, sub });
     }
-    if (endpoint !== 'chat' || req.method !== 'POST') {
+    // Mistral's fill-in-the-middle: prompt and suffix in, a chat-shaped answer out. Served by the
+    // chat surface on the prompt as a user turn; the request keeps its own body for inspection.
+    let chatBody = body;
+    if (endpoint === 'fim' && req.method === 'POST' && isObject(body)) {
+      if (typeof body.prompt !== 'string' || 'messages' in body || (body.suffix !== undefined && typeof body.suffix !== 'string')) {
+        rec.violation = 'fim/completions needs a prompt string (and a suffix string), no messages';
+        return sendProviderError(res, rec, provider, 'bad_request');
+      }
+      chatBody = { ...body, messages: [{ role: 'user', content: body.prompt }] };
+    }
+    if ((endpoint !== 'chat' && endpoint !== 'fim') || req.method !== 'POST') {
       return sendProviderError(res, rec, provider, { status: 404, body: { error: { message: `Unknown request URL: ${req.method} ${sub}. Please check the URL for typos.`, type: 'invalid_request_error', param: null, code: 'unknown_url' } } });
     }
     if (parseError) {
@@ -305,7 +316,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
         return;
       }
     }
-    if (!rule?.error && !rule?.drop && state.config.strict) {
+    if (!rule?.error && !rule?.drop && state.config.strict && endpoint === 'chat') {
       const v = validate(provider, body);
       if (v) {
         rec.violation = v.why;
@@ -313,7 +324,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
         return sendProviderError(res, rec, provider, v.kind, { ctx: v.ctx });
       }
     }
-    return handleChat(req, res, rec, { provider, rule });
+    return handleChat(req, res, rec, { provider, rule, body: chatBody });
   }
 
   const server = http.createServer((req, res) => {

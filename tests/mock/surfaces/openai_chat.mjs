@@ -91,7 +91,7 @@ export function makeOpenaiChat(m) {
   // them really delivers them first.
   async function handleChat(req, res, rec, ctx) {
     const { provider } = ctx;
-    const body = rec.body;
+    const body = ctx.body ?? rec.body;
     const rule = ctx.rule;
     const aborted = () => res.destroyed || res.writableEnded || req.socket?.destroyed;
 
