@@ -27,7 +27,8 @@ fi
 # (a fresh clone, or a dependency added since the last install).
 install_missing() {
     if ! node -e 'const fs = require("fs"), d = process.argv[1];
-        const deps = Object.keys(require(fs.realpathSync(d + "/package.json")).dependencies || {});
+        const pkg = require(fs.realpathSync(d + "/package.json"));
+        const deps = Object.keys({ ...pkg.dependencies, ...pkg.devDependencies });
         process.exit(deps.every((n) => fs.existsSync(d + "/node_modules/" + n + "/package.json")) ? 0 : 1);' "$1"; then
         echo "run-e2e: installing $1 dependencies (npm ci)" >&2
         (cd "$1" && npm ci --no-audit --no-fund --loglevel=error --prefer-offline) >&2

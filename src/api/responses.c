@@ -202,7 +202,8 @@ static void load_done(void *ctx, int rc)
         gw_respond_error(c->req, 404, "invalid_request_error", "previous_response_not_found",
                          "previous_response_id",
                          "Previous response with id '%s' not found (responses are kept %d days, "
-                         "and only with store: true).", c->prev, RESPONSES_TTL_DAYS);
+                         "only with store: true, and only while the conversation is under 1 MB).",
+                         c->prev, RESPONSES_TTL_DAYS);
     else if (!json_is_array(json_object_get(record, "conversation")))
         gw_respond_error(c->req, 500, "server_error", "store_failed", NULL,
                          "The previous response could not be read.");
