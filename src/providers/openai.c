@@ -147,6 +147,24 @@ static json_t *shape_message(json_t *in, const gw_policy_t *pol)
 }
 
 
+/* POSTs body (taken) to the provider's path, as JSON, streamed or not. */
+static int post_json(const gw_call_t *c, json_t *body, const char *path, gw_http_out_t *out,
+                     gw_err_t *err)
+{
+    const gw_provider_t *p = c->model->provider;
+    int rc = gw_dialect_body(out, body, c->defer_body, err);
+
+    if (rc != 0)
+        return rc;
+    out->url = gw_dialect_url(p, c->account_id, path);
+    out->post = true;
+    gw_http_out_header(out, "Content-Type", "application/json");
+    gw_http_out_header(out, "Accept", c->stream ? "text/event-stream" : "application/json");
+    gw_dialect_policy_headers(p, out);
+    gw_dialect_auth(p, c->secret, out);
+    return 0;
+}
+
 static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t *err)
 {
     const gw_provider_t *p = c->model->provider;
@@ -156,7 +174,6 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
     json_t *v;
     size_t i;
     int64_t max_tokens = 0;
-    int rc;
 
     json_object_set_new(body, "model", json_string(c->model->id));
     json_array_foreach(json_object_get(c->req, "messages"), i, v)
@@ -212,17 +229,7 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
         if (!gw_policy_drops(pol, "stream_options"))
             json_object_set_new(body, "stream_options", json_pack("{s:b}", "include_usage", 1));
     }
-    rc = gw_dialect_body(out, body, c->defer_body, err);
-    if (rc != 0)
-        return rc;
-    out->url = gw_dialect_url(p, c->account_id, "/chat/completions");
-    out->post = true;
-    gw_http_out_header(out, "Content-Type", "application/json");
-    gw_http_out_header(out, "Accept", c->stream ? "text/event-stream" : "application/json");
-    gw_dialect_policy_headers(p, out);
-    gw_dialect_auth(p, c->secret, out);
-    (void)err;
-    return 0;
+    return post_json(c, body, "/chat/completions", out, err);
 }
 
 /* Mistral's fill-in-the-middle (POST /fim/completions): prompt and suffix
@@ -230,12 +237,10 @@ static int openai_chat_request(const gw_call_t *c, gw_http_out_t *out, gw_err_t 
 static int openai_fim_request(const gw_call_t *c, const char *suffix, gw_http_out_t *out,
                               gw_err_t *err)
 {
-    const gw_provider_t *p = c->model->provider;
     json_t *msgs = json_object_get(c->req, "messages");
     json_t *prompt = json_object_get(json_array_get(msgs, json_array_size(msgs) - 1), "content");
     static const char *const copied[] = {"max_tokens", "temperature", "top_p", "stop"};
     json_t *body;
-    int rc;
 
     if (!(c->model->caps & GW_CAP_FIM) || !json_is_string(prompt)) {
         gw_err_set(err, GW_DECLINED, 0, "this model does no fill-in-the-middle");
@@ -247,16 +252,7 @@ static int openai_fim_request(const gw_call_t *c, const char *suffix, gw_http_ou
             json_object_set(body, copied[i], json_object_get(c->req, copied[i]));
     if (c->stream)
         json_object_set_new(body, "stream", json_true());
-    rc = gw_dialect_body(out, body, c->defer_body, err);
-    if (rc != 0)
-        return rc;
-    out->url = gw_dialect_url(p, c->account_id, "/fim/completions");
-    out->post = true;
-    gw_http_out_header(out, "Content-Type", "application/json");
-    gw_http_out_header(out, "Accept", c->stream ? "text/event-stream" : "application/json");
-    gw_dialect_policy_headers(p, out);
-    gw_dialect_auth(p, c->secret, out);
-    return 0;
+    return post_json(c, body, "/fim/completions", out, err);
 }
 
 /* ---- shared normalisation ------------------------------------------------ */
