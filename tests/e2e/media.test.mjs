@@ -509,7 +509,20 @@ describe('media endpoints', () => {
     [rec] = await s.mock.requests({ provider: 'google', endpoint: 'auth_token', since });
     assert.equal(rec.body.bidiGenerateContentSetup.inputAudioTranscription, undefined);
     assert.equal(rec.body.bidiGenerateContentSetup.outputAudioTranscription, undefined, 'false turns output transcripts off');
-    for (const [body, param] of [[{ input_audio_transcription: 'yes' }, 'input_audio_transcription'], [{ tool_choice: { type: 'function' } }, 'tool_choice'], [{ tool_choice: 'sometimes' }, 'tool_choice']]) {
+    // A named function is the only one the session declares (Live has no toolConfig).
+    since = await s.mock.mark();
+    const named = await s.client.beta.realtime.sessions.create({ model: 'gemini-live-2.5-flash-preview', tool_choice: { type: 'function', name: 'g' },
+      tools: [{ type: 'function', name: 'f', parameters: { type: 'object', properties: {} } }, { type: 'function', function: { name: 'g', parameters: { type: 'object', properties: {} } } }] });
+    [rec] = await s.mock.requests({ provider: 'google', endpoint: 'auth_token', since });
+    assert.deepEqual(rec.body.bidiGenerateContentSetup.tools[0].functionDeclarations.map((f) => f.name), ['g']);
+    assert.deepEqual(named.config.tools, ['g']);
+    for (const tc of ['auto', 'none']) {
+      const r = await rawPost(s, '/realtime/sessions', JSON.stringify({ tool_choice: tc, tools: [{ type: 'function', name: 'f' }] }), { 'content-type': 'application/json' });
+      assert.equal(r.status, 200, tc);
+    }
+    for (const [body, param] of [[{ input_audio_transcription: 'yes' }, 'input_audio_transcription'], [{ output_audio_transcription: 1 }, 'output_audio_transcription'],
+      [{ tool_choice: { type: 'function' } }, 'tool_choice'], [{ tool_choice: 'sometimes' }, 'tool_choice'],
+      [{ tool_choice: { type: 'function', name: 'h' }, tools: [{ type: 'function', name: 'f' }] }, 'tool_choice'], [{ tool_choice: { type: 'function', name: 'f' } }, 'tool_choice']]) {
       const r = await rawPost(s, '/realtime/sessions', JSON.stringify(body), { 'content-type': 'application/json' });
       assert.equal(r.status, 400, JSON.stringify(body));
       assert.equal(r.json.error.param, param);
