@@ -42,6 +42,8 @@ void gw_chat_start_prompts(gw_gateway_t *gw, gw_req_t *req, json_t *body, const 
     gw_chat_problem_t why;
     json_t *mt;
     bool vision = false;
+    bool is_auto;
+    bool known;
 
     memset(&spec, 0, sizeof(spec));
     if (!gw_chat_check(body, &vision, &why)) {
@@ -53,8 +55,12 @@ void gw_chat_start_prompts(gw_gateway_t *gw, gw_req_t *req, json_t *body, const 
     if (mt == NULL || json_is_null(mt))
         mt = json_object_get(body, "max_tokens");
     spec.model = json_string_value(json_object_get(body, "model"));
-    if (strcmp(spec.model, "auto") != 0 && !gw_router_known_model(&gw->router, spec.model) &&
-        (spec.need.prefer = gw_catalog_name_tier(&gw->cat, spec.model)) == GW_TIER_NONE) {
+    is_auto = strcmp(spec.model, "auto") == 0;
+    known = is_auto || gw_router_known_model(&gw->router, spec.model);
+    /* A tier name that is also a catalog model (GitHub serves gpt-4o) asks
+     * for that model first, then for its tier, then for the rest. */
+    spec.need.prefer = is_auto ? GW_TIER_NONE : gw_catalog_name_tier(&gw->cat, spec.model);
+    if (!known && spec.need.prefer == GW_TIER_NONE) {
         gw_respond_error(req, 404, "invalid_request_error", "model_not_found", "model",
                              "The model '%s' does not exist. GET /v1/models lists the models "
                              "you can use, or send \"auto\" (OpenAI's and Claude's model "
@@ -74,7 +80,7 @@ void gw_chat_start_prompts(gw_gateway_t *gw, gw_req_t *req, json_t *body, const 
     spec.need.prompt_tokens = gw_chat_estimate_tokens(body);
     spec.need.max_tokens = json_is_integer(mt) ? json_integer_value(mt) : 0;
     spec.stream = json_is_true(json_object_get(body, "stream"));
-    if (strcmp(spec.model, "auto") == 0 || spec.need.prefer != GW_TIER_NONE) {
+    if (!known || is_auto) {
         json_t *msgs = json_object_get(body, "messages");
         spec.sticky = true;
         gw_sticky_digest(GW_STR("unified"), first_text(msgs, "system", "developer"),

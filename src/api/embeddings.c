@@ -177,18 +177,39 @@ static bool size_available(gw_gateway_t *gw, int64_t size)
         const gw_model_t *m = &gw->cat.models[i];
 
         if ((m->caps & GW_CAP_EMBED) && gw_router_model_usable(&gw->router, m) &&
-            (m->flexible_dims || m->dimensions == size))
+            gw_model_makes_size(m, size))
             return true;
     }
     return false;
 }
 
+/* A usable model of the very vector space the name stands for (GitHub Models
+ * serves OpenAI's text-embedding-3 weights): asked first, so the vectors are
+ * OpenAI's own; NULL when none has a key. */
+static const char *own_space(gw_gateway_t *gw, const char *name, int64_t size)
+{
+    for (size_t i = 0; i < gw->cat.nmodels; i++) {
+        const gw_model_t *m = &gw->cat.models[i];
+
+        if ((m->caps & GW_CAP_EMBED) && m->space != NULL && strcmp(m->space, name) == 0 &&
+            gw_model_makes_size(m, size) && gw_router_model_usable(&gw->router, m))
+            return m->id;
+    }
+    return NULL;
+}
+
 /* For OpenAI's names: *dims (a reference, maybe NULL) becomes the model's own
- * size when the client gave none; ada-002 takes none; a size no usable model
- * makes is refused now, clearly. False after answering. */
-static bool openai_sizes(gw_gateway_t *gw, gw_req_t *req, const char *model, json_t **dims)
+ * size when the client gave none; a size OpenAI's model would refuse (ada-002
+ * takes only its own, text-embedding-3 at most its own) is refused the same
+ * way; a size no usable model makes is refused now, clearly. *route becomes
+ * a model of the name's own vector space when one is usable. False after
+ * answering. */
+static bool openai_sizes(gw_gateway_t *gw, gw_req_t *req, const char *model, json_t **dims,
+                         const char **route)
 {
     bool given = *dims != NULL && !json_is_null(*dims);
+    int64_t size;
+    const char *own;
     size_t i = 0;
 
     while (model != NULL && i < GW_ARRAY_LEN(openai_models) &&
@@ -196,15 +217,23 @@ static bool openai_sizes(gw_gateway_t *gw, gw_req_t *req, const char *model, jso
         i++;
     if (model == NULL || i == GW_ARRAY_LEN(openai_models))
         return true;
-    if (given && openai_models[i].fixed) {
+    size = openai_models[i].size;
+    if (given && openai_models[i].fixed && json_integer_value(*dims) != size) {
         gw__media_bad(req, "dimensions", "%s does not take 'dimensions': its vectors have %lld "
-                                         "numbers.", model, (long long)openai_models[i].size);
+                                         "numbers.", model, (long long)size);
+        json_decref(*dims);
+        return false;
+    }
+    if (given && json_integer_value(*dims) > size) {
+        gw__media_bad(req, "dimensions", "Invalid value for 'dimensions' = %lld: %s makes at "
+                                         "most %lld numbers.",
+                      (long long)json_integer_value(*dims), model, (long long)size);
         json_decref(*dims);
         return false;
     }
     if (!given) {
         json_decref(*dims);
-        *dims = json_integer(openai_models[i].size);
+        *dims = json_integer(size);
     }
     if (!size_available(gw, json_integer_value(*dims))) {
         gw_respond_error(req, 400, "invalid_request_error", "dimensions_unavailable",
@@ -217,6 +246,9 @@ static bool openai_sizes(gw_gateway_t *gw, gw_req_t *req, const char *model, jso
         json_decref(*dims);
         return false;
     }
+    own = own_space(gw, model, json_integer_value(*dims));
+    if (own != NULL && strcmp(*route, "auto") == 0)
+        *route = own;
     return true;
 }
 
@@ -258,7 +290,7 @@ void gw_embeddings_start(gw_gateway_t *gw, gw_req_t *req, json_t *body, gw_embed
         json_decref(dims);
         goto out;
     }
-    if (!openai_sizes(gw, req, json_string_value(json_object_get(body, "model")), &dims))
+    if (!openai_sizes(gw, req, json_string_value(json_object_get(body, "model")), &dims, &model))
         goto out;
     input = read_input(req, json_object_get(body, "input"), &chars);
     if (input == NULL) {

@@ -66,7 +66,7 @@ static bool op_accept(void *ctx, const gw_cand_t *c)
 
     if (job->call.op != GW_OP_EMBED)
         return true;
-    if (json_is_integer(want) && !m->flexible_dims && m->dimensions != json_integer_value(want))
+    if (json_is_integer(want) && !gw_model_makes_size(m, json_integer_value(want)))
         return false;
     if (job->first == NULL)
         return true;

@@ -157,6 +157,20 @@ static bool check_tools(gw_req_t *req, json_t *tools)
     return true;
 }
 
+/* Whether tools (either OpenAI form) declares a function of this name. */
+static bool tool_declared(json_t *tools, const char *name)
+{
+    for (size_t i = 0; i < json_array_size(tools); i++) {
+        json_t *t = json_array_get(tools, i);
+        json_t *fn = json_object_get(t, "function");
+        const char *n = json_string_value(json_object_get(json_is_object(fn) ? fn : t, "name"));
+
+        if (n != NULL && strcmp(n, name) == 0)
+            return true;
+    }
+    return false;
+}
+
 static bool check_session(gw_req_t *req, json_t *s)
 {
     json_t *mods = json_object_get(s, "modalities");
@@ -212,6 +226,13 @@ static bool check_session(gw_req_t *req, json_t *s)
          !json_is_string(json_object_get(tc, "name")))) {
         gw__media_bad(req, "tool_choice",
                       "A 'tool_choice' object is {\"type\": \"function\", \"name\": …}.");
+        return false;
+    }
+    if (json_is_object(tc) && !tool_declared(json_object_get(s, "tools"),
+                                             json_string_value(json_object_get(tc, "name")))) {
+        gw__media_bad(req, "tool_choice", "'tool_choice' names the function '%.64s', which "
+                                          "'tools' does not declare.",
+                      json_string_value(json_object_get(tc, "name")));
         return false;
     }
     if (json_is_string(tc) && strcmp(json_string_value(tc), "auto") != 0 &&

@@ -469,3 +469,10 @@ bool gw_policy_drops(const gw_policy_t *pol, const char *param)
 {
     return gw_strv_has(pol->drop, pol->ndrop, param);
 }
+
+bool gw_model_makes_size(const gw_model_t *m, int64_t size)
+{
+    if (m->dimensions <= 0)
+        return true;
+    return m->flexible_dims ? size >= 1 && size <= m->dimensions : size == m->dimensions;
+}

@@ -167,6 +167,10 @@ gw_provider_t *gw_catalog_provider(const gw_catalog_t *cat, const char *id);
 gw_model_t *gw_catalog_model(const gw_catalog_t *cat, const char *provider_id,
                              const char *model_id);
 bool gw_policy_drops(const gw_policy_t *pol, const char *param);
+/* Whether an embedding model answers vectors of `size` numbers: its own size,
+ * or a smaller one when it truncates (Matryoshka models cut, never grow); a
+ * model of unknown size is given the benefit of the doubt. */
+bool gw_model_makes_size(const gw_model_t *m, int64_t size);
 /* Whether s is one of the n strings of v. */
 bool gw_strv_has(char *const *v, size_t n, const char *s);
 

@@ -621,16 +621,34 @@ static int live_tools(json_t *tools, json_t **decls, json_t **names, gw_err_t *e
     return 0;
 }
 
-/* The tools a session declares (see live_setup for tool_choice "none"). */
+/* The tools a session declares (see live_setup for tool_choice). */
 static int live_declared(json_t *session, json_t **decls, json_t **names, gw_err_t *err)
 {
+    json_t *tc = json_object_get(session, "tool_choice");
+    const char *only = json_is_object(tc) ? str_of(tc, "name") : NULL;
     int rc = live_tools(json_object_get(session, "tools"), decls, names, err);
+    json_t *n;
+    size_t i;
 
     if (rc == 0 && str_is(session, "tool_choice", "none")) {
         json_array_clear(*decls);
         json_array_clear(*names);
     }
-    return rc;
+    if (rc != 0 || only == NULL)
+        return rc;
+    json_array_foreach(*names, i, n) {
+        if (strcmp(json_string_value(n), only) == 0) {
+            json_t *d = json_incref(json_array_get(*decls, i));
+
+            json_array_clear(*decls);
+            json_array_clear(*names);
+            json_array_append_new(*decls, d);
+            json_array_append_new(*names, json_string(only));
+            return 0;
+        }
+    }
+    gw_err_set(err, GW_EINVAL, 400, "session.tool_choice: no such function in session.tools");
+    return GW_EINVAL;
 }
 
 /* The OpenAI realtime session -> a Live `setup` (docs/reference/wire-gemini.md 8.4),
@@ -639,9 +657,10 @@ static int live_declared(json_t *session, json_t **decls, json_t **names, gw_err
  * else TEXT.
  *
  * tool_choice: the Live setup has no toolConfig (8.4; the mock rejects
- * unknown setup fields like the API), so "required" and a named function
- * cannot be enforced and behave as "auto"; "none" declares no tools, which
- * has the same effect. */
+ * unknown setup fields like the API), so "required" cannot be enforced and
+ * behaves as "auto"; "none" declares no tools, which has the same effect; a
+ * named function is declared alone, so it is the only one the model can
+ * call (whether it calls it stays the model's choice). */
 static int live_setup(const gw_media_call_t *c, json_t *session, json_t **setup, gw_err_t *err)
 {
     json_t *mods = json_object_get(session, "modalities");

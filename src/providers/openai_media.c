@@ -137,8 +137,9 @@ static int embed_request(const gw_media_call_t *c, gw_http_out_t *out, gw_err_t 
     if (json_is_integer(dims)) {
         json_int_t want = json_integer_value(dims);
         /* A fixed-size model asked for its own size needs no parameter (some
-         * reject it); asked for another size it cannot serve this call. */
-        if (!m->flexible_dims && m->dimensions > 0 && m->dimensions != want) {
+         * reject it); asked for another size (or a flexible one for more
+         * than it makes) it cannot serve this call. */
+        if (!gw_model_makes_size(m, want)) {
             json_decref(body);
             return decline(err, "model cannot produce the requested dimensions");
         }

@@ -363,7 +363,7 @@ size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_n
     gw_catalog_t *cat = r->cat;
     bool *added = gw_xcalloc(cat->nmodels, sizeof(bool));
     size_t cap = 0;
-    bool is_auto = model == NULL || strcmp(model, "auto") == 0 || need->prefer != GW_TIER_NONE;
+    bool is_auto = model == NULL || strcmp(model, "auto") == 0;
     int sticky_model = -1;
 
     memset(p, 0, sizeof(*p));
@@ -377,16 +377,19 @@ size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_n
         sticky_model = gw_sticky_get(r->sticky, p->digest, now_ms);
     }
     if (!is_auto) {
-        /* The named model first, on every provider that serves it, in chain order. */
+        /* The named model first, on every provider that serves it, in chain
+         * order (a tier name can be a catalog model too: GitHub's gpt-4o). */
         for (size_t i = 0; i < cat->nmodels; i++) {
             gw_model_t *m = &cat->models[r->order[i]];
             if (name_matches(m, model) && model_fits(r, m, need))
                 add_model(p, &cap, added, m);
         }
-    } else if (sticky_model >= 0 && (size_t)sticky_model < cat->nmodels &&
-               model_fits(r, &cat->models[sticky_model], need)) {
-        add_model(p, &cap, added, &cat->models[sticky_model]);
     }
+    /* "auto" and a tier name that named no usable model keep the
+     * conversation on the model that answered it before. */
+    if ((is_auto || need->prefer != GW_TIER_NONE) && p->n == 0 && sticky_model >= 0 &&
+        (size_t)sticky_model < cat->nmodels && model_fits(r, &cat->models[sticky_model], need))
+        add_model(p, &cap, added, &cat->models[sticky_model]);
     /* A tier asked for by name: its models first, in chain order; the rest
      * of the chain after them, so the request is served when it has none. */
     for (size_t i = 0; need->prefer != GW_TIER_NONE && i < cat->nmodels; i++) {

@@ -109,6 +109,21 @@ describe('media endpoints', () => {
     const small = await s.client.embeddings.create({ model: 'text-embedding-3-small', input: 'x', dimensions: 512, encoding_format: 'float' });
     assert.equal(small.data[0].embedding.length, 512);
     await assert.rejects(s.client.embeddings.create({ model: 'text-embedding-ada-002', input: 'x', dimensions: 512 }), (e) => e.status === 400 && e.param === 'dimensions');
+    // Its own size is no change: accepted.
+    const ada = await s.client.embeddings.create({ model: 'text-embedding-ada-002', input: 'x', dimensions: 1536, encoding_format: 'float' });
+    assert.equal(ada.data[0].embedding.length, 1536);
+    // OpenAI's text-embedding-3 models make at most their own size.
+    await assert.rejects(s.client.embeddings.create({ model: 'text-embedding-3-small', input: 'x', dimensions: 3072 }),
+      (e) => e.status === 400 && e.param === 'dimensions' && /1536/.test(e.message));
+  });
+
+  test('embeddings: text-embedding-3-small is served by its own weights when a key has them', T, async () => {
+    const since = await s.mock.mark();
+    const { data, response } = await s.client.embeddings.create({ model: 'text-embedding-3-small', input: 'own space', encoding_format: 'float' }).withResponse();
+    assert.equal(via(response.headers), 'github/openai/text-embedding-3-small');
+    assert.equal(data.data[0].embedding.length, 1536);
+    const [rec] = await s.mock.requests({ provider: 'github', endpoint: 'embed', since });
+    assert.equal(rec.dimensions, 1536);
   });
 
   test('embeddings: token arrays go to a model that takes them', T, async () => {
@@ -494,7 +509,20 @@ describe('media endpoints', () => {
     [rec] = await s.mock.requests({ provider: 'google', endpoint: 'auth_token', since });
     assert.equal(rec.body.bidiGenerateContentSetup.inputAudioTranscription, undefined);
     assert.equal(rec.body.bidiGenerateContentSetup.outputAudioTranscription, undefined, 'false turns output transcripts off');
-    for (const [body, param] of [[{ input_audio_transcription: 'yes' }, 'input_audio_transcription'], [{ tool_choice: { type: 'function' } }, 'tool_choice'], [{ tool_choice: 'sometimes' }, 'tool_choice']]) {
+    // A named function is the only one the session declares (Live has no toolConfig).
+    since = await s.mock.mark();
+    const named = await s.client.beta.realtime.sessions.create({ model: 'gemini-live-2.5-flash-preview', tool_choice: { type: 'function', name: 'g' },
+      tools: [{ type: 'function', name: 'f', parameters: { type: 'object', properties: {} } }, { type: 'function', function: { name: 'g', parameters: { type: 'object', properties: {} } } }] });
+    [rec] = await s.mock.requests({ provider: 'google', endpoint: 'auth_token', since });
+    assert.deepEqual(rec.body.bidiGenerateContentSetup.tools[0].functionDeclarations.map((f) => f.name), ['g']);
+    assert.deepEqual(named.config.tools, ['g']);
+    for (const tc of ['auto', 'none']) {
+      const r = await rawPost(s, '/realtime/sessions', JSON.stringify({ tool_choice: tc, tools: [{ type: 'function', name: 'f' }] }), { 'content-type': 'application/json' });
+      assert.equal(r.status, 200, tc);
+    }
+    for (const [body, param] of [[{ input_audio_transcription: 'yes' }, 'input_audio_transcription'], [{ output_audio_transcription: 1 }, 'output_audio_transcription'],
+      [{ tool_choice: { type: 'function' } }, 'tool_choice'], [{ tool_choice: 'sometimes' }, 'tool_choice'],
+      [{ tool_choice: { type: 'function', name: 'h' }, tools: [{ type: 'function', name: 'f' }] }, 'tool_choice'], [{ tool_choice: { type: 'function', name: 'f' } }, 'tool_choice']]) {
       const r = await rawPost(s, '/realtime/sessions', JSON.stringify(body), { 'content-type': 'application/json' });
       assert.equal(r.status, 400, JSON.stringify(body));
       assert.equal(r.json.error.param, param);
@@ -545,6 +573,34 @@ describe('media endpoints', () => {
       assert.equal(r.status, 400, JSON.stringify(body));
       assert.equal(r.json.error.param, param);
     }
+  });
+});
+
+describe('embeddings: a Matryoshka model cuts, never grows', () => {
+  let s;
+  before(async () => {
+    s = await startStack({
+      models: [EMBED_GH, EMBED_MI],
+      keys: [{ provider: 'github', secret: 'ghp_e2e_media_cut' }, { provider: 'mistral', secret: 'mi_e2e_media_cut' }],
+    });
+  });
+  after(async () => s?.stop());
+
+  test('text-embedding-3-large (3072) is refused clearly when the only flexible model makes 1536', T, async () => {
+    const since = await s.mock.mark();
+    await assert.rejects(s.client.embeddings.create({ model: 'text-embedding-3-large', input: 'x' }),
+      (e) => e.status === 400 && e.code === 'dimensions_unavailable' && e.param === 'dimensions' && /3072/.test(e.message));
+    assert.equal((await s.mock.requests({ endpoint: 'embed', since })).length, 0, 'nothing was sent upstream');
+    const r = await s.client.embeddings.create({ model: 'text-embedding-3-large', input: 'x', dimensions: 1024, encoding_format: 'float' });
+    assert.equal(r.data[0].embedding.length, 1024);
+  });
+
+  test('auto with a size larger than any model makes is not sent upstream', T, async () => {
+    const since = await s.mock.mark();
+    const r = await s.fetch('/embeddings', { method: 'POST', json: { model: 'auto', input: 'x', dimensions: 2048 } });
+    assert.ok([400, 429, 503].includes(r.status), String(r.status));
+    assert.ok((await r.json()).error.message);
+    assert.equal((await s.mock.requests({ endpoint: 'embed', since })).length, 0);
   });
 });
 

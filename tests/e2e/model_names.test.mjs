@@ -6,7 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatOpenAI } from '@langchain/openai';
-import { startStack, routedVia, uniq } from './lib/harness.mjs';
+import { startStack, routedVia, uniq, sleep } from './lib/harness.mjs';
 
 const T = { timeout: 30000 };
 const SMALL = { provider: 'groq', id: 'llama-3.3-70b-versatile' };      // rank 17: small
@@ -64,4 +64,35 @@ describe('OpenAI and Claude model names', () => {
     assert.equal(r.attempts, '1');
   });
 
+});
+
+describe('a name that is both an OpenAI name and a catalog model (GitHub serves gpt-4o)', () => {
+  const GH_4O = { provider: 'github', id: 'gpt-4o' };
+  let s;
+  const via = async (model) => {
+    const { response } = await s.client.chat.completions.create({ model, messages: [{ role: 'user', content: uniq(model) }] }).withResponse();
+    return routedVia(response.headers)?.raw;
+  };
+  before(async () => {
+    s = await startStack({
+      models: [SMALL, LARGE, GH_4O],
+      keys: [{ provider: 'groq', secret: 'gsk_e2e_names_2' }, { provider: 'sambanova', secret: 'sn_e2e_names_2' }],
+    });
+  });
+  after(async () => s?.stop());
+
+  test('without a key for the model, its tier comes first (not the chain\'s head); with one, the model itself', T, async () => {
+    assert.equal(await via('auto'), `groq/${SMALL.id}`, 'the chain starts with a small model');
+    assert.equal(await via('gpt-4o'), `sambanova/${LARGE.id}`);
+    assert.equal(await via('gpt-4o-2024-08-06'), `sambanova/${LARGE.id}`);
+    await s.keysAdd({ provider: 'github', secret: 'ghp_e2e_names_2' });
+    let got;
+    for (let i = 0; i < 40 && got !== 'github/gpt-4o'; i++) {
+      got = await via('gpt-4o');
+      if (got !== 'github/gpt-4o') await sleep(250);
+    }
+    assert.equal(got, 'github/gpt-4o', 'the named model once its key is in');
+    await s.mock.script({ provider: 'github', error: 'rate_limit_minute', retry_after: 30 });
+    assert.equal(await via('gpt-4o'), `sambanova/${LARGE.id}`, 'then its tier, before the rest of the chain');
+  });
 });

@@ -209,6 +209,27 @@ static void test_model_names(void **state)
     gw_catalog_dispose(&cat);
 }
 
+/* Matryoshka models cut their vectors, never grow them; fixed ones make one size. */
+static void test_model_makes_size(void **state)
+{
+    static const struct {
+        int64_t native;
+        bool flexible;
+        int64_t asked;
+        bool makes;
+    } cases[] = {
+        {3072, true, 3072, true}, {3072, true, 1536, true}, {3072, true, 1, true},
+        {3072, true, 3073, false}, {1536, true, 3072, false}, {1536, true, 0, false},
+        {1024, false, 1024, true}, {1024, false, 512, false}, {1024, false, 1536, false},
+        {0, false, 777, true}, /* unknown size: the answer is checked instead */
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        gw_model_t m = {.dimensions = cases[i].native, .flexible_dims = cases[i].flexible};
+        assert_int_equal(gw_model_makes_size(&m, cases[i].asked), cases[i].makes);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -218,6 +239,7 @@ int main(void)
         cmocka_unit_test(test_rejects_bad_catalogs),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_model_names),
+        cmocka_unit_test(test_model_makes_size),
     };
     return cmocka_run_group_tests_name("providers/catalog", tests, NULL, NULL);
 }

@@ -127,6 +127,36 @@ static void test_tier_first_then_chain(void **state)
     gw_plan_dispose(&p);
 }
 
+/* A tier name that is also a catalog model (GitHub's gpt-4o): that model
+ * first, then its tier, then the rest; the sticky model only when the name
+ * gave nothing usable. */
+static void test_tier_name_that_is_a_model(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(0, 10);
+    unsigned char conv[32] = {7};
+
+    n.prefer = GW_TIER_LARGE;
+    gw_plan_build(&p, &f->r, "eyes", &n, NULL, 0);
+    assert_int_equal(p.n, 5);
+    assert_string_equal(p.c[0].model->id, "eyes");
+    assert_string_equal(p.c[2].model->id, "big");
+    assert_string_equal(p.c[4].model->id, "small");
+    gw_plan_dispose(&p);
+    /* The conversation was answered by small: a plain tier name keeps it... */
+    gw_sticky_put(f->r.sticky, conv, gw_catalog_model(&f->cat, "anon", "small")->index, 0);
+    gw_plan_build(&p, &f->r, "gpt-5", &n, conv, 0);
+    assert_string_equal(p.c[0].model->id, "small");
+    assert_string_equal(p.c[1].model->id, "big");
+    gw_plan_dispose(&p);
+    /* ...a name that is a usable model asks for that model first. */
+    gw_plan_build(&p, &f->r, "eyes", &n, conv, 0);
+    assert_string_equal(p.c[0].model->id, "eyes");
+    assert_string_equal(p.c[2].model->id, "big");
+    gw_plan_dispose(&p);
+}
+
 static void test_named_model_first_then_chain(void **state)
 {
     fixture_t *f = *state;
@@ -312,6 +342,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_auto_order_and_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tier_name_that_is_a_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_named_model_first_then_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tier_first_then_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enable_and_chain_prefs, setup, teardown),
