@@ -4,6 +4,7 @@
 #include "api/chat_relay.h"
 #include "api/front.h"
 #include "api/inline_images.h"
+#include "api/chat_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +43,29 @@ typedef struct relay {
     char *suffix;             /* fill-in-the-middle: the text after the gap */
     json_t *choices;
     gw_tokens_t total;
+    /* n > 1 off a several-choices dialect: the other choices asked for at
+     * once by detached runs of the engine, each with its own plan, charges and
+     * fallover (see start_subs) */
+    struct sub *subs[GW_CHAT_MAX_N];
+    int nsubs;
+    int pending;              /* sub-runs still going */
+    bool subs_started;
+    gw_answer_t *parked;      /* the client's run's answer, waiting for them */
+    json_t *parked_completion;
+    int refs;                 /* the client's run and each sub-run */
+    bool closing;             /* the client's run has ended */
+    const char *req_id;
+    gw_fallback_spec_t spec;  /* what sub-runs copy (req NULL) */
 } relay_t;
+
+typedef struct sub {
+    relay_t *r;
+    gw_fallback_t *fb;        /* NULL once it ended */
+} sub_t;
+
+static void relay_release(relay_t *r);
+static int finish_choices(relay_t *r, json_t *completion, gw_answer_t *a);
+static void start_subs(relay_t *r);
 
 /* ---- building the call ---------------------------------------------------- */
 
@@ -78,10 +101,14 @@ static int relay_request(void *ctx, const gw_call_t *call, const gw_dialect_t *d
 
     if (r->suffix != NULL)
         return d->fim_request != NULL ? d->fim_request(call, r->suffix, out, err) : GW_DECLINED;
+    /* n > 1 where one call makes one choice: the others are asked for at
+     * once, each by a run of its own. */
+    if (r->n > 1 && r->prompts == NULL && !d->several_choices && !r->subs_started)
+        start_subs(r);
     /* n > 1 on a dialect that makes several choices in one call: ask for all
      * those still missing (one prompt only); "n" leaves the request after,
      * for a fallover to a dialect that does not. */
-    if (r->n > 1 && d->several_choices && r->prompts == NULL) {
+    if (r->n > 1 && d->several_choices && r->prompts == NULL && !r->subs_started) {
         json_object_set_new(call->req, "n",
                             json_integer((json_int_t)(r->n - (int)json_array_size(r->choices))));
         rc = d->chat_request(call, out, err);
@@ -174,7 +201,6 @@ static int collect_choice(relay_t *r, json_t **completion, const gw_tokens_t *us
 static int render_completion(relay_t *r, gw_answer_t *a)
 {
     json_t *completion = NULL;
-    int rc;
 
     if (a->json == NULL) {
         gw_err_set(&a->err, GW_DECLINED, 0, "unreadable answer (truncated or not JSON)");
@@ -183,9 +209,23 @@ static int render_completion(relay_t *r, gw_answer_t *a)
     if (a->dialect->chat_response(a->call, a->json, &completion, &a->usage, &a->err) != 0)
         return GW_DECLINED; /* a->json stays for the engine to classify */
     if (r->n > 1 && collect_choice(r, &completion, &a->usage) == GW_AGAIN) {
+        if (r->pending > 0) { /* the sub-runs bring the rest: wait for them */
+            r->parked = a;
+            r->parked_completion = completion;
+            return GW_PENDING;
+        }
         json_decref(completion);
         return GW_AGAIN;
     }
+    return finish_choices(r, completion, a);
+}
+
+/* The answer with every choice in: the client's shape into a->reply. Takes
+ * completion. */
+static int finish_choices(relay_t *r, json_t *completion, gw_answer_t *a)
+{
+    int rc;
+
     if (r->n > 1 && r->client_stream) {
         choices_as_stream(r, completion, &a->reply.body);
         json_decref(completion);
@@ -209,6 +249,123 @@ static int render_completion(relay_t *r, gw_answer_t *a)
     return 0;
 }
 
+/* ---- n > 1: the other choices at once --------------------------------------------- */
+
+/* A sub-run's whole answer: its choice joins the others. */
+static int sub_answer(void *ctx, gw_fallback_t *fb, gw_answer_t *a)
+{
+    sub_t *sb = ctx;
+    relay_t *r = sb->r;
+    json_t *completion = NULL;
+
+    (void)fb;
+    a->json_read = true;
+    a->json = json_loadb(a->body.ptr, a->body.len, 0, NULL);
+    if (a->json == NULL ||
+        a->dialect->chat_response(a->call, a->json, &completion, &a->usage, &a->err) != 0) {
+        if (a->json == NULL)
+            gw_err_set(&a->err, GW_DECLINED, 0, "unreadable answer (truncated or not JSON)");
+        return GW_DECLINED;
+    }
+    if (!r->closing && (int)json_array_size(r->choices) < r->n) {
+        json_t *c = json_deep_copy(json_array_get(json_object_get(completion, "choices"), 0));
+
+        json_object_set_new(c, "index", json_integer((json_int_t)json_array_size(r->choices)));
+        json_array_append_new(r->choices, c);
+        r->total.prompt += a->usage.prompt;
+        r->total.completion += a->usage.completion;
+    }
+    json_decref(completion);
+    snprintf(a->reply.content_type, sizeof(a->reply.content_type), "application/json");
+    return 0;
+}
+
+static int sub_request(void *ctx, const gw_call_t *call, const gw_dialect_t *d,
+                       gw_http_out_t *out, gw_err_t *err)
+{
+    (void)ctx;
+    return d->chat_request(call, out, err);
+}
+
+static void sub_free(void *ctx)
+{
+    sub_t *sb = ctx;
+    relay_t *r = sb->r;
+
+    for (int i = 0; i < r->nsubs; i++)
+        if (r->subs[i] == sb)
+            r->subs[i] = NULL;
+    free(sb);
+    relay_release(r);
+}
+
+static const gw_fallback_op_t sub_op = {
+    .request = sub_request,
+    .answer = sub_answer,
+    .free = sub_free,
+};
+
+/* A sub-run ended (its choice is in, or it found none): when the last one
+ * ends and the client's run waits, it carries on: answered with every
+ * choice, or asks its own pair again for those still missing. */
+static void sub_done(void *ctx, int status)
+{
+    sub_t *sb = ctx;
+    relay_t *r = sb->r;
+    gw_answer_t *a;
+    json_t *completion;
+
+    (void)status;
+    sb->fb = NULL;
+    if (--r->pending > 0 || r->parked == NULL || r->closing)
+        return;
+    a = r->parked;
+    completion = r->parked_completion;
+    r->parked = NULL;
+    r->parked_completion = NULL;
+    if ((int)json_array_size(r->choices) < r->n) {
+        json_decref(completion);
+        gw_fallback_answer_done(r->fb, GW_AGAIN, a);
+        return;
+    }
+    json_object_set(completion, "choices", r->choices);
+    json_object_set_new(completion, "usage", gw_front_usage_json(&r->total));
+    gw_fallback_answer_done(r->fb, finish_choices(r, completion, a), a);
+}
+
+/* Starts a detached run per missing choice but the one the client's run makes. */
+static void start_subs(relay_t *r)
+{
+    r->subs_started = true;
+    for (int i = 1; i < r->n && r->nsubs < GW_CHAT_MAX_N; i++) {
+        sub_t *sb = gw_xcalloc(1, sizeof(*sb));
+        gw_fallback_spec_t spec = r->spec;
+
+        sb->r = r;
+        r->refs++;
+        r->pending++;
+        r->subs[r->nsubs++] = sb;
+        spec.req = json_deep_copy(r->body);
+        spec.stream = false;
+        spec.sticky = false;
+        spec.op = &sub_op;
+        spec.op_ctx = sb;
+        sb->fb = gw_fallback_run_detached(r->gw, r->req_id, &spec, sub_done, sb);
+    }
+}
+
+static void relay_release(relay_t *r)
+{
+    if (--r->refs > 0)
+        return;
+    json_decref(r->choices);
+    json_decref(r->prompts);
+    free(r->suffix);
+    if (r->front.ops->free != NULL)
+        r->front.ops->free(r->front.ctx);
+    free(r);
+}
+
 /* A long answer (GW_OFF_LOOP_BYTES) is parsed on a pool thread; the dialect's
  * normalisation, which may touch shared state (Gemini's thought signatures),
  * stays on the loop. */
@@ -230,12 +387,15 @@ static void parse_after(uv_work_t *w, int status)
 {
     parse_job_t *j = w->data;
     gw_answer_t *a = j->a;
+    int rc;
 
     if (status != 0) { /* not run: read as unreadable, so the request falls over */
         json_decref(a->json);
         a->json = NULL;
     }
-    gw_fallback_answer_done(j->fb, render_completion(j->r, a), a);
+    rc = render_completion(j->r, a);
+    if (rc != GW_PENDING) /* else the sub-runs finish it (sub_done) */
+        gw_fallback_answer_done(j->fb, rc, a);
     free(j);
 }
 
@@ -243,6 +403,7 @@ static int relay_answer(void *ctx, gw_fallback_t *fb, gw_answer_t *a)
 {
     relay_t *r = ctx;
 
+    r->fb = fb;
     a->json_read = true;
     if (a->body.len >= GW_OFF_LOOP_BYTES) {
         parse_job_t *j = gw_xcalloc(1, sizeof(*j));
@@ -437,17 +598,19 @@ static void relay_free(void *ctx)
 {
     relay_t *r = ctx;
 
+    r->closing = true;
+    for (int i = 0; i < r->nsubs; i++) /* a run that is over needs none */
+        if (r->subs[i] != NULL)
+            gw_fallback_cancel(r->subs[i]->fb);
+    json_decref(r->parked_completion);
+    r->parked_completion = NULL;
     gw_inline_cancel(r->inliner);
     stream_reset(r);
     gw_stream_state_dispose(&r->st);
     gw_buf_dispose(&r->wbuf);
     json_decref(r->proto);
-    json_decref(r->choices);
-    json_decref(r->prompts);
-    free(r->suffix);
-    if (r->front.ops->free != NULL)
-        r->front.ops->free(r->front.ctx);
-    free(r);
+    r->proto = NULL;
+    relay_release(r);
 }
 
 static const gw_fallback_op_t chat_op = {
@@ -468,6 +631,8 @@ void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec
 
     r->gw = gw;
     r->front = front;
+    r->refs = 1;
+    r->req_id = gw_req_id(req);
     r->per_prompt = n > 1 ? n : 1;
     r->n = r->per_prompt * (prompts != NULL ? (int)GW_MAX(json_array_size(prompts), 1) : 1);
     r->prompts = json_incref(prompts);
@@ -488,5 +653,7 @@ void gw_chat_relay_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec
     gw_stream_state_init(&r->st);
     spec->op = &chat_op;
     spec->op_ctx = r;
+    r->spec = *spec;
+    r->spec.req = NULL;
     gw_fallback_run(gw, req, spec);
 }

@@ -13,9 +13,11 @@
 #include "api/front.h"
 
 /* Runs a validated chat request (spec->op is set here), its answer shaped by
- * front (taken: freed with the request). n > 1 choices: one upstream call
- * each (the same pair while its caps allow, each charged to the ledger),
- * answered together; a stream then carries them as chunks after the last.
+ * front (taken: freed with the request). n > 1 choices: in one call where
+ * the dialect makes several, else one call each, at once, by detached runs
+ * of the engine (each its own plan, charges and fallover; a choice none
+ * could make is asked again of the client's run's pair); answered together,
+ * a stream carrying them as chunks after the last.
  * prompts (NULL, or strings): n choices for each, the user message of the
  * request's last turn swapped between calls. suffix (NULL, or copied): each
  * call is fill-in-the-middle with the prompt before the gap. */

@@ -20,7 +20,11 @@
 
 struct gw_fallback {
     gw_gateway_t *gw;
-    gw_req_t *req;
+    gw_req_t *req;            /* NULL: a detached run (answers go to detached_done) */
+    char id[48];              /* the client request's id, for logs */
+    int64_t start_us;
+    void (*detached_done)(void *ctx, int status);
+    void *detached_ctx;
     json_t *body;
     char *model_name;
     char *endpoint;
@@ -94,8 +98,8 @@ static void log_request(fb_t *p, int status, const char *error_class)
         row.key_id = p->cur->key->id;
     }
     row.status = status;
-    row.latency_ms = (gw_mono_us() - gw_req_start_us(p->req)) / 1000;
-    row.ttfb_ms = p->ttfb_us > 0 ? (p->ttfb_us - gw_req_start_us(p->req)) / 1000 : -1;
+    row.latency_ms = (gw_mono_us() - p->start_us) / 1000;
+    row.ttfb_ms = p->ttfb_us > 0 ? (p->ttfb_us - p->start_us) / 1000 : -1;
     row.tokens_in = p->usage.prompt;
     row.tokens_out = p->usage.completion;
     row.attempts = p->attempts;
@@ -125,6 +129,8 @@ static void add_route_headers(fb_t *p)
 {
     char v[300];
 
+    if (p->req == NULL)
+        return;
     if (p->cur != NULL) {
         snprintf(v, sizeof(v), "%s/%s", p->cur->model->provider->id, p->cur->model->id);
         gw_req_add_header(p->req, "X-Routed-Via", v);
@@ -140,6 +146,22 @@ static void finish(fb_t *p)
     p->done = true;
     gw_upstream_cancel(p->xfer);
     p->xfer = NULL;
+}
+
+/* A detached run's end, in place of an answer to a client: true when p is
+ * detached (the caller answers nothing then). */
+static bool detached_end(fb_t *p, int status, const char *log_class)
+{
+    void (*done)(void *ctx, int status) = p->detached_done;
+
+    if (p->req != NULL)
+        return false;
+    log_request(p, status, log_class);
+    finish(p);
+    p->detached_done = NULL;
+    if (done != NULL)
+        done(p->detached_ctx, status);
+    return true;
 }
 
 /* ---- answers to the client ------------------------------------------------ */
@@ -185,6 +207,8 @@ static void exhausted(fb_t *p)
     gw_req_t *req = p->req;
     char v[32];
 
+    if (detached_end(p, 503, "exhausted"))
+        return;
     gw_req_add_header(req, "x-should-retry", "false");
     if (p->attempts > 0)
         add_route_headers(p);
@@ -224,6 +248,8 @@ static void return_error(fb_t *p)
 {
     int status = p->last.client_status > 0 ? p->last.client_status : 400;
 
+    if (detached_end(p, status, p->last.name))
+        return;
     add_route_headers(p);
     log_request(p, status, p->last.name);
     gw_respond_error(p->req, status, status >= 500 ? "server_error" : "invalid_request_error",
@@ -236,9 +262,11 @@ void gw_fallback_refuse(fb_t *p, int status, const char *code, const char *param
                         const char *log_class, const char *msg)
 {
     p->in_cb++; /* ops call this from their own callbacks too */
-    log_request(p, status, log_class);
-    gw_respond_error(p->req, status, "invalid_request_error", code, param, "%s", msg);
-    finish(p);
+    if (!detached_end(p, status, log_class)) {
+        log_request(p, status, log_class);
+        gw_respond_error(p->req, status, "invalid_request_error", code, param, "%s", msg);
+        finish(p);
+    }
     p->in_cb--;
     maybe_free(p);
 }
@@ -276,7 +304,7 @@ static void fail(fb_t *p, const gw_verdict_t *v)
     gw_plan_fail(&p->plan, p->cur, v, gw_now_ms());
     if (p->cur->key->health != before)
         gw_gateway_key_health(p->gw, p->cur->key, v->name);
-    gw_log_info("%s: %s/%s failed: %s (attempt %d)", gw_req_id(p->req),
+    gw_log_info("%s: %s/%s failed: %s (attempt %d)", p->id,
                 p->cur->model->provider->id, p->cur->model->id, v->name, p->attempts);
     if (v->next == GW_NEXT_RETURN) {
         return_error(p);
@@ -468,6 +496,10 @@ static void settle_answer(fb_t *p, int rc, gw_answer_t *a)
     add_route_headers(p);
     gw_plan_served(&p->plan, p->cur, gw_now_ms());
     gw_plan_success(&p->plan, p->cur);
+    if (detached_end(p, 200, NULL)) {
+        answer_free(a);
+        return;
+    }
     log_request(p, 200, NULL);
     gw_req_respond(p->req, 200, a->reply.content_type, &a->reply.body);
     answer_free(a);
@@ -744,7 +776,7 @@ static void on_abort(void *ctx)
 
     if (p->done)
         return;
-    gw_log_debug("%s: client gone; cancelling the upstream call", gw_req_id(p->req));
+    gw_log_debug("%s: client gone; cancelling the upstream call", p->id);
     settle_tokens(p, 0);
     /* The server cuts what outlives the drain at shutdown; otherwise the client left. */
     if (p->gw->stopping)
@@ -765,12 +797,11 @@ static void on_drain(void *ctx)
     maybe_free(p);
 }
 
-void gw_fallback_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec)
+static fb_t *fb_new(gw_gateway_t *gw, gw_fallback_spec_t *spec)
 {
     fb_t *p = gw_xcalloc(1, sizeof(*p));
 
     p->gw = gw;
-    p->req = req;
     p->body = spec->req;
     p->model_name = gw_xstrdup(spec->model);
     p->endpoint = gw_xstrdup(spec->endpoint);
@@ -784,9 +815,55 @@ void gw_fallback_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec)
     gw_buf_init(&p->hdrs, 65536);
     gw_plan_build(&p->plan, &gw->router, p->model_name, &p->need,
                   spec->sticky ? spec->digest : NULL, gw_now_ms());
-    gw_req_set_handler(req, p, on_abort, on_drain);
+    return p;
+}
+
+static void fb_start(fb_t *p)
+{
     p->in_cb++;
     try_next(p);
     p->in_cb--;
+    maybe_free(p);
+}
+
+void gw_fallback_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec)
+{
+    fb_t *p = fb_new(gw, spec);
+
+    p->req = req;
+    p->start_us = gw_req_start_us(req);
+    snprintf(p->id, sizeof(p->id), "%s", gw_req_id(req));
+    gw_req_set_handler(req, p, on_abort, on_drain);
+    fb_start(p);
+}
+
+gw_fallback_t *gw_fallback_run_detached(gw_gateway_t *gw, const char *id,
+                                        gw_fallback_spec_t *spec,
+                                        void (*done)(void *ctx, int status), void *ctx)
+{
+    fb_t *p = fb_new(gw, spec);
+
+    p->start_us = gw_mono_us();
+    snprintf(p->id, sizeof(p->id), "%s", id);
+    p->detached_done = done;
+    p->detached_ctx = ctx;
+    p->in_cb++; /* the caller's handle stays valid until this returns */
+    try_next(p);
+    p->in_cb--;
+    if (p->done) {
+        maybe_free(p);
+        return NULL; /* over already: done has been called */
+    }
+    return p;
+}
+
+void gw_fallback_cancel(gw_fallback_t *p)
+{
+    if (p == NULL || p->done)
+        return;
+    p->detached_done = NULL; /* no callback for a run the caller ended */
+    settle_tokens(p, 0);
+    log_request(p, 499, "cancelled");
+    finish(p);
     maybe_free(p);
 }

@@ -91,6 +91,15 @@ typedef struct gw_fallback_spec {
 
 /* Runs the request to its answer. */
 void gw_fallback_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec);
+/* The same with no client to answer (whole answers only): the op's answer
+ * is its own business, and done(ctx, status) says how it ended (200, or the
+ * status the client would have had). id names the client request in logs.
+ * Returns the run, or NULL when it ended already (done was called). */
+gw_fallback_t *gw_fallback_run_detached(gw_gateway_t *gw, const char *id,
+                                        gw_fallback_spec_t *spec,
+                                        void (*done)(void *ctx, int status), void *ctx);
+/* Ends a detached run early (its done is not called). */
+void gw_fallback_cancel(gw_fallback_t *fb);
 
 /* Whether a request of this size (the token estimate) has its upstream body
  * written on the thread pool: dialects are asked to defer it (defer_body). */

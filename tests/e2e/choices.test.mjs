@@ -1,5 +1,6 @@
-// n > 1 on chat completions through the openai SDK: one upstream call per choice, each charged
-// to the ledger, choices indexed, usage summed; streamed, the choices come as chunks by index.
+// n > 1 on chat completions through the openai SDK: one upstream call per choice, made at once
+// (each its own run of the engine: plan, charges, fallover), choices indexed, usage summed;
+// streamed, the choices come as chunks by index; Gemini makes them in one call.
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +21,10 @@ describe('n > 1 choices', () => {
     const mark = await s.mock.mark();
     await s.mock.script([{ provider: 'groq', content: 'First.' }, { provider: 'groq', content: 'Second.' }, { provider: 'groq', content: 'Third.' }]);
     const { data: r, response } = await s.client.chat.completions.create({ model: 'auto', n: 3, messages: [{ role: 'user', content: uniq('pick') }] }).withResponse();
-    assert.deepEqual(r.choices.map((c) => [c.index, c.message.content, c.finish_reason]), [[0, 'First.', 'stop'], [1, 'Second.', 'stop'], [2, 'Third.', 'stop']]);
+    // The calls run at once: which answer becomes which choice follows their order of arrival.
+    assert.deepEqual(r.choices.map((c) => c.index), [0, 1, 2]);
+    assert.deepEqual(r.choices.map((c) => c.message.content).sort(), ['First.', 'Second.', 'Third.']);
+    assert.ok(r.choices.every((c) => c.finish_reason === 'stop'));
     const reqs = await s.mock.chatRequests({ since: mark });
     assert.equal(reqs.length, 3);
     assert.ok(reqs.every((q) => q.body.n === undefined || q.body.n === 1), 'one choice per call upstream');
@@ -43,7 +47,7 @@ describe('n > 1 choices', () => {
         if (c.finish_reason) finish[c.index] = c.finish_reason;
       }
     }
-    assert.deepEqual(text, { 0: 'Alpha.', 1: 'Beta.' });
+    assert.deepEqual(Object.values(text).sort(), ['Alpha.', 'Beta.']);
     assert.deepEqual(finish, { 0: 'stop', 1: 'stop' });
     assert.ok(usage?.completion_tokens > 0);
   });
@@ -60,6 +64,22 @@ describe('n > 1 choices', () => {
 
   test('(completions beside) a suffix with no fill-in-the-middle model here is refused naming suffix', T, async () => {
     await assert.rejects(s.client.completions.create({ model: 'auto', prompt: 'a', suffix: 'b' }), (e) => e.status === 400 && e.param === 'suffix' && /codestral/.test(e.message));
+  });
+
+  test('n=3 calls at once: the answers arrive together, not one after another', T, async () => {
+    await s.mock.script([1, 2, 3].map((i) => ({ provider: 'groq', content: `slow ${i}`, delay_ms: 600 })));
+    const t0 = Date.now();
+    const r = await s.client.chat.completions.create({ model: 'auto', n: 3, messages: [{ role: 'user', content: uniq('par') }] });
+    const took = Date.now() - t0;
+    assert.equal(r.choices.length, 3);
+    assert.ok(took < 1500, `three 600 ms calls took ${took} ms: not in parallel`);
+  });
+
+  test('a sub-run that fails over still brings its choice', T, async () => {
+    await s.mock.script([{ provider: 'groq', content: 'one' }, { provider: 'groq', error: 'server' }, { provider: 'groq', content: 'two' }, { provider: 'groq', content: 'three' }]);
+    const { data: r, response } = await s.client.chat.completions.create({ model: 'auto', n: 3, messages: [{ role: 'user', content: uniq('fo') }] }).withResponse();
+    assert.equal(r.choices.length, 3, await s.diag());
+    assert.ok(response.status === 200);
   });
 
   test('n above the limit is refused naming n', T, async () => {
