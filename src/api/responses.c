@@ -25,10 +25,55 @@
 
 /* ---- a stored record: {"response", "input", "conversation"} ------------------ */
 
+/* A read of an id whose save is still running waits for it: the response
+ * went to the client before its save ended, and the client may ask for it at
+ * once (GET, previous_response_id). */
+typedef struct deferred {
+    int (*work)(gw_store_t *st, void *ctx);
+    void (*done)(void *ctx, int rc);
+    void *ctx;
+    struct deferred *next;
+} deferred_t;
+
 typedef struct save_job {
     char id[ID_MAX];
     char *record;
+    gw_gateway_t *gw;
+    deferred_t *waiting;
+    struct save_job *next;
 } save_job_t;
+
+static save_job_t *saving; /* saves in flight; the loop thread's only */
+
+/* gw_store_job, after the save of id when one is in flight. */
+static int store_job_after_save(gw_gateway_t *gw, const char *id,
+                                int (*work)(gw_store_t *st, void *ctx),
+                                void (*done)(void *ctx, int rc), void *ctx)
+{
+    for (save_job_t *j = saving; j != NULL; j = j->next) {
+        if (strcmp(j->id, id) == 0) {
+            deferred_t *d = gw_xcalloc(1, sizeof(*d));
+
+            d->work = work;
+            d->done = done;
+            d->ctx = ctx;
+            d->next = j->waiting;
+            j->waiting = d;
+            return 0;
+        }
+    }
+    return gw_store_job(gw, work, done, ctx);
+}
+
+static void unlink_save(save_job_t *j)
+{
+    save_job_t **pp = &saving;
+
+    while (*pp != NULL && *pp != j)
+        pp = &(*pp)->next;
+    if (*pp == j)
+        *pp = j->next;
+}
 
 static int save_work(gw_store_t *st, void *ctx)
 {
@@ -46,6 +91,15 @@ static void save_done(void *ctx, int rc)
     save_job_t *j = ctx;
 
     (void)rc;
+    unlink_save(j);
+    while (j->waiting != NULL) {
+        deferred_t *d = j->waiting;
+
+        j->waiting = d->next;
+        if (gw_store_job(j->gw, d->work, d->done, d->ctx) != 0)
+            d->done(d->ctx, GW_ERR);
+        free(d);
+    }
     free(j->record);
     free(j);
 }
@@ -80,13 +134,17 @@ static void on_completed(void *ctx, json_t *response)
                        "conversation", conv);
     j = gw_xcalloc(1, sizeof(*j));
     snprintf(j->id, sizeof(j->id), "%s", c->id);
+    j->gw = c->gw;
     j->record = json_dumps(record, JSON_COMPACT);
     json_decref(record);
     if (j->record == NULL || gw_store_job(c->gw, save_work, save_done, j) != 0) {
         gw_log_warn("response %s not stored: no store job", c->id);
         free(j->record);
         free(j);
+        return;
     }
+    j->next = saving;
+    saving = j;
 }
 
 /* ---- POST /v1/responses ------------------------------------------------------ */
@@ -264,7 +322,7 @@ static void create_parsed(gw_gateway_t *gw, gw_req_t *req, json_t *body, const j
     }
     snprintf(c->prev, sizeof(c->prev), "%s", json_string_value(prev));
     gw_req_set_handler(req, c, load_abandoned, NULL);
-    if (gw_store_job(gw, load_work, load_done, c) != 0) {
+    if (store_job_after_save(gw, c->prev, load_work, load_done, c) != 0) {
         gw_req_set_handler(req, NULL, NULL, NULL);
         gw_respond_error(req, 503, "service_unavailable", "store_unavailable", NULL,
                          "Stored responses cannot be read now; try again.");
@@ -366,7 +424,7 @@ void api_responses_item(gw_gateway_t *gw, gw_req_t *req, const char *rest)
     l->del = strcmp(method, "DELETE") == 0;
     l->input_items = items;
     gw_req_set_handler(req, l, lookup_abandoned, NULL);
-    if (gw_store_job(gw, lookup_work, lookup_done, l) != 0) {
+    if (store_job_after_save(gw, l->id, lookup_work, lookup_done, l) != 0) {
         gw_req_set_handler(req, NULL, NULL, NULL);
         gw_respond_error(req, 503, "service_unavailable", "store_unavailable", NULL,
                          "Stored responses cannot be read now; try again.");
