@@ -48,6 +48,8 @@ json_t *gw_front_usage_json(const gw_tokens_t *u);
 
 /* "data: <json>\n\n" onto out, in place (0, or GW_ETOOBIG with out unchanged). */
 int gw_front_put_data(gw_buf_t *out, json_t *obj);
+/* "<json>\n" onto out (NDJSON; 0, or GW_ETOOBIG, out unchanged). */
+int gw_front_put_line(gw_buf_t *out, json_t *obj);
 /* "event: <name>\ndata: <json>\n\n" onto out (0, or GW_ETOOBIG, out unchanged). */
 int gw_front_put_event(gw_buf_t *out, const char *name, json_t *obj);
 

@@ -13,7 +13,6 @@
 
 #include "api/front_ollama.h"
 #include "core/clock.h"
-#include "core/json_buf.h"
 
 typedef struct ollama {
     bool generate;
@@ -115,19 +114,6 @@ static json_t *ollama_whole(void *ctx, json_t *completion, const gw_tokens_t *us
     return obj;
 }
 
-static int put_line(gw_buf_t *out, json_t *obj)
-{
-    size_t at = out->len;
-
-    if (gw_json_append(out, obj) != 0 || gw_buf_append(out, "\n", 1) != 0) {
-        out->len = at;
-        if (out->ptr != NULL)
-            out->ptr[at] = '\0';
-        return GW_ETOOBIG;
-    }
-    return 0;
-}
-
 static int ollama_chunk(void *ctx, json_t *chunk, gw_buf_t *out)
 {
     ollama_t *o = ctx;
@@ -167,7 +153,7 @@ static int ollama_chunk(void *ctx, json_t *chunk, gw_buf_t *out)
 
         set_text(o, obj, json_string_value(text), NULL);
         json_object_set_new(obj, "done", json_false());
-        rc = put_line(out, obj);
+        rc = gw_front_put_line(out, obj);
         json_decref(obj);
     }
     return rc;
@@ -182,7 +168,7 @@ static void ollama_end(void *ctx, bool ok, json_t *last, const gw_tokens_t *usag
     (void)last;
     if (!ok) {
         obj = json_pack("{s:s}", "error", why);
-        put_line(out, obj);
+        gw_front_put_line(out, obj);
         json_decref(obj);
         return;
     }
@@ -198,13 +184,13 @@ static void ollama_end(void *ctx, bool ok, json_t *last, const gw_tokens_t *usag
         obj = head(o);
         set_text(o, obj, "", calls);
         json_object_set_new(obj, "done", json_false());
-        put_line(out, obj);
+        gw_front_put_line(out, obj);
         json_decref(obj);
     }
     obj = head(o);
     set_text(o, obj, "", NULL);
     set_counters(o, obj, usage);
-    put_line(out, obj);
+    gw_front_put_line(out, obj);
     json_decref(obj);
 }
 

@@ -8,14 +8,16 @@
 #include "core/json_buf.h"
 #include "stream/sse.h"
 
-static int put_framed(gw_buf_t *out, const char *name, json_t *obj)
+/* [event: name\n]<head><json><tail> onto out in place; out unchanged on failure. */
+static int put_framed(gw_buf_t *out, const char *name, const char *head, json_t *obj,
+                      const char *tail)
 {
     size_t at = out->len;
 
     if ((name != NULL && (gw_buf_appends(out, "event: ") != 0 ||
                           gw_buf_appends(out, name) != 0 || gw_buf_append(out, "\n", 1) != 0)) ||
-        gw_buf_append(out, "data: ", 6) != 0 || gw_json_append(out, obj) != 0 ||
-        gw_buf_append(out, "\n\n", 2) != 0) {
+        gw_buf_appends(out, head) != 0 || gw_json_append(out, obj) != 0 ||
+        gw_buf_appends(out, tail) != 0) {
         out->len = at;
         if (out->ptr != NULL)
             out->ptr[at] = '\0';
@@ -26,12 +28,17 @@ static int put_framed(gw_buf_t *out, const char *name, json_t *obj)
 
 int gw_front_put_data(gw_buf_t *out, json_t *obj)
 {
-    return put_framed(out, NULL, obj);
+    return put_framed(out, NULL, "data: ", obj, "\n\n");
 }
 
 int gw_front_put_event(gw_buf_t *out, const char *name, json_t *obj)
 {
-    return put_framed(out, name, obj);
+    return put_framed(out, name, "data: ", obj, "\n\n");
+}
+
+int gw_front_put_line(gw_buf_t *out, json_t *obj)
+{
+    return put_framed(out, NULL, "", obj, "\n");
 }
 
 static int openai_chunk(void *ctx, json_t *chunk, gw_buf_t *out)
