@@ -35,6 +35,13 @@ describe('legacy completions', () => {
     assert.deepEqual(up.body.stop, ['\n']);
   });
 
+  test('the legacy completion models\' names route to the small tier', T, async () => {
+    for (const model of ['gpt-3.5-turbo-instruct', 'davinci-002']) {
+      const { response } = await s.client.completions.create({ model, prompt: uniq('legacy'), max_tokens: 4 }).withResponse();
+      assert.equal(routedVia(response.headers)?.raw, `groq/${GROQ.id}`, model);
+    }
+  });
+
   test('two prompts, n=2: four choices in prompt order, each prompt asked', T, async () => {
     const mark = await s.mock.mark();
     await s.mock.script(['a1', 'a2', 'b1', 'b2'].map((content) => ({ provider: 'groq', content })));
