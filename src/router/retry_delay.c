@@ -132,7 +132,9 @@ static int64_t parse_http_date(const char *v)
     for (int i = 0; i < 12; i++)
         if (strcasecmp(mon, months[i]) == 0)
             tm.tm_mon = i;
-    if (tm.tm_mon < 0 || d < 1 || d > 31 || y < 1970 || hh > 23 || mm > 59 || ss > 60)
+    /* A year past 9999 would overflow the milliseconds below; no reset is that far. */
+    if (tm.tm_mon < 0 || d < 1 || d > 31 || y < 1970 || y > 9999 || hh < 0 || hh > 23 ||
+        mm < 0 || mm > 59 || ss < 0 || ss > 60)
         return 0;
     tm.tm_mday = d;
     tm.tm_year = y - 1900;
