@@ -1,5 +1,6 @@
 /*
- * /api/settings: the request-log retention and the key-probe interval. Stored
+ * /api/settings: the request-log retention, the key-probe interval and
+ * whether prompts and answers are kept in the request log. Stored
  * as settings (over the environment's values) and applied by the reload a
  * change triggers.
  */
@@ -14,16 +15,19 @@ static const struct {
     const char *setting; /* in the store */
     json_int_t lo, hi;
     bool zero_ok;        /* 0 is allowed below lo (probes off) */
+    bool boolean;        /* true/false in the API, 1/0 in the store */
 } fields[] = {
-    {"log_retention_days", GW_SETTING_LOG_RETENTION_DAYS, 1, 3650, false},
-    {"probe_interval_s", GW_SETTING_PROBE_INTERVAL_S, 60, 86400 * 7, true},
+    {"log_retention_days", GW_SETTING_LOG_RETENTION_DAYS, 1, 3650, false, false},
+    {"probe_interval_s", GW_SETTING_PROBE_INTERVAL_S, 60, 86400 * 7, true, false},
+    {"log_content", GW_SETTING_LOG_CONTENT, 0, 1, false, true},
 };
 
 static json_t *settings_json(gw_admin_t *ad)
 {
-    return json_pack("{s:I,s:I,s:b}", "log_retention_days", (json_int_t)ad->log_retention_days,
-                     "probe_interval_s", (json_int_t)ad->probe_interval_s, "pin_set",
-                     gw__admin_pin_set(ad));
+    return json_pack("{s:I,s:I,s:b,s:b}", "log_retention_days",
+                     (json_int_t)ad->log_retention_days, "probe_interval_s",
+                     (json_int_t)ad->probe_interval_s, "log_content", ad->gw->log_content,
+                     "pin_set", gw__admin_pin_set(ad));
 }
 
 static json_t *settings_now(gw_admin_job_t *j)
@@ -41,7 +45,8 @@ static void save_work(gw_admin_job_t *j, gw_store_t *st)
 
         if (v == NULL)
             continue;
-        snprintf(text, sizeof(text), "%lld", (long long)json_integer_value(v));
+        snprintf(text, sizeof(text), "%lld",
+                 json_is_boolean(v) ? (long long)json_is_true(v) : (long long)json_integer_value(v));
         if (gw_store_setting_set(st, fields[i].setting, text, &err) != 0) {
             gw__admin_fail(j, 500, "store_failed", NULL, "The settings could not be saved: %s",
                            err.msg);
@@ -58,7 +63,8 @@ static bool valid(gw_req_t *req, json_t *in)
 
     if (json_object_size(in) == 0) {
         gw__admin_error(req, 400, "missing_required_parameter", NULL,
-                        "Send at least one of log_retention_days, probe_interval_s.");
+                        "Send at least one of log_retention_days, probe_interval_s, "
+                        "log_content.");
         return false;
     }
     json_object_foreach(in, key, v) {
@@ -69,6 +75,13 @@ static bool valid(gw_req_t *req, json_t *in)
         if (i == GW_ARRAY_LEN(fields)) {
             gw__admin_error(req, 400, "unknown_parameter", NULL, "Unknown setting '%.60s'.",
                             key);
+            return false;
+        }
+        if (fields[i].boolean) {
+            if (json_is_boolean(v))
+                continue;
+            gw__admin_error(req, 400, "invalid_value", fields[i].field, "'%s' must be true or "
+                            "false.", fields[i].field);
             return false;
         }
         if (!json_is_integer(v) ||

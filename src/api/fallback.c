@@ -2,6 +2,7 @@
  * The fallback engine (see fallback.h).
  */
 #include "api/fallback.h"
+#include "api/request_trace.h"
 #include "api/respond.h"
 
 #include <stdio.h>
@@ -56,6 +57,8 @@ struct gw_fallback {
     char last_code[64];
     int64_t ttfb_us;
     gw_tokens_t usage;
+    int64_t attempt_start_us;
+    gw_request_trace_t trace; /* attempts and (opt-in) content for the request log */
     int in_cb;                /* >0 while our code (or pending work) holds this request */
     bool done;                /* answered; free once nothing holds it */
 };
@@ -77,6 +80,7 @@ static void fb_free(fb_t *p)
         p->op->free(p->op_ctx);
     free(p->model_name);
     free(p->endpoint);
+    gw_trace_dispose(&p->trace);
     free(p);
 }
 
@@ -105,7 +109,17 @@ static void log_request(fb_t *p, int status, const char *error_class)
     row.attempts = p->attempts;
     row.error_class = error_class;
     row.stream = p->stream;
+    row.attempt_log = gw_trace_attempt_log(&p->trace);
+    row.content_prompt = gw_trace_prompt_text(&p->trace);
+    row.content_answer = gw_trace_answer_text(&p->trace);
     gw_gateway_log_request(p->gw, &row);
+}
+
+/* The attempt in flight ended with verdict (see request_trace.h). */
+static void trace_attempt(fb_t *p, const char *verdict)
+{
+    gw_trace_attempt(&p->trace, p->cur, verdict, p->status,
+                     (gw_mono_us() - p->attempt_start_us) / 1000);
 }
 
 /* Corrects the caps from the estimate to what the attempt really used. */
@@ -297,6 +311,7 @@ static void fail(fb_t *p, const gw_verdict_t *v)
 
     p->last = *v;
     p->have_last = true;
+    trace_attempt(p, v->name);
     if (v->fail == GW_FAIL_RATE_MINUTE || v->fail == GW_FAIL_QUOTA_PERIOD ||
         v->fail == GW_FAIL_QUOTA_ACCOUNT)
         p->rate_limited = true;
@@ -370,12 +385,14 @@ bool gw_fallback_committed(const fb_t *p)
 
 int gw_fallback_stream_write(fb_t *p, const char *data, size_t n)
 {
+    gw_trace_answer(&p->trace, data, n);
     return gw_req_stream_write(p->req, data, n);
 }
 
 void gw_fallback_stream_end(fb_t *p, bool ok, const gw_tokens_t *usage)
 {
     p->usage = *usage;
+    trace_attempt(p, ok ? "ok" : "stream_interrupted");
     if (ok)
         gw_plan_success(&p->plan, p->cur);
     gw_req_stream_end(p->req);
@@ -469,6 +486,14 @@ static void answer_free(gw_answer_t *a)
     free(a);
 }
 
+/* Speech answers are audio: only text is worth keeping as an answer. */
+static bool answer_is_text(const gw_answer_t *a)
+{
+    const char *ct = a->reply.content_type;
+
+    return strncmp(ct, "application/json", 16) == 0 || strncmp(ct, "text/", 5) == 0;
+}
+
 /* What the op made of a whole answer, now or later (GW_PENDING): deliver,
  * repeat, or fail over. Takes a. */
 static void settle_answer(fb_t *p, int rc, gw_answer_t *a)
@@ -496,6 +521,9 @@ static void settle_answer(fb_t *p, int rc, gw_answer_t *a)
     add_route_headers(p);
     gw_plan_served(&p->plan, p->cur, gw_now_ms());
     gw_plan_success(&p->plan, p->cur);
+    trace_attempt(p, "ok");
+    if (answer_is_text(a))
+        gw_trace_answer(&p->trace, a->reply.body.ptr, a->reply.body.len);
     if (detached_end(p, 200, NULL)) {
         answer_free(a);
         return;
@@ -621,8 +649,10 @@ static void send_attempt(fb_t *p, gw_cand_t *c, gw_http_out_t *out)
     opts.first_byte_ms = gw->upstream_timeout_ms > 0 ? gw->upstream_timeout_ms
                                                      : c->model->provider->timeout_ms;
     opts.idle_ms = GW_MAX(opts.first_byte_ms, UPSTREAM_IDLE_MIN_MS);
-    if (!p->repeat)
+    if (!p->repeat) {
         p->attempts++;
+        p->attempt_start_us = gw_mono_us();
+    }
     p->repeat = false;
     p->xfer = gw_upstream_start(gw->up, out, &opts, &xfer_cbs, p);
     if (p->xfer == NULL)
@@ -813,6 +843,8 @@ static fb_t *fb_new(gw_gateway_t *gw, gw_fallback_spec_t *spec)
     p->op_ctx = spec->op_ctx;
     gw_buf_init(&p->in, MAX_ANSWER);
     gw_buf_init(&p->hdrs, 65536);
+    gw_trace_init(&p->trace, gw->log_content);
+    gw_trace_prompt(&p->trace, p->body);
     gw_plan_build(&p->plan, &gw->router, p->model_name, &p->need,
                   spec->sticky ? spec->digest : NULL, gw_now_ms());
     return p;

@@ -54,6 +54,7 @@ struct gw_gateway {
     int64_t upstream_timeout_ms;  /* 0: each provider's catalog value */
     int64_t started_ms;           /* wall clock at start ("created" of models) */
     bool stopping;                /* draining: /health says so, nothing new starts */
+    bool log_content;             /* keep prompts and answers in the request log (opt-in) */
     gw_sig_store_t sigs;          /* thought signatures, kept by the process */
     gw_image_store_t *images;     /* generated images served by URL (lazy) */
     const gw_gateway_hooks_t *hooks;

@@ -16,6 +16,14 @@ void gw_logrow_free(gw_logrow_t *r)
     free(r->provider);
     free(r->model);
     free(r->error_class);
+    free(r->attempt_log);
+    free(r->content_prompt);
+    free(r->content_answer);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s != NULL ? gw_xstrdup(s) : NULL;
 }
 
 /* Grows the ring (doubling, up to the ceiling), laying it out from slot 0. */
@@ -50,14 +58,20 @@ void gw_logq_push(gw_logq_t *q, const gw_reqlog_row_t *row)
     r = &q->v[(q->head + q->n) % q->cap];
     q->n++;
     r->row = *row;
-    r->endpoint = row->endpoint ? gw_xstrdup(row->endpoint) : NULL;
-    r->provider = row->provider ? gw_xstrdup(row->provider) : NULL;
-    r->model = row->model ? gw_xstrdup(row->model) : NULL;
-    r->error_class = row->error_class ? gw_xstrdup(row->error_class) : NULL;
+    r->endpoint = dup_or_null(row->endpoint);
+    r->provider = dup_or_null(row->provider);
+    r->model = dup_or_null(row->model);
+    r->error_class = dup_or_null(row->error_class);
+    r->attempt_log = dup_or_null(row->attempt_log);
+    r->content_prompt = dup_or_null(row->content_prompt);
+    r->content_answer = dup_or_null(row->content_answer);
     r->row.endpoint = r->endpoint;
     r->row.provider = r->provider;
     r->row.model = r->model;
     r->row.error_class = r->error_class;
+    r->row.attempt_log = r->attempt_log;
+    r->row.content_prompt = r->content_prompt;
+    r->row.content_answer = r->content_answer;
 }
 
 gw_logrow_t *gw_logq_take(gw_logq_t *q, size_t *n, uint64_t *dropped)

@@ -18,6 +18,7 @@
 typedef struct gw_logrow {
     gw_reqlog_row_t row;
     char *endpoint, *provider, *model, *error_class;
+    char *attempt_log, *content_prompt, *content_answer;
 } gw_logrow_t;
 
 typedef struct gw_logq {

@@ -59,6 +59,7 @@ static void reload_settings(gw_app_t *app)
                                        app->env_reqlog_days, 1, 3650);
     app->cfg.probe_interval_s = setting_int(app->store, GW_SETTING_PROBE_INTERVAL_S,
                                             app->env_probe_interval_s, 0, 86400 * 7);
+    app->gw.log_content = setting_int(app->store, GW_SETTING_LOG_CONTENT, 0, 0, 1) == 1;
     gw_writer_set_retention(app->writer, app->cfg.reqlog_days);
     gw_app_probes(app);
     app->admin.log_retention_days = app->cfg.reqlog_days;

@@ -7,6 +7,7 @@
 #include "app/logq.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "store/analytics.h"
 
 #define PRUNE_EVERY_MS (10 * 60 * 1000)
 /* Benches that would outlive a restart are worth keeping (a spent daily quota). */
@@ -36,6 +37,7 @@ typedef struct job {
     bool prune;
     int64_t prune_before_ms;
     bool sync;               /* the last write, on the loop thread */
+    bool ensure_rollups;     /* build the rollups first if this database lacks them */
     int64_t config_version;  /* read by the job after its work */
     sig_pending_t *sigs;     /* read by the loop meanwhile: freed on the loop */
     size_t nsigs;
@@ -54,6 +56,7 @@ struct gw_writer {
     int64_t last_prune_ms;
     uint64_t cooldown_sig;   /* fingerprint of the long cooldowns last saved */
     uint64_t dropped_total;
+    bool rollups_checked;    /* the first job builds missing rollups */
     bool finishing;          /* the last write waits for the running job */
 };
 
@@ -142,7 +145,13 @@ static void job_run(uv_work_t *work)
     job_t *j = work->data;
     gw_store_t *st = j->w->store;
     gw_err_t err = {0};
+    bool rebuilt = false;
 
+    /* Before the rows of this job: they add to what the rebuild counts. */
+    if (j->ensure_rollups && gw_store_rollups_ensure(st, gw_now_ms(), &rebuilt, &err) != 0)
+        gw_log_error("analytics rollups: %s", err.msg);
+    else if (rebuilt)
+        gw_log_info("analytics rollups built from the request log");
     if (j->nrows > 0) {
         gw_reqlog_row_t *rows = gw_xcalloc(j->nrows, sizeof(*rows));
         for (size_t i = 0; i < j->nrows; i++)
@@ -160,7 +169,7 @@ static void job_run(uv_work_t *work)
     if (j->save_cool && gw_store_cooldowns_save(st, j->cool, j->ncool, &err) != 0)
         gw_log_error("cooldowns: %s", err.msg);
     if (j->prune && gw_store_reqlog_prune(st, j->prune_before_ms, j->w->opts.reqlog_max_rows,
-                                          &err) != 0)
+                                          gw_now_ms(), &err) != 0)
         gw_log_error("request log prune: %s", err.msg);
     if (j->prune && gw_store_sig_prune(st, gw_now_ms(), &err) != 0)
         gw_log_error("signature prune: %s", err.msg);
@@ -265,6 +274,8 @@ static void write_now(gw_writer_t *w, bool sync)
     j->w = w;
     j->work.data = j;
     j->sync = sync;
+    j->ensure_rollups = !w->rollups_checked;
+    w->rollups_checked = true;
     j->rows = gw_logq_take(&w->rows, &j->nrows, &dropped);
     if (dropped > 0) {
         w->dropped_total += dropped;

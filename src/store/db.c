@@ -126,7 +126,9 @@ int gw_store_open(gw_store_t **out, const char *data_dir, gw_err_t *err)
     sqlite3_extended_result_codes(st->db, 1);
     /* The timeout first: even switching to WAL may wait for another opener. */
     sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
-    rc = set_wal(st, err);
+    rc = gw__store_register_functions(st->db) == 0 ? 0 : gw__store_dberr(st, err, "functions");
+    if (rc == 0)
+        rc = set_wal(st, err);
     if (rc == 0)
         rc = exec_pragma(st, "PRAGMA synchronous = NORMAL", err);
     if (rc == 0)

@@ -166,6 +166,39 @@ static const migration_t migrations[] = {
     {"0007_responses", "CREATE TABLE responses (id TEXT PRIMARY KEY, created_ms INTEGER NOT "
                        "NULL, expires_ms INTEGER NOT NULL, record BLOB NOT NULL);"
                        "CREATE INDEX responses_expiry ON responses(expires_ms);"},
+    /* 0008 analytics: each request's attempts ("provider\tmodel\tkey\tverdict\t
+     * status\tms" lines), its prompt and answer when the user opted in, and
+     * the rollups the dashboard reads (store/analytics.h). The rollups start
+     * empty; the background writer builds them from the raw log once
+     * (gw_store_rollups_ensure), then keeps them as it appends. */
+    {"0008_analytics",
+     "ALTER TABLE request_log ADD COLUMN attempt_log TEXT;"
+     "ALTER TABLE request_log ADD COLUMN content_prompt TEXT;"
+     "ALTER TABLE request_log ADD COLUMN content_answer TEXT;"
+     "CREATE TABLE rollup_minute ("
+     "  bucket_ms INTEGER NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,"
+     "  key_id INTEGER NOT NULL, endpoint TEXT NOT NULL, status_class INTEGER NOT NULL,"
+     "  requests INTEGER NOT NULL, ok INTEGER NOT NULL, tokens_in INTEGER NOT NULL,"
+     "  tokens_out INTEGER NOT NULL, latency_sum INTEGER NOT NULL, ttfb_sum INTEGER NOT NULL,"
+     "  ttfb_n INTEGER NOT NULL, fallbacks INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+     "  lat_hist BLOB NOT NULL, ttfb_hist BLOB NOT NULL,"
+     "  PRIMARY KEY (bucket_ms, provider, model, key_id, endpoint, status_class)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE rollup_hour ("
+     "  bucket_ms INTEGER NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,"
+     "  key_id INTEGER NOT NULL, endpoint TEXT NOT NULL, status_class INTEGER NOT NULL,"
+     "  requests INTEGER NOT NULL, ok INTEGER NOT NULL, tokens_in INTEGER NOT NULL,"
+     "  tokens_out INTEGER NOT NULL, latency_sum INTEGER NOT NULL, ttfb_sum INTEGER NOT NULL,"
+     "  ttfb_n INTEGER NOT NULL, fallbacks INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+     "  lat_hist BLOB NOT NULL, ttfb_hist BLOB NOT NULL,"
+     "  PRIMARY KEY (bucket_ms, provider, model, key_id, endpoint, status_class)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE attempt_hour ("
+     "  bucket_ms INTEGER NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,"
+     "  key_id INTEGER NOT NULL, verdict TEXT NOT NULL, attempts INTEGER NOT NULL,"
+     "  latency_sum INTEGER NOT NULL,"
+     "  PRIMARY KEY (bucket_ms, provider, model, key_id, verdict)"
+     ") WITHOUT ROWID;"},
 };
 
 int gw__store_latest_version(void)

@@ -62,8 +62,9 @@ const char *const gw__store_stmt_sql[GW_STMT_COUNT] = {
 
     [GW_STMT_LOG_INSERT] = "INSERT INTO request_log (at_ms, endpoint, provider, model, key_id, "
                            "status, latency_ms, ttfb_ms, tokens_in, tokens_out, attempts, "
-                           "error_class, stream) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                           "error_class, stream, attempt_log, content_prompt, content_answer) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+                           "?14, ?15, ?16)",
     [GW_STMT_LOG_PRUNE_AGE] = "DELETE FROM request_log WHERE at_ms < ?1",
     /* Keeps the ?1 newest rows: ids grow with insertion order. */
     [GW_STMT_LOG_PRUNE_ROWS] = "DELETE FROM request_log WHERE id <= "
@@ -72,6 +73,40 @@ const char *const gw__store_stmt_sql[GW_STMT_COUNT] = {
     [GW_STMT_LOG_RECENT] = "SELECT id, at_ms, endpoint, provider, model, key_id, status, "
                            "latency_ms, ttfb_ms, tokens_in, tokens_out, attempts, error_class, "
                            "stream FROM request_log WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+    [GW_STMT_LOG_GET] = "SELECT id, at_ms, endpoint, provider, model, key_id, status, "
+                        "latency_ms, ttfb_ms, tokens_in, tokens_out, attempts, error_class, "
+                        "stream, attempt_log, content_prompt, content_answer "
+                        "FROM request_log WHERE id = ?1",
+    /* Rollups add up: the writer aggregates a batch into cells, each cell
+     * one upsert per level. */
+    [GW_STMT_ROLLUP_MINUTE_ADD] = "INSERT INTO rollup_minute (bucket_ms, provider, model, key_id, endpoint, status_class, "
+        "requests, ok, tokens_in, tokens_out, latency_sum, ttfb_sum, ttfb_n, fallbacks, "
+        "attempts, lat_hist, ttfb_hist) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT DO UPDATE SET "
+        "requests = requests + excluded.requests, ok = ok + excluded.ok, "
+        "tokens_in = tokens_in + excluded.tokens_in, "
+        "tokens_out = tokens_out + excluded.tokens_out, "
+        "latency_sum = latency_sum + excluded.latency_sum, "
+        "ttfb_sum = ttfb_sum + excluded.ttfb_sum, ttfb_n = ttfb_n + excluded.ttfb_n, "
+        "fallbacks = fallbacks + excluded.fallbacks, attempts = attempts + excluded.attempts, "
+        "lat_hist = gw_hist_merge(lat_hist, excluded.lat_hist), "
+        "ttfb_hist = gw_hist_merge(ttfb_hist, excluded.ttfb_hist)",
+    [GW_STMT_ROLLUP_HOUR_ADD] = "INSERT INTO rollup_hour (bucket_ms, provider, model, key_id, endpoint, status_class, "
+        "requests, ok, tokens_in, tokens_out, latency_sum, ttfb_sum, ttfb_n, fallbacks, "
+        "attempts, lat_hist, ttfb_hist) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT DO UPDATE SET "
+        "requests = requests + excluded.requests, ok = ok + excluded.ok, "
+        "tokens_in = tokens_in + excluded.tokens_in, "
+        "tokens_out = tokens_out + excluded.tokens_out, "
+        "latency_sum = latency_sum + excluded.latency_sum, "
+        "ttfb_sum = ttfb_sum + excluded.ttfb_sum, ttfb_n = ttfb_n + excluded.ttfb_n, "
+        "fallbacks = fallbacks + excluded.fallbacks, attempts = attempts + excluded.attempts, "
+        "lat_hist = gw_hist_merge(lat_hist, excluded.lat_hist), "
+        "ttfb_hist = gw_hist_merge(ttfb_hist, excluded.ttfb_hist)",
+    [GW_STMT_ATTEMPT_ADD] = "INSERT INTO attempt_hour (bucket_ms, provider, model, key_id, "
+                            "verdict, attempts, latency_sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                            "ON CONFLICT DO UPDATE SET attempts = attempts + excluded.attempts, "
+                            "latency_sum = latency_sum + excluded.latency_sum",
     [GW_STMT_RESPONSE_PUT] = "INSERT OR REPLACE INTO responses(id, created_ms, expires_ms, "
                              "record) VALUES (?1, ?2, ?3, ?4)",
     [GW_STMT_RESPONSE_GET] = "SELECT record FROM responses WHERE id = ?1 AND expires_ms > ?2",

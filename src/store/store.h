@@ -76,6 +76,7 @@ bool gw_store_token_eq(const char *presented, const char *expected);
 /* Settings the dashboard changes; unset, the environment's values apply. */
 #define GW_SETTING_LOG_RETENTION_DAYS "log_retention_days"
 #define GW_SETTING_PROBE_INTERVAL_S "probe_interval_s"
+#define GW_SETTING_LOG_CONTENT "log_content"
 
 /* Plain-text settings by name (dashboard options and the like; never secrets).
  * get: GW_ENOTFOUND when unset, *out caller frees. "unified_key" is reserved. */
@@ -180,13 +181,27 @@ typedef struct gw_reqlog_row {
     int attempts;
     const char *error_class; /* NULL on success */
     bool stream;
+    /* Every upstream attempt, one line each: "provider\tmodel\tkey_id\tverdict\t
+     * status\tlatency_ms\n" (verdict "ok" for the one that answered, else the
+     * failure class). NULL when nothing was tried. */
+    const char *attempt_log;
+    /* The prompt and the answer, only when the user turned content logging
+     * on (each already cut to GW_REQLOG_CONTENT_MAX); NULL otherwise. */
+    const char *content_prompt;
+    const char *content_answer;
 } gw_reqlog_row_t;
 
-/* Appends rows in one transaction. */
+#define GW_REQLOG_CONTENT_MAX 8192
+
+/* Appends rows in one transaction, with their rollups (analytics.h). */
 int gw_store_reqlog_append(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n, gw_err_t *err);
 /* Deletes rows older than min_at_ms (<= 0: no age limit) and keeps at most
- * max_rows newest (< 0: no row limit), in one transaction. */
-int gw_store_reqlog_prune(gw_store_t *st, int64_t min_at_ms, int64_t max_rows, gw_err_t *err);
+ * max_rows newest (< 0: no row limit), in one transaction; the rollups go
+ * with the age limit (whole hours before it; minutes past 48 h; hours past
+ * 90 days), not with the row limit (they are the history a capped log
+ * cannot keep). now_ms dates the rollups' own horizons. */
+int gw_store_reqlog_prune(gw_store_t *st, int64_t min_at_ms, int64_t max_rows, int64_t now_ms,
+                          gw_err_t *err);
 int64_t gw_store_reqlog_count(gw_store_t *st);
 /* Newest first: up to limit rows whose id is below before_id (0: from the
  * newest). The row's strings are valid only during the callback. */

@@ -45,6 +45,10 @@ enum {
     GW_STMT_LOG_PRUNE_ROWS,
     GW_STMT_LOG_COUNT,
     GW_STMT_LOG_RECENT,
+    GW_STMT_LOG_GET,
+    GW_STMT_ROLLUP_MINUTE_ADD,
+    GW_STMT_ROLLUP_HOUR_ADD,
+    GW_STMT_ATTEMPT_ADD,
     GW_STMT_RESPONSE_PUT,
     GW_STMT_RESPONSE_GET,
     GW_STMT_RESPONSE_DELETE,
@@ -116,6 +120,17 @@ int gw__store_read_blob(gw_store_t *st, sqlite3_stmt *stmt, const char *name, un
 /* A meta row (name -> blob), as gw__store_read_blob. */
 int gw__store_meta_get(gw_store_t *st, const char *name, unsigned char **out, size_t *len,
                        gw_err_t *err);
+
+/* ---- rollups (rollups.c) ---------------------------------------------------- */
+
+/* The SQL functions the rollups use (gw_hist_of, gw_hist_merge), on every
+ * connection before anything is prepared. */
+int gw__store_register_functions(sqlite3 *db);
+/* Adds the rows' rollups inside the caller's transaction. */
+int gw__store_rollups_add(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n, gw_err_t *err);
+/* Deletes rollups before their horizons (whole hours before min_at_ms when it
+ * is > 0), inside the caller's transaction. */
+int gw__store_rollups_prune(gw_store_t *st, int64_t min_at_ms, int64_t now_ms, gw_err_t *err);
 
 /* ---- keyring (keyring.c) -------------------------------------------------- */
 

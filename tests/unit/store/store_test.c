@@ -799,23 +799,23 @@ static void test_reqlog(void **state)
     }
 
     /* Prune by age: rows before 1500 go (5 rows: 1000..1400). */
-    assert_int_equal(gw_store_reqlog_prune(st, 1500, -1, &err), 0);
+    assert_int_equal(gw_store_reqlog_prune(st, 1500, -1, 0, &err), 0);
     assert_int_equal(gw_store_reqlog_count(st), 15);
     /* Prune by count: keep the 4 newest. */
-    assert_int_equal(gw_store_reqlog_prune(st, 0, 4, &err), 0);
+    assert_int_equal(gw_store_reqlog_prune(st, 0, 4, 0, &err), 0);
     assert_int_equal(gw_store_reqlog_count(st), 4);
     memset(&seen, 0, sizeof(seen));
     assert_int_equal(gw_store_reqlog_recent(st, 0, 100, on_log, &seen, &err), 0);
     assert_int_equal(seen.n, 4);
     assert_int_equal(seen.at[3], 1000 + 16 * 100);
     /* More rows allowed than exist, or no limits at all: nothing changes. */
-    assert_int_equal(gw_store_reqlog_prune(st, 0, 100, &err), 0);
-    assert_int_equal(gw_store_reqlog_prune(st, 0, -1, &err), 0);
+    assert_int_equal(gw_store_reqlog_prune(st, 0, 100, 0, &err), 0);
+    assert_int_equal(gw_store_reqlog_prune(st, 0, -1, 0, &err), 0);
     assert_int_equal(gw_store_reqlog_count(st), 4);
     /* Both at once. */
-    assert_int_equal(gw_store_reqlog_prune(st, 1000 + 18 * 100, 1, &err), 0);
+    assert_int_equal(gw_store_reqlog_prune(st, 1000 + 18 * 100, 1, 0, &err), 0);
     assert_int_equal(gw_store_reqlog_count(st), 1);
-    assert_int_equal(gw_store_reqlog_prune(st, 0, 0, &err), 0);
+    assert_int_equal(gw_store_reqlog_prune(st, 0, 0, 0, &err), 0);
     assert_int_equal(gw_store_reqlog_count(st), 0);
     gw_store_close(st);
 }
