@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/analytics.h"
 #include "store/store_int.h"
 #include "test_util.h"
 
@@ -152,7 +153,7 @@ static void test_migrate_v1_to_latest(void **state)
     if (gw_store_open(&st, f->dir, &err) != 0)
         fail_msg("open: %s", err.msg);
     assert_int_equal(gw_store_schema_version(st), gw__store_latest_version());
-    assert_int_equal(gw__store_latest_version(), 7);
+    assert_int_equal(gw__store_latest_version(), 8);
     /* 0005: the configuration counter starts at 0 and follows every change. */
     assert_int_equal(gw_store_config_version(st), 0);
     assert_int_equal(gw_store_setting_set(st, "x", "1", &err), 0);
@@ -175,6 +176,14 @@ static void test_migrate_v1_to_latest(void **state)
     assert_int_equal(seen.attempts[0], 1);
     assert_false(seen.has_class[0]);
     assert_int_equal(seen.status[1], 200);
+    /* 0008: the rollups of an upgraded database are built once, by the writer. */
+    {
+        bool rebuilt = false;
+        assert_int_equal(gw_store_rollups_ensure(st, 1000000, &rebuilt, &err), 0);
+        assert_true(rebuilt);
+        assert_int_equal(gw_store_rollups_ensure(st, 1000000, &rebuilt, &err), 0);
+        assert_false(rebuilt);
+    }
 
     assert_int_equal(gw_store_usage_load(st, on_usage, &usage, &err), 0);
     assert_int_equal(usage, 12 * 100000 + 3400);
