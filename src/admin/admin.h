@@ -12,6 +12,9 @@
 #include "api/gateway.h"
 
 typedef struct gw_admin_key_wait gw_admin_key_wait_t;
+typedef struct gw_admin_live gw_admin_live_t;
+
+#define GW_ADMIN_LIVE_MAX 8 /* live views open at once */
 
 typedef struct gw_admin {
     gw_gateway_t *gw;
@@ -26,6 +29,9 @@ typedef struct gw_admin {
     bool login_running;      /* one PIN is checked at a time */
     gw_admin_key_wait_t *key_waits; /* add requests waiting for their key's first check */
     size_t nkey_waits;
+    gw_admin_live_t *live[GW_ADMIN_LIVE_MAX]; /* /api/live streams */
+    size_t nlive;
+    int64_t live_ping_ms;
 } gw_admin_t;
 
 void gw_admin_init(gw_admin_t *ad, gw_gateway_t *gw, const char *data_dir, const char *web_dir);
@@ -37,6 +43,8 @@ void gw_admin_pin_changed(gw_admin_t *ad, const char *hash);
 /* A key's health was just found (a probe or traffic): answers the add
  * requests waiting for it. */
 void gw_admin_key_checked(gw_admin_t *ad, int64_t key_id, const char *health, const char *detail);
+/* A request was logged: pushed to the live views (nothing when none is open). */
+void gw_admin_live_publish(gw_admin_t *ad, const gw_reqlog_row_t *row);
 /* On the process's tick: answers waits past their deadline (INT64_MAX: all,
  * when stopping). */
 void gw_admin_tick(gw_admin_t *ad, int64_t now_ms);

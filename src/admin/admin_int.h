@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "admin/admin.h"
+#include "admin/analytics.h"
 #include "store/store.h"
 
 /* ---- access (access.c) ---------------------------------------------------------- */
@@ -74,6 +75,11 @@ struct gw_admin_job {
     const char *param;
     char msg[300];
     int64_t retry_after_s;  /* > 0: sent as Retry-After with an error */
+    /* A download instead of JSON: sent when raw_type is set (a success). */
+    const char *raw_type;   /* static */
+    const char *raw_name;   /* the attachment's file name, static */
+    gw_buf_t raw;
+    bool raw_truncated;
 };
 
 /* Queues fn with in (taken) and id; answers the request when it is done. */
@@ -103,6 +109,23 @@ json_t *gw__admin_key_json(const gw_key_rec_t *rec, const char *health, const ch
 /* The catalog's capability words of a model. */
 json_t *gw__admin_caps_json(unsigned caps);
 
+/* ---- the request log (logs.c, live.c) ------------------------------------------------ */
+
+/* A log row as the API lists it (id 0: left out, for live events). */
+json_t *gw__admin_logrow_json(int64_t id, const gw_reqlog_row_t *r);
+/* Pings the live views now and then; INT64_MAX ends them (stopping). */
+void gw__admin_live_tick(gw_admin_t *ad, int64_t now_ms);
+/* Ends every live view (stopping, or the sessions that opened them ended). */
+void gw__admin_live_close_all(gw_admin_t *ad);
+
+/* ---- windows of analytics (analytics.c) --------------------------------------------- */
+
+/* The request's ?window= (24h default); false after answering 400. */
+bool gw__admin_window(gw_req_t *req, int64_t now_ms, gw_admin_window_t *w);
+/* The window as a job's input, and back (in a job). */
+json_t *gw__admin_window_json(const gw_admin_window_t *w);
+void gw__admin_window_from_json(const json_t *in, gw_admin_window_t *w);
+
 /* ---- the dashboard's files (web.c) -------------------------------------------------- */
 
 /* Is this a request for the dashboard (a page or one of its files)? */
@@ -120,5 +143,11 @@ void gw__admin_chain(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_session(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_pin(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_settings(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_analytics(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_live(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_logs(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_diagnostics(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_budgets(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_quarantines(gw_admin_t *ad, gw_req_t *req, const char *rest);
 
 #endif

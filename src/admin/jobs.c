@@ -42,6 +42,18 @@ static void retry_later(gw_admin_job_t *j)
     gw__admin_error(j->req, j->status, j->code, j->param, "%s", j->msg);
 }
 
+static void send_raw(gw_admin_job_t *j)
+{
+    char v[200];
+
+    snprintf(v, sizeof(v), "attachment; filename=\"%s\"", j->raw_name);
+    gw_req_add_header(j->req, "Content-Disposition", v);
+    gw_req_add_header(j->req, "Cache-Control", "no-store");
+    if (j->raw_truncated)
+        gw_req_add_header(j->req, "X-Export-Truncated", "true");
+    gw_req_respond(j->req, 200, j->raw_type, &j->raw);
+}
+
 static void job_done(uv_work_t *w, int status)
 {
     gw_admin_job_t *j = w->data;
@@ -63,6 +75,8 @@ static void job_done(uv_work_t *w, int status)
             retry_later(j);
         else if (j->status >= 400)
             gw__admin_error(j->req, j->status, j->code, j->param, "%s", j->msg);
+        else if (j->raw_type != NULL)
+            send_raw(j);
         else if (j->answer == NULL)
             no_content(j->req);
         else
@@ -72,6 +86,7 @@ static void job_done(uv_work_t *w, int status)
         j->finally(j);
     json_decref(j->answer);
     json_decref(j->in);
+    gw_buf_dispose(&j->raw);
     free(j);
 }
 

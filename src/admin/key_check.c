@@ -90,6 +90,7 @@ void gw_admin_tick(gw_admin_t *ad, int64_t now_ms)
 {
     gw_admin_key_wait_t *w = ad->key_waits;
 
+    gw__admin_live_tick(ad, now_ms);
     while (w != NULL) {
         gw_admin_key_wait_t *next = w->next;
 

@@ -22,6 +22,7 @@ void gw_admin_pin_changed(gw_admin_t *ad, const char *hash)
         return;
     snprintf(ad->pin_hash, sizeof(ad->pin_hash), "%s", hash);
     gw__admin_sessions_clear(ad);
+    gw__admin_live_close_all(ad); /* opened under the sessions that just ended */
 }
 
 bool gw__admin_pin_set(const gw_admin_t *ad)

@@ -30,6 +30,8 @@ void gw_admin_init(gw_admin_t *ad, gw_gateway_t *gw, const char *data_dir, const
 void gw_admin_dispose(gw_admin_t *ad)
 {
     gw__admin_key_waits_free(ad);
+    for (size_t i = 0; i < ad->nlive; i++)
+        free(ad->live[i]); /* their requests went with the server */
     free(ad->data_dir);
     free(ad->web_dir);
     memset(ad, 0, sizeof(*ad));
@@ -97,6 +99,13 @@ static const struct {
     {"/session", gw__admin_session},
     {"/pin", gw__admin_pin},
     {"/settings", gw__admin_settings},
+    {"/analytics", gw__admin_analytics},
+    {"/live", gw__admin_live},
+    {"/logs", gw__admin_logs},
+    {"/logs/", gw__admin_logs},
+    {"/diagnostics", gw__admin_diagnostics},
+    {"/budgets", gw__admin_budgets},
+    {"/quarantines", gw__admin_quarantines},
 };
 
 static void admin_dispatch(gw_admin_t *ad, gw_req_t *req, const char *path)

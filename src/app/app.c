@@ -29,6 +29,7 @@ static void hook_log_request(void *owner, const gw_reqlog_row_t *row)
     gw_app_t *app = owner;
 
     gw_writer_log(app->writer, row);
+    gw_admin_live_publish(&app->admin, row);
 }
 
 static void hook_usage_changed(void *owner)

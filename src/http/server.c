@@ -813,6 +813,11 @@ const char *gw_req_header(const gw_req_t *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+const char *gw_req_query(const gw_req_t *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 void gw_req_peer(const gw_req_t *r, char *out, size_t n)
 {
     const struct sockaddr *sa = r->cc != NULL ? (const struct sockaddr *)&r->cc->addr : NULL;

@@ -48,6 +48,8 @@ int gw_server_port(const gw_server_t *s);
 const char *gw_req_method(const gw_req_t *r);
 const char *gw_req_path(const gw_req_t *r);         /* percent-decoded */
 const char *gw_req_header(const gw_req_t *r, const char *name); /* NULL if absent */
+/* A query-string argument, percent-decoded; NULL if absent. */
+const char *gw_req_query(const gw_req_t *r, const char *name);
 gw_str_t gw_req_body(const gw_req_t *r);
 /* True when the client is on this machine: a loopback socket, and no
  * Forwarded / X-Forwarded-For / X-Real-IP header (a proxy relaying a remote

@@ -21,6 +21,7 @@
 #include "router/cooldown.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "router/pairmap.h"
 
@@ -32,6 +33,7 @@ typedef struct centry {
     gw_pairmap_node_t node; /* first: the map frees the entry through it */
     int64_t until_ms;       /* benched until; 0 = never was */
     int streak;             /* RATE_MINUTE failures in a row */
+    const char *reason;     /* the verdict that set until_ms (static), or "restored" */
 } centry_t;
 
 _Static_assert(offsetof(centry_t, node) == 0, "the pairmap node comes first");
@@ -135,8 +137,10 @@ int64_t gw_cooldowns_apply(gw_cooldowns_t *c, const gw_model_t *m, int64_t key_i
         if (e->streak < STREAK_MAX)
             e->streak++;
     }
-    if (until > e->until_ms)
+    if (until > e->until_ms) {
         e->until_ms = until;
+        e->reason = v->name;
+    }
     return e->until_ms;
 }
 
@@ -192,6 +196,49 @@ void gw_cooldowns_restore(gw_cooldowns_t *c, const char *provider_id, const char
 {
     centry_t *e = entry_of(gw_pairmap_get_or_add(&c->map, provider_id, model_id, key_id, NULL));
 
-    if (until_ms > e->until_ms)
+    if (until_ms > e->until_ms) {
         e->until_ms = until_ms;
+        e->reason = "restored";
+    }
+}
+
+/* ---- what the dashboard shows and releases ------------------------------------------ */
+
+void gw_cooldowns_active(gw_cooldowns_t *c, int64_t now_ms, gw_cooldown_active_cb cb, void *ctx)
+{
+    for (gw_pairmap_node_t *n = gw_pairmap_next(&c->map, NULL); n != NULL;
+         n = gw_pairmap_next(&c->map, n)) {
+        const centry_t *e = entry_of(n);
+        if (e->until_ms > now_ms)
+            cb(ctx, n->provider_id, n->model_id, n->key_id == ANY_KEY ? 0 : n->key_id,
+               n->key_id == ANY_KEY, e->until_ms, e->reason != NULL ? e->reason : "unknown");
+    }
+}
+
+typedef struct release {
+    const gw_cooldown_match_t *m;
+    int64_t now_ms;
+    size_t n;
+} release_t;
+
+static bool matches(const gw_pairmap_node_t *n, void *ctx)
+{
+    release_t *r = ctx;
+    const gw_cooldown_match_t *m = r->m;
+    bool all_keys = n->key_id == ANY_KEY;
+    bool hit = entry_of((gw_pairmap_node_t *)n)->until_ms > r->now_ms &&
+               strcmp(n->provider_id, m->provider_id) == 0 &&
+               (m->model_id == NULL || strcmp(n->model_id, m->model_id) == 0) &&
+               (!m->match_key || (m->all_keys ? all_keys : !all_keys && n->key_id == m->key_id));
+
+    r->n += hit;
+    return hit;
+}
+
+size_t gw_cooldowns_release(gw_cooldowns_t *c, const gw_cooldown_match_t *m, int64_t now_ms)
+{
+    release_t r = {m, now_ms, 0};
+
+    gw_pairmap_remove_if(&c->map, matches, &r);
+    return r.n;
 }

@@ -48,4 +48,24 @@ void gw_cooldowns_foreach(gw_cooldowns_t *c, int64_t min_until_ms, gw_cooldown_r
 void gw_cooldowns_restore(gw_cooldowns_t *c, const char *provider_id, const char *model_id,
                           int64_t key_id, int64_t until_ms);
 
+/* Every bench running at now_ms: model "" for a key-wide one; all_keys for a
+ * model benched on every key (key_id 0 then); reason is the verdict's class. */
+typedef void (*gw_cooldown_active_cb)(void *ctx, const char *provider_id, const char *model_id,
+                                      int64_t key_id, bool all_keys, int64_t until_ms,
+                                      const char *reason);
+void gw_cooldowns_active(gw_cooldowns_t *c, int64_t now_ms, gw_cooldown_active_cb cb, void *ctx);
+
+/* Which running benches a release ends: the provider's, narrowed by model (""
+ * the key-wide ones; NULL any) and, with match_key, by key (all_keys: the
+ * model-wide ones). */
+typedef struct gw_cooldown_match {
+    const char *provider_id;
+    const char *model_id;
+    bool match_key;
+    bool all_keys;
+    int64_t key_id;
+} gw_cooldown_match_t;
+/* Ends the matching benches now; returns how many. */
+size_t gw_cooldowns_release(gw_cooldowns_t *c, const gw_cooldown_match_t *m, int64_t now_ms);
+
 #endif
