@@ -231,10 +231,81 @@ static void test_with_errtable(void **state)
     assert_int_equal(gw_cooldowns_apply(f->c, m, 1, &v, T0 + 272 * SEC), T0 + 284 * SEC);
 }
 
+/* ---- what the dashboard lists and releases ---------------------------------------- */
+
+typedef struct listed {
+    int n, pair, key, model;
+    char reason[32];
+} listed_t;
+
+static void on_active(void *ctx, const char *provider, const char *model, int64_t key_id,
+                      bool all_keys, int64_t until_ms, const char *reason)
+{
+    listed_t *l = ctx;
+
+    (void)provider;
+    (void)until_ms;
+    l->n++;
+    if (model[0] == '\0')
+        l->key++;
+    else if (all_keys)
+        l->model += key_id == 0;
+    else
+        l->pair++;
+    strncpy(l->reason, reason, sizeof(l->reason) - 1);
+}
+
+static void test_active_and_release(void **state)
+{
+    fixture_t *f = *state;
+    gw_verdict_t pair = verdict(GW_FAIL_RATE_MINUTE, GW_SCOPE_MODEL_KEY, T0 + 5 * MIN, true);
+    gw_verdict_t key = verdict(GW_FAIL_PAYMENT, GW_SCOPE_KEY, T0 + 60 * MIN, true);
+    gw_verdict_t model = verdict(GW_FAIL_MODEL_UNAVAILABLE, GW_SCOPE_MODEL, T0 + 60 * MIN, true);
+    gw_cooldown_match_t m = {0};
+    listed_t l = {0};
+
+    gw_cooldowns_apply(f->c, &f->model[0], 7, &pair, T0);
+    gw_cooldowns_apply(f->c, &f->model[1], 8, &key, T0);
+    gw_cooldowns_apply(f->c, &f->model[2], 7, &model, T0);
+    gw_cooldowns_active(f->c, T0, on_active, &l);
+    assert_int_equal(l.n, 3);
+    assert_int_equal(l.pair, 1);
+    assert_int_equal(l.key, 1);
+    assert_int_equal(l.model, 1);
+    /* Past its end a bench is not listed (nor released). */
+    memset(&l, 0, sizeof(l));
+    gw_cooldowns_active(f->c, T0 + 10 * MIN, on_active, &l);
+    assert_int_equal(l.n, 2);
+
+    /* Release the pair: the model routes on that key again, the rest stays. */
+    m.provider_id = "acme";
+    m.model_id = "m1";
+    m.match_key = true;
+    m.key_id = 7;
+    assert_int_equal(gw_cooldowns_release(f->c, &m, T0), 1);
+    assert_int_equal(gw_cooldowns_until(f->c, &f->model[0], 7, T0), 0);
+    assert_int_equal(gw_cooldowns_until(f->c, &f->model[1], 8, T0), T0 + 60 * MIN);
+    assert_int_equal(gw_cooldowns_release(f->c, &m, T0), 0);
+    /* The key-wide bench by its "" model; then the model-wide one by all_keys. */
+    m.model_id = "";
+    m.key_id = 8;
+    assert_int_equal(gw_cooldowns_release(f->c, &m, T0), 1);
+    assert_int_equal(gw_cooldowns_until(f->c, &f->model[1], 8, T0), 0);
+    m.provider_id = "other";
+    m.model_id = NULL;
+    m.all_keys = true;
+    assert_int_equal(gw_cooldowns_release(f->c, &m, T0), 1);
+    assert_int_equal(gw_cooldowns_until(f->c, &f->model[2], 7, T0), 0);
+    memset(&l, 0, sizeof(l));
+    gw_cooldowns_active(f->c, T0, on_active, &l);
+    assert_int_equal(l.n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_escalation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_active_and_release, setup, teardown),
         cmocka_unit_test_setup_teardown(test_streak_decays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stated_delay_wins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scopes, setup, teardown),
