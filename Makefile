@@ -108,7 +108,13 @@ $(BUILD)/bench/%: bench/%.c bench/httphead.h | $(DEPS_OK)
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(shell pkg-config --cflags libuv) -o $@ $< \
 		$(shell pkg-config --libs libuv)
 
-bench: $(BUILD)/freellmapi $(BENCH_BIN)
+# The analytics benchmark links the gateway's library (it times the store's own queries).
+$(BUILD)/bench/analytics: bench/analytics.c $(BUILD)/libgw.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(BUILD)/libgw.a \
+		$(LDFLAGS) $(PKG_LIBS)
+
+bench: $(BUILD)/freellmapi $(BENCH_BIN) $(BUILD)/bench/analytics
 	@bench/run.sh $(BUILD)
 
 # libFuzzer drivers (tests/fuzz), built with Debian's clang against a library

@@ -247,11 +247,13 @@ GW_URL="http://127.0.0.1:$GW_PORT/v1/chat/completions"
 GW_H=(-H "Authorization: Bearer $GW_KEY")
 wait_ready "$GW_URL" "${GW_H[@]}" --body "$BODY" || die "the gateway did not answer"
 log "gateway on port $GW_PORT (pid $GW_PID)"
-# BENCH_DASHBOARD=1: an open dashboard polls the admin API meanwhile, as the Keys and Chain
-# pages do (keys every 2 s, models and providers alongside), bounded by the run's own life.
+# BENCH_DASHBOARD=1: an open dashboard polls the admin API meanwhile, as its pages do (keys,
+# models, analytics of every window, the log, diagnostics, budgets: all every 2 s, far more than
+# one open page asks), bounded by the run's own life.
 if [ "${BENCH_DASHBOARD:-0}" = 1 ]; then
     (for _ in $(seq 3600); do
-        for p in keys models providers status; do
+        for p in keys models providers status 'analytics?window=24h' 'analytics?window=7d' \
+            'analytics?window=30d' 'logs?limit=100' diagnostics budgets; do
             curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$GW_PORT/api/$p" || true
         done
         sleep 2
@@ -429,6 +431,15 @@ if [ "$PEER_STREAMS" != 0 ]; then
     fi
     stop_pid "$PEER_PID"
 fi
+
+# ---- (5) analytics: the dashboard's queries over a log of a million requests ---------------------
+
+ANALYTICS_ROWS="${BENCH_ANALYTICS_ROWS:-1000000}"
+log "analytics: generating $ANALYTICS_ROWS logged requests, then timing the dashboard's queries"
+rm -rf "$RUN/analytics-data"
+timeout 900 "$BUILD/bench/analytics" "$RUN/analytics-data" "$ANALYTICS_ROWS" >>"$RESULTS" \
+    2>>"$RUN/analytics.log" || log "the analytics benchmark failed (see bench/.cache/run/analytics.log)"
+rm -rf "$RUN/analytics-data"
 
 # ---- report ------------------------------------------------------------------------------------
 

@@ -26,17 +26,17 @@ bool gw_admin_window_of(const char *v, int64_t now_ms, gw_admin_window_t *w)
     w->to_ms = now_ms + 1;
     if (v == NULL || strcmp(v, "24h") == 0) {
         w->name = "24h";
-        w->level = GW_ROLLUP_MINUTE;
-        w->bucket_ms = 15 * 60000;
+        w->level = GW_ROLLUP_MODEL_QUARTER;
+        w->bucket_ms = GW_ROLLUP_QUARTER_MS;
         w->from_ms = now_ms - 24 * (int64_t)GW_ROLLUP_HOUR_MS;
     } else if (strcmp(v, "7d") == 0) {
         w->name = "7d";
-        w->level = GW_ROLLUP_HOUR;
+        w->level = GW_ROLLUP_MODEL_HOUR;
         w->bucket_ms = GW_ROLLUP_HOUR_MS;
         w->from_ms = now_ms - 7 * 24 * (int64_t)GW_ROLLUP_HOUR_MS;
     } else if (strcmp(v, "30d") == 0) {
         w->name = "30d";
-        w->level = GW_ROLLUP_HOUR;
+        w->level = GW_ROLLUP_MODEL_HOUR;
         w->bucket_ms = 6 * (int64_t)GW_ROLLUP_HOUR_MS;
         w->from_ms = now_ms - 30 * 24 * (int64_t)GW_ROLLUP_HOUR_MS;
     } else {

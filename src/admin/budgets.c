@@ -86,7 +86,7 @@ static void budgets_work(gw_admin_job_t *j, gw_store_t *st)
     gw_err_t err = {0};
     int rc;
 
-    rc = gw_store_rollups_scan(st, GW_ROLLUP_HOUR, month_start(now), now + 1, on_month_cell, &u,
+    rc = gw_store_rollups_scan(st, GW_ROLLUP_MODEL_HOUR, month_start(now), now + 1, on_month_cell, &u,
                                &err);
     if (rc == 0)
         rc = gw_store_rollups_scan(st, GW_ROLLUP_MINUTE, u.hour_from, now + 1, on_hour_cell, &u,

@@ -144,7 +144,7 @@ static void diagnostics_work(gw_admin_job_t *j, gw_store_t *st)
     rc = gw_store_attempts_scan(st, GW_MIN(f.from_ms, now - 30 * DAY_MS), win.to_ms, on_attempt,
                                 &f, &err);
     if (rc == 0)
-        rc = gw_store_rollups_scan(st, GW_ROLLUP_HOUR, w.from, now + 1, on_week_cell, &w, &err);
+        rc = gw_store_rollups_scan(st, GW_ROLLUP_MODEL_HOUR, w.from, now + 1, on_week_cell, &w, &err);
     if (rc == 0)
         rc = gw_store_attempts_scan(st, w.from, now + 1, on_week_attempt, &w, &err);
     if (rc != 0) {

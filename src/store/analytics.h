@@ -6,7 +6,7 @@
  *
  * Rollups: per minute (kept 48 h) and per hour (kept 90 days, or the log's
  * retention when shorter), by provider, model, key, endpoint and status
- * class: requests, successes, tokens in and out, latency and time to first
+ * class, and the same per model only: requests, successes, tokens in and out, latency and time to first
  * byte (sums and histograms), requests that needed a fallover, attempts.
  * Attempts (every upstream call) are rolled up per hour by provider, model,
  * key and verdict, for the provider ranking and key health. Cost is not
@@ -19,11 +19,21 @@
 #include "store/store.h"
 
 #define GW_ROLLUP_MINUTE_MS 60000
+#define GW_ROLLUP_QUARTER_MS (15 * GW_ROLLUP_MINUTE_MS)
 #define GW_ROLLUP_HOUR_MS 3600000
 #define GW_ROLLUP_MINUTE_KEEP_MS (48 * (int64_t)GW_ROLLUP_HOUR_MS)
 #define GW_ROLLUP_HOUR_KEEP_MS (90 * 24 * (int64_t)GW_ROLLUP_HOUR_MS)
 
-typedef enum { GW_ROLLUP_MINUTE, GW_ROLLUP_HOUR } gw_rollup_level_t;
+/* Every dimension per minute (48 h) and per hour (90 days); per model only
+ * (key 0, endpoint "", status class 0) per quarter hour (48 h) and per hour
+ * (90 days), which is all a chart or a table of a long window needs and a
+ * fraction of the cells. */
+typedef enum {
+    GW_ROLLUP_MINUTE,
+    GW_ROLLUP_HOUR,
+    GW_ROLLUP_MODEL_QUARTER,
+    GW_ROLLUP_MODEL_HOUR,
+} gw_rollup_level_t;
 
 /* 200, 300, 400, 500 for each class; 429 (rate limited) and 499 (the client
  * left) on their own. */
@@ -83,12 +93,15 @@ typedef struct gw_reqlog_filter {
     int64_t since_ms, until_ms;  /* at_ms in [since, until); 0: open */
     int64_t before_id;           /* rows with a smaller id; 0: from the newest */
     size_t limit;
+    int64_t max_scan;            /* look at most this many ids back (0: no bound) */
 } gw_reqlog_filter_t;
 
 /* Matching rows newest first, at most f->limit. The row's strings are valid
- * during the callback only. */
+ * during the callback only. *next_before (may be NULL) is where the next page
+ * starts: the last row's id when the page is full, the bound of the ids
+ * looked at when max_scan stopped the search first, 0 at the start of the log. */
 int gw_store_reqlog_query(gw_store_t *st, const gw_reqlog_filter_t *f, gw_reqlog_row_cb cb,
-                          void *ctx, gw_err_t *err);
+                          void *ctx, int64_t *next_before, gw_err_t *err);
 /* One row with its attempt log and content; GW_ENOTFOUND when no such id. */
 int gw_store_reqlog_get(gw_store_t *st, int64_t id, gw_reqlog_row_cb cb, void *ctx,
                         gw_err_t *err);

@@ -168,7 +168,10 @@ static const migration_t migrations[] = {
                        "CREATE INDEX responses_expiry ON responses(expires_ms);"},
     /* 0008 analytics: each request's attempts ("provider\tmodel\tkey\tverdict\t
      * status\tms" lines), its prompt and answer when the user opted in, and
-     * the rollups the dashboard reads (store/analytics.h). The rollups start
+     * the rollups the dashboard reads (store/analytics.h): every dimension per
+     * minute and per hour, and per model only (key, endpoint and status class
+     * folded: 0, "", 0) per quarter hour and per hour, which is what charts
+     * and tables of a long window read. The rollups start
      * empty; the background writer builds them from the raw log once
      * (gw_store_rollups_ensure), then keeps them as it appends. */
     {"0008_analytics",
@@ -185,6 +188,24 @@ static const migration_t migrations[] = {
      "  PRIMARY KEY (bucket_ms, provider, model, key_id, endpoint, status_class)"
      ") WITHOUT ROWID;"
      "CREATE TABLE rollup_hour ("
+     "  bucket_ms INTEGER NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,"
+     "  key_id INTEGER NOT NULL, endpoint TEXT NOT NULL, status_class INTEGER NOT NULL,"
+     "  requests INTEGER NOT NULL, ok INTEGER NOT NULL, tokens_in INTEGER NOT NULL,"
+     "  tokens_out INTEGER NOT NULL, latency_sum INTEGER NOT NULL, ttfb_sum INTEGER NOT NULL,"
+     "  ttfb_n INTEGER NOT NULL, fallbacks INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+     "  lat_hist BLOB NOT NULL, ttfb_hist BLOB NOT NULL,"
+     "  PRIMARY KEY (bucket_ms, provider, model, key_id, endpoint, status_class)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE rollup_model_quarter ("
+     "  bucket_ms INTEGER NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,"
+     "  key_id INTEGER NOT NULL, endpoint TEXT NOT NULL, status_class INTEGER NOT NULL,"
+     "  requests INTEGER NOT NULL, ok INTEGER NOT NULL, tokens_in INTEGER NOT NULL,"
+     "  tokens_out INTEGER NOT NULL, latency_sum INTEGER NOT NULL, ttfb_sum INTEGER NOT NULL,"
+     "  ttfb_n INTEGER NOT NULL, fallbacks INTEGER NOT NULL, attempts INTEGER NOT NULL,"
+     "  lat_hist BLOB NOT NULL, ttfb_hist BLOB NOT NULL,"
+     "  PRIMARY KEY (bucket_ms, provider, model, key_id, endpoint, status_class)"
+     ") WITHOUT ROWID;"
+     "CREATE TABLE rollup_model_hour ("
      "  bucket_ms INTEGER NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL,"
      "  key_id INTEGER NOT NULL, endpoint TEXT NOT NULL, status_class INTEGER NOT NULL,"
      "  requests INTEGER NOT NULL, ok INTEGER NOT NULL, tokens_in INTEGER NOT NULL,"

@@ -169,50 +169,67 @@ const char *gw_reqlog_diagnosis(int status, const char *error_class)
     return error_class != NULL ? "upstream_error" : NULL;
 }
 
-int gw_store_reqlog_query(gw_store_t *st, const gw_reqlog_filter_t *f, gw_reqlog_row_cb cb,
-                          void *ctx, gw_err_t *err)
+/* The newest id, or 0 for an empty log. */
+static int64_t max_id(gw_store_t *st)
 {
-    /* A NULL filter parameter matches everything; the diagnosis is derived,
-     * so it filters here, stepping past rows until the page is full. */
+    sqlite3_stmt *s = NULL;
+    int64_t id = 0;
+
+    if (sqlite3_prepare_v2(st->db, "SELECT max(id) FROM request_log", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        id = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return id;
+}
+
+int gw_store_reqlog_query(gw_store_t *st, const gw_reqlog_filter_t *f, gw_reqlog_row_cb cb,
+                          void *ctx, int64_t *next_before, gw_err_t *err)
+{
+    /* A NULL parameter matches everything. Ids grow with time, so the scan
+     * walks the primary key down from `before` and stops at `lower`. */
     static const char sql[] =
         "SELECT id, at_ms, endpoint, provider, model, key_id, status, latency_ms, ttfb_ms, "
         "tokens_in, tokens_out, attempts, error_class, stream FROM request_log "
-        "WHERE id < ?1 AND (?2 IS NULL OR status >= ?2) AND (?3 IS NULL OR status <= ?3) "
-        "AND (?4 IS NULL OR provider = ?4) AND (?5 IS NULL OR model = ?5) "
-        "AND (?6 IS NULL OR endpoint = ?6) AND (?7 IS NULL OR at_ms >= ?7) "
-        "AND (?8 IS NULL OR at_ms < ?8) ORDER BY id DESC";
+        "WHERE id < ?1 AND id >= ?10 AND (?2 IS NULL OR status >= ?2) "
+        "AND (?3 IS NULL OR status <= ?3) AND (?4 IS NULL OR provider = ?4) "
+        "AND (?5 IS NULL OR model = ?5) AND (?6 IS NULL OR endpoint = ?6) "
+        "AND (?7 IS NULL OR at_ms >= ?7) AND (?8 IS NULL OR at_ms < ?8) "
+        "AND (?9 IS NULL OR gw_diagnosis(status, error_class) = ?9) ORDER BY id DESC LIMIT ?11";
     sqlite3_stmt *s = NULL;
     gw_reqlog_row_t row;
+    int64_t before = f->before_id > 0 ? f->before_id : max_id(st) + 1;
+    int64_t lower = f->max_scan > 0 && before - f->max_scan > 1 ? before - f->max_scan : 1;
+    int64_t last = 0;
     size_t seen = 0;
     int rc;
     bool ok;
 
     if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return gw__store_dberr(st, err, "query request log");
-    ok = sqlite3_bind_int64(s, 1, f->before_id > 0 ? f->before_id : INT64_MAX) == SQLITE_OK &&
+    ok = sqlite3_bind_int64(s, 1, before) == SQLITE_OK &&
          (f->status_min > 0 ? sqlite3_bind_int(s, 2, f->status_min) : SQLITE_OK) == SQLITE_OK &&
          (f->status_max > 0 ? sqlite3_bind_int(s, 3, f->status_max) : SQLITE_OK) == SQLITE_OK &&
          bind_text_or_null(s, 4, f->provider) == SQLITE_OK &&
          bind_text_or_null(s, 5, f->model) == SQLITE_OK &&
          bind_text_or_null(s, 6, f->endpoint) == SQLITE_OK &&
          (f->since_ms > 0 ? sqlite3_bind_int64(s, 7, f->since_ms) : SQLITE_OK) == SQLITE_OK &&
-         (f->until_ms > 0 ? sqlite3_bind_int64(s, 8, f->until_ms) : SQLITE_OK) == SQLITE_OK;
+         (f->until_ms > 0 ? sqlite3_bind_int64(s, 8, f->until_ms) : SQLITE_OK) == SQLITE_OK &&
+         bind_text_or_null(s, 9, f->diagnosis) == SQLITE_OK &&
+         sqlite3_bind_int64(s, 10, lower) == SQLITE_OK &&
+         sqlite3_bind_int64(s, 11, f->limit > INT64_MAX ? INT64_MAX : (int64_t)f->limit) ==
+             SQLITE_OK;
     if (!ok) {
         rc = gw__store_dberr(st, err, "query request log");
         goto out;
     }
-    while (seen < f->limit && gw__store_next_row(st, s, &rc, err, "query request log")) {
+    while (gw__store_next_row(st, s, &rc, err, "query request log")) {
         read_row(s, &row);
-        if (f->diagnosis != NULL) {
-            const char *d = gw_reqlog_diagnosis(row.status, row.error_class);
-            if (d == NULL || strcmp(d, f->diagnosis) != 0)
-                continue;
-        }
-        cb(ctx, sqlite3_column_int64(s, 0), &row);
+        last = sqlite3_column_int64(s, 0);
+        cb(ctx, last, &row);
         seen++;
     }
-    if (seen >= f->limit)
-        rc = 0;
+    if (next_before != NULL)
+        *next_before = seen == f->limit ? last : lower > 1 ? lower : 0;
 out:
     sqlite3_finalize(s);
     return rc;

@@ -3,6 +3,7 @@
  * background writer appends rows, rebuilt from the raw log when missing,
  * pruned with the log's retention, scanned by the dashboard's analytics.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "store/store_int.h"
 
 #define META_BUILT "rollups_v1"
+#define REBUILD_BATCH 4096
 
 /* ---- SQL functions: histograms inside SQLite --------------------------------- */
 
@@ -38,23 +40,17 @@ static void fn_hist_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     result_hist(ctx, &h);
 }
 
-/* gw_hist_of(ms): the histogram of a column's values (negative ones skipped). */
-static void fn_hist_of_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* gw_diagnosis(status, error_class): the request log's diagnosis (analytics.h). */
+static void fn_diagnosis(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    gw_hist_t *h = sqlite3_aggregate_context(ctx, sizeof(*h));
+    const char *d = gw_reqlog_diagnosis(sqlite3_value_int(argv[0]),
+                                        (const char *)sqlite3_value_text(argv[1]));
 
     (void)argc;
-    if (h != NULL && sqlite3_value_type(argv[0]) == SQLITE_INTEGER)
-        gw_hist_add(h, sqlite3_value_int64(argv[0]));
-}
-
-static void fn_hist_of_final(sqlite3_context *ctx)
-{
-    gw_hist_t *h = sqlite3_aggregate_context(ctx, 0);
-    gw_hist_t empty;
-
-    memset(&empty, 0, sizeof(empty));
-    result_hist(ctx, h != NULL ? h : &empty);
+    if (d != NULL)
+        sqlite3_result_text(ctx, d, -1, SQLITE_STATIC);
+    else
+        sqlite3_result_null(ctx);
 }
 
 int gw__store_register_functions(sqlite3 *db)
@@ -64,8 +60,8 @@ int gw__store_register_functions(sqlite3 *db)
     if (sqlite3_create_function(db, "gw_hist_merge", 2, flags, NULL, fn_hist_merge, NULL,
                                 NULL) != SQLITE_OK)
         return GW_EDB;
-    if (sqlite3_create_function(db, "gw_hist_of", 1, flags, NULL, NULL, fn_hist_of_step,
-                                fn_hist_of_final) != SQLITE_OK)
+    if (sqlite3_create_function(db, "gw_diagnosis", 2, flags, NULL, fn_diagnosis, NULL, NULL) !=
+        SQLITE_OK)
         return GW_EDB;
     return 0;
 }
@@ -108,8 +104,28 @@ static int cmp_cell(const void *pa, const void *pb)
     return c;
 }
 
-static void cell_of_row(gw_rollup_cell_t *c, const gw_reqlog_row_t *r, int64_t width)
+/* The rollup tables, by level (analytics.h). */
+static const struct level {
+    const char *table;
+    int64_t width;       /* bucket ms */
+    bool per_model;      /* key, endpoint and status class folded */
+    int64_t keep_ms;
+    int stmt;
+} levels[] = {
+    [GW_ROLLUP_MINUTE] = {"rollup_minute", GW_ROLLUP_MINUTE_MS, false, GW_ROLLUP_MINUTE_KEEP_MS,
+                          GW_STMT_ROLLUP_MINUTE_ADD},
+    [GW_ROLLUP_HOUR] = {"rollup_hour", GW_ROLLUP_HOUR_MS, false, GW_ROLLUP_HOUR_KEEP_MS,
+                        GW_STMT_ROLLUP_HOUR_ADD},
+    [GW_ROLLUP_MODEL_QUARTER] = {"rollup_model_quarter", GW_ROLLUP_QUARTER_MS, true,
+                                 GW_ROLLUP_MINUTE_KEEP_MS, GW_STMT_ROLLUP_MODEL_QUARTER_ADD},
+    [GW_ROLLUP_MODEL_HOUR] = {"rollup_model_hour", GW_ROLLUP_HOUR_MS, true,
+                              GW_ROLLUP_HOUR_KEEP_MS, GW_STMT_ROLLUP_MODEL_HOUR_ADD},
+};
+
+static void cell_of_row(gw_rollup_cell_t *c, const gw_reqlog_row_t *r, const struct level *lv)
 {
+    int64_t width = lv->width;
+
     memset(c, 0, sizeof(*c));
     c->bucket_ms = r->at_ms - r->at_ms % width;
     c->provider = str_or_empty(r->provider);
@@ -130,6 +146,11 @@ static void cell_of_row(gw_rollup_cell_t *c, const gw_reqlog_row_t *r, int64_t w
     }
     c->fallbacks = r->attempts > 1;
     c->attempts = r->attempts;
+    if (lv->per_model) {
+        c->key_id = 0;
+        c->endpoint = "";
+        c->status_class = 0;
+    }
 }
 
 static void cell_merge(gw_rollup_cell_t *into, const gw_rollup_cell_t *c)
@@ -189,15 +210,16 @@ static bool bind_cell(sqlite3_stmt *s, const gw_rollup_cell_t *c)
            sqlite3_bind_blob(s, 17, ttfb, (int)nt, SQLITE_TRANSIENT) == SQLITE_OK;
 }
 
-static int add_cells(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n, int64_t width,
-                     sqlite3_stmt *stmt, gw_err_t *err)
+static int add_cells(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n,
+                     const struct level *lv, gw_err_t *err)
 {
     gw_rollup_cell_t *v = gw_xcalloc(n, sizeof(*v));
+    sqlite3_stmt *stmt = st->stmt[lv->stmt];
     size_t m;
     int rc = 0;
 
     for (size_t i = 0; i < n; i++)
-        cell_of_row(&v[i], &rows[i], width);
+        cell_of_row(&v[i], &rows[i], lv);
     m = merge_sorted(v, n);
     for (size_t i = 0; i < m && rc == 0; i++)
         rc = gw__store_run(st, stmt, bind_cell(stmt, &v[i]), err, "add rollups");
@@ -231,43 +253,95 @@ static bool split_attempt(char *line, gw_attempt_cell_t *a)
     return true;
 }
 
-static int add_attempts(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n, gw_err_t *err)
+static int cmp_attempt(const void *pa, const void *pb)
 {
-    sqlite3_stmt *s = st->stmt[GW_STMT_ATTEMPT_ADD];
-    int rc = 0;
+    const gw_attempt_cell_t *a = pa;
+    const gw_attempt_cell_t *b = pb;
+    int c = cmp_i64(a->bucket_ms, b->bucket_ms);
 
-    /* Few attempts per row and rows per batch: one upsert each is cheap enough
-     * and keeps this simple. */
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char *copy;
-        char *line;
+    if (c == 0)
+        c = strcmp(a->provider, b->provider);
+    if (c == 0)
+        c = strcmp(a->model, b->model);
+    if (c == 0)
+        c = cmp_i64(a->key_id, b->key_id);
+    if (c == 0)
+        c = strcmp(a->verdict, b->verdict);
+    return c;
+}
+
+/* Every attempt line of the batch as a cell (pointing into copies kept in
+ * *text), sorted and merged; returns the count. */
+static size_t attempt_cells(const gw_reqlog_row_t *rows, size_t n, gw_attempt_cell_t **out,
+                            char ***text)
+{
+    gw_attempt_cell_t *v = NULL;
+    size_t nv = 0, cap = 0, m = 0;
+
+    *text = gw_xcalloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
         char *next;
 
         if (rows[i].attempt_log == NULL || rows[i].attempt_log[0] == '\0')
             continue;
-        copy = gw_xstrdup(rows[i].attempt_log);
-        for (line = copy; line != NULL && *line != '\0' && rc == 0; line = next) {
-            gw_attempt_cell_t a;
-
+        (*text)[i] = gw_xstrdup(rows[i].attempt_log);
+        for (char *line = (*text)[i]; *line != '\0'; line = next) {
             next = strchr(line, '\n');
             if (next != NULL)
                 *next++ = '\0';
-            if (!split_attempt(line, &a))
+            else
+                next = line + strlen(line);
+            if (nv == cap) {
+                cap = cap ? cap * 2 : 64;
+                v = gw_xrealloc(v, cap * sizeof(*v));
+            }
+            if (!split_attempt(line, &v[nv]))
                 continue;
-            a.bucket_ms = rows[i].at_ms - rows[i].at_ms % GW_ROLLUP_HOUR_MS;
-            rc = gw__store_run(
-                st, s,
-                sqlite3_bind_int64(s, 1, a.bucket_ms) == SQLITE_OK &&
-                    sqlite3_bind_text(s, 2, a.provider, -1, SQLITE_STATIC) == SQLITE_OK &&
-                    sqlite3_bind_text(s, 3, a.model, -1, SQLITE_STATIC) == SQLITE_OK &&
-                    sqlite3_bind_int64(s, 4, a.key_id) == SQLITE_OK &&
-                    sqlite3_bind_text(s, 5, a.verdict, -1, SQLITE_STATIC) == SQLITE_OK &&
-                    sqlite3_bind_int64(s, 6, 1) == SQLITE_OK &&
-                    sqlite3_bind_int64(s, 7, a.latency_sum) == SQLITE_OK,
-                err, "add attempt rollups");
+            v[nv].bucket_ms = rows[i].at_ms - rows[i].at_ms % GW_ROLLUP_HOUR_MS;
+            nv++;
         }
-        free(copy);
     }
+    if (nv > 0) {
+        qsort(v, nv, sizeof(*v), cmp_attempt);
+        for (size_t i = 1; i < nv; i++) {
+            if (cmp_attempt(&v[m], &v[i]) == 0) {
+                v[m].attempts += v[i].attempts;
+                v[m].latency_sum += v[i].latency_sum;
+            } else {
+                v[++m] = v[i];
+            }
+        }
+        m++;
+    }
+    *out = v;
+    return m;
+}
+
+static int add_attempts(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n, gw_err_t *err)
+{
+    sqlite3_stmt *s = st->stmt[GW_STMT_ATTEMPT_ADD];
+    gw_attempt_cell_t *v;
+    char **text;
+    size_t m = attempt_cells(rows, n, &v, &text);
+    int rc = 0;
+
+    for (size_t i = 0; i < m && rc == 0; i++)
+        rc = gw__store_run(st, s,
+                           sqlite3_bind_int64(s, 1, v[i].bucket_ms) == SQLITE_OK &&
+                               sqlite3_bind_text(s, 2, v[i].provider, -1, SQLITE_STATIC) ==
+                                   SQLITE_OK &&
+                               sqlite3_bind_text(s, 3, v[i].model, -1, SQLITE_STATIC) ==
+                                   SQLITE_OK &&
+                               sqlite3_bind_int64(s, 4, v[i].key_id) == SQLITE_OK &&
+                               sqlite3_bind_text(s, 5, v[i].verdict, -1, SQLITE_STATIC) ==
+                                   SQLITE_OK &&
+                               sqlite3_bind_int64(s, 6, v[i].attempts) == SQLITE_OK &&
+                               sqlite3_bind_int64(s, 7, v[i].latency_sum) == SQLITE_OK,
+                           err, "add attempt rollups");
+    for (size_t i = 0; i < n; i++)
+        free(text[i]);
+    free(text);
+    free(v);
     return rc;
 }
 
@@ -277,9 +351,9 @@ int gw__store_rollups_add(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n,
 
     if (n == 0)
         return 0;
-    rc = add_cells(st, rows, n, GW_ROLLUP_MINUTE_MS, st->stmt[GW_STMT_ROLLUP_MINUTE_ADD], err);
-    if (rc == 0)
-        rc = add_cells(st, rows, n, GW_ROLLUP_HOUR_MS, st->stmt[GW_STMT_ROLLUP_HOUR_ADD], err);
+    rc = 0;
+    for (size_t i = 0; i < GW_ARRAY_LEN(levels) && rc == 0; i++)
+        rc = add_cells(st, rows, n, &levels[i], err);
     if (rc == 0)
         rc = add_attempts(st, rows, n, err);
     return rc;
@@ -312,17 +386,18 @@ static int64_t hour_floor(int64_t min_at_ms, int64_t now_ms)
 
 int gw__store_rollups_prune(gw_store_t *st, int64_t min_at_ms, int64_t now_ms, gw_err_t *err)
 {
-    int64_t minute_floor = now_ms - GW_ROLLUP_MINUTE_KEEP_MS;
     int64_t hours = hour_floor(min_at_ms, now_ms);
-    int rc;
+    char sql[128];
+    int rc = 0;
 
-    if (min_at_ms > minute_floor)
-        minute_floor = min_at_ms - GW_ROLLUP_MINUTE_MS;
-    rc = exec_i64(st, "DELETE FROM rollup_minute WHERE bucket_ms < ?1", minute_floor, err,
-                  "prune rollups");
-    if (rc == 0)
-        rc = exec_i64(st, "DELETE FROM rollup_hour WHERE bucket_ms < ?1", hours, err,
-                      "prune rollups");
+    for (size_t i = 0; i < GW_ARRAY_LEN(levels) && rc == 0; i++) {
+        int64_t floor = now_ms - levels[i].keep_ms;
+
+        if (min_at_ms - levels[i].width > floor)
+            floor = min_at_ms - levels[i].width; /* whole buckets before the cut */
+        snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE bucket_ms < ?1", levels[i].table);
+        rc = exec_i64(st, sql, floor, err, "prune rollups");
+    }
     if (rc == 0)
         rc = exec_i64(st, "DELETE FROM attempt_hour WHERE bucket_ms < ?1", hours, err,
                       "prune rollups");
@@ -331,55 +406,84 @@ int gw__store_rollups_prune(gw_store_t *st, int64_t min_at_ms, int64_t now_ms, g
 
 /* ---- rebuilding from the raw log ------------------------------------------------- */
 
-#define REBUILD_SELECT(width)                                                               \
-    "SELECT at_ms - at_ms % " width ", coalesce(provider, ''), coalesce(model, ''), key_id, " \
-    "endpoint, CASE WHEN status IN (429, 499) THEN status ELSE status / 100 * 100 END, "    \
-    "count(*), sum(status >= 200 AND status < 400), sum(tokens_in), sum(tokens_out), "      \
-    "sum(max(latency_ms, 0)), sum(max(ttfb_ms, 0)), sum(ttfb_ms >= 0), sum(attempts > 1), " \
-    "sum(attempts), gw_hist_of(latency_ms), gw_hist_of(ttfb_ms) FROM request_log "          \
-    "WHERE at_ms >= ?1 GROUP BY 1, 2, 3, 4, 5, 6"
+/* Rows read back for a rebuild, with their strings copied (a step frees them). */
+typedef struct rebuild_batch {
+    gw_reqlog_row_t rows[REBUILD_BATCH];
+    char *strs[REBUILD_BATCH][4];
+    size_t n;
+} rebuild_batch_t;
+
+static char *col_dup(sqlite3_stmt *s, int col)
+{
+    const char *t = (const char *)sqlite3_column_text(s, col);
+
+    return t != NULL ? gw_xstrdup(t) : NULL;
+}
+
+static void batch_clear(rebuild_batch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        for (int k = 0; k < 4; k++)
+            free(b->strs[i][k]);
+    b->n = 0;
+}
 
 static int rebuild_in_tx(gw_store_t *st, int64_t now_ms, gw_err_t *err)
 {
-    int64_t hours = hour_floor(0, now_ms);
-    int rc;
+    rebuild_batch_t *b = gw_xcalloc(1, sizeof(*b));
+    sqlite3_stmt *s = NULL;
+    char sql[96];
+    int rc = 0;
 
-    rc = exec_i64(st, "DELETE FROM rollup_minute WHERE ?1 = ?1", 0, err, "rebuild rollups");
-    if (rc == 0)
-        rc = exec_i64(st, "DELETE FROM rollup_hour WHERE ?1 = ?1", 0, err, "rebuild rollups");
+    for (size_t i = 0; i < GW_ARRAY_LEN(levels) && rc == 0; i++) {
+        snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE ?1 = ?1", levels[i].table);
+        rc = exec_i64(st, sql, 0, err, "rebuild rollups");
+    }
     if (rc == 0)
         rc = exec_i64(st, "DELETE FROM attempt_hour WHERE ?1 = ?1", 0, err, "rebuild rollups");
+    if (rc != 0)
+        goto out;
+    /* The writer's own aggregation over the raw rows, a batch at a time. */
+    if (sqlite3_prepare_v2(st->db,
+                           "SELECT at_ms, endpoint, provider, model, key_id, status, latency_ms, "
+                           "ttfb_ms, tokens_in, tokens_out, attempts, attempt_log FROM "
+                           "request_log WHERE at_ms >= ?1 ORDER BY id",
+                           -1, &s, NULL) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 1, hour_floor(0, now_ms)) != SQLITE_OK) {
+        rc = gw__store_dberr(st, err, "rebuild rollups");
+        goto out;
+    }
+    while (rc == 0 && gw__store_next_row(st, s, &rc, err, "rebuild rollups")) {
+        gw_reqlog_row_t *r = &b->rows[b->n];
+        char **strs = b->strs[b->n];
+
+        memset(r, 0, sizeof(*r));
+        r->at_ms = sqlite3_column_int64(s, 0);
+        r->endpoint = strs[0] = col_dup(s, 1);
+        r->provider = strs[1] = col_dup(s, 2);
+        r->model = strs[2] = col_dup(s, 3);
+        r->key_id = sqlite3_column_int64(s, 4);
+        r->status = sqlite3_column_int(s, 5);
+        r->latency_ms = sqlite3_column_int64(s, 6);
+        r->ttfb_ms = sqlite3_column_int64(s, 7);
+        r->tokens_in = sqlite3_column_int64(s, 8);
+        r->tokens_out = sqlite3_column_int64(s, 9);
+        r->attempts = sqlite3_column_int(s, 10);
+        r->attempt_log = strs[3] = col_dup(s, 11);
+        if (++b->n == REBUILD_BATCH) {
+            rc = gw__store_rollups_add(st, b->rows, b->n, err);
+            batch_clear(b);
+        }
+    }
     if (rc == 0)
-        rc = exec_i64(st, "INSERT INTO rollup_minute " REBUILD_SELECT("60000"),
-                      now_ms - GW_ROLLUP_MINUTE_KEEP_MS, err, "rebuild rollups");
+        rc = gw__store_rollups_add(st, b->rows, b->n, err);
+    /* Older rows went into the short-lived levels too: trim them to their horizon. */
     if (rc == 0)
-        rc = exec_i64(st, "INSERT INTO rollup_hour " REBUILD_SELECT("3600000"), hours, err,
-                      "rebuild rollups");
-    /* Attempts: one line each in attempt_log, split by a recursive CTE (no JSON). */
-    if (rc == 0)
-        rc = exec_i64(
-            st,
-            "INSERT INTO attempt_hour WITH RECURSIVE lines(at_ms, line, rest) AS ("
-            "  SELECT at_ms, '', attempt_log FROM request_log"
-            "   WHERE at_ms >= ?1 AND attempt_log IS NOT NULL"
-            "  UNION ALL SELECT at_ms, substr(rest, 1, instr(rest, char(10)) - 1),"
-            "   substr(rest, instr(rest, char(10)) + 1) FROM lines WHERE instr(rest, char(10)) > 0"
-            "), f(at_ms, p, r1) AS ("
-            "  SELECT at_ms, substr(line, 1, instr(line, char(9)) - 1),"
-            "   substr(line, instr(line, char(9)) + 1) FROM lines WHERE line <> ''"
-            "), g(at_ms, p, m, r2) AS ("
-            "  SELECT at_ms, p, substr(r1, 1, instr(r1, char(9)) - 1),"
-            "   substr(r1, instr(r1, char(9)) + 1) FROM f"
-            "), h(at_ms, p, m, k, r3) AS ("
-            "  SELECT at_ms, p, m, substr(r2, 1, instr(r2, char(9)) - 1),"
-            "   substr(r2, instr(r2, char(9)) + 1) FROM g"
-            "), i(at_ms, p, m, k, v, r4) AS ("
-            "  SELECT at_ms, p, m, k, substr(r3, 1, instr(r3, char(9)) - 1),"
-            "   substr(r3, instr(r3, char(9)) + 1) FROM h"
-            ") SELECT at_ms - at_ms % 3600000, p, m, CAST(k AS INTEGER), v, count(*),"
-            "  sum(CAST(substr(r4, instr(r4, char(9)) + 1) AS INTEGER))"
-            " FROM i WHERE v <> '' GROUP BY 1, 2, 3, 4, 5",
-            hours, err, "rebuild attempt rollups");
+        rc = gw__store_rollups_prune(st, 0, now_ms, err);
+out:
+    sqlite3_finalize(s);
+    batch_clear(b);
+    free(b);
     return rc;
 }
 
@@ -424,19 +528,19 @@ static void read_hist(gw_hist_t *h, sqlite3_stmt *s, int col)
 int gw_store_rollups_scan(gw_store_t *st, gw_rollup_level_t level, int64_t from_ms,
                           int64_t to_ms, gw_rollup_cell_cb cb, void *ctx, gw_err_t *err)
 {
-    static const char *const sql[] = {
-        "SELECT bucket_ms, provider, model, key_id, endpoint, status_class, requests, ok, "
-        "tokens_in, tokens_out, latency_sum, ttfb_sum, ttfb_n, fallbacks, attempts, lat_hist, "
-        "ttfb_hist FROM rollup_minute WHERE bucket_ms >= ?1 AND bucket_ms < ?2",
-        "SELECT bucket_ms, provider, model, key_id, endpoint, status_class, requests, ok, "
-        "tokens_in, tokens_out, latency_sum, ttfb_sum, ttfb_n, fallbacks, attempts, lat_hist, "
-        "ttfb_hist FROM rollup_hour WHERE bucket_ms >= ?1 AND bucket_ms < ?2",
-    };
     sqlite3_stmt *s = NULL;
     gw_rollup_cell_t c;
+    char sql[400];
     int rc;
 
-    if (sqlite3_prepare_v2(st->db, sql[level == GW_ROLLUP_HOUR], -1, &s, NULL) != SQLITE_OK)
+    if ((size_t)level >= GW_ARRAY_LEN(levels))
+        level = GW_ROLLUP_HOUR;
+    snprintf(sql, sizeof(sql),
+             "SELECT bucket_ms, provider, model, key_id, endpoint, status_class, requests, ok, "
+             "tokens_in, tokens_out, latency_sum, ttfb_sum, ttfb_n, fallbacks, attempts, "
+             "lat_hist, ttfb_hist FROM %s WHERE bucket_ms >= ?1 AND bucket_ms < ?2",
+             levels[level].table);
+    if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
         return gw__store_dberr(st, err, "read rollups");
     if (sqlite3_bind_int64(s, 1, from_ms) != SQLITE_OK ||
         sqlite3_bind_int64(s, 2, to_ms) != SQLITE_OK) {

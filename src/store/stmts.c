@@ -5,6 +5,21 @@
  */
 #include "store/store_int.h"
 
+/* Rollup cells add up: the writer aggregates a batch into cells, each cell
+ * one upsert per table. */
+#define ROLLUP_UPSERT(table)                                                                      \
+    "INSERT INTO " table " (bucket_ms, provider, model, key_id, endpoint, status_class, "         \
+    "requests, ok, tokens_in, tokens_out, latency_sum, ttfb_sum, ttfb_n, fallbacks, attempts, "   \
+    "lat_hist, ttfb_hist) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "  \
+    "?15, ?16, ?17) ON CONFLICT DO UPDATE SET requests = requests + excluded.requests, "          \
+    "ok = ok + excluded.ok, tokens_in = tokens_in + excluded.tokens_in, "                         \
+    "tokens_out = tokens_out + excluded.tokens_out, "                                             \
+    "latency_sum = latency_sum + excluded.latency_sum, ttfb_sum = ttfb_sum + excluded.ttfb_sum, " \
+    "ttfb_n = ttfb_n + excluded.ttfb_n, fallbacks = fallbacks + excluded.fallbacks, "            \
+    "attempts = attempts + excluded.attempts, "                                                   \
+    "lat_hist = gw_hist_merge(lat_hist, excluded.lat_hist), "                                     \
+    "ttfb_hist = gw_hist_merge(ttfb_hist, excluded.ttfb_hist)"
+
 const char *const gw__store_stmt_sql[GW_STMT_COUNT] = {
     [GW_STMT_BEGIN] = "BEGIN IMMEDIATE",
     [GW_STMT_COMMIT] = "COMMIT",
@@ -77,32 +92,10 @@ const char *const gw__store_stmt_sql[GW_STMT_COUNT] = {
                         "latency_ms, ttfb_ms, tokens_in, tokens_out, attempts, error_class, "
                         "stream, attempt_log, content_prompt, content_answer "
                         "FROM request_log WHERE id = ?1",
-    /* Rollups add up: the writer aggregates a batch into cells, each cell
-     * one upsert per level. */
-    [GW_STMT_ROLLUP_MINUTE_ADD] = "INSERT INTO rollup_minute (bucket_ms, provider, model, key_id, endpoint, status_class, "
-        "requests, ok, tokens_in, tokens_out, latency_sum, ttfb_sum, ttfb_n, fallbacks, "
-        "attempts, lat_hist, ttfb_hist) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-        "?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT DO UPDATE SET "
-        "requests = requests + excluded.requests, ok = ok + excluded.ok, "
-        "tokens_in = tokens_in + excluded.tokens_in, "
-        "tokens_out = tokens_out + excluded.tokens_out, "
-        "latency_sum = latency_sum + excluded.latency_sum, "
-        "ttfb_sum = ttfb_sum + excluded.ttfb_sum, ttfb_n = ttfb_n + excluded.ttfb_n, "
-        "fallbacks = fallbacks + excluded.fallbacks, attempts = attempts + excluded.attempts, "
-        "lat_hist = gw_hist_merge(lat_hist, excluded.lat_hist), "
-        "ttfb_hist = gw_hist_merge(ttfb_hist, excluded.ttfb_hist)",
-    [GW_STMT_ROLLUP_HOUR_ADD] = "INSERT INTO rollup_hour (bucket_ms, provider, model, key_id, endpoint, status_class, "
-        "requests, ok, tokens_in, tokens_out, latency_sum, ttfb_sum, ttfb_n, fallbacks, "
-        "attempts, lat_hist, ttfb_hist) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-        "?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT DO UPDATE SET "
-        "requests = requests + excluded.requests, ok = ok + excluded.ok, "
-        "tokens_in = tokens_in + excluded.tokens_in, "
-        "tokens_out = tokens_out + excluded.tokens_out, "
-        "latency_sum = latency_sum + excluded.latency_sum, "
-        "ttfb_sum = ttfb_sum + excluded.ttfb_sum, ttfb_n = ttfb_n + excluded.ttfb_n, "
-        "fallbacks = fallbacks + excluded.fallbacks, attempts = attempts + excluded.attempts, "
-        "lat_hist = gw_hist_merge(lat_hist, excluded.lat_hist), "
-        "ttfb_hist = gw_hist_merge(ttfb_hist, excluded.ttfb_hist)",
+    [GW_STMT_ROLLUP_MINUTE_ADD] = ROLLUP_UPSERT("rollup_minute"),
+    [GW_STMT_ROLLUP_HOUR_ADD] = ROLLUP_UPSERT("rollup_hour"),
+    [GW_STMT_ROLLUP_MODEL_QUARTER_ADD] = ROLLUP_UPSERT("rollup_model_quarter"),
+    [GW_STMT_ROLLUP_MODEL_HOUR_ADD] = ROLLUP_UPSERT("rollup_model_hour"),
     [GW_STMT_ATTEMPT_ADD] = "INSERT INTO attempt_hour (bucket_ms, provider, model, key_id, "
                             "verdict, attempts, latency_sum) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
                             "ON CONFLICT DO UPDATE SET attempts = attempts + excluded.attempts, "

@@ -48,6 +48,8 @@ enum {
     GW_STMT_LOG_GET,
     GW_STMT_ROLLUP_MINUTE_ADD,
     GW_STMT_ROLLUP_HOUR_ADD,
+    GW_STMT_ROLLUP_MODEL_QUARTER_ADD,
+    GW_STMT_ROLLUP_MODEL_HOUR_ADD,
     GW_STMT_ATTEMPT_ADD,
     GW_STMT_RESPONSE_PUT,
     GW_STMT_RESPONSE_GET,
@@ -123,7 +125,7 @@ int gw__store_meta_get(gw_store_t *st, const char *name, unsigned char **out, si
 
 /* ---- rollups (rollups.c) ---------------------------------------------------- */
 
-/* The SQL functions the rollups use (gw_hist_of, gw_hist_merge), on every
+/* The SQL function the rollups' upserts use (gw_hist_merge), on every
  * connection before anything is prepared. */
 int gw__store_register_functions(sqlite3 *db);
 /* Adds the rows' rollups inside the caller's transaction. */

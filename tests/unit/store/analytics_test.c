@@ -230,6 +230,18 @@ static void test_rollups_add_rebuild(void **state)
     /* The minute rollups hold only what is within their 48 h, as written. */
     minute = scan(st, GW_ROLLUP_MINUTE, 0, INT64_MAX);
     assert_int_equal(minute.requests, 300);
+    /* Per model: the same sums in far fewer cells (key, endpoint, status folded). */
+    {
+        totals_t pm = scan(st, GW_ROLLUP_MODEL_HOUR, 0, INT64_MAX);
+        totals_t pq = scan(st, GW_ROLLUP_MODEL_QUARTER, 0, INT64_MAX);
+        assert_int_equal(pm.requests, 300);
+        assert_int_equal(pm.ok, want_ok);
+        assert_int_equal(pm.tokens_in, want_in);
+        assert_int_equal(pm.by_class[5], 300); /* status class folded to 0 */
+        assert_true(pm.cells < hour.cells);
+        assert_int_equal(pq.requests, 300);
+        assert_memory_equal(&pm.lat, &hour.lat, sizeof(hour.lat));
+    }
     /* A window reads only its buckets. */
     assert_int_equal(scan(st, GW_ROLLUP_MINUTE, NOW - 60 * 60000, NOW + 1).requests, 6);
     a = scan_attempts(st);
@@ -254,6 +266,8 @@ static void test_rollups_add_rebuild(void **state)
     assert_memory_equal(&hour2.lat, &hour.lat, sizeof(hour.lat));
     assert_memory_equal(hour2.by_class, hour.by_class, sizeof(hour.by_class));
     assert_int_equal(minute2.requests, recent);
+    assert_int_equal(scan(st, GW_ROLLUP_MODEL_HOUR, 0, INT64_MAX).requests, 300);
+    assert_int_equal(scan(st, GW_ROLLUP_MODEL_QUARTER, 0, INT64_MAX).requests, recent);
     a2 = scan_attempts(st);
     assert_memory_equal(&a2, &a, sizeof(a));
 
@@ -380,7 +394,7 @@ static got_t query(gw_store_t *st, const gw_reqlog_filter_t *f)
     got_t g = {.all_match = true, .f = f};
     gw_err_t err = {0};
 
-    assert_int_equal(gw_store_reqlog_query(st, f, on_row, &g, &err), 0);
+    assert_int_equal(gw_store_reqlog_query(st, f, on_row, &g, NULL, &err), 0);
     return g;
 }
 
@@ -447,6 +461,34 @@ static void test_query(void **state)
     flt.since_ms = NOW - 60 * 60000;
     g = query(st, &flt);
     assert_int_equal(g.n, 6);
+
+    /* A bounded search stops at its bound and says where to go on. */
+    {
+        int64_t next = -1;
+        size_t in_window = 0;
+
+        memset(&flt, 0, sizeof(flt));
+        flt.limit = 1000;
+        flt.status_min = flt.status_max = 429;
+        flt.max_scan = 50;
+        g = (got_t){.all_match = true, .f = &flt};
+        assert_int_equal(gw_store_reqlog_query(st, &flt, on_row, &g, &next, &err), 0);
+        for (size_t i = 250; i < 300; i++) /* ids 251..300 */
+            in_window += rows[i].status == 429;
+        assert_int_equal(g.n, in_window);
+        assert_true(g.all_match);
+        assert_int_equal(next, 251);
+        flt.before_id = next;
+        flt.max_scan = 0;
+        g = (got_t){.all_match = true, .f = &flt};
+        assert_int_equal(gw_store_reqlog_query(st, &flt, on_row, &g, &next, &err), 0);
+        assert_int_equal(next, 0); /* the start of the log */
+        flt.limit = 2; /* a full page goes on from its last row */
+        flt.before_id = 0;
+        g = (got_t){.all_match = true, .f = &flt};
+        assert_int_equal(gw_store_reqlog_query(st, &flt, on_row, &g, &next, &err), 0);
+        assert_int_equal(next, g.last_id);
+    }
 
     /* One row: its attempts and content. */
     memset(&g, 0, sizeof(g));
