@@ -60,7 +60,7 @@ function Quarantines({ list, release }: { list: Quarantine[]; release: (q: Quara
   return (
     <div class="table-wrap">
       <table class="grid">
-        <caption>Quarantines</caption>
+        <caption class="sr-only">Quarantines</caption>
         <thead>
           <tr><th scope="col">Provider</th><th scope="col">Model</th><th scope="col">Key</th><th scope="col">Scope</th>
             <th scope="col">Reason</th><th scope="col">Until</th><th scope="col"><span class="sr-only">Action</span></th></tr>

@@ -62,7 +62,7 @@ export function LivePage() {
 
   useEffect(() => {
     const s = st.current;
-    // Events are gathered and drawn once per frame, not one render each.
+    // Events are gathered and drawn at most five times a second, not one render each.
     const flush = () => {
       s.frame = 0;
       if (s.pending.length) {
@@ -88,12 +88,12 @@ export function LivePage() {
       into.push(row);
       if (into.length > MAX) into.shift();
       if (s.paused) s.held++;
-      if (!s.frame) s.frame = requestAnimationFrame(flush);
+      if (!s.frame) s.frame = window.setTimeout(flush, 200);
     });
     es.addEventListener('dropped', (e: MessageEvent<string>) => {
       try { setDropped((n) => n + (Number(JSON.parse(e.data).count) || 0)); } catch { /* not JSON: ignored */ }
     });
-    return () => { es.close(); cancelAnimationFrame(s.frame); s.frame = 0; };
+    return () => { es.close(); clearTimeout(s.frame); s.frame = 0; };
   }, [session]);
 
   const toggle = () => {

@@ -23,7 +23,10 @@ function toFilter(f: Form): LogFilter {
 function Filters({ done }: { done: (f: LogFilter) => void }) {
   const [form, setForm] = useState<Form>(EMPTY);
   const providers = useData(api.providers);
-  const set = (k: keyof Form) => (e: { currentTarget: { value: string } }) => setForm({ ...form, [k]: e.currentTarget.value });
+  const set = (k: keyof Form) => (e: { currentTarget: { value: string } }) => {
+    const v = e.currentTarget.value;
+    setForm((f) => ({ ...f, [k]: v }));
+  };
   const submit = (e: Event) => { e.preventDefault(); done(toFilter(form)); };
   const reset = () => { setForm(EMPTY); done({}); };
   return (
