@@ -17,12 +17,85 @@ export interface Model {
   context_window: number; max_output_tokens: number; limits: Limits; usage: Required<Limits>; enabled: boolean;
   usable: boolean; limited: boolean; chain_position: number;
 }
-export interface Settings { log_retention_days: number; probe_interval_s: number; pin_set: boolean }
+// log_content: PATCH takes it (Dashboard II); GET may or may not list it, so it is optional here.
+export interface Settings { log_retention_days: number; probe_interval_s: number; pin_set: boolean; log_content?: boolean }
 export interface Added { key: Key; checked: boolean }
 export interface Session { pin_set: boolean; authenticated: boolean }
 export interface Status {
   version: string; uptime_s: number; providers: number; keys: number; models: number;
   models_enabled: number; pin_set: boolean;
+}
+
+// Dashboard II: analytics, live requests, logs, diagnostics, budgets (docs/admin-api.md).
+export type Period = '24h' | '7d' | '30d';
+export type Diagnosis = 'rate_limited' | 'quota_exhausted' | 'invalid_key' | 'upstream_error' | 'timeout' | 'client_error';
+export interface Breakdown {
+  provider: string; requests: number; ok: number; success_rate: number | null; tokens_in: number; tokens_out: number;
+  latency_p50_ms: number | null; latency_p95_ms: number | null; ttfb_p50_ms: number | null; fallbacks: number;
+  savings_usd: number | null;
+}
+export interface Analytics {
+  window: Period; from_ms: number; to_ms: number; bucket_ms: number;
+  totals: {
+    requests: number; ok: number; failed: number; success_rate: number | null; tokens_in: number; tokens_out: number;
+    latency_p50_ms: number | null; latency_p95_ms: number | null; ttfb_p50_ms: number | null; ttfb_p95_ms: number | null;
+    fallbacks: number; fallback_rate: number | null; savings_usd: number | null;
+  };
+  savings_basis: { text: string; priced_models: number | string[]; unpriced_tokens: number };
+  series: {
+    t: number[]; providers: string[]; requests: number[][]; latency_p50_ms: (number | null)[];
+    latency_p95_ms: (number | null)[]; tokens_in: number[]; tokens_out: number[];
+  };
+  by_provider: Breakdown[];
+  by_model: (Breakdown & { model: string })[];
+}
+// One finished request: an `event: request` of /api/live, or a row of /api/logs (which adds its id).
+// provider/model/key_id are null when nothing was routed (e.g. a client error).
+export interface RequestEvent {
+  at_ms: number; endpoint: string; provider: string | null; model: string | null; key_id: number | null; status: number;
+  latency_ms: number | null; ttfb_ms: number | null; tokens_in: number | null; tokens_out: number | null; attempts: number;
+  error_class: string | null; diagnosis: Diagnosis | null; stream: boolean;
+}
+export interface LogRow extends RequestEvent { id: number }
+export interface LogFilter {
+  status?: string; provider?: string; model?: string; endpoint?: string; diagnosis?: string;
+  since?: number; until?: number; before?: number; limit?: number;
+}
+export interface LogDetail {
+  row: LogRow;
+  attempts: { provider: string; model: string; key_id: number | null; verdict: string; status: number | null; latency_ms: number | null }[];
+  content: { prompt: string | null; answer: string | null } | null;
+}
+export interface Diagnostics {
+  providers: { provider: string; attempts: number; ok: number; success_rate: number | null; avg_latency_ms: number | null; rank: number }[];
+  keys: {
+    id: number; provider: string; label: string; status: Key['status']; checked_at: number | null; attempts: number;
+    failures: number; last_failure: number | string | null;
+  }[];
+  recommendations: {
+    id: string; severity: 'high' | 'medium' | 'low'; title: string; action: string;
+    provider: string | null; model: string | null; key_id: number | null;
+  }[];
+}
+export interface Budget {
+  provider: string; id: string; name: string; limits: Limits; usage: Required<Limits>; keys: number | unknown[];
+  remaining_today: { requests: number | null; tokens: number | null }; resets_at_ms: number | null;
+  monthly_tokens: number | null; month_tokens_used: number; last_hour_requests: number; runs_out_at_ms: number | null;
+  enabled: boolean; usable: boolean; limited: boolean;
+}
+export interface Quarantine {
+  provider: string; model: string | null; key_id: number | null; scope: 'pair' | 'key' | 'model'; reason: string; until_ms: number;
+}
+export interface Budgets {
+  data: Budget[]; quarantines: Quarantine[];
+  disabled: { models: string[]; keys: { id: number; provider: string; label: string }[] };
+}
+
+// The query string of a log filter (empty fields left out), for /api/logs and its export.
+export function logQuery(f: LogFilter & { format?: 'csv' | 'jsonl' }): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(f)) if (v !== undefined && v !== '') q.set(k, String(v));
+  return q.toString();
 }
 
 export class ApiError extends Error {
@@ -64,7 +137,7 @@ export const api = {
   revealUnified: () => call<{ key: string }>('POST', '/unified-key/reveal'),
   rotateUnified: () => call<{ key: string }>('POST', '/unified-key/rotate'),
   models: () => call<{ data: Model[] }>('GET', '/models').then((r) => r.data),
-  setEnabled: (m: Model, enabled: boolean) => call<{ model: Model }>('PATCH', `/models/${m.provider}/${m.id}`, { enabled }),
+  setEnabled: (m: { provider: string; id: string }, enabled: boolean) => call<{ model: Model }>('PATCH', `/models/${m.provider}/${m.id}`, { enabled }),
   chain: () => call<{ data: string[] }>('GET', '/chain').then((r) => r.data),
   setChain: (order: string[]) => call<{ data: string[] }>('PUT', '/chain', { order }).then((r) => r.data),
   resetChain: () => call<{ data: string[] }>('DELETE', '/chain').then((r) => r.data),
@@ -75,4 +148,11 @@ export const api = {
   logout: () => call<Session>('DELETE', '/session'),
   setPin: (pin: string) => call<Session>('PUT', '/pin', { pin }),
   clearPin: () => call<Session>('DELETE', '/pin'),
+  analytics: (w: Period) => call<Analytics>('GET', `/analytics?window=${w}`),
+  logs: (f: LogFilter) => call<{ data: LogRow[]; next_before: number | null }>('GET', `/logs?${logQuery(f)}`),
+  log: (id: number) => call<LogDetail>('GET', `/logs/${id}`),
+  diagnostics: (w: Period) => call<Diagnostics>('GET', `/diagnostics?window=${w}`),
+  budgets: () => call<Budgets>('GET', '/budgets'),
+  release: (q: { provider: string; model?: string; key_id?: number }) => call<{ released: number }>('DELETE', '/quarantines', q),
 };
+export const exportUrl = (format: 'csv' | 'jsonl', f: LogFilter) => `/api/logs/export?${logQuery({ format, ...f })}`;

@@ -1,20 +1,41 @@
 // The dashboard shell: header (unified key, theme), navigation, a tiny router over the History
 // API, and the lock screen when a PIN is set and there is no session.
 import { render } from 'preact';
+import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api, whenLocked } from './api';
-import { applyTheme, savedTheme, type Theme } from './ui';
+import { applyTheme, Loading, Page, Problem, savedTheme, type Theme } from './ui';
 import { KeysPage } from './pages/keys';
 import { ChainPage } from './pages/chain';
 import { ModelsPage } from './pages/models';
 import { SettingsPage } from './pages/settings';
 import { LockPage } from './pages/lock';
+import { LivePage } from './pages/live';
+import { LogsPage } from './pages/logs';
+import { BudgetsPage } from './pages/budgets';
 import './styles.css';
+
+// A page loaded when first opened (analytics brings the chart library): the first load stays small.
+function Lazy({ title, load }: { title: string; load: () => Promise<ComponentType> }) {
+  const [view, setView] = useState<{ C: ComponentType } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [tries, setTries] = useState(0);
+  useEffect(() => {
+    load().then((C) => setView({ C }), (e: Error) => setError(`Could not load this page: ${e.message}`));
+  }, [tries]);
+  if (view) return <view.C />;
+  return <Page title={title}>{error ? <Problem error={error} retry={() => { setError(null); setTries(tries + 1); }} /> : <Loading />}</Page>;
+}
+const analytics = () => import('./pages/analytics').then((m) => m.AnalyticsPage);
 
 const ROUTES: { path: string; label: string; view: () => preact.JSX.Element }[] = [
   { path: '/keys', label: 'Keys', view: () => <KeysPage /> },
   { path: '/chain', label: 'Fallback chain', view: () => <ChainPage /> },
   { path: '/models', label: 'Capabilities', view: () => <ModelsPage /> },
+  { path: '/analytics', label: 'Analytics', view: () => <Lazy title="Analytics" load={analytics} /> },
+  { path: '/live', label: 'Live', view: () => <LivePage /> },
+  { path: '/logs', label: 'Logs', view: () => <LogsPage /> },
+  { path: '/budgets', label: 'Budgets', view: () => <BudgetsPage /> },
   { path: '/settings', label: 'Settings', view: () => <SettingsPage /> },
 ];
 

@@ -3,7 +3,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 
-export function useData<T>(load: () => Promise<T>, pollMs = 0): { data: T | null; error: string | null; reload: () => void } {
+// deps: values the load depends on (a window, a filter): a change loads again.
+export function useData<T>(load: () => Promise<T>, pollMs = 0, deps: unknown[] = []): { data: T | null; error: string | null; reload: () => void } {
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
@@ -14,7 +15,7 @@ export function useData<T>(load: () => Promise<T>, pollMs = 0): { data: T | null
     if (pollMs <= 0) return () => { live = false; };
     const t = setInterval(() => document.visibilityState === 'visible' && run(), pollMs);
     return () => { live = false; clearInterval(t); };
-  }, [tick]);
+  }, [tick, ...deps]);
   return { data, error, reload: () => setTick((n) => n + 1) };
 }
 
