@@ -1,6 +1,6 @@
 /*
  * /api/live: every finished request as a server-sent event, pushed from the
- * moment it is logged (no polling). At most LIVE_MAX clients; a client that
+ * moment it is logged (no polling). At most GW_ADMIN_LIVE_MAX clients; a client that
  * reads too slowly has events skipped (counted, then announced with a
  * `dropped` event once it caught up), so a burst of traffic never grows the
  * server's memory past the stream's high-water mark per client.
@@ -13,6 +13,8 @@
 #include "core/clock.h"
 
 #define PING_EVERY_MS 15000
+#define LIVE_HELLO ": live\n\n" /* comments: the client sees the stream is open */
+#define LIVE_PING ": ping\n\n"
 
 struct gw_admin_live {
     gw_admin_t *ad;
@@ -85,7 +87,7 @@ void gw__admin_live(gw_admin_t *ad, gw_req_t *req, const char *rest)
     gw_req_add_header(req, "X-Accel-Buffering", "no");
     gw_req_set_handler(req, l, on_abort, on_drain);
     gw_req_stream_start(req, 200, "text/event-stream");
-    send_text(l, ": live\n\n", 9);
+    send_text(l, LIVE_HELLO, sizeof(LIVE_HELLO) - 1);
 }
 
 void gw_admin_live_publish(gw_admin_t *ad, const gw_reqlog_row_t *row)
@@ -119,7 +121,7 @@ void gw__admin_live_tick(gw_admin_t *ad, int64_t now_ms)
         return;
     ad->live_ping_ms = now_ms;
     for (size_t i = 0; i < ad->nlive; i++)
-        send_text(ad->live[i], ": ping\n\n", 8);
+        send_text(ad->live[i], LIVE_PING, sizeof(LIVE_PING) - 1);
 }
 
 void gw__admin_live_close_all(gw_admin_t *ad)

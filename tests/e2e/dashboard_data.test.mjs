@@ -195,6 +195,8 @@ describe('dashboard data', () => {
     assert.equal(data.provider, 'groq');
     assert.equal(data.status, 200);
     assert.ok(!text.includes(marker), 'no prompt text in live events');
+    assert.ok(!text.includes('\0'), 'nothing but text in the stream (a NUL breaks EventSource)');
+    assert.ok(text.startsWith(': live\n\n'));
   });
 
   test('prompts and answers are kept only while content logging is on', T, async () => {

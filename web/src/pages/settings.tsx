@@ -1,5 +1,5 @@
-// Settings: the theme, the dashboard PIN, how long the request log is kept and how often keys
-// are probed.
+// Settings: the theme, the dashboard PIN, how long the request log is kept, whether it keeps
+// prompts and answers, and how often keys are probed.
 import { useState } from 'preact/hooks';
 import { api, type Settings } from '../api';
 import { applyTheme, Page, Problem, savedTheme, useData, type Theme } from '../ui';
@@ -51,14 +51,15 @@ function PinForm({ pinSet, done }: { pinSet: boolean; done: () => void }) {
 function GatewayForm({ now, done }: { now: Settings; done: () => void }) {
   const [days, setDays] = useState(String(now.log_retention_days));
   const [probe, setProbe] = useState(String(Math.round(now.probe_interval_s / 60)));
+  const [content, setContent] = useState(now.log_content === true);
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState('');
   const submit = async (e: Event) => {
     e.preventDefault();
     try {
-      const saved = await api.saveSettings({ log_retention_days: Number(days), probe_interval_s: Number(probe) * 60 });
+      const saved = await api.saveSettings({ log_retention_days: Number(days), probe_interval_s: Number(probe) * 60, log_content: content });
       setError(null);
-      setNote(`Saved: the request log keeps ${saved.log_retention_days} days; ${saved.probe_interval_s ? `keys are probed every ${saved.probe_interval_s / 60} min` : 'keys are not probed'}.`);
+      setNote(`Saved: the request log keeps ${saved.log_retention_days} days${saved.log_content ? ', with prompts and answers' : ''}; ${saved.probe_interval_s ? `keys are probed every ${saved.probe_interval_s / 60} min` : 'keys are not probed'}.`);
       done();
     } catch (err) {
       setError((err as Error).message);
@@ -70,6 +71,7 @@ function GatewayForm({ now, done }: { now: Settings; done: () => void }) {
       <h2>Gateway</h2>
       <label for="retention">Keep the request log for <span class="muted">(days, 1 to 3650)</span></label>
       <input id="retention" type="number" inputMode="numeric" min={1} max={3650} required value={days} onInput={(e) => setDays(e.currentTarget.value)} />
+      <label class="radio"><input id="log-content" type="checkbox" checked={content} onChange={(e) => setContent(e.currentTarget.checked)} /> Keep prompts and answers in the request log <span class="muted">(the first 8 KB of each, shown in a request's details; off: never stored)</span></label>
       <label for="probe">Check every key's health every <span class="muted">(minutes, 1 to 10080; 0: never)</span></label>
       <input id="probe" type="number" inputMode="numeric" min={0} max={10080} required value={probe} onInput={(e) => setProbe(e.currentTarget.value)} />
       <button type="submit">Save</button>
