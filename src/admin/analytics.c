@@ -335,9 +335,9 @@ void gw_admin_analytics_price(gw_router_t *r, json_t *answer)
     json_object_set_new(
         answer, "savings_basis",
         json_pack("{s:s,s:o,s:I}", "text",
-                  "An estimate: tokens in and out of each model times the price per million "
-                  "tokens its paid equivalent lists in the catalog (price_per_mtok, USD). Models "
-                  "without a listed price count as unpriced.",
+                  "tokens in and out of each model times the price per million tokens its paid "
+                  "equivalent lists in the catalog (price_per_mtok, USD); tokens of models "
+                  "without a listed price are not counted.",
                   "priced_models", priced, "unpriced_tokens", (json_int_t)unpriced));
 }
 

@@ -210,8 +210,9 @@ static json_t *budgets_now(gw_admin_job_t *j)
         snprintf(name, sizeof(name), "%s/%s", m->provider->id, m->id);
         if (!r->enabled[m->index])
             json_array_append_new(models_off, json_string(name));
-        /* The page is about what can route: models of providers with a key. */
-        if (keys_of(r, m->provider) == 0 && r->enabled[m->index])
+        /* The page is about what can route: models of providers with a key
+         * (switched-off ones among them, so they can be switched on here). */
+        if (keys_of(r, m->provider) == 0)
             continue;
         json_array_append_new(data, budget_json(r, m, json_object_get(seen, name), now));
     }

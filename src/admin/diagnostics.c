@@ -124,12 +124,24 @@ static void on_week_attempt(void *ctx, const gw_attempt_cell_t *a)
         mark_capped(day_of(w, a->provider, a->model, a->bucket_ms), a->bucket_ms);
 }
 
+static void on_health(void *ctx, int64_t key_id, const char *health, const char *detail,
+                      int64_t at_ms)
+{
+    char id[32];
+
+    (void)health;
+    (void)detail;
+    snprintf(id, sizeof(id), "%lld", (long long)key_id);
+    json_object_set_new(ctx, id, json_integer(at_ms));
+}
+
 static void diagnostics_work(gw_admin_job_t *j, gw_store_t *st)
 {
     gw_admin_window_t win;
     int64_t now = gw_now_ms();
     facts_t f = {0};
     week_t w;
+    json_t *checked;
     gw_err_t err = {0};
     int rc;
 
@@ -147,15 +159,19 @@ static void diagnostics_work(gw_admin_job_t *j, gw_store_t *st)
         rc = gw_store_rollups_scan(st, GW_ROLLUP_MODEL_HOUR, w.from, now + 1, on_week_cell, &w, &err);
     if (rc == 0)
         rc = gw_store_attempts_scan(st, w.from, now + 1, on_week_attempt, &w, &err);
+    checked = json_object();
+    if (rc == 0)
+        rc = gw_store_key_health_load(st, on_health, checked, &err);
     if (rc != 0) {
         json_decref(f.providers);
         json_decref(f.keys);
         json_decref(w.days);
+        json_decref(checked);
         gw__admin_fail(j, 500, "store_failed", NULL, "The log could not be read: %s", err.msg);
         return;
     }
-    j->answer = json_pack("{s:o,s:o,s:o}", "providers", f.providers, "keys", f.keys, "days",
-                          w.days);
+    j->answer = json_pack("{s:o,s:o,s:o,s:o}", "providers", f.providers, "keys", f.keys, "days",
+                          w.days, "checked", checked);
 }
 
 /* ---- on the loop -------------------------------------------------------------------- */
@@ -255,9 +271,11 @@ static json_t *diagnostics_now(gw_admin_job_t *j)
         s = json_object_get(kstats, id);
         json_array_append_new(
             keys_json,
-            json_pack("{s:I,s:s,s:s,s:s,s:I,s:I,s:O?}", "id", (json_int_t)k->id, "provider",
-                      k->provider->id, "label", k->label != NULL ? k->label : "", "status",
-                      gw__admin_status_word(gw_key_health_name(k->health)), "attempts",
+            json_pack("{s:I,s:s,s:s,s:s,s:O?,s:I,s:I,s:O?}", "id", (json_int_t)k->id,
+                      "provider", k->provider->id, "label", k->label != NULL ? k->label : "",
+                      "status", gw__admin_status_word(gw_key_health_name(k->health)),
+                      "checked_at", json_object_get(json_object_get(stats, "checked"), id),
+                      "attempts",
                       (json_int_t)json_integer_value(json_object_get(s, "attempts")), "failures",
                       (json_int_t)json_integer_value(json_object_get(s, "failures")),
                       "last_failure", json_object_get(s, "last_failure")));

@@ -44,8 +44,9 @@ const requestsSpec: Make = (a, p) => {
 const latencySpec: Make = (a, p) => ({
   data: [a.series.t, a.series.latency_p50_ms, a.series.latency_p95_ms],
   series: [
-    { label: 'p50', stroke: color(p, 0), width: 2, value: shown(ms) },
-    { label: 'p95', stroke: color(p, 1), width: 2, dash: [6, 4], value: shown(ms) },
+    // Points too: a bucket between two empty ones has no line to draw.
+    { label: 'p50', stroke: color(p, 0), width: 2, value: shown(ms), points: { show: true, size: 5 } },
+    { label: 'p95', stroke: color(p, 1), width: 2, dash: [6, 4], value: shown(ms), points: { show: true, size: 5 } },
   ],
   unit: ms,
 });
