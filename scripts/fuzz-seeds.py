@@ -164,3 +164,8 @@ pcm = b"".join(int(8000 * ((i % 40) - 20) / 20).to_bytes(2, "little", signed=Tru
 for fmt in range(5):
     put("audio", "fmt%d" % fmt, bytes([fmt, 48]) + b"audio/L16;codec=pcm;rate=24000\n" + pcm)
 put("audio", "fast", bytes([3, 200]) + b"audio/pcm;rate=16000\n" + pcm[:1000])
+
+# Latency histogram blobs: (bucket byte, LEB128 count) pairs, as the rollups store them.
+put("hist", "one", bytes([7, 1]))
+put("hist", "several", bytes([0, 3, 5, 0x80, 0x01, 23, 0xff, 0xff, 0x03]))
+put("hist", "wide", bytes([i for b in range(24) for i in (b, 0x81, 0x80, 0x01)]))

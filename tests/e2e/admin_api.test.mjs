@@ -157,10 +157,10 @@ describe('admin API', () => {
 
   test('settings: log retention and the probe interval, validated, applied at once', T, async () => {
     const now = await json(await api('/settings'));
-    assert.deepEqual(now.body, { log_retention_days: 30, probe_interval_s: 900, pin_set: false });
+    assert.deepEqual(now.body, { log_retention_days: 30, probe_interval_s: 900, log_content: false, pin_set: false });
     const groq = (await json(await api('/keys'))).body.data.find((k) => k.provider === 'groq' && k.enabled);
     const off = await json(await api('/settings', { method: 'PATCH', json: { probe_interval_s: 0, log_retention_days: 7 } }));
-    assert.deepEqual(off.body, { log_retention_days: 7, probe_interval_s: 0, pin_set: false });
+    assert.deepEqual(off.body, { log_retention_days: 7, probe_interval_s: 0, log_content: false, pin_set: false });
     assert.equal((await api(`/keys/${groq.id}/check`, { method: 'POST' })).status, 409, 'probes are off');
     const unchecked = await json(await api('/keys', { json: { provider: 'groq', secret: 'gsk_e2e_unprobed' } }));
     assert.equal(unchecked.status, 201);
