@@ -320,7 +320,7 @@ static json_t *attempts_json(const char *log)
         json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:s,s:i,s:I}", "provider", f[0],
                                            "model", f[1], "key_id",
                                            (json_int_t)strtoll(f[2], NULL, 10), "verdict", f[3],
-                                           "status", atoi(f[4]), "latency_ms",
+                                           "status", (int)strtol(f[4], NULL, 10), "latency_ms",
                                            (json_int_t)strtoll(f[5], NULL, 10)));
     }
     free(copy);

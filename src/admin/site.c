@@ -137,11 +137,36 @@ static void admin_dispatch(gw_admin_t *ad, gw_req_t *req, const char *path)
                     gw_req_method(req), gw_req_path(req));
 }
 
+/* /api/v1/...: the dashboard's own way to /v1 (the playground, the Test Lab).
+ * The admin API's rules let it in; then it is a /v1 request the server
+ * vouches for, so the page never holds the unified key. */
+static bool playground_check(gw_admin_t *ad, gw_req_t *req)
+{
+    gw_req_same_origin_only(req);
+    if (strcmp(gw_req_method(req), "OPTIONS") == 0) {
+        gw__admin_error(req, 403, "csrf_refused", NULL, "The admin API allows no other origin.");
+        return false;
+    }
+    if (!gw__admin_allowed(ad, req) || !gw__admin_same_origin(ad, req))
+        return false;
+    if (gw__admin_pin_set(ad) && !gw__admin_session_ok(ad, req)) {
+        gw__admin_error(req, 401, "session_required", NULL,
+                        "Enter the dashboard PIN first (POST /api/session).");
+        return false;
+    }
+    gw_req_set_path(req, gw_req_path(req) + strlen(API_PREFIX));
+    gw_req_set_authorized(req);
+    return gw_api_early_check(ad->gw, req);
+}
+
 bool gw_site_early_check(void *ctx, gw_req_t *req)
 {
     gw_admin_t *ad = ctx;
+    const char *path = gw_req_path(req);
 
-    if (!is_admin_path(gw_req_path(req)) && !gw__web_wants(ad, req))
+    if (strncmp(path, API_PREFIX "/v1/", strlen(API_PREFIX "/v1/")) == 0)
+        return playground_check(ad, req);
+    if (!is_admin_path(path) && !gw__web_wants(ad, req))
         return gw_api_early_check(ad->gw, req);
     gw_req_same_origin_only(req);
     /* No CORS for the admin API: a page elsewhere gets no preflight grant. */

@@ -860,7 +860,12 @@ static void fb_start(fb_t *p)
 
 void gw_fallback_run(gw_gateway_t *gw, gw_req_t *req, gw_fallback_spec_t *spec)
 {
-    fb_t *p = fb_new(gw, spec);
+    fb_t *p;
+
+    /* The client asks for the named model only (the Test Lab's sweeps do). */
+    if (gw_req_header(req, GW_HEADER_NO_FALLOVER) != NULL)
+        spec->need.only_named = true;
+    p = fb_new(gw, spec);
 
     p->req = req;
     p->start_us = gw_req_start_us(req);

@@ -75,6 +75,9 @@ typedef struct gw_fallback_op {
     void (*free)(void *ctx);
 } gw_fallback_op_t;
 
+/* A request header: serve the named model or fail, never another model. */
+#define GW_HEADER_NO_FALLOVER "X-FreeLLMAPI-No-Fallover"
+
 typedef struct gw_fallback_spec {
     const char *endpoint;     /* for the request log */
     const char *model;        /* as the client named it */

@@ -127,7 +127,7 @@ bool gw_api_early_check(void *ctx, gw_req_t *req)
      * Ollama's clients, which send none. */
     if ((is_public(path) || gw_req_api(req) == GW_API_OLLAMA) && gw_req_local(req))
         return true;
-    if (!authorized(gw, req)) {
+    if (!gw_req_authorized(req) && !authorized(gw, req)) {
         gw_respond_error(req, 401, "invalid_request_error", "invalid_api_key", NULL,
                              "Incorrect or missing API key. Send 'Authorization: Bearer "
                              "freellmapi-...' or 'x-api-key: freellmapi-...' (see `freellmapi "

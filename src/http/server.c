@@ -68,6 +68,7 @@ struct gw_req {
     bool sse;                /* the stream is an event stream (comments allowed) */
     bool same_origin_only;   /* no CORS grant on the answer (the admin API) */
     int api;                 /* which client API the answers speak (the layer above's tag) */
+    bool authorized;         /* the layer above vouched for the client (the dashboard) */
     char *path;
     char id[40];
     int64_t start_us;
@@ -839,6 +840,24 @@ void gw_req_set_api(gw_req_t *r, int api)
 int gw_req_api(const gw_req_t *r)
 {
     return r->api;
+}
+
+void gw_req_set_path(gw_req_t *r, const char *path)
+{
+    char *copy = gw_xstrdup(path);
+
+    free(r->path);
+    r->path = copy;
+}
+
+void gw_req_set_authorized(gw_req_t *r)
+{
+    r->authorized = true;
+}
+
+bool gw_req_authorized(const gw_req_t *r)
+{
+    return r->authorized;
 }
 
 void gw_req_same_origin_only(gw_req_t *r)

@@ -62,6 +62,13 @@ void gw_req_peer(const gw_req_t *r, char *out, size_t n);
  * error shape) its answers speak. 0 until set. */
 void gw_req_set_api(gw_req_t *r, int api);
 int gw_req_api(const gw_req_t *r);
+/* Routes the request as if it had come for path (copied): the dashboard's
+ * /api/v1/... is /v1/... from here on. */
+void gw_req_set_path(gw_req_t *r, const char *path);
+/* The layer above vouched for this client (a dashboard session, this
+ * machine's own page): handlers need no key from it. */
+void gw_req_set_authorized(gw_req_t *r);
+bool gw_req_authorized(const gw_req_t *r);
 /* Answers to this request grant no other origin (no CORS headers). */
 void gw_req_same_origin_only(gw_req_t *r);
 const char *gw_req_id(const gw_req_t *r);           /* "req_<32 hex>" */

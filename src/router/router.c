@@ -384,6 +384,8 @@ size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_n
             if (name_matches(m, model) && model_fits(r, m, need))
                 add_model(p, &cap, added, m);
         }
+        if (need->only_named)
+            goto out;
     }
     /* "auto" and a tier name that named no usable model keep the
      * conversation on the model that answered it before. */
@@ -406,6 +408,7 @@ size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_n
         else if (p->n == 0)
             note_too_long(p, m, need);
     }
+out:
     free(added);
     if (p->n > 0)
         p->too_long_window = 0;

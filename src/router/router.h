@@ -54,6 +54,8 @@ typedef struct gw_need {
     int64_t prompt_tokens; /* estimate */
     int64_t max_tokens;   /* requested output cap, 0 if none */
     gw_tier_t prefer;     /* a name asking for a tier: route as "auto", that tier first */
+    bool only_named;      /* the named model's own pairs only: no fallover to others (a
+                           * test of that model), quarantined or not */
 } gw_need_t;
 
 typedef struct gw_cand {

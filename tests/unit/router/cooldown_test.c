@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -252,7 +253,7 @@ static void on_active(void *ctx, const char *provider, const char *model, int64_
         l->model += key_id == 0;
     else
         l->pair++;
-    strncpy(l->reason, reason, sizeof(l->reason) - 1);
+    snprintf(l->reason, sizeof(l->reason), "%s", reason);
 }
 
 static void test_active_and_release(void **state)
