@@ -13,6 +13,7 @@
 
 typedef struct gw_admin_key_wait gw_admin_key_wait_t;
 typedef struct gw_admin_live gw_admin_live_t;
+typedef struct gw_admin_sweep gw_admin_sweep_t;
 
 #define GW_ADMIN_LIVE_MAX 8 /* live views open at once */
 
@@ -32,6 +33,8 @@ typedef struct gw_admin {
     gw_admin_live_t *live[GW_ADMIN_LIVE_MAX]; /* /api/live streams */
     size_t nlive;
     int64_t live_ping_ms;
+    gw_admin_sweep_t *sweep; /* the running or last Test Lab sweep */
+    unsigned sweeps_started;
 } gw_admin_t;
 
 void gw_admin_init(gw_admin_t *ad, gw_gateway_t *gw, const char *data_dir, const char *web_dir);

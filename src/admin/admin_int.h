@@ -90,6 +90,9 @@ void gw__admin_run(gw_admin_t *ad, gw_req_t *req, gw_admin_work_fn fn, json_t *i
  * or NULL when it could not be queued (the request has been answered). */
 gw_admin_job_t *gw__admin_run_then(gw_admin_t *ad, gw_req_t *req, gw_admin_work_fn fn, json_t *in,
                         int64_t id, bool changes_config, json_t *(*answer_now)(gw_admin_job_t *));
+/* Store work no client waits for (req NULL): fn runs on the pool, then the
+ * router reloads when changes_config. */
+void gw__admin_run_detached(gw_admin_t *ad, gw_admin_work_fn fn, json_t *in, bool changes_config);
 /* Sets the job's outcome to an error in OpenAI's shape. */
 void gw__admin_fail(gw_admin_job_t *j, int status, const char *code, const char *param,
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -149,5 +152,15 @@ void gw__admin_logs(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_diagnostics(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_budgets(gw_admin_t *ad, gw_req_t *req, const char *rest);
 void gw__admin_quarantines(gw_admin_t *ad, gw_req_t *req, const char *rest);
+void gw__admin_sweeps(gw_admin_t *ad, gw_req_t *req, const char *rest);
+
+/* ---- sweeps (sweep.c) and quarantines (budgets.c) -------------------------------------- */
+
+json_t *gw__admin_sweep_json(const gw_admin_sweep_t *s);
+/* Cancels a running sweep (its call in flight is cut); frees one (shutdown). */
+void gw__admin_sweep_stop(gw_admin_sweep_t *s);
+void gw__admin_sweep_free(gw_admin_sweep_t *s);
+/* Ends m's manual quarantine in the background (a sweep found it good). */
+void gw__admin_quarantine_clear(gw_admin_t *ad, const gw_model_t *m);
 
 #endif

@@ -76,6 +76,14 @@ static int64_t month_start(int64_t now_ms)
     return (int64_t)timegm(&tm) * 1000;
 }
 
+static void on_manual(void *ctx, const gw_quarantine_rec_t *q)
+{
+    json_array_append_new(ctx, json_pack("{s:s,s:s,s:n,s:s,s:s,s:n,s:b,s:I}", "provider",
+                                         q->provider, "model", q->model, "key_id", "scope",
+                                         "model", "reason", q->reason, "until_ms", "manual", 1,
+                                         "since_ms", (json_int_t)q->since_ms));
+}
+
 static void budgets_work(gw_admin_job_t *j, gw_store_t *st)
 {
     int64_t now = gw_now_ms();
@@ -83,6 +91,7 @@ static void budgets_work(gw_admin_job_t *j, gw_store_t *st)
     gw_key_rec_t *recs = NULL;
     size_t n = 0;
     json_t *off = json_array();
+    json_t *manual = json_array();
     gw_err_t err = {0};
     int rc;
 
@@ -93,9 +102,12 @@ static void budgets_work(gw_admin_job_t *j, gw_store_t *st)
                                    &err);
     if (rc == 0)
         rc = gw_store_keys_load(st, &recs, &n, &err);
+    if (rc == 0)
+        rc = gw_store_quarantines_load(st, on_manual, manual, &err);
     if (rc != 0) {
         json_decref(u.models);
         json_decref(off);
+        json_decref(manual);
         gw__admin_fail(j, 500, "store_failed", NULL, "Budgets could not be read: %s", err.msg);
         return;
     }
@@ -105,7 +117,7 @@ static void budgets_work(gw_admin_job_t *j, gw_store_t *st)
                                                  "provider", recs[i].provider, "label",
                                                  recs[i].label));
     gw_key_recs_free(recs, n);
-    j->answer = json_pack("{s:o,s:o}", "models", u.models, "keys_off", off);
+    j->answer = json_pack("{s:o,s:o,s:o}", "models", u.models, "keys_off", off, "manual", manual);
 }
 
 /* ---- on the loop -------------------------------------------------------------------- */
@@ -187,13 +199,14 @@ static json_t *budget_json(gw_router_t *r, const gw_model_t *m, json_t *seen, in
 static void on_bench(void *ctx, const char *provider, const char *model, int64_t key_id,
                      bool all_keys, int64_t until_ms, const char *reason)
 {
-    json_array_append_new(ctx, json_pack("{s:s,s:s?,s:o,s:s,s:s,s:I}", "provider", provider,
+    json_array_append_new(ctx, json_pack("{s:s,s:s?,s:o,s:s,s:s,s:I,s:b}", "provider", provider,
                                           "model", model[0] != '\0' ? model : NULL, "key_id",
                                           all_keys ? json_null() : json_integer(key_id), "scope",
                                           model[0] == '\0' ? "key"
                                           : all_keys       ? "model"
                                                            : "pair",
-                                          "reason", reason, "until_ms", (json_int_t)until_ms));
+                                          "reason", reason, "until_ms", (json_int_t)until_ms,
+                                          "manual", 0));
 }
 
 static json_t *budgets_now(gw_admin_job_t *j)
@@ -216,6 +229,7 @@ static json_t *budgets_now(gw_admin_job_t *j)
             continue;
         json_array_append_new(data, budget_json(r, m, json_object_get(seen, name), now));
     }
+    json_array_extend(benches, json_object_get(j->answer, "manual"));
     gw_cooldowns_active(r->cool, now, on_bench, benches);
     return json_pack("{s:o,s:o,s:{s:o,s:O}}", "data", data, "quarantines", benches, "disabled",
                      "models", models_off, "keys", json_object_get(j->answer, "keys_off"));
@@ -228,22 +242,123 @@ void gw__admin_budgets(gw_admin_t *ad, gw_req_t *req, const char *rest)
         gw__admin_run_then(ad, req, budgets_work, NULL, 0, false, budgets_now);
 }
 
-/* DELETE /api/quarantines {provider, model?, key_id?}: ends the matching benches now. */
-void gw__admin_quarantines(gw_admin_t *ad, gw_req_t *req, const char *rest)
+/* ---- /api/quarantines ------------------------------------------------------------- */
+
+static void put_work(gw_admin_job_t *j, gw_store_t *st)
+{
+    gw_err_t err = {0};
+    const char *provider = json_string_value(json_object_get(j->in, "provider"));
+    const char *model = json_string_value(json_object_get(j->in, "model"));
+    const char *reason = json_string_value(json_object_get(j->in, "reason"));
+
+    if (gw_store_quarantine_put(st, provider, model, reason, gw_now_ms(), &err) != 0) {
+        gw__admin_fail(j, 500, "store_failed", NULL, "The quarantine could not be saved: %s",
+                       err.msg);
+        return;
+    }
+    j->status = 201;
+    j->answer = json_pack("{s:{s:s,s:s,s:n,s:s,s:s,s:n,s:b,s:I}}", "quarantine", "provider",
+                          provider, "model", model, "key_id", "scope", "model", "reason", reason,
+                          "until_ms", "manual", 1, "since_ms", (json_int_t)gw_now_ms());
+}
+
+/* Ends the model's manual quarantine, if any; the count of benches the loop
+ * released already is in the input. */
+static void release_work(gw_admin_job_t *j, gw_store_t *st)
+{
+    gw_err_t err = {0};
+    json_int_t released = json_integer_value(json_object_get(j->in, "released"));
+    const char *model = json_string_value(json_object_get(j->in, "model"));
+    int rc = 0;
+
+    if (model != NULL && model[0] != '\0') {
+        rc = gw_store_quarantine_delete(st, json_string_value(json_object_get(j->in, "provider")),
+                                        model, &err);
+        if (rc == 0)
+            released++;
+    }
+    if (rc != 0 && rc != GW_ENOTFOUND) {
+        gw__admin_fail(j, 500, "store_failed", NULL, "The quarantine could not be ended: %s",
+                       err.msg);
+        return;
+    }
+    if (released == 0) {
+        gw__admin_fail(j, 404, "not_found", NULL, "No running quarantine matches.");
+        return;
+    }
+    j->answer = json_pack("{s:I}", "released", released);
+}
+
+static void clear_work(gw_admin_job_t *j, gw_store_t *st)
+{
+    gw_err_t err = {0};
+    int rc = gw_store_quarantine_delete(st, json_string_value(json_object_get(j->in, "provider")),
+                                        json_string_value(json_object_get(j->in, "model")), &err);
+
+    if (rc != 0 && rc != GW_ENOTFOUND)
+        gw__admin_fail(j, 500, "store_failed", NULL, "%s", err.msg);
+}
+
+void gw__admin_quarantine_clear(gw_admin_t *ad, const gw_model_t *m)
+{
+    gw__admin_run_detached(ad, clear_work,
+                           json_pack("{s:s,s:s}", "provider", m->provider->id, "model", m->id),
+                           true);
+}
+
+/* The model a quarantine body names, canonical; NULL after answering 4xx. */
+static const gw_model_t *named_model(gw_router_t *r, gw_req_t *req, json_t *in)
+{
+    const char *provider = json_string_value(json_object_get(in, "provider"));
+    const char *model = json_string_value(json_object_get(in, "model"));
+    const gw_model_t *m = NULL;
+    char name[400];
+
+    if (provider != NULL && model != NULL && model[0] != '\0') {
+        snprintf(name, sizeof(name), "%s/%s", provider, model);
+        m = gw_router_find_model(r, name);
+    }
+    if (m == NULL)
+        gw__admin_error(req, 404, "model_not_found", NULL,
+                        "No catalog model is named '%.100s/%.200s'.", provider ? provider : "",
+                        model ? model : "");
+    return m;
+}
+
+static void quarantine_put(gw_admin_t *ad, gw_req_t *req)
+{
+    json_t *in = gw__admin_body(req);
+    json_t *reason;
+    const gw_model_t *m;
+    json_t *job;
+
+    if (in == NULL)
+        return;
+    reason = json_object_get(in, "reason");
+    if (reason != NULL && (!json_is_string(reason) || json_string_length(reason) > 300)) {
+        json_decref(in);
+        gw__admin_error(req, 400, "invalid_value", "reason",
+                        "'reason' must be a string of at most 300 characters.");
+        return;
+    }
+    m = named_model(&ad->gw->router, req, in);
+    if (m != NULL) {
+        job = json_pack("{s:s,s:s,s:s}", "provider", m->provider->id, "model", m->id, "reason",
+                        reason != NULL ? json_string_value(reason) : "quarantined by hand");
+        gw__admin_run(ad, req, put_work, job, 0, true);
+    }
+    json_decref(in);
+}
+
+static void quarantine_release(gw_admin_t *ad, gw_req_t *req)
 {
     gw_router_t *r = &ad->gw->router;
     gw_cooldown_match_t m = {0};
-    json_t *in, *model, *key;
+    json_t *in = gw__admin_body(req);
+    json_t *model, *key, *job;
     size_t n;
 
-    (void)rest;
-    if (strcmp(gw_req_method(req), "GET") == 0) {
-        json_t *benches = json_array();
-        gw_cooldowns_active(r->cool, gw_now_ms(), on_bench, benches);
-        gw_respond_json(req, 200, json_pack("{s:o}", "data", benches));
-        return;
-    }
-    if (!gw__admin_only(req, "DELETE") || (in = gw__admin_body(req)) == NULL)
+    if (in == NULL)
         return;
     model = json_object_get(in, "model");
     key = json_object_get(in, "key_id");
@@ -261,11 +376,28 @@ void gw__admin_quarantines(gw_admin_t *ad, gw_req_t *req, const char *rest)
     m.all_keys = json_is_null(key);
     m.key_id = json_integer_value(key);
     n = gw_cooldowns_release(r->cool, &m, gw_now_ms());
+    if (n > 0)
+        gw_gateway_usage_changed(ad->gw); /* the saved benches follow */
+    /* A manual quarantine is the model's on every key: released with the model. */
+    job = json_pack("{s:s,s:s?,s:I}", "provider", m.provider_id, "model",
+                    key == NULL || json_is_null(key) ? m.model_id : NULL, "released",
+                    (json_int_t)n);
     json_decref(in);
-    if (n == 0) {
-        gw__admin_error(req, 404, "not_found", NULL, "No running quarantine matches.");
-        return;
+    gw__admin_run(ad, req, release_work, job, 0, true);
+}
+
+void gw__admin_quarantines(gw_admin_t *ad, gw_req_t *req, const char *rest)
+{
+    const char *method = gw_req_method(req);
+
+    (void)rest;
+    if (strcmp(method, "GET") == 0) {
+        json_t *benches = json_array();
+        gw_cooldowns_active(ad->gw->router.cool, gw_now_ms(), on_bench, benches);
+        gw_respond_json(req, 200, json_pack("{s:o}", "data", benches));
+    } else if (strcmp(method, "POST") == 0) {
+        quarantine_put(ad, req);
+    } else if (gw__admin_only(req, "DELETE")) {
+        quarantine_release(ad, req);
     }
-    gw_gateway_usage_changed(ad->gw); /* the saved benches follow */
-    gw_respond_json(req, 200, json_pack("{s:I}", "released", (json_int_t)n));
 }

@@ -115,15 +115,24 @@ gw_admin_job_t *gw__admin_run_then(gw_admin_t *ad, gw_req_t *req, gw_admin_work_
     j->id = id;
     j->changes_config = changes_config;
     j->answer_now = answer_now;
-    gw_req_set_handler(req, j, job_abandoned, NULL);
+    if (req != NULL)
+        gw_req_set_handler(req, j, job_abandoned, NULL);
     if (uv_queue_work(ad->gw->loop, &j->work, job_run, job_done) != 0) {
-        gw_req_set_handler(req, NULL, NULL, NULL);
-        gw__admin_error(req, 503, "busy", NULL, "The gateway cannot take this now; try again.");
+        if (req != NULL) {
+            gw_req_set_handler(req, NULL, NULL, NULL);
+            gw__admin_error(req, 503, "busy", NULL,
+                            "The gateway cannot take this now; try again.");
+        }
         json_decref(in);
         free(j);
         return NULL;
     }
     return j;
+}
+
+void gw__admin_run_detached(gw_admin_t *ad, gw_admin_work_fn fn, json_t *in, bool changes_config)
+{
+    gw__admin_run_then(ad, NULL, fn, in, 0, changes_config, NULL);
 }
 
 void gw__admin_fail(gw_admin_job_t *j, int status, const char *code, const char *param,

@@ -91,6 +91,8 @@ void gw_admin_tick(gw_admin_t *ad, int64_t now_ms)
     gw_admin_key_wait_t *w = ad->key_waits;
 
     gw__admin_live_tick(ad, now_ms);
+    if (now_ms == INT64_MAX) /* stopping: no call may outlive the upstream client */
+        gw__admin_sweep_stop(ad->sweep);
     while (w != NULL) {
         gw_admin_key_wait_t *next = w->next;
 

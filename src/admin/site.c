@@ -32,6 +32,7 @@ void gw_admin_dispose(gw_admin_t *ad)
     gw__admin_key_waits_free(ad);
     for (size_t i = 0; i < ad->nlive; i++)
         free(ad->live[i]); /* their requests went with the server */
+    gw__admin_sweep_free(ad->sweep);
     free(ad->data_dir);
     free(ad->web_dir);
     memset(ad, 0, sizeof(*ad));
@@ -106,6 +107,8 @@ static const struct {
     {"/diagnostics", gw__admin_diagnostics},
     {"/budgets", gw__admin_budgets},
     {"/quarantines", gw__admin_quarantines},
+    {"/sweeps", gw__admin_sweeps},
+    {"/sweeps/", gw__admin_sweeps},
 };
 
 static void admin_dispatch(gw_admin_t *ad, gw_req_t *req, const char *path)

@@ -49,6 +49,7 @@ struct gw_gateway {
     gw_upstream_t *up;
     char *unified_key;            /* NULL until one exists */
     char *public_url;             /* "http://127.0.0.1:3001", no trailing slash */
+    char *self_url;               /* the listen address as this machine reaches it */
     const char *data_dir;         /* where store jobs open their connection */
     size_t max_body;
     int64_t upstream_timeout_ms;  /* 0: each provider's catalog value */

@@ -242,7 +242,14 @@ static void public_url(gw_app_t *app, const gw_app_config_t *cfg)
 {
     char buf[512];
     const char *host = cfg->host;
+    bool every = strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
 
+    if (every)
+        host = host[0] == ':' ? "::1" : "127.0.0.1";
+    snprintf(buf, sizeof(buf), strchr(host, ':') != NULL ? "http://[%s]:%d" : "http://%s:%d",
+             host, gw_server_port(app->srv));
+    /* Where the gateway reaches itself (the Test Lab's sweeps). */
+    app->gw.self_url = gw_xstrdup(buf);
     if (cfg->public_url != NULL && cfg->public_url[0] != '\0') {
         size_t n = strlen(cfg->public_url);
         while (n > 0 && cfg->public_url[n - 1] == '/')
@@ -250,14 +257,10 @@ static void public_url(gw_app_t *app, const gw_app_config_t *cfg)
         app->gw.public_url = gw_xstrndup(cfg->public_url, n);
         return;
     }
-    if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
+    if (every)
         gw_log_info("listening on every address: image URLs name %s; set "
                     "FREELLMAPI_PUBLIC_URL to the address clients use",
                     host[0] == ':' ? "[::1]" : "127.0.0.1");
-        host = host[0] == ':' ? "::1" : "127.0.0.1";
-    }
-    snprintf(buf, sizeof(buf), strchr(host, ':') != NULL ? "http://[%s]:%d" : "http://%s:%d",
-             host, gw_server_port(app->srv));
     app->gw.public_url = gw_xstrdup(buf);
 }
 
@@ -353,6 +356,8 @@ void gw_app_dispose(gw_app_t *app)
     }
     free(gw->public_url);
     gw->public_url = NULL;
+    free(gw->self_url);
+    gw->self_url = NULL;
     gw_image_store_free(gw->images);
     gw->images = NULL;
     gw_router_dispose(&gw->router);

@@ -13,6 +13,11 @@
 #include "core/clock.h"
 #include "core/log.h"
 
+static void on_quarantine(void *ctx, const gw_quarantine_rec_t *q)
+{
+    gw_router_set_quarantined(ctx, q->provider, q->model, true);
+}
+
 static void on_pref(void *ctx, const char *provider, const char *model, bool enabled)
 {
     gw_router_set_enabled(ctx, provider, model, enabled);
@@ -113,6 +118,8 @@ void gw_app_reload(gw_app_t *app)
     gw_router_reset_prefs(router);
     if (gw_store_model_prefs_load(app->store, on_pref, router, &err) != 0)
         gw_log_error("reload model preferences: %s", err.msg);
+    if (gw_store_quarantines_load(app->store, on_quarantine, router, &err) != 0)
+        gw_log_error("reload quarantines: %s", err.msg);
     if (gw_store_chain_load(app->store, &chain, &nchain, &err) == 0) {
         if (nchain > 0)
             gw_router_set_chain(router, chain, nchain);

@@ -43,6 +43,7 @@ typedef struct gw_router {
     size_t nkeys;
     gw_rkey_t **anon;     /* per provider index: the keyless pseudo-key, or NULL */
     bool *enabled;        /* per model index */
+    bool *quarantined;    /* per model index: skipped unless asked for by name only */
     int *order;           /* model indices, chain order */
     unsigned *rr;         /* per model index: round-robin start over keys */
 } gw_router_t;
@@ -93,6 +94,8 @@ gw_rkey_t *gw_router_key(gw_router_t *r, int64_t id);
 /* User preferences: enabled flags (catalog defaults first) and chain order. */
 void gw_router_reset_prefs(gw_router_t *r);
 void gw_router_set_enabled(gw_router_t *r, const char *provider, const char *model, bool on);
+/* Quarantined models are skipped (reset_prefs clears them; the reload sets them). */
+void gw_router_set_quarantined(gw_router_t *r, const char *provider, const char *model, bool on);
 void gw_router_set_chain(gw_router_t *r, char *const *entries, size_t n);
 
 /* True when the model id (or "provider/model") names a catalog model. */

@@ -220,6 +220,23 @@ static const migration_t migrations[] = {
      "  latency_sum INTEGER NOT NULL,"
      "  PRIMARY KEY (bucket_ms, provider, model, key_id, verdict)"
      ") WITHOUT ROWID;"},
+    /* 0009 models the user (or a Test Lab sweep) quarantined: routing skips
+     * them until released or a sweep finds them good. Configuration, so a
+     * change bumps the counter the server reloads on. */
+    {"0009_quarantines",
+     "CREATE TABLE quarantines ("
+     "  provider TEXT NOT NULL, model TEXT NOT NULL, reason TEXT NOT NULL,"
+     "  since_ms INTEGER NOT NULL, PRIMARY KEY (provider, model)"
+     ") WITHOUT ROWID;"
+     "CREATE TRIGGER quarantines_insert_bumps AFTER INSERT ON quarantines BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER quarantines_update_bumps AFTER UPDATE ON quarantines BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER quarantines_delete_bumps AFTER DELETE ON quarantines BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"},
 };
 
 int gw__store_latest_version(void)

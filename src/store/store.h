@@ -102,6 +102,20 @@ typedef void (*gw_model_pref_cb)(void *ctx, const char *provider, const char *mo
                                  bool enabled);
 int gw_store_model_prefs_load(gw_store_t *st, gw_model_pref_cb cb, void *ctx, gw_err_t *err);
 
+/* Models quarantined by hand or by a sweep: routing skips them (every key)
+ * until released. put replaces the reason; delete says GW_ENOTFOUND when the
+ * model was not quarantined. */
+typedef struct gw_quarantine_rec {
+    const char *provider, *model, *reason;
+    int64_t since_ms;
+} gw_quarantine_rec_t;
+int gw_store_quarantine_put(gw_store_t *st, const char *provider, const char *model,
+                            const char *reason, int64_t now_ms, gw_err_t *err);
+int gw_store_quarantine_delete(gw_store_t *st, const char *provider, const char *model,
+                               gw_err_t *err);
+typedef void (*gw_quarantine_cb)(void *ctx, const gw_quarantine_rec_t *q);
+int gw_store_quarantines_load(gw_store_t *st, gw_quarantine_cb cb, void *ctx, gw_err_t *err);
+
 /* The fallback chain: an ordered list of "provider/model" entries the user
  * ranked; models not listed follow in catalog priority order. Replaces it. */
 int gw_store_chain_set(gw_store_t *st, char *const *entries, size_t n, gw_err_t *err);

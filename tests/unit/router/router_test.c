@@ -63,7 +63,7 @@ static int teardown(void **state)
 
 static gw_need_t chat_need(unsigned caps, int64_t prompt)
 {
-    gw_need_t n = {"chat", GW_CAP_CHAT | caps, prompt, 0, GW_TIER_NONE};
+    gw_need_t n = {"chat", GW_CAP_CHAT | caps, prompt, 0, GW_TIER_NONE, false};
     return n;
 }
 
@@ -173,6 +173,41 @@ static void test_named_model_first_then_chain(void **state)
     assert_true(gw_router_known_model(&f->r, "alpha/big"));
     assert_true(gw_router_known_model(&f->r, "off"));
     assert_false(gw_router_known_model(&f->r, "nope"));
+}
+
+/* A test of one model (only_named) gets that model's pairs and nothing else;
+ * a quarantined model is skipped by everything else and reached only so. */
+static void test_only_named_and_quarantine(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(0, 10);
+
+    n.only_named = true;
+    gw_plan_build(&p, &f->r, "small", &n, NULL, 0);
+    assert_true(p.n >= 1);
+    for (size_t i = 0; i < p.n; i++)
+        assert_string_equal(p.c[i].model->id, "small");
+    gw_plan_dispose(&p);
+
+    gw_router_set_quarantined(&f->r, "anon", "small", true);
+    assert_false(gw_router_model_usable(&f->r, gw_router_find_model(&f->r, "anon/small")));
+    n.only_named = false;
+    gw_plan_build(&p, &f->r, "auto", &n, NULL, 0);
+    for (size_t i = 0; i < p.n; i++)
+        assert_string_not_equal(p.c[i].model->id, "small");
+    gw_plan_dispose(&p);
+    gw_plan_build(&p, &f->r, "small", &n, NULL, 0); /* named, with fallover: skipped too */
+    for (size_t i = 0; i < p.n; i++)
+        assert_string_not_equal(p.c[i].model->id, "small");
+    gw_plan_dispose(&p);
+    n.only_named = true;
+    gw_plan_build(&p, &f->r, "small", &n, NULL, 0); /* a re-test reaches it */
+    assert_true(p.n >= 1);
+    assert_string_equal(p.c[0].model->id, "small");
+    gw_plan_dispose(&p);
+    gw_router_reset_prefs(&f->r); /* the reload starts from none */
+    assert_false(f->r.quarantined[gw_router_find_model(&f->r, "anon/small")->index]);
 }
 
 static void test_enable_and_chain_prefs(void **state)
@@ -344,6 +379,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_auto_order_and_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tier_name_that_is_a_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_named_model_first_then_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_only_named_and_quarantine, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tier_first_then_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enable_and_chain_prefs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sticky_goes_first, setup, teardown),

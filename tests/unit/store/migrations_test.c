@@ -153,7 +153,7 @@ static void test_migrate_v1_to_latest(void **state)
     if (gw_store_open(&st, f->dir, &err) != 0)
         fail_msg("open: %s", err.msg);
     assert_int_equal(gw_store_schema_version(st), gw__store_latest_version());
-    assert_int_equal(gw__store_latest_version(), 8);
+    assert_int_equal(gw__store_latest_version(), 9);
     /* 0005: the configuration counter starts at 0 and follows every change. */
     assert_int_equal(gw_store_config_version(st), 0);
     assert_int_equal(gw_store_setting_set(st, "x", "1", &err), 0);
@@ -176,6 +176,14 @@ static void test_migrate_v1_to_latest(void **state)
     assert_int_equal(seen.attempts[0], 1);
     assert_false(seen.has_class[0]);
     assert_int_equal(seen.status[1], 200);
+    /* 0009: a quarantine is configuration: the counter follows it. */
+    {
+        int64_t before = gw_store_config_version(st);
+        assert_int_equal(gw_store_quarantine_put(st, "groq", "m1", "sweep: auth", 5, &err), 0);
+        assert_int_equal(gw_store_config_version(st), before + 1);
+        assert_int_equal(gw_store_quarantine_delete(st, "groq", "m1", &err), 0);
+        assert_int_equal(gw_store_quarantine_delete(st, "groq", "m1", &err), GW_ENOTFOUND);
+    }
     /* 0008: the rollups of an upgraded database are built once, by the writer. */
     {
         bool rebuilt = false;
