@@ -34,6 +34,7 @@ static void usage(FILE *f)
             "  pin set|clear                             the dashboard PIN (set reads stdin)\n"
             "  models list | enable ID | disable ID      choose which models route\n"
             "  chain show | set PROVIDER/MODEL... | reset   order of the fallback chain\n"
+            "  test [--models P/M,...] [--budget N]      try each model once (running gateway)\n"
             "\n"
             "environment: HOST, PORT, FREELLMAPI_DATA_DIR (default ./data), ENCRYPTION_KEY\n"
             "(64 hex chars; else DIR/encryption.key), FREELLMAPI_<PROVIDER>_BASE_URL,\n"
@@ -195,6 +196,8 @@ int main(int argc, char **argv)
         rc = gw_cli_models(n - 1, args + 1, data_dir);
     else if (strcmp(args[0], "chain") == 0)
         rc = gw_cli_chain(n - 1, args + 1, data_dir);
+    else if (strcmp(args[0], "test") == 0)
+        rc = gw_cli_test(n - 1, args + 1);
     else {
         fprintf(stderr, "freellmapi: unknown command '%s'\n\n", args[0]);
         usage(stderr);

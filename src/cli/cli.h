@@ -27,5 +27,7 @@ int gw_cli_models(int argc, char **argv, const char *data_dir);
 int gw_cli_chain(int argc, char **argv, const char *data_dir);
 /* `freellmapi pin set|clear` (the dashboard PIN). */
 int gw_cli_pin(int argc, char **argv, const char *data_dir);
+/* `freellmapi test [--models ...] [--budget N]`: a sweep on the running gateway. */
+int gw_cli_test(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ int gw__cli_keys(int argc, char **argv, const char *data_dir, const gw__cli_io_t
 int gw__cli_unified_key(int argc, char **argv, const char *data_dir, const gw__cli_io_t *io);
 int gw__cli_models(int argc, char **argv, const char *data_dir, const gw__cli_io_t *io);
 int gw__cli_chain(int argc, char **argv, const char *data_dir, const gw__cli_io_t *io);
+int gw__cli_test(int argc, char **argv, const gw__cli_io_t *io);
 
 /* One --name option a command accepts: either a value (--name V or
  * --name=V) stored in *value, or a flag setting *flag. */
