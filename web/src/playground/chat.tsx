@@ -22,8 +22,9 @@ function replaceLast(change: Partial<Turn>) {
 
 async function ask(text: string) {
   const s = chat.get();
+  // A failed exchange (the question and its error) is left out of what the model sees.
   const history: Message[] = s.turns
-    .filter((t) => !t.error && t.text)
+    .filter((t, i) => t.text && !t.error && !(t.role === 'user' && s.turns[i + 1]?.error))
     .map((t) => ({ role: t.role, content: t.text }));
   const messages: Message[] = [...(s.system.trim() ? [{ role: 'system' as const, content: s.system }] : []), ...history, { role: 'user', content: text }];
   const body: Record<string, unknown> = { model: s.model, messages };
