@@ -312,7 +312,7 @@ export function RealtimeTab({ models }: { models: Model[] }) {
           <label class="toggle"><input type="checkbox" checked={s.muted} disabled={!s.mic} onChange={(e) => live.set({ muted: e.currentTarget.checked })} /> Mute microphone</label>
         </div>
       </form>
-      <p class="conn" role="status" aria-live="polite">
+      <p class="rt-status" role="status" aria-live="polite">
         <span class={`dot ${s.phase === 'live' ? 'dot-healthy' : s.phase === 'starting' ? 'dot-rate_limited' : ''}`}><span class="dot-mark" aria-hidden="true" /></span>
         {s.status}{s.via && <span class="muted small"> · {s.via}</span>}{s.phase === 'live' && <span class="small"> · microphone {s.mic ? (s.muted ? 'muted' : 'on') : 'off'}</span>}
       </p>
