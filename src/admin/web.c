@@ -17,9 +17,12 @@
 #define WEB_FILE_MAX (8u << 20) /* a file served from --web-dir */
 #define ASSETS_DIR "/assets/"
 
+/* media-src blob: lets the playground play the speech it fetched; connect-src names Gemini
+ * Live, whose constrained socket the realtime tab opens with a single-use token. */
 static const char csp[] = "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                          "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
-                          "base-uri 'none'; form-action 'self'";
+                          "script-src 'self'; media-src 'self' blob:; "
+                          "connect-src 'self' wss://generativelanguage.googleapis.com; "
+                          "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 static void security_headers(gw_req_t *req)
 {

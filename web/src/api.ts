@@ -109,6 +109,10 @@ let onLocked: () => void = () => {};
 export function whenLocked(fn: () => void): void {
   onLocked = fn;
 }
+// For fetches made outside call() (the playground's /api/v1): a 401 session_required locks too.
+export function lockedNow(): void {
+  onLocked();
+}
 
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};

@@ -27,15 +27,17 @@ function Lazy({ title, load }: { title: string; load: () => Promise<ComponentTyp
   return <Page title={title}>{error ? <Problem error={error} retry={() => { setError(null); setTries(tries + 1); }} /> : <Loading />}</Page>;
 }
 const analytics = () => import('./pages/analytics').then((m) => m.AnalyticsPage);
+const playground = () => import('./pages/playground').then((m) => m.PlaygroundPage);
 
 const ROUTES: { path: string; label: string; view: () => preact.JSX.Element }[] = [
   { path: '/keys', label: 'Keys', view: () => <KeysPage /> },
   { path: '/chain', label: 'Fallback chain', view: () => <ChainPage /> },
   { path: '/models', label: 'Capabilities', view: () => <ModelsPage /> },
-  { path: '/analytics', label: 'Analytics', view: () => <Lazy title="Analytics" load={analytics} /> },
+  { path: '/analytics', label: 'Analytics', view: () => <Lazy key="analytics" title="Analytics" load={analytics} /> },
   { path: '/live', label: 'Live', view: () => <LivePage /> },
   { path: '/logs', label: 'Logs', view: () => <LogsPage /> },
   { path: '/budgets', label: 'Budgets', view: () => <BudgetsPage /> },
+  { path: '/playground', label: 'Playground', view: () => <Lazy key="playground" title="Playground" load={playground} /> },
   { path: '/settings', label: 'Settings', view: () => <SettingsPage /> },
 ];
 
