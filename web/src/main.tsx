@@ -27,6 +27,8 @@ function Lazy({ title, load }: { title: string; load: () => Promise<ComponentTyp
   return <Page title={title}>{error ? <Problem error={error} retry={() => { setError(null); setTries(tries + 1); }} /> : <Loading />}</Page>;
 }
 const analytics = () => import('./pages/analytics').then((m) => m.AnalyticsPage);
+const testLab = () => import('./pages/lab').then((m) => m.LabPage);
+const integrations = () => import('./pages/integrations').then((m) => m.IntegrationsPage);
 
 const ROUTES: { path: string; label: string; view: () => preact.JSX.Element }[] = [
   { path: '/keys', label: 'Keys', view: () => <KeysPage /> },
@@ -36,6 +38,8 @@ const ROUTES: { path: string; label: string; view: () => preact.JSX.Element }[] 
   { path: '/live', label: 'Live', view: () => <LivePage /> },
   { path: '/logs', label: 'Logs', view: () => <LogsPage /> },
   { path: '/budgets', label: 'Budgets', view: () => <BudgetsPage /> },
+  { path: '/lab', label: 'Test Lab', view: () => <Lazy title="Test Lab" load={testLab} /> },
+  { path: '/integrations', label: 'Integrations', view: () => <Lazy title="Integrations" load={integrations} /> },
   { path: '/settings', label: 'Settings', view: () => <SettingsPage /> },
 ];
 
