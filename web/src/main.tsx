@@ -38,8 +38,8 @@ const ROUTES: { path: string; label: string; view: () => preact.JSX.Element }[] 
   { path: '/live', label: 'Live', view: () => <LivePage /> },
   { path: '/logs', label: 'Logs', view: () => <LogsPage /> },
   { path: '/budgets', label: 'Budgets', view: () => <BudgetsPage /> },
-  { path: '/lab', label: 'Test Lab', view: () => <Lazy title="Test Lab" load={testLab} /> },
-  { path: '/integrations', label: 'Integrations', view: () => <Lazy title="Integrations" load={integrations} /> },
+  { path: '/lab', label: 'Test Lab', view: () => <Lazy key="lab" title="Test Lab" load={testLab} /> },
+  { path: '/integrations', label: 'Integrations', view: () => <Lazy key="integrations" title="Integrations" load={integrations} /> },
   { path: '/settings', label: 'Settings', view: () => <SettingsPage /> },
 ];
 

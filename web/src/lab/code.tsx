@@ -39,7 +39,7 @@ export function Snippet({ id, title, variants, selected, onSelect }: {
   };
   const code = (
     <div class={`code${variants.length === 1 ? ' alone' : ''}`}>
-      <pre><code>{current[2]}</code></pre>
+      <pre tabIndex={0}><code>{current[2]}</code></pre>
       <CopyButton class="copy" text={() => current[2]} label={`Copy ${title}${variants.length > 1 ? ` (${current[1]})` : ''}`} />
     </div>
   );

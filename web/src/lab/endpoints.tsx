@@ -51,7 +51,7 @@ function Inspector({ sent, got, busy }: { sent: Sent; got: Received | null; busy
     <section class="card inspector" aria-labelledby="insp-title">
       <h2 id="insp-title">Inspector</h2>
       <h3>Request</h3>
-      <pre class="content"><code>{request}</code></pre>
+      <pre class="content" tabIndex={0}><code>{request}</code></pre>
       <p class="muted small">The browser adds its own headers (and the session cookie when a PIN is set); the gateway applies the unified key itself.</p>
       <h3>Response</h3>
       {!got ? <p aria-live="polite">{busy ? 'Waiting for the headers…' : 'No answer.'}</p> : (<>
@@ -89,7 +89,7 @@ function Inspector({ sent, got, busy }: { sent: Sent; got: Received | null; busy
             {got.blobUrl && <> · <a href={got.blobUrl} download={`answer.${got.contentType.split('/')[1]?.split(/[;+]/)[0] || 'bin'}`}>Download</a></>}
           </p>
         ) : got.text === '' ? <p class="muted">{got.totalMs == null ? 'Nothing yet…' : 'Empty.'}</p>
-          : <pre class="content"><code>{got.text}</code></pre>}
+          : <pre class="content" tabIndex={0}><code>{got.text}</code></pre>}
       </>)}
     </section>
   );

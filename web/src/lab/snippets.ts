@@ -10,6 +10,16 @@ export const LANGS: [Lang, string][] = [['js', 'JavaScript'], ['py', 'Python'], 
 const q = (s: string) => JSON.stringify(s);
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const json = (v: unknown) => JSON.stringify(v, null, 2);
+// JSON with the innermost objects and arrays kept on one line: short, and still easy to edit.
+function body(v: unknown, at = ''): string {
+  if (typeof v !== 'object' || v === null) return JSON.stringify(v);
+  const entries: [string | null, unknown][] = Array.isArray(v) ? v.map((x) => [null, x]) : Object.entries(v);
+  const open = Array.isArray(v) ? '[' : '{', close = Array.isArray(v) ? ']' : '}';
+  const item = ([k, x]: [string | null, unknown], inner: string) => (k === null ? '' : `${JSON.stringify(k)}: `) + body(x, inner);
+  if (!entries.some(([, x]) => typeof x === 'object' && x !== null)) return `${open}${entries.map((e) => item(e, at)).join(', ')}${close}`;
+  const inner = `${at}  `;
+  return `${open}\n${entries.map((e) => inner + item(e, inner)).join(',\n')}\n${at}${close}`;
+}
 
 const jsClient = (c: Ctx, imports = '') => `import OpenAI from "openai";${imports}
 
@@ -26,11 +36,11 @@ client = OpenAI(
 )
 `;
 // stream: -N (no buffering); out: a file the answer is written to.
-function curl(c: Ctx, path: string, body: unknown, opt: { stream?: boolean; out?: string } = {}): string {
+function curl(c: Ctx, path: string, data: unknown, opt: { stream?: boolean; out?: string } = {}): string {
   return `curl ${sh(`${c.base}/${path}`)}${opt.stream ? ' -N' : ''} \\
   -H ${sh(`Authorization: Bearer ${c.key}`)} \\
   -H 'Content-Type: application/json' \\
-  -d ${sh(json(body))}${opt.out ? ` \\\n  --output ${opt.out}` : ''}`;
+  -d ${sh(body(data, '  '))}${opt.out ? ` \\\n  --output ${opt.out}` : ''}`;
 }
 
 const ASK = 'Say hello in five words.';

@@ -19,7 +19,8 @@ function go(e: MouseEvent, path: string): void {
   history.pushState(null, '', path);
   dispatchEvent(new PopStateEvent('popstate'));
 }
-const BudgetsLink = ({ text }: { text: string }) => <a href="/budgets" onClick={(e) => go(e, '/budgets')}>{text}</a>;
+const BudgetsLink = ({ text, label }: { text: string; label?: string }) =>
+  <a href="/budgets" onClick={(e) => go(e, '/budgets')} aria-label={label}>{text}</a>;
 
 function Picker({ models, chosen, setChosen }: { models: Model[]; chosen: Set<string>; setChosen: (s: Set<string>) => void }) {
   const [filter, setFilter] = useState('');
@@ -76,7 +77,7 @@ function Results({ sweep, marked, quarantine }: {
     { key: 'message', label: 'Message', value: (r) => r.message, show: (r) => (r.message ? <span class="msg">{r.message}</span> : '—') },
     { key: 'latency', label: 'Latency', num: true, value: (r) => r.latency_ms, show: (r) => ms(r.latency_ms) },
     { key: 'action', label: 'Routing', value: (r) => (benched(r) ? 'quarantined' : r.status === 'failed' ? 'failed' : ''),
-      show: (r) => benched(r) ? <span><span class="badge badge-warn">quarantined</span> <BudgetsLink text="release" /></span>
+      show: (r) => benched(r) ? <span><span class="badge badge-warn">quarantined</span> <BudgetsLink text="release" label={`Release ${keyOf(r)} on the Budgets page`} /></span>
         : r.status === 'failed' ? <button type="button" onClick={() => quarantine(r)} aria-label={`Quarantine ${keyOf(r)}`}>Quarantine</button>
         : <span class="muted">—</span> },
   ];

@@ -20,7 +20,7 @@ function Connection({ base, masked, shown, reveal, error }: {
         <dt>API key</dt>
         <dd>
           <code>{shown ?? masked ?? '—'}</code>
-          {!shown && <button type="button" onClick={() => { reveal().catch(() => {}); }}>Reveal</button>}
+          {!shown && <button type="button" onClick={() => { reveal().catch(() => {}); }} aria-label="Reveal the API key">Reveal</button>}
           <CopyButton text={reveal} label="Copy the API key" />
         </dd>
       </dl>
