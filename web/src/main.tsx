@@ -28,6 +28,8 @@ function Lazy({ title, load }: { title: string; load: () => Promise<ComponentTyp
 }
 const analytics = () => import('./pages/analytics').then((m) => m.AnalyticsPage);
 const playground = () => import('./pages/playground').then((m) => m.PlaygroundPage);
+const testLab = () => import('./pages/lab').then((m) => m.LabPage);
+const integrations = () => import('./pages/integrations').then((m) => m.IntegrationsPage);
 
 const ROUTES: { path: string; label: string; view: () => preact.JSX.Element }[] = [
   { path: '/keys', label: 'Keys', view: () => <KeysPage /> },
@@ -38,6 +40,8 @@ const ROUTES: { path: string; label: string; view: () => preact.JSX.Element }[] 
   { path: '/logs', label: 'Logs', view: () => <LogsPage /> },
   { path: '/budgets', label: 'Budgets', view: () => <BudgetsPage /> },
   { path: '/playground', label: 'Playground', view: () => <Lazy key="playground" title="Playground" load={playground} /> },
+  { path: '/lab', label: 'Test Lab', view: () => <Lazy key="lab" title="Test Lab" load={testLab} /> },
+  { path: '/integrations', label: 'Integrations', view: () => <Lazy key="integrations" title="Integrations" load={integrations} /> },
   { path: '/settings', label: 'Settings', view: () => <SettingsPage /> },
 ];
 
