@@ -34,6 +34,7 @@ typedef struct gw_admin {
     size_t nlive;
     int64_t live_ping_ms;
     gw_admin_sweep_t *sweep; /* the running or last Test Lab sweep */
+    char *csp;               /* the dashboard's Content-Security-Policy, built once */
     unsigned sweeps_started;
 } gw_admin_t;
 

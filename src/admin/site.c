@@ -33,6 +33,7 @@ void gw_admin_dispose(gw_admin_t *ad)
     for (size_t i = 0; i < ad->nlive; i++)
         free(ad->live[i]); /* their requests went with the server */
     gw__admin_sweep_free(ad->sweep);
+    free(ad->csp);
     free(ad->data_dir);
     free(ad->web_dir);
     memset(ad, 0, sizeof(*ad));

@@ -350,6 +350,13 @@ void gw__admin_sweeps(gw_admin_t *ad, gw_req_t *req, const char *rest)
     if (strcmp(rest, "current") == 0) {
         if (strcmp(method, "GET") != 0 && !gw__admin_only(req, "DELETE"))
             return;
+        if (s == NULL && strcmp(method, "GET") == 0) {
+            gw_buf_t none;
+
+            gw_buf_init(&none, 0); /* nothing ran: not an error (a page asks on load) */
+            gw_req_respond(req, 204, NULL, &none);
+            return;
+        }
         if (s == NULL) {
             gw__admin_error(req, 404, "not_found", NULL, "No sweep has run since the start.");
             return;

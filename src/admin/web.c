@@ -17,16 +17,49 @@
 #define WEB_FILE_MAX (8u << 20) /* a file served from --web-dir */
 #define ASSETS_DIR "/assets/"
 
-/* media-src blob: lets the playground play the speech it fetched; connect-src names Gemini
- * Live, whose constrained socket the realtime tab opens with a single-use token. */
-static const char csp[] = "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                          "script-src 'self'; media-src 'self' blob:; "
-                          "connect-src 'self' wss://generativelanguage.googleapis.com; "
-                          "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+#define CSP_MAX 2048
 
-static void security_headers(gw_req_t *req)
+/* The policy: the app's own files only. media-src blob: lets the playground
+ * play the speech it fetched; connect-src adds the WebSocket origin of each
+ * provider with a live (realtime) model, whose constrained socket the
+ * playground opens with a single-use token: taken from the catalog's base
+ * URLs, so a proxy or a test mock in front of the provider works too. */
+static const char *csp_of(gw_admin_t *ad)
 {
-    gw_req_add_header(req, "Content-Security-Policy", csp);
+    const gw_catalog_t *cat = &ad->gw->cat;
+    gw_buf_t b;
+
+    if (ad->csp != NULL)
+        return ad->csp;
+    gw_buf_init(&b, CSP_MAX);
+    gw_buf_appends(&b, "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                       "script-src 'self'; media-src 'self' blob:; connect-src 'self'");
+    for (size_t i = 0; i < cat->nmodels; i++) {
+        const gw_model_t *m = &cat->models[i];
+        const char *base = m->provider->base_url;
+        const char *host;
+        bool tls;
+        char origin[300];
+
+        if (strcmp(m->kind, "realtime") != 0 || base == NULL)
+            continue;
+        tls = strncmp(base, "https://", 8) == 0;
+        if (!tls && strncmp(base, "http://", 7) != 0)
+            continue;
+        host = base + (tls ? 8 : 7);
+        snprintf(origin, sizeof(origin), " %s%.*s", tls ? "wss://" : "ws://",
+                 (int)strcspn(host, "/?#"), host);
+        if (strstr(b.ptr, origin) == NULL)
+            gw_buf_appends(&b, origin);
+    }
+    gw_buf_appends(&b, "; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    ad->csp = gw_buf_detach(&b);
+    return ad->csp;
+}
+
+static void security_headers(gw_admin_t *ad, gw_req_t *req)
+{
+    gw_req_add_header(req, "Content-Security-Policy", csp_of(ad));
     gw_req_add_header(req, "X-Content-Type-Options", "nosniff");
     gw_req_add_header(req, "X-Frame-Options", "DENY");
     gw_req_add_header(req, "Referrer-Policy", "no-referrer");
@@ -73,7 +106,7 @@ static void answer_bytes(gw_req_t *req, int status, const char *type, const void
     gw_req_respond(req, status, type, &body);
 }
 
-static void not_built(gw_req_t *req)
+static void not_built(gw_admin_t *ad, gw_req_t *req)
 {
     static const char page[] =
         "<!doctype html><meta charset=utf-8><title>FreeLLMAPI</title>"
@@ -81,16 +114,17 @@ static void not_built(gw_req_t *req)
         "(it needs Node.js and npm), or serve it from disk with "
         "<code>freellmapi serve --web-dir web/dist</code>.</p>";
 
-    security_headers(req);
+    security_headers(ad, req);
     answer_bytes(req, 200, "text/html; charset=utf-8", page, sizeof(page) - 1);
 }
 
-static void serve_embedded(gw_req_t *req, const gw_web_asset_t *a, bool immutable)
+static void serve_embedded(gw_admin_t *ad, gw_req_t *req, const gw_web_asset_t *a,
+                           bool immutable)
 {
     const char *inm = gw_req_header(req, "If-None-Match");
     bool gz = a->gz != NULL && has_token(gw_req_header(req, "Accept-Encoding"), "gzip");
 
-    security_headers(req);
+    security_headers(ad, req);
     gw_req_add_header(req, "ETag", a->etag);
     gw_req_add_header(req, "Cache-Control",
                       immutable ? "public, max-age=31536000, immutable" : "no-cache");
@@ -154,7 +188,7 @@ static void serve_from_dir(gw_admin_t *ad, gw_req_t *req, const char *path)
 
     if (strstr(path, "/..") != NULL || strchr(path, '\\') != NULL || strcmp(path, "/") == 0)
         file = "/index.html";
-    security_headers(req);
+    security_headers(ad, req);
     gw_req_add_header(req, "Cache-Control", "no-cache");
     gw_buf_init(&body, WEB_FILE_MAX + 1);
     if (read_file(ad->web_dir, file, &body)) {
@@ -182,17 +216,17 @@ void gw__web_serve(gw_admin_t *ad, gw_req_t *req)
     }
     a = embedded(strcmp(path, "/") == 0 ? "/index.html" : path);
     if (a != NULL) {
-        serve_embedded(req, a, strncmp(path, ASSETS_DIR, strlen(ASSETS_DIR)) == 0);
+        serve_embedded(ad, req, a, strncmp(path, ASSETS_DIR, strlen(ASSETS_DIR)) == 0);
         return;
     }
     if (strncmp(path, ASSETS_DIR, strlen(ASSETS_DIR)) == 0) {
-        security_headers(req);
+        security_headers(ad, req);
         gw__admin_error(req, 404, "not_found", NULL, "No such dashboard file.");
         return;
     }
     a = embedded("/index.html"); /* a page the app routes itself */
     if (a != NULL)
-        serve_embedded(req, a, false);
+        serve_embedded(ad, req, a, false);
     else
-        not_built(req);
+        not_built(ad, req);
 }

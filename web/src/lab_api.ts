@@ -18,11 +18,8 @@ export interface ManualQuarantine {
 
 export const lab = {
   startSweep: (body: { models: string[]; budget: number }) => call<Sweep>('POST', '/sweeps', body),
-  // The running or last sweep; null when none ran since the gateway started (404).
-  currentSweep: () => call<Sweep>('GET', '/sweeps/current').catch((e: { status?: number }) => {
-    if (e.status === 404) return null;
-    throw e;
-  }),
+  // The running or last sweep; null when none ran since the gateway started (204).
+  currentSweep: () => call<Sweep | undefined>('GET', '/sweeps/current').then((s) => s ?? null),
   cancelSweep: () => call<Sweep>('DELETE', '/sweeps/current'),
   quarantine: (q: { provider: string; model: string; reason: string }) =>
     call<{ quarantine: ManualQuarantine }>('POST', '/quarantines', q),
