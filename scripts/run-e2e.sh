@@ -35,6 +35,8 @@ install_missing() {
     fi
 }
 install_missing tests/e2e
+# the mock providers (tests/mock): ws for the Gemini Live WebSocket
+install_missing tests/mock
 
 # Runs one suite with node's test runner (bounded: each test has its own
 # timeout; this is the backstop for the whole run) and ends it with a labelled

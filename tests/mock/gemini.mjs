@@ -832,7 +832,7 @@ export function geminiEmbedAnswer(model, method, items) {
 }
 
 const AUTH_TOKEN_FIELDS = ['name', 'uses', 'expireTime', 'newSessionExpireTime', 'bidiGenerateContentSetup', 'fieldMask'];
-const LIVE_SETUP_FIELDS = [
+export const LIVE_SETUP_FIELDS = [
   'model', 'generationConfig', 'systemInstruction', 'tools', 'realtimeInputConfig', 'sessionResumption', 'contextWindowCompression',
   'inputAudioTranscription', 'outputAudioTranscription', 'proactivity', 'explicitVadSignal', 'enableAffectiveDialog', 'historyConfig',
 ];

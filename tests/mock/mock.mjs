@@ -10,7 +10,8 @@
 //
 // Usage: node tests/mock/mock.mjs [--port N] [--catalog FILE] [--log] [--exit-with-stdin]
 //        (env MOCK_PORT; 0 = any free port; MOCK_LOG=1 logs each request on stderr)
-// Prints "MOCK_PORT=<n>" on stdout once listening. No npm dependencies.
+// Prints "MOCK_PORT=<n>" on stdout once listening. One npm dependency: ws (the Gemini Live
+// WebSocket; `npm ci` in tests/mock; without it only the Live socket is unavailable).
 //
 // Control API (JSON), documented in tests/mock/README.md:
 //   GET  /__mock/health                 {ok, port, seq}  (seq: number of the last recorded request)
@@ -23,9 +24,11 @@
 //   GET|POST /__mock/config             {"strict":true, "default_content":null, "latency_ms":0}
 //   GET|DELETE /__mock/signatures       Gemini thought signatures the mock issued
 //   GET|DELETE /__mock/tokens           Gemini Live ephemeral tokens the mock minted (POST /google/v1alpha/auth_tokens)
+//   WS  /google/ws/google.ai.generativelanguage.v1alpha.GenerativeService.BidiGenerateContentConstrained?access_token=…
+//                                       the Gemini Live session (surfaces/live.mjs), recorded as endpoint "live"
 // Layout: this file holds the state, the rules, the request record and the
 // dispatch; each surface is a module in surfaces/ (respond, openai_chat,
-// openai_media, gemini, assets, control) made from one shared context; wire
+// openai_media, gemini, assets, control, live) made from one shared context; wire
 // formats and errors are in providers.mjs, gemini.mjs and media.mjs, shared
 // helpers and the OpenAI request checks in common.mjs. Media surfaces are
 // documented in tests/mock/README.md; GET /assets/<file> serves images for
@@ -40,6 +43,7 @@ import { makeOpenaiMedia } from './surfaces/openai_media.mjs';
 import { makeGemini } from './surfaces/gemini.mjs';
 import { makeAssets } from './surfaces/assets.mjs';
 import { makeControl } from './surfaces/control.mjs';
+import { makeLive } from './surfaces/live.mjs';
 import { ERROR_KINDS } from './providers.mjs';
 import { parseMultipart, CF_WHISPER_MODELS } from './media.mjs';
 import { MAX_BODY, MAX_RECORDS, loadCatalog, safeDecode, isObject, summarizeMultipart, validate } from './common.mjs';
@@ -52,7 +56,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     requests: [],
     rules: [],
     keys: {},
-    config: { strict: true, default_content: null, latency_ms: 0 },
+    config: { strict: true, default_content: null, latency_ms: 0, live_text_frames: false },
     catalog: loaded.models, // provider id -> models
     providers: loaded.providers, // provider id -> { dialect, keyless, accountInPath }
     basePaths: loaded.basePaths,
@@ -131,6 +135,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
   Object.assign(m, makeGemini(m));
   Object.assign(m, makeAssets(m));
   Object.assign(m, makeControl(m));
+  Object.assign(m, makeLive(m));
   const { sendJson, sendProviderError, handleChat, handleModels, cloudflareRun, pollinationsImage, MEDIA_HANDLERS, handleGemini, handleAsset, control } = m;
 
   // ---- dispatch ----
@@ -339,6 +344,15 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     });
   });
   m.server = server;
+  // WebSocket upgrades: the Gemini Live socket (surfaces/live.mjs); other paths get a 404.
+  server.on('upgrade', (req, socket, head) => {
+    try {
+      m.handleUpgrade(req, socket, head);
+    } catch (e) {
+      process.stderr.write(`[mock] upgrade error: ${e.stack || e}\n`);
+      socket.destroy();
+    }
+  });
   server.keepAliveTimeout = 5000;
   server.on('connection', (s) => {
     sockets.add(s);
@@ -357,6 +371,7 @@ export async function startMock({ port = 0, catalogPath, log = false } = {}) {
     close: () =>
       new Promise((resolve) => {
         for (const t of timers) clearTimeout(t);
+        m.closeLive();
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),

@@ -186,6 +186,14 @@ export class MockControl {
   async signatures() {
     return (await this.call('GET', '/signatures')).signatures;
   }
+  /** Gemini Live ephemeral tokens the mock minted: [{name, uses, used, sessions, expireTime, newSessionExpireTime, setup, field_mask, key, seq, at}]. */
+  async tokens() {
+    return (await this.call('GET', '/tokens')).tokens;
+  }
+  /** Gemini Live WebSocket sessions the mock served (endpoint "live"; see tests/mock/README.md "Gemini Live"). */
+  liveSessions(filter = {}) {
+    return this.requests({ endpoint: 'live', ...filter });
+  }
   /** URL of a file the mock serves (e.g. 'pixel.png'); fetches of it are recorded as provider "assets". */
   assetUrl(name, host = '127.0.0.1') {
     return `http://${host}:${this.port}/assets/${name}`;

@@ -58,7 +58,7 @@ export function makeControl(m) {
         state.tokens.clear();
         state.generated.clear();
         if (body.keys) state.keys = {};
-        if (body.config) state.config = { strict: true, default_content: null, latency_ms: 0 };
+        if (body.config) state.config = { strict: true, default_content: null, latency_ms: 0, live_text_frames: false };
         return sendJson(res, 200, { ok: true });
       }
       if (p === '/keys') {

@@ -109,7 +109,7 @@ export function makeGemini(m) {
         const tok = mintAuthToken(rec.body);
         const b = rec.body && typeof rec.body === 'object' ? rec.body : {};
         rec.token = tok.name;
-        state.tokens.set(tok.name, { ...tok, setup: b.bidiGenerateContentSetup ?? b.bidi_generate_content_setup ?? null, field_mask: b.fieldMask ?? b.field_mask ?? null, key: rec.key, seq: rec.seq, at: Date.now() });
+        state.tokens.set(tok.name, { ...tok, setup: b.bidiGenerateContentSetup ?? b.bidi_generate_content_setup ?? null, field_mask: b.fieldMask ?? b.field_mask ?? null, key: rec.key, seq: rec.seq, at: Date.now(), used: 0, sessions: [] });
         return { body: tok };
       });
     }
