@@ -60,7 +60,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ctx)
     return len;
 }
 
-/* One request to the admin API; the answer's JSON (or NULL) in *out. */
+/* One request to the admin API (body taken); the answer's JSON (or NULL) in *out. */
 static int call(http_t *h, const char *method, const char *path, json_t *body, json_t **out)
 {
     struct curl_slist *hdrs = NULL;
@@ -68,6 +68,7 @@ static int call(http_t *h, const char *method, const char *path, json_t *body, j
     char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
     CURLcode rc;
 
+    json_decref(body);
     snprintf(url, sizeof(url), "%s%s", h->base, path);
     gw_buf_reset(&h->body);
     curl_easy_reset(h->curl);

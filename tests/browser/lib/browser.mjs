@@ -14,9 +14,12 @@ const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-ru
   '--disable-component-update', '--disable-sync'];
 
 /** A browser context on a fresh profile; close() removes the profile. */
-export async function openBrowser({ colorScheme = 'light', viewport = { width: 1280, height: 800 } } = {}) {
+/** fakeMedia: a fake microphone and camera, granted without asking (Chromium's test devices). */
+export async function openBrowser({ colorScheme = 'light', viewport = { width: 1280, height: 800 }, fakeMedia = false } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'freellmapi-chromium-'));
-  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args: FLAGS, colorScheme, viewport });
+  const args = fakeMedia ? [...FLAGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'] : FLAGS;
+  const ctx = await chromium.launchPersistentContext(dir, { executablePath: CHROMIUM, headless: true, args, colorScheme, viewport,
+    permissions: fakeMedia ? ['microphone', 'clipboard-read', 'clipboard-write'] : ['clipboard-read', 'clipboard-write'] });
   const errors = [];
   ctx.on('page', (page) => watch(page, errors));
   for (const p of ctx.pages()) watch(p, errors);

@@ -44,7 +44,9 @@ function curl(c: Ctx, path: string, data: unknown, opt: { stream?: boolean; out?
 }
 
 const ASK = 'Say hello in five words.';
-const IMAGE = 'https://upload.wikimedia.org/wikipedia/commons/4/47/PNG_transparency_demonstration_1.png';
+// A tiny inline PNG: the snippet runs anywhere, even where the machine reaches no image host
+// (an https:// URL works the same way).
+const IMAGE = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
 const TOOL = {
   type: 'function',
   function: {
