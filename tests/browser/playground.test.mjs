@@ -203,7 +203,8 @@ describe('playground, test lab, integrations', () => {
       } });
       await open(b, 'Realtime voice');
       await b.page.getByRole('button', { name: 'Start' }).click();
-      await b.page.getByText(/listening|microphone is on|Connected/i).first().waitFor();
+      // Set up (setupComplete) and the fake microphone open.
+      await b.page.getByText('Live: speak now (or type below).').waitFor();
       await sleep(800); // some microphone audio goes up
       await b.page.getByLabel('Type to the model').fill('What is the weather in Bergen?');
       await b.page.getByRole('tabpanel').getByRole('button', { name: 'Send' }).click();
