@@ -109,6 +109,8 @@ json_t *gw__admin_body(gw_req_t *req);
 /* A key as listed (masked; health from the store). */
 json_t *gw__admin_key_json(const gw_key_rec_t *rec, const char *health, const char *detail,
                            int64_t checked_ms);
+/* A model's free-tier caps as the API lists them (only those it has). */
+json_t *gw__admin_limits_json(const gw_limits_t *l);
 /* The catalog's capability words of a model. */
 json_t *gw__admin_caps_json(unsigned caps);
 

@@ -16,7 +16,7 @@
 #include "core/hist.h"
 #include "store/analytics.h"
 
-#define MAX_GROUPS 1024    /* (provider, model) pairs in one window; more fold into "other" */
+#define MAX_GROUPS 1024 /* (provider, model) pairs in one window; more fold into "other" */
 #define MAX_PROVIDERS 64
 #define MAX_BUCKETS 200
 
@@ -64,13 +64,13 @@ typedef struct figures {
 
 typedef struct group {
     char *provider, *model;
-    int prov;                 /* index in providers */
+    int prov; /* index in providers */
     figures_t f;
 } group_t;
 
 typedef struct agg {
     gw_admin_window_t w;
-    size_t nb;                /* series buckets */
+    size_t nb; /* series buckets */
     figures_t total;
     group_t groups[MAX_GROUPS];
     size_t ngroups;
@@ -78,10 +78,10 @@ typedef struct agg {
     char *providers[MAX_PROVIDERS];
     figures_t by_provider[MAX_PROVIDERS];
     size_t nprov;
-    int64_t *series_requests; /* [provider][bucket] */
-    gw_hist_t *series_latency;/* [bucket] */
+    int64_t *series_requests;  /* [provider][bucket] */
+    gw_hist_t *series_latency; /* [bucket] */
     int64_t *series_in, *series_out;
-    group_t *last;            /* cells come in key order: the same group runs on */
+    group_t *last; /* cells come in key order: the same group runs on */
 } agg_t;
 
 static void add_figures(figures_t *f, const gw_rollup_cell_t *c)
@@ -230,8 +230,8 @@ static json_t *series_json(const agg_t *a)
         json_array_append_new(req, row);
     }
     return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "t", t, "providers", prov, "requests", req,
-                     "latency_p50_ms", p50, "latency_p95_ms", p95, "tokens_in", in,
-                     "tokens_out", out);
+                     "latency_p50_ms", p50, "latency_p95_ms", p95, "tokens_in", in, "tokens_out",
+                     out);
 }
 
 static json_t *answer_json(const agg_t *a)
@@ -241,15 +241,14 @@ static json_t *answer_json(const agg_t *a)
 
     for (size_t p = 0; p < a->nprov; p++) {
         json_t *o = figures_json(&a->by_provider[p]);
-        json_object_set_new(o, "provider", json_string(a->providers[p][0] ? a->providers[p]
-                                                                           : "none"));
+        json_object_set_new(o, "provider",
+                            json_string(a->providers[p][0] ? a->providers[p] : "none"));
         json_array_append_new(by_provider, o);
     }
     for (size_t i = 0; i < a->ngroups; i++) {
         json_t *o = figures_json(&a->groups[i].f);
-        json_object_set_new(o, "provider", json_string(a->groups[i].provider[0]
-                                                           ? a->groups[i].provider
-                                                           : "none"));
+        json_object_set_new(o, "provider",
+                            json_string(a->groups[i].provider[0] ? a->groups[i].provider : "none"));
         json_object_set_new(o, "model", json_string(a->groups[i].model));
         json_array_append_new(by_model, o);
     }
@@ -319,17 +318,16 @@ void gw_admin_analytics_price(gw_router_t *r, json_t *answer)
     size_t i, k;
     json_t *row, *prow;
 
-    json_array_foreach(by_provider, k, prow)
+    json_array_foreach (by_provider, k, prow)
         json_object_set_new(prow, "savings_usd", json_real(0));
-    json_array_foreach(by_model, i, row) {
+    json_array_foreach (by_model, i, row) {
         double usd = model_savings(r, row, priced, &unpriced);
         total += usd;
-        json_array_foreach(by_provider, k, prow)
+        json_array_foreach (by_provider, k, prow)
             if (json_equal(json_object_get(prow, "provider"), json_object_get(row, "provider")))
-                json_object_set_new(prow, "savings_usd",
-                                    json_real(json_real_value(json_object_get(prow,
-                                                                              "savings_usd")) +
-                                              usd));
+                json_object_set_new(
+                    prow, "savings_usd",
+                    json_real(json_real_value(json_object_get(prow, "savings_usd")) + usd));
     }
     json_object_set_new(json_object_get(answer, "totals"), "savings_usd", json_real(total));
     json_object_set_new(
@@ -384,6 +382,5 @@ void gw__admin_analytics(gw_admin_t *ad, gw_req_t *req, const char *rest)
     (void)rest;
     if (!gw__admin_only(req, "GET") || !gw__admin_window(req, gw_now_ms(), &w))
         return;
-    gw__admin_run_then(ad, req, analytics_work, gw__admin_window_json(&w), 0, false,
-                       analytics_now);
+    gw__admin_run_then(ad, req, analytics_work, gw__admin_window_json(&w), 0, false, analytics_now);
 }

@@ -12,10 +12,10 @@
 #include "store/analytics.h"
 
 typedef struct gw_admin_window {
-    const char *name;         /* "24h", "7d", "30d" */
-    gw_rollup_level_t level;  /* minutes for a day, hours beyond */
-    int64_t from_ms, to_ms;   /* from is a bucket's start */
-    int64_t bucket_ms;        /* the series' step */
+    const char *name;        /* "24h", "7d", "30d" */
+    gw_rollup_level_t level; /* minutes for a day, hours beyond */
+    int64_t from_ms, to_ms;  /* from is a bucket's start */
+    int64_t bucket_ms;       /* the series' step */
 } gw_admin_window_t;
 
 /* The window called name ("24h", "7d", "30d") ending at now_ms; false for

@@ -21,7 +21,7 @@
 /* ---- on the thread pool ------------------------------------------------------------ */
 
 typedef struct usage_scan {
-    json_t *models;   /* "provider/model" -> {month_tokens, hour_requests, hour_tokens} */
+    json_t *models; /* "provider/model" -> {month_tokens, hour_requests, hour_tokens} */
     int64_t hour_from;
 } usage_scan_t;
 
@@ -79,9 +79,9 @@ static int64_t month_start(int64_t now_ms)
 static void on_manual(void *ctx, const gw_quarantine_rec_t *q)
 {
     json_array_append_new(ctx, json_pack("{s:s,s:s,s:n,s:s,s:s,s:n,s:b,s:I}", "provider",
-                                         q->provider, "model", q->model, "key_id", "scope",
-                                         "model", "reason", q->reason, "until_ms", "manual", 1,
-                                         "since_ms", (json_int_t)q->since_ms));
+                                         q->provider, "model", q->model, "key_id", "scope", "model",
+                                         "reason", q->reason, "until_ms", "manual", 1, "since_ms",
+                                         (json_int_t)q->since_ms));
 }
 
 static void budgets_work(gw_admin_job_t *j, gw_store_t *st)
@@ -95,8 +95,8 @@ static void budgets_work(gw_admin_job_t *j, gw_store_t *st)
     gw_err_t err = {0};
     int rc;
 
-    rc = gw_store_rollups_scan(st, GW_ROLLUP_MODEL_HOUR, month_start(now), now + 1, on_month_cell, &u,
-                               &err);
+    rc = gw_store_rollups_scan(st, GW_ROLLUP_MODEL_HOUR, month_start(now), now + 1, on_month_cell,
+                               &u, &err);
     if (rc == 0)
         rc = gw_store_rollups_scan(st, GW_ROLLUP_MINUTE, u.hour_from, now + 1, on_hour_cell, &u,
                                    &err);
@@ -113,38 +113,14 @@ static void budgets_work(gw_admin_job_t *j, gw_store_t *st)
     }
     for (size_t i = 0; i < n; i++)
         if (!recs[i].enabled)
-            json_array_append_new(off, json_pack("{s:I,s:s,s:s}", "id", (json_int_t)recs[i].id,
-                                                 "provider", recs[i].provider, "label",
-                                                 recs[i].label));
+            json_array_append_new(off,
+                                  json_pack("{s:I,s:s,s:s}", "id", (json_int_t)recs[i].id,
+                                            "provider", recs[i].provider, "label", recs[i].label));
     gw_key_recs_free(recs, n);
     j->answer = json_pack("{s:o,s:o,s:o}", "models", u.models, "keys_off", off, "manual", manual);
 }
 
 /* ---- on the loop -------------------------------------------------------------------- */
-
-static int keys_of(gw_router_t *r, const gw_provider_t *p)
-{
-    int n = r->anon[p->index] != NULL;
-
-    for (size_t i = 0; i < r->nkeys; i++)
-        n += r->keys[i]->provider == p && r->keys[i]->health != GW_KEY_INVALID;
-    return n;
-}
-
-static json_t *limits_json(const gw_limits_t *l)
-{
-    json_t *o = json_object();
-
-    if (l->rpm > 0)
-        json_object_set_new(o, "rpm", json_integer(l->rpm));
-    if (l->rpd > 0)
-        json_object_set_new(o, "rpd", json_integer(l->rpd));
-    if (l->tpm > 0)
-        json_object_set_new(o, "tpm", json_integer(l->tpm));
-    if (l->tpd > 0)
-        json_object_set_new(o, "tpd", json_integer(l->tpd));
-    return o;
-}
 
 /* When, at rate per hour, remaining runs out; 0 when not before reset. */
 static int64_t runs_out(int64_t now, int64_t remaining, int64_t per_hour, int64_t reset_ms)
@@ -161,7 +137,7 @@ static int64_t runs_out(int64_t now, int64_t remaining, int64_t per_hour, int64_
 
 static json_t *budget_json(gw_router_t *r, const gw_model_t *m, json_t *seen, int64_t now)
 {
-    int keys = keys_of(r, m->provider);
+    int keys = gw_router_keys_serving(r, m->provider);
     int64_t reset = gw_reset_next(m->provider->reset, now);
     int64_t rpd = m->limits.rpd * keys, tpd = m->limits.tpd * keys;
     int64_t hour_req = json_integer_value(json_object_get(seen, "hour_requests"));
@@ -184,15 +160,14 @@ static json_t *budget_json(gw_router_t *r, const gw_model_t *m, json_t *seen, in
     return json_pack("{s:s,s:s,s:s,s:o,s:{s:I,s:I,s:I,s:I},s:i,s:o,s:I,s:I,s:I,s:I,s:o,s:b,s:b,"
                      "s:b}",
                      "provider", m->provider->id, "id", m->id, "name", m->name, "limits",
-                     limits_json(&m->limits), "usage", "rpm", (json_int_t)u.rpm, "rpd",
-                     (json_int_t)u.rpd, "tpm", (json_int_t)u.tpm, "tpd", (json_int_t)u.tpd,
-                     "keys", keys, "remaining_today", remaining, "resets_at_ms",
-                     (json_int_t)reset, "monthly_tokens", (json_int_t)m->monthly_tokens,
-                     "month_tokens_used",
+                     gw__admin_limits_json(&m->limits), "usage", "rpm", (json_int_t)u.rpm, "rpd",
+                     (json_int_t)u.rpd, "tpm", (json_int_t)u.tpm, "tpd", (json_int_t)u.tpd, "keys",
+                     keys, "remaining_today", remaining, "resets_at_ms", (json_int_t)reset,
+                     "monthly_tokens", (json_int_t)m->monthly_tokens, "month_tokens_used",
                      (json_int_t)json_integer_value(json_object_get(seen, "month_tokens")),
                      "last_hour_requests", (json_int_t)hour_req, "runs_out_at_ms",
-                     out > 0 ? json_integer(out) : json_null(), "enabled",
-                     r->enabled[m->index], "usable", gw_router_model_usable(r, m), "limited",
+                     out > 0 ? json_integer(out) : json_null(), "enabled", r->enabled[m->index],
+                     "usable", gw_router_model_usable(r, m), "limited",
                      gw_router_model_limited(r, m, now));
 }
 
@@ -200,13 +175,13 @@ static void on_bench(void *ctx, const char *provider, const char *model, int64_t
                      bool all_keys, int64_t until_ms, const char *reason)
 {
     json_array_append_new(ctx, json_pack("{s:s,s:s?,s:o,s:s,s:s,s:I,s:b}", "provider", provider,
-                                          "model", model[0] != '\0' ? model : NULL, "key_id",
-                                          all_keys ? json_null() : json_integer(key_id), "scope",
-                                          model[0] == '\0' ? "key"
-                                          : all_keys       ? "model"
-                                                           : "pair",
-                                          "reason", reason, "until_ms", (json_int_t)until_ms,
-                                          "manual", 0));
+                                         "model", model[0] != '\0' ? model : NULL, "key_id",
+                                         all_keys ? json_null() : json_integer(key_id), "scope",
+                                         model[0] == '\0' ? "key"
+                                         : all_keys       ? "model"
+                                                          : "pair",
+                                         "reason", reason, "until_ms", (json_int_t)until_ms,
+                                         "manual", 0));
 }
 
 static json_t *budgets_now(gw_admin_job_t *j)
@@ -225,7 +200,7 @@ static json_t *budgets_now(gw_admin_job_t *j)
             json_array_append_new(models_off, json_string(name));
         /* The page is about what can route: models of providers with a key
          * (switched-off ones among them, so they can be switched on here). */
-        if (keys_of(r, m->provider) == 0)
+        if (gw_router_keys_serving(r, m->provider) == 0)
             continue;
         json_array_append_new(data, budget_json(r, m, json_object_get(seen, name), now));
     }
@@ -301,9 +276,8 @@ static void clear_work(gw_admin_job_t *j, gw_store_t *st)
 
 void gw__admin_quarantine_clear(gw_admin_t *ad, const gw_model_t *m)
 {
-    gw__admin_run_detached(ad, clear_work,
-                           json_pack("{s:s,s:s}", "provider", m->provider->id, "model", m->id),
-                           true);
+    gw__admin_run_detached(
+        ad, clear_work, json_pack("{s:s,s:s}", "provider", m->provider->id, "model", m->id), true);
 }
 
 /* The model a quarantine body names, canonical; NULL after answering 4xx. */
@@ -363,7 +337,8 @@ static void quarantine_release(gw_admin_t *ad, gw_req_t *req)
     model = json_object_get(in, "model");
     key = json_object_get(in, "key_id");
     m.provider_id = json_string_value(json_object_get(in, "provider"));
-    if (m.provider_id == NULL || (model != NULL && !json_is_string(model) && !json_is_null(model)) ||
+    if (m.provider_id == NULL ||
+        (model != NULL && !json_is_string(model) && !json_is_null(model)) ||
         (key != NULL && !json_is_integer(key) && !json_is_null(key))) {
         json_decref(in);
         gw__admin_error(req, 400, "invalid_value", NULL,
@@ -379,9 +354,9 @@ static void quarantine_release(gw_admin_t *ad, gw_req_t *req)
     if (n > 0)
         gw_gateway_usage_changed(ad->gw); /* the saved benches follow */
     /* A manual quarantine is the model's on every key: released with the model. */
-    job = json_pack("{s:s,s:s?,s:I}", "provider", m.provider_id, "model",
-                    key == NULL || json_is_null(key) ? m.model_id : NULL, "released",
-                    (json_int_t)n);
+    job =
+        json_pack("{s:s,s:s?,s:I}", "provider", m.provider_id, "model",
+                  key == NULL || json_is_null(key) ? m.model_id : NULL, "released", (json_int_t)n);
     json_decref(in);
     gw__admin_run(ad, req, release_work, job, 0, true);
 }

@@ -20,11 +20,11 @@
 /* ---- on the thread pool ------------------------------------------------------------ */
 
 typedef struct facts {
-    int64_t from_ms;          /* the window */
-    json_t *providers;        /* id -> {attempts, ok, latency_sum} */
-    json_t *keys;             /* "id" -> {attempts, failures, last_failure, last_ok_ms, auth_since_ms} */
-    json_t *caps;             /* "provider/model" -> daily request cap (input) */
-    json_t *models;           /* "provider/model" -> {days:{day:{req:[24]...}}} built below */
+    int64_t from_ms;   /* the window */
+    json_t *providers; /* id -> {attempts, ok, latency_sum} */
+    json_t *keys;      /* "id" -> {attempts, failures, last_failure, last_ok_ms, auth_since_ms} */
+    json_t *caps;      /* "provider/model" -> daily request cap (input) */
+    json_t *models;    /* "provider/model" -> {days:{day:{req:[24]...}}} built below */
     int64_t week_from;
 } facts_t;
 
@@ -80,7 +80,7 @@ static void on_attempt(void *ctx, const gw_attempt_cell_t *a)
  * that hour. */
 typedef struct week {
     json_t *caps;
-    json_t *days;             /* "provider/model" -> {"<day>": {"req":n, "capped_hour":h}} */
+    json_t *days; /* "provider/model" -> {"<day>": {"req":n, "capped_hour":h}} */
     int64_t from;
 } week_t;
 
@@ -96,7 +96,8 @@ static json_t *day_of(week_t *w, const char *provider, const char *model, int64_
 static void mark_capped(json_t *d, int64_t bucket_ms)
 {
     if (json_object_get(d, "capped_hour") == NULL)
-        json_object_set_new(d, "capped_hour", json_integer((bucket_ms % DAY_MS) / GW_ROLLUP_HOUR_MS));
+        json_object_set_new(d, "capped_hour",
+                            json_integer((bucket_ms % DAY_MS) / GW_ROLLUP_HOUR_MS));
 }
 
 static void on_week_cell(void *ctx, const gw_rollup_cell_t *c)
@@ -153,10 +154,11 @@ static void diagnostics_work(gw_admin_job_t *j, gw_store_t *st)
     w.days = json_object();
     w.from = now - now % DAY_MS - (WEEK_DAYS - 1) * DAY_MS;
     /* Keys: 30 days back for how long one has been invalid. */
-    rc = gw_store_attempts_scan(st, GW_MIN(f.from_ms, now - 30 * DAY_MS), win.to_ms, on_attempt,
-                                &f, &err);
+    rc = gw_store_attempts_scan(st, GW_MIN(f.from_ms, now - 30 * DAY_MS), win.to_ms, on_attempt, &f,
+                                &err);
     if (rc == 0)
-        rc = gw_store_rollups_scan(st, GW_ROLLUP_MODEL_HOUR, w.from, now + 1, on_week_cell, &w, &err);
+        rc = gw_store_rollups_scan(st, GW_ROLLUP_MODEL_HOUR, w.from, now + 1, on_week_cell, &w,
+                                   &err);
     if (rc == 0)
         rc = gw_store_attempts_scan(st, w.from, now + 1, on_week_attempt, &w, &err);
     checked = json_object();
@@ -189,8 +191,6 @@ static int cmp_rank(const void *a, const void *b)
     return lx < ly ? -1 : lx > ly;
 }
 
-static int keys_serving(gw_router_t *r, const gw_provider_t *p);
-
 static const gw_provider_t *provider_named(gw_router_t *r, const char *id)
 {
     for (size_t i = 0; i < r->cat->nproviders; i++)
@@ -207,22 +207,20 @@ static json_t *ranking(gw_router_t *r, json_t *stats, gw_rec_provider_t *recs, s
     json_t *s;
     json_t *out = json_array();
 
-    json_object_foreach(stats, id, s) {
+    json_object_foreach (stats, id, s) {
         int64_t att = json_integer_value(json_object_get(s, "attempts"));
         int64_t ok = json_integer_value(json_object_get(s, "ok"));
         const gw_provider_t *p = provider_named(r, id);
 
         if (n == GW_ARRAY_LEN(rows) || att == 0)
             continue;
-        rows[n++] = json_pack("{s:s,s:I,s:I,s:f,s:f}", "provider", id, "attempts",
-                              (json_int_t)att, "ok", (json_int_t)ok, "success_rate",
-                              (double)ok / (double)att, "avg_latency_ms",
-                              (double)json_integer_value(json_object_get(s, "latency_sum")) /
-                                  (double)att);
-        recs[*nrecs] = (gw_rec_provider_t){json_string_value(json_object_get(rows[n - 1],
-                                                                             "provider")),
-                                           att, att - ok,
-                                           p != NULL && p->enabled && keys_serving(r, p) > 0};
+        rows[n++] =
+            json_pack("{s:s,s:I,s:I,s:f,s:f}", "provider", id, "attempts", (json_int_t)att, "ok",
+                      (json_int_t)ok, "success_rate", (double)ok / (double)att, "avg_latency_ms",
+                      (double)json_integer_value(json_object_get(s, "latency_sum")) / (double)att);
+        recs[*nrecs] = (gw_rec_provider_t){
+            json_string_value(json_object_get(rows[n - 1], "provider")), att, att - ok,
+            p != NULL && p->enabled && gw_router_keys_serving(r, p) > 0};
         (*nrecs)++;
     }
     qsort(rows, n, sizeof(rows[0]), cmp_rank);
@@ -231,15 +229,6 @@ static json_t *ranking(gw_router_t *r, json_t *stats, gw_rec_provider_t *recs, s
         json_array_append_new(out, rows[i]);
     }
     return out;
-}
-
-static int keys_serving(gw_router_t *r, const gw_provider_t *p)
-{
-    int n = 0;
-
-    for (size_t i = 0; i < r->nkeys; i++)
-        n += r->keys[i]->provider == p && r->keys[i]->health != GW_KEY_INVALID;
-    return n + (r->anon[p->index] != NULL);
 }
 
 static json_t *diagnostics_now(gw_admin_job_t *j)
@@ -271,20 +260,18 @@ static json_t *diagnostics_now(gw_admin_job_t *j)
         s = json_object_get(kstats, id);
         json_array_append_new(
             keys_json,
-            json_pack("{s:I,s:s,s:s,s:s,s:O?,s:I,s:I,s:O?}", "id", (json_int_t)k->id,
-                      "provider", k->provider->id, "label", k->label != NULL ? k->label : "",
-                      "status", gw__admin_status_word(gw_key_health_name(k->health)),
-                      "checked_at", json_object_get(json_object_get(stats, "checked"), id),
-                      "attempts",
+            json_pack("{s:I,s:s,s:s,s:s,s:O?,s:I,s:I,s:O?}", "id", (json_int_t)k->id, "provider",
+                      k->provider->id, "label", k->label != NULL ? k->label : "", "status",
+                      gw__admin_status_word(gw_key_health_name(k->health)), "checked_at",
+                      json_object_get(json_object_get(stats, "checked"), id), "attempts",
                       (json_int_t)json_integer_value(json_object_get(s, "attempts")), "failures",
                       (json_int_t)json_integer_value(json_object_get(s, "failures")),
                       "last_failure", json_object_get(s, "last_failure")));
-        keys[nkeys++] = (gw_rec_key_t){
-            k->id, k->provider->id, k->label != NULL ? k->label : "",
-            k->health == GW_KEY_INVALID,
-            json_integer_value(json_object_get(s, "auth_since_ms"))};
+        keys[nkeys++] = (gw_rec_key_t){k->id, k->provider->id, k->label != NULL ? k->label : "",
+                                       k->health == GW_KEY_INVALID,
+                                       json_integer_value(json_object_get(s, "auth_since_ms"))};
     }
-    json_object_foreach(days, name, mdays) {
+    json_object_foreach (days, name, mdays) {
         const gw_model_t *m = gw_router_find_model(r, name);
         const char *day;
         json_t *d;
@@ -295,8 +282,8 @@ static json_t *diagnostics_now(gw_admin_job_t *j)
         rm = &models[nmodels++];
         rm->provider = m->provider->id;
         rm->model = m->id;
-        rm->keys = keys_serving(r, m->provider);
-        json_object_foreach(mdays, day, d) {
+        rm->keys = gw_router_keys_serving(r, m->provider);
+        json_object_foreach (mdays, day, d) {
             json_t *h = json_object_get(d, "capped_hour");
             rm->days_observed++;
             if (h != NULL) {
@@ -305,18 +292,21 @@ static json_t *diagnostics_now(gw_admin_job_t *j)
             }
         }
     }
-    in = (gw_rec_input_t){keys, nkeys, models, nmodels, provs, nprovs,
-                          json_string_value(json_object_get(json_object_get(j->in, "window"),
-                                                            "window"))};
+    in = (gw_rec_input_t){
+        keys,
+        nkeys,
+        models,
+        nmodels,
+        provs,
+        nprovs,
+        json_string_value(json_object_get(json_object_get(j->in, "window"), "window"))};
     nrecs = gw_recommend(&in, gw_now_ms(), recs, MAX_RECS);
     for (size_t i = 0; i < nrecs; i++)
-        json_array_append_new(recs_json,
-                              json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:o}", "id", recs[i].id,
-                                        "severity", recs[i].severity, "title", recs[i].title,
-                                        "action", recs[i].action, "provider", recs[i].provider,
-                                        "model", recs[i].model, "key_id",
-                                        recs[i].key_id ? json_integer(recs[i].key_id)
-                                                       : json_null()));
+        json_array_append_new(
+            recs_json, json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:o}", "id", recs[i].id, "severity",
+                                 recs[i].severity, "title", recs[i].title, "action", recs[i].action,
+                                 "provider", recs[i].provider, "model", recs[i].model, "key_id",
+                                 recs[i].key_id ? json_integer(recs[i].key_id) : json_null()));
     out = json_pack("{s:o,s:o,s:o}", "providers", rank, "keys", keys_json, "recommendations",
                     recs_json);
     free(keys);
@@ -342,8 +332,9 @@ void gw__admin_diagnostics(gw_admin_t *ad, gw_req_t *req, const char *rest)
         if (m->limits.rpd <= 0)
             continue;
         snprintf(name, sizeof(name), "%s/%s", m->provider->id, m->id);
-        json_object_set_new(caps, name,
-                            json_integer(m->limits.rpd * GW_MAX(keys_serving(r, m->provider), 1)));
+        json_object_set_new(
+            caps, name,
+            json_integer(m->limits.rpd * GW_MAX(gw_router_keys_serving(r, m->provider), 1)));
     }
     in = json_pack("{s:o,s:o}", "window", gw__admin_window_json(&w), "caps", caps);
     gw__admin_run_then(ad, req, diagnostics_work, in, 0, false, diagnostics_now);

@@ -19,8 +19,8 @@
 struct gw_admin_live {
     gw_admin_t *ad;
     gw_req_t *req;
-    bool paused;          /* the client's buffer is full: skip until it drains */
-    uint64_t dropped;     /* events skipped since the last `dropped` event */
+    bool paused;      /* the client's buffer is full: skip until it drains */
+    uint64_t dropped; /* events skipped since the last `dropped` event */
 };
 
 static void live_remove(gw_admin_live_t *l)

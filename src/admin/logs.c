@@ -19,8 +19,8 @@
 #define EXPORT_MAX 100000
 #define EXPORT_MAX_BYTES (256 * 1024 * 1024) /* far above 100,000 rows */
 
-static const char *const diagnoses[] = {"rate_limited", "quota_exhausted", "invalid_key",
-                                        "upstream_error", "timeout", "client_error"};
+static const char *const diagnoses[] = {"rate_limited",   "quota_exhausted", "invalid_key",
+                                        "upstream_error", "timeout",         "client_error"};
 
 /* ---- filters --------------------------------------------------------------------- */
 
@@ -44,8 +44,11 @@ static bool status_range(const char *v, int64_t *lo, int64_t *hi)
     static const struct {
         const char *word;
         int lo, hi;
-    } words[] = {{"ok", 200, 399}, {"error", 400, 599}, {"2xx", 200, 299},
-                 {"4xx", 400, 499}, {"5xx", 500, 599}};
+    } words[] = {{"ok", 200, 399},
+                 {"error", 400, 599},
+                 {"2xx", 200, 299},
+                 {"4xx", 400, 499},
+                 {"5xx", 500, 599}};
 
     for (size_t i = 0; i < GW_ARRAY_LEN(words); i++) {
         if (strcmp(v, words[i].word) == 0) {
@@ -163,8 +166,8 @@ json_t *gw__admin_logrow_json(int64_t id, const gw_reqlog_row_t *r)
         json_object_set_new(o, "id", json_integer(id));
     json_object_set_new(o, "at_ms", json_integer(r->at_ms));
     json_object_set_new(o, "endpoint", json_string(r->endpoint != NULL ? r->endpoint : ""));
-    json_object_set_new(o, "provider", r->provider != NULL ? json_string(r->provider)
-                                                           : json_null());
+    json_object_set_new(o, "provider",
+                        r->provider != NULL ? json_string(r->provider) : json_null());
     json_object_set_new(o, "model", r->model != NULL ? json_string(r->model) : json_null());
     json_object_set_new(o, "key_id", json_integer(r->key_id));
     json_object_set_new(o, "status", json_integer(r->status));
@@ -173,8 +176,8 @@ json_t *gw__admin_logrow_json(int64_t id, const gw_reqlog_row_t *r)
     json_object_set_new(o, "tokens_in", json_integer(r->tokens_in));
     json_object_set_new(o, "tokens_out", json_integer(r->tokens_out));
     json_object_set_new(o, "attempts", json_integer(r->attempts));
-    json_object_set_new(o, "error_class", r->error_class != NULL ? json_string(r->error_class)
-                                                                 : json_null());
+    json_object_set_new(o, "error_class",
+                        r->error_class != NULL ? json_string(r->error_class) : json_null());
     json_object_set_new(o, "diagnosis", d != NULL ? json_string(d) : json_null());
     json_object_set_new(o, "stream", json_boolean(r->stream));
     return o;
@@ -228,11 +231,13 @@ static void csv_field(gw_buf_t *b, const char *s, bool last)
     gw_buf_appends(b, last ? "\r\n" : ",");
 }
 
-typedef struct export {
+typedef struct export
+{
     gw_admin_job_t *j;
     bool csv;
     size_t n;
-} export_t;
+}
+export_t;
 
 static void on_export_row(void *ctx, int64_t id, const gw_reqlog_row_t *r)
 {
@@ -317,11 +322,10 @@ static json_t *attempts_json(const char *log)
         }
         if (n < 6)
             continue;
-        json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:s,s:i,s:I}", "provider", f[0],
-                                           "model", f[1], "key_id",
-                                           (json_int_t)strtoll(f[2], NULL, 10), "verdict", f[3],
-                                           "status", (int)strtol(f[4], NULL, 10), "latency_ms",
-                                           (json_int_t)strtoll(f[5], NULL, 10)));
+        json_array_append_new(a, json_pack("{s:s,s:s,s:I,s:s,s:i,s:I}", "provider", f[0], "model",
+                                           f[1], "key_id", (json_int_t)strtoll(f[2], NULL, 10),
+                                           "verdict", f[3], "status", (int)strtol(f[4], NULL, 10),
+                                           "latency_ms", (json_int_t)strtoll(f[5], NULL, 10)));
     }
     free(copy);
     return a;
@@ -333,8 +337,8 @@ static void on_detail(void *ctx, int64_t id, const gw_reqlog_row_t *r)
     json_t *content = json_null();
 
     if (r->content_prompt != NULL || r->content_answer != NULL)
-        content = json_pack("{s:s?,s:s?}", "prompt", r->content_prompt, "answer",
-                            r->content_answer);
+        content =
+            json_pack("{s:s?,s:s?}", "prompt", r->content_prompt, "answer", r->content_answer);
     j->answer = json_pack("{s:o,s:o,s:o}", "row", gw__admin_logrow_json(id, r), "attempts",
                           attempts_json(r->attempt_log), "content", content);
 }

@@ -12,7 +12,7 @@
 
 #define CHAIN_MAX 4096 /* entries in one PUT */
 
-static json_t *limits_json(const gw_limits_t *l)
+json_t *gw__admin_limits_json(const gw_limits_t *l)
 {
     json_t *o = json_object();
 
@@ -41,7 +41,8 @@ static json_t *model_json(gw_router_t *r, const gw_model_t *m)
                      m->provider->id, "id", m->id, "name", m->name, "kind", m->kind,
                      "capabilities", gw__admin_caps_json(m->caps), "context_window",
                      (json_int_t)m->context_window, "max_output_tokens",
-                     (json_int_t)m->max_output, "limits", limits_json(&m->limits), "usage",
+                     (json_int_t)m->max_output, "limits", gw__admin_limits_json(&m->limits),
+                     "usage",
                      "rpm", (json_int_t)u.rpm, "rpd", (json_int_t)u.rpd, "tpm", (json_int_t)u.tpm,
                      "tpd", (json_int_t)u.tpd, "enabled",
                      r->enabled[m->index], "usable", gw_router_model_usable(r, m), "limited",

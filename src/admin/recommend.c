@@ -65,8 +65,7 @@ static void failing_providers(const gw_rec_input_t *in, gw_recommendation_t *out
     }
 }
 
-static void capped_models(const gw_rec_input_t *in, gw_recommendation_t *out, size_t *n,
-                          size_t max)
+static void capped_models(const gw_rec_input_t *in, gw_recommendation_t *out, size_t *n, size_t max)
 {
     for (size_t i = 0; i < in->nmodels; i++) {
         const gw_rec_model_t *m = &in->models[i];
@@ -93,8 +92,7 @@ static void capped_models(const gw_rec_input_t *in, gw_recommendation_t *out, si
     }
 }
 
-size_t gw_recommend(const gw_rec_input_t *in, int64_t now_ms, gw_recommendation_t *out,
-                    size_t max)
+size_t gw_recommend(const gw_rec_input_t *in, int64_t now_ms, gw_recommendation_t *out, size_t max)
 {
     size_t n = 0;
 

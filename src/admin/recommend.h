@@ -14,15 +14,15 @@ typedef struct gw_rec_key {
     int64_t id;
     const char *provider, *label;
     bool invalid;
-    int64_t invalid_since_ms;   /* the first check or failure that found it invalid */
+    int64_t invalid_since_ms; /* the first check or failure that found it invalid */
 } gw_rec_key_t;
 
 typedef struct gw_rec_model {
     const char *provider, *model;
-    int days_observed;          /* days of the last week with traffic on it */
-    int days_capped;            /* days its daily cap was reached */
-    int cap_hour_sum;           /* sum over capped days of the UTC hour it happened */
-    int keys;                   /* keys that serve it */
+    int days_observed; /* days of the last week with traffic on it */
+    int days_capped;   /* days its daily cap was reached */
+    int cap_hour_sum;  /* sum over capped days of the UTC hour it happened */
+    int keys;          /* keys that serve it */
 } gw_rec_model_t;
 
 typedef struct gw_rec_provider {
@@ -38,16 +38,16 @@ typedef struct gw_rec_input {
     size_t nmodels;
     const gw_rec_provider_t *providers;
     size_t nproviders;
-    const char *window;         /* "24h" ..., for the wording */
+    const char *window; /* "24h" ..., for the wording */
 } gw_rec_input_t;
 
 typedef struct gw_recommendation {
-    char id[96];                /* stable for the same finding */
-    const char *severity;       /* "high", "medium", "low" */
+    char id[96];          /* stable for the same finding */
+    const char *severity; /* "high", "medium", "low" */
     char title[240];
     char action[320];
     const char *provider, *model; /* borrowed from the input; NULL when not about one */
-    int64_t key_id;             /* 0 when not about a key */
+    int64_t key_id;               /* 0 when not about a key */
 } gw_recommendation_t;
 
 /* A provider failing this share of at least this many attempts. */
@@ -57,7 +57,6 @@ typedef struct gw_recommendation {
 #define GW_REC_EARLY_HOUR 18
 
 /* Fills out (at most max), most severe first; returns how many. */
-size_t gw_recommend(const gw_rec_input_t *in, int64_t now_ms, gw_recommendation_t *out,
-                    size_t max);
+size_t gw_recommend(const gw_rec_input_t *in, int64_t now_ms, gw_recommendation_t *out, size_t max);
 
 #endif

@@ -46,7 +46,8 @@ static void save_work(gw_admin_job_t *j, gw_store_t *st)
         if (v == NULL)
             continue;
         snprintf(text, sizeof(text), "%lld",
-                 json_is_boolean(v) ? (long long)json_is_true(v) : (long long)json_integer_value(v));
+                 json_is_boolean(v) ? (long long)json_is_true(v)
+                                    : (long long)json_integer_value(v));
         if (gw_store_setting_set(st, fields[i].setting, text, &err) != 0) {
             gw__admin_fail(j, 500, "store_failed", NULL, "The settings could not be saved: %s",
                            err.msg);

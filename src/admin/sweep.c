@@ -18,7 +18,7 @@
 #include "media/audio.h"
 #include "upstream/client.h"
 
-#define ANSWER_KEEP (64 * 1024)   /* of an answer: enough for an error's JSON */
+#define ANSWER_KEEP (64 * 1024) /* of an answer: enough for an error's JSON */
 #define CALL_TIMEOUT_MS 120000
 
 typedef enum { ITEM_PENDING, ITEM_OK, ITEM_FAILED, ITEM_SKIPPED } item_status_t;
@@ -44,7 +44,7 @@ struct gw_admin_sweep {
     int64_t t0_us;
     int status;
     int fallovers;
-    bool routed;             /* X-Routed-Via came: an upstream call was made */
+    bool routed; /* X-Routed-Via came: an upstream call was made */
     gw_buf_t answer;
 };
 
@@ -85,8 +85,8 @@ static bool build_probe(const gw_model_t *m, const char *name, gw_http_out_t *ou
                                  "alloy", "response_format", "wav"));
     } else if (strcmp(kind, "image") == 0) {
         *path = "/v1/images/generations";
-        json_body(out, json_pack("{s:s,s:s,s:i,s:s,s:s}", "model", name, "prompt", "a dot", "n",
-                                 1, "size", "256x256", "response_format", "b64_json"));
+        json_body(out, json_pack("{s:s,s:s,s:i,s:s,s:s}", "model", name, "prompt", "a dot", "n", 1,
+                                 "size", "256x256", "response_format", "b64_json"));
     } else if (strcmp(kind, "stt") == 0) {
         static const int16_t silence[8000]; /* half a second at 16 kHz */
         gw_buf_t wav;
@@ -156,9 +156,13 @@ static void read_error(item_t *it, const gw_buf_t *answer, int status)
     const char *msg = json_string_value(json_object_get(e, "message"));
 
     snprintf(it->error_class, sizeof(it->error_class), "%s",
-             code != NULL ? code : status == 0 ? "network" : "http_error");
+             code != NULL  ? code
+             : status == 0 ? "network"
+                           : "http_error");
     snprintf(it->message, sizeof(it->message), "%s",
-             msg != NULL ? msg : status == 0 ? "the gateway did not answer" : "no message");
+             msg != NULL   ? msg
+             : status == 0 ? "the gateway did not answer"
+                           : "no message");
     json_decref(j);
 }
 
@@ -268,11 +272,13 @@ json_t *gw__admin_sweep_json(const gw_admin_sweep_t *s)
 
     snprintf(id, sizeof(id), "sweep_%u", s->id);
     return json_pack("{s:s,s:s,s:I,s:o,s:I,s:I,s:I,s:I,s:o}", "id", id, "state",
-                     s->running ? "running" : s->cancelled ? "cancelled" : "done", "started_ms",
-                     (json_int_t)s->started_ms, "finished_ms",
+                     s->running     ? "running"
+                     : s->cancelled ? "cancelled"
+                                    : "done",
+                     "started_ms", (json_int_t)s->started_ms, "finished_ms",
                      s->finished_ms > 0 ? json_integer(s->finished_ms) : json_null(), "budget",
-                     (json_int_t)s->budget, "used", (json_int_t)s->used, "total",
-                     (json_int_t)s->n, "done", (json_int_t)done, "results", results);
+                     (json_int_t)s->budget, "used", (json_int_t)s->used, "total", (json_int_t)s->n,
+                     "done", (json_int_t)done, "results", results);
 }
 
 void gw__admin_sweep_stop(gw_admin_sweep_t *s)
@@ -302,8 +308,7 @@ static bool default_pick(gw_router_t *r, const gw_model_t *m)
            (gw_router_model_usable(r, m) || r->quarantined[m->index]);
 }
 
-static gw_admin_sweep_t *sweep_new(gw_admin_t *ad, json_t *models, int64_t budget,
-                                   gw_req_t *req)
+static gw_admin_sweep_t *sweep_new(gw_admin_t *ad, json_t *models, int64_t budget, gw_req_t *req)
 {
     gw_router_t *r = &ad->gw->router;
     gw_admin_sweep_t *s = gw_xcalloc(1, sizeof(*s));
@@ -315,15 +320,15 @@ static gw_admin_sweep_t *sweep_new(gw_admin_t *ad, json_t *models, int64_t budge
         size_t i;
         json_t *v;
 
-        json_array_foreach(models, i, v) {
+        json_array_foreach (models, i, v) {
             const char *name = json_string_value(v);
-            const gw_model_t *m = name != NULL && strchr(name, '/') != NULL
-                                      ? gw_router_find_model(r, name)
-                                      : NULL;
+            const gw_model_t *m =
+                name != NULL && strchr(name, '/') != NULL ? gw_router_find_model(r, name) : NULL;
             if (m == NULL) {
                 gw__admin_error(req, 400, "invalid_value", "models",
                                 "Entry %zu of 'models' is not a catalog model "
-                                "(\"provider/model\").", i);
+                                "(\"provider/model\").",
+                                i);
                 gw__admin_sweep_free(s);
                 return NULL;
             }
@@ -385,9 +390,8 @@ void gw__admin_sweeps(gw_admin_t *ad, gw_req_t *req, const char *rest)
         (budget != NULL && (!json_is_integer(budget) || json_integer_value(budget) < 1 ||
                             json_integer_value(budget) > 1000))) {
         json_decref(in);
-        gw__admin_error(req, 400, "invalid_value", models != NULL && !json_is_array(models)
-                                                       ? "models"
-                                                       : "budget",
+        gw__admin_error(req, 400, "invalid_value",
+                        models != NULL && !json_is_array(models) ? "models" : "budget",
                         "'models' must be an array of \"provider/model\"; 'budget' a whole "
                         "number from 1 to 1000.");
         return;

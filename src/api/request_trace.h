@@ -14,9 +14,9 @@
 #include "router/router.h"
 
 typedef struct gw_request_trace {
-    gw_buf_t attempts;        /* the request log's attempt lines */
+    gw_buf_t attempts; /* the request log's attempt lines */
     bool keep_content;
-    gw_buf_t prompt, answer;  /* NUL-terminated when kept */
+    gw_buf_t prompt, answer; /* NUL-terminated when kept */
 } gw_request_trace_t;
 
 void gw_trace_init(gw_request_trace_t *t, bool keep_content);

@@ -153,7 +153,7 @@ static void print_results(json_t *sweep, const gw__cli_io_t *io, int *failed)
     size_t i;
     json_t *r;
 
-    json_array_foreach(results, i, r) {
+    json_array_foreach (results, i, r) {
         size_t n = strlen(json_string_value(json_object_get(r, "provider"))) + 1 +
                    strlen(json_string_value(json_object_get(r, "model")));
         w[0] = GW_MAX(w[0], n);
@@ -161,7 +161,7 @@ static void print_results(json_t *sweep, const gw__cli_io_t *io, int *failed)
     }
     gw__cli_table_row(io->out, head, w, 5);
     *failed = 0;
-    json_array_foreach(results, i, r) {
+    json_array_foreach (results, i, r) {
         char name[400], lat[32] = "-", msg[400];
         const char *status = json_string_value(json_object_get(r, "status"));
         const char *cls = json_string_value(json_object_get(r, "error_class"));
@@ -196,8 +196,10 @@ static int run(http_t *h, json_t *start, const gw__cli_io_t *io)
     int rc;
 
     if (call(h, "POST", "/api/sweeps", json_incref(start), &ans) != 0)
-        return gw__cli_fail(io, "the gateway does not answer at %s (is `freellmapi serve` "
-                                "running? --host/--port, HOST/PORT)", h->base);
+        return gw__cli_fail(io,
+                            "the gateway does not answer at %s (is `freellmapi serve` "
+                            "running? --host/--port, HOST/PORT)",
+                            h->base);
     if (h->status == 401) {
         json_decref(ans);
         rc = log_in(h, io);
@@ -239,8 +241,10 @@ int gw__cli_test(int argc, char **argv, const gw__cli_io_t *io)
 {
     const char *models = NULL, *budget = NULL, *host = NULL, *port = NULL;
     const gw__cli_opt_t opts[] = {
-        {"models", &models, NULL}, {"budget", &budget, NULL},
-        {"host", &host, NULL},     {"port", &port, NULL},
+        {"models", &models, NULL},
+        {"budget", &budget, NULL},
+        {"host", &host, NULL},
+        {"port", &port, NULL},
     };
     gw__cli_args_t a;
     http_t h;
@@ -270,8 +274,8 @@ int gw__cli_test(int argc, char **argv, const gw__cli_io_t *io)
     if (budget != NULL && ((b = strtol(budget, &end, 10)) < 1 || b > 1000 || *end != '\0'))
         return gw__cli_fail(io, "--budget must be a whole number from 1 to 1000");
     memset(&h, 0, sizeof(h));
-    snprintf(h.base, sizeof(h.base), strchr(host, ':') ? "http://[%s]:%ld" : "http://%s:%ld",
-             host, p);
+    snprintf(h.base, sizeof(h.base), strchr(host, ':') ? "http://[%s]:%ld" : "http://%s:%ld", host,
+             p);
     gw_buf_init(&h.body, 64 * 1024 * 1024);
     h.curl = curl_easy_init();
     start = json_object();

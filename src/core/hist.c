@@ -5,8 +5,8 @@
 
 /* Upper bounds (exclusive) in ms; the last bucket takes everything above. */
 static const int64_t upper[GW_HIST_BUCKETS] = {
-    5,    10,   20,   35,    50,    75,    100,   150,   200,    300,    450,    650,
-    1000, 1500, 2200, 3300,  5000,  7500,  11000, 16000, 24000,  40000,  90000,  INT64_MAX,
+    5,    10,   20,   35,   50,   75,   100,   150,   200,   300,   450,   650,
+    1000, 1500, 2200, 3300, 5000, 7500, 11000, 16000, 24000, 40000, 90000, INT64_MAX,
 };
 
 int gw_hist_bucket(int64_t ms)

@@ -245,6 +245,15 @@ static bool model_unserved(const gw_model_t *m)
     return m->api != NULL && strcmp(m->api, "none") == 0;
 }
 
+int gw_router_keys_serving(const gw_router_t *r, const gw_provider_t *p)
+{
+    int n = r->anon[p->index] != NULL;
+
+    for (size_t i = 0; i < r->nkeys; i++)
+        n += r->keys[i]->provider == p && key_usable(r->keys[i]);
+    return n;
+}
+
 bool gw_router_model_usable(gw_router_t *r, const gw_model_t *m)
 {
     const gw_provider_t *p = m->provider;

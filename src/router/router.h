@@ -108,6 +108,8 @@ bool gw_router_model_limited(gw_router_t *r, const gw_model_t *m, int64_t now_ms
 /* What a model used in its current windows, summed over every key (the
  * dashboard's "today against the caps"). */
 void gw_router_model_usage(gw_router_t *r, const gw_model_t *m, int64_t now_ms, gw_usage_t *out);
+/* Keys that can serve the provider now (not invalid), the keyless route counted. */
+int gw_router_keys_serving(const gw_router_t *r, const gw_provider_t *p);
 /* A model that can route now: enabled, provider enabled, a usable key. */
 bool gw_router_model_usable(gw_router_t *r, const gw_model_t *m);
 

@@ -6,11 +6,11 @@
  *
  * Rollups: per minute (kept 48 h) and per hour (kept 90 days, or the log's
  * retention when shorter), by provider, model, key, endpoint and status
- * class, and the same per model only: requests, successes, tokens in and out, latency and time to first
- * byte (sums and histograms), requests that needed a fallover, attempts.
- * Attempts (every upstream call) are rolled up per hour by provider, model,
- * key and verdict, for the provider ranking and key health. Cost is not
- * stored: tokens per model times the catalog's price, at read time.
+ * class, and the same per model only: requests, successes, tokens in and out, latency and time to
+ * first byte (sums and histograms), requests that needed a fallover, attempts. Attempts (every
+ * upstream call) are rolled up per hour by provider, model, key and verdict, for the provider
+ * ranking and key health. Cost is not stored: tokens per model times the catalog's price, at read
+ * time.
  */
 #ifndef GW_STORE_ANALYTICS_H
 #define GW_STORE_ANALYTICS_H
@@ -41,31 +41,31 @@ int gw_status_class(int status);
 
 typedef struct gw_rollup_cell {
     int64_t bucket_ms;
-    const char *provider;    /* "" when nothing was routed */
+    const char *provider; /* "" when nothing was routed */
     const char *model;
     int64_t key_id;
     const char *endpoint;
     int status_class;
     int64_t requests, ok, tokens_in, tokens_out;
     int64_t latency_sum, ttfb_sum, ttfb_n;
-    int64_t fallbacks;       /* requests that took more than one attempt */
+    int64_t fallbacks; /* requests that took more than one attempt */
     int64_t attempts;
     gw_hist_t latency, ttfb;
 } gw_rollup_cell_t;
 
 typedef struct gw_attempt_cell {
-    int64_t bucket_ms;       /* the hour */
+    int64_t bucket_ms; /* the hour */
     const char *provider, *model;
     int64_t key_id;
-    const char *verdict;     /* "ok" or a failure class */
+    const char *verdict; /* "ok" or a failure class */
     int64_t attempts, latency_sum;
 } gw_attempt_cell_t;
 
 /* Cells whose bucket starts in [from_ms, to_ms), in bucket order. Strings
  * are valid during the callback only. */
 typedef void (*gw_rollup_cell_cb)(void *ctx, const gw_rollup_cell_t *c);
-int gw_store_rollups_scan(gw_store_t *st, gw_rollup_level_t level, int64_t from_ms,
-                          int64_t to_ms, gw_rollup_cell_cb cb, void *ctx, gw_err_t *err);
+int gw_store_rollups_scan(gw_store_t *st, gw_rollup_level_t level, int64_t from_ms, int64_t to_ms,
+                          gw_rollup_cell_cb cb, void *ctx, gw_err_t *err);
 typedef void (*gw_attempt_cell_cb)(void *ctx, const gw_attempt_cell_t *c);
 int gw_store_attempts_scan(gw_store_t *st, int64_t from_ms, int64_t to_ms, gw_attempt_cell_cb cb,
                            void *ctx, gw_err_t *err);
@@ -85,15 +85,15 @@ int gw_store_rollups_ensure(gw_store_t *st, int64_t now_ms, bool *rebuilt, gw_er
 const char *gw_reqlog_diagnosis(int status, const char *error_class);
 
 typedef struct gw_reqlog_filter {
-    int status_min, status_max;  /* inclusive; 0, 0: any */
-    const char *provider;        /* exact; NULL: any */
+    int status_min, status_max; /* inclusive; 0, 0: any */
+    const char *provider;       /* exact; NULL: any */
     const char *model;
     const char *endpoint;
-    const char *diagnosis;       /* as gw_reqlog_diagnosis; NULL: any */
-    int64_t since_ms, until_ms;  /* at_ms in [since, until); 0: open */
-    int64_t before_id;           /* rows with a smaller id; 0: from the newest */
+    const char *diagnosis;      /* as gw_reqlog_diagnosis; NULL: any */
+    int64_t since_ms, until_ms; /* at_ms in [since, until); 0: open */
+    int64_t before_id;          /* rows with a smaller id; 0: from the newest */
     size_t limit;
-    int64_t max_scan;            /* look at most this many ids back (0: no bound) */
+    int64_t max_scan; /* look at most this many ids back (0: no bound) */
 } gw_reqlog_filter_t;
 
 /* Matching rows newest first, at most f->limit. The row's strings are valid
@@ -103,7 +103,6 @@ typedef struct gw_reqlog_filter {
 int gw_store_reqlog_query(gw_store_t *st, const gw_reqlog_filter_t *f, gw_reqlog_row_cb cb,
                           void *ctx, int64_t *next_before, gw_err_t *err);
 /* One row with its attempt log and content; GW_ENOTFOUND when no such id. */
-int gw_store_reqlog_get(gw_store_t *st, int64_t id, gw_reqlog_row_cb cb, void *ctx,
-                        gw_err_t *err);
+int gw_store_reqlog_get(gw_store_t *st, int64_t id, gw_reqlog_row_cb cb, void *ctx, gw_err_t *err);
 
 #endif

@@ -21,13 +21,13 @@ int gw_store_quarantine_put(gw_store_t *st, const char *provider, const char *mo
 
     if (!named(provider, model, err))
         return GW_EINVAL;
-    return gw__store_run(st, s,
-                         sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC) == SQLITE_OK &&
-                             sqlite3_bind_text(s, 2, model, -1, SQLITE_STATIC) == SQLITE_OK &&
-                             sqlite3_bind_text(s, 3, reason != NULL ? reason : "", -1,
-                                               SQLITE_STATIC) == SQLITE_OK &&
-                             sqlite3_bind_int64(s, 4, now_ms) == SQLITE_OK,
-                         err, "quarantine a model");
+    return gw__store_run(
+        st, s,
+        sqlite3_bind_text(s, 1, provider, -1, SQLITE_STATIC) == SQLITE_OK &&
+            sqlite3_bind_text(s, 2, model, -1, SQLITE_STATIC) == SQLITE_OK &&
+            sqlite3_bind_text(s, 3, reason != NULL ? reason : "", -1, SQLITE_STATIC) == SQLITE_OK &&
+            sqlite3_bind_int64(s, 4, now_ms) == SQLITE_OK,
+        err, "quarantine a model");
 }
 
 int gw_store_quarantine_delete(gw_store_t *st, const char *provider, const char *model,

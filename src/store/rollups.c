@@ -43,8 +43,8 @@ static void fn_hist_merge(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 /* gw_diagnosis(status, error_class): the request log's diagnosis (analytics.h). */
 static void fn_diagnosis(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    const char *d = gw_reqlog_diagnosis(sqlite3_value_int(argv[0]),
-                                        (const char *)sqlite3_value_text(argv[1]));
+    const char *d =
+        gw_reqlog_diagnosis(sqlite3_value_int(argv[0]), (const char *)sqlite3_value_text(argv[1]));
 
     (void)argc;
     if (d != NULL)
@@ -57,8 +57,8 @@ int gw__store_register_functions(sqlite3 *db)
 {
     int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
 
-    if (sqlite3_create_function(db, "gw_hist_merge", 2, flags, NULL, fn_hist_merge, NULL,
-                                NULL) != SQLITE_OK)
+    if (sqlite3_create_function(db, "gw_hist_merge", 2, flags, NULL, fn_hist_merge, NULL, NULL) !=
+        SQLITE_OK)
         return GW_EDB;
     if (sqlite3_create_function(db, "gw_diagnosis", 2, flags, NULL, fn_diagnosis, NULL, NULL) !=
         SQLITE_OK)
@@ -85,18 +85,28 @@ static int cmp_i64(int64_t a, int64_t b)
     return a < b ? -1 : a > b;
 }
 
+/* The order both kinds of cell share: bucket, provider, model, key. */
+static int cmp_pair(int64_t ba, const char *pa, const char *ma, int64_t ka, int64_t bb,
+                    const char *pb, const char *mb, int64_t kb)
+{
+    int c = cmp_i64(ba, bb);
+
+    if (c == 0)
+        c = strcmp(pa, pb);
+    if (c == 0)
+        c = strcmp(ma, mb);
+    if (c == 0)
+        c = cmp_i64(ka, kb);
+    return c;
+}
+
 static int cmp_cell(const void *pa, const void *pb)
 {
     const gw_rollup_cell_t *a = pa;
     const gw_rollup_cell_t *b = pb;
-    int c = cmp_i64(a->bucket_ms, b->bucket_ms);
+    int c = cmp_pair(a->bucket_ms, a->provider, a->model, a->key_id, b->bucket_ms, b->provider,
+                     b->model, b->key_id);
 
-    if (c == 0)
-        c = strcmp(a->provider, b->provider);
-    if (c == 0)
-        c = strcmp(a->model, b->model);
-    if (c == 0)
-        c = cmp_i64(a->key_id, b->key_id);
     if (c == 0)
         c = strcmp(a->endpoint, b->endpoint);
     if (c == 0)
@@ -107,8 +117,8 @@ static int cmp_cell(const void *pa, const void *pb)
 /* The rollup tables, by level (analytics.h). */
 static const struct level {
     const char *table;
-    int64_t width;       /* bucket ms */
-    bool per_model;      /* key, endpoint and status class folded */
+    int64_t width;  /* bucket ms */
+    bool per_model; /* key, endpoint and status class folded */
     int64_t keep_ms;
     int stmt;
 } levels[] = {
@@ -118,8 +128,8 @@ static const struct level {
                         GW_STMT_ROLLUP_HOUR_ADD},
     [GW_ROLLUP_MODEL_QUARTER] = {"rollup_model_quarter", GW_ROLLUP_QUARTER_MS, true,
                                  GW_ROLLUP_MINUTE_KEEP_MS, GW_STMT_ROLLUP_MODEL_QUARTER_ADD},
-    [GW_ROLLUP_MODEL_HOUR] = {"rollup_model_hour", GW_ROLLUP_HOUR_MS, true,
-                              GW_ROLLUP_HOUR_KEEP_MS, GW_STMT_ROLLUP_MODEL_HOUR_ADD},
+    [GW_ROLLUP_MODEL_HOUR] = {"rollup_model_hour", GW_ROLLUP_HOUR_MS, true, GW_ROLLUP_HOUR_KEEP_MS,
+                              GW_STMT_ROLLUP_MODEL_HOUR_ADD},
 };
 
 static void cell_of_row(gw_rollup_cell_t *c, const gw_reqlog_row_t *r, const struct level *lv)
@@ -210,8 +220,8 @@ static bool bind_cell(sqlite3_stmt *s, const gw_rollup_cell_t *c)
            sqlite3_bind_blob(s, 17, ttfb, (int)nt, SQLITE_TRANSIENT) == SQLITE_OK;
 }
 
-static int add_cells(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n,
-                     const struct level *lv, gw_err_t *err)
+static int add_cells(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n, const struct level *lv,
+                     gw_err_t *err)
 {
     gw_rollup_cell_t *v = gw_xcalloc(n, sizeof(*v));
     sqlite3_stmt *stmt = st->stmt[lv->stmt];
@@ -257,14 +267,9 @@ static int cmp_attempt(const void *pa, const void *pb)
 {
     const gw_attempt_cell_t *a = pa;
     const gw_attempt_cell_t *b = pb;
-    int c = cmp_i64(a->bucket_ms, b->bucket_ms);
+    int c = cmp_pair(a->bucket_ms, a->provider, a->model, a->key_id, b->bucket_ms, b->provider,
+                     b->model, b->key_id);
 
-    if (c == 0)
-        c = strcmp(a->provider, b->provider);
-    if (c == 0)
-        c = strcmp(a->model, b->model);
-    if (c == 0)
-        c = cmp_i64(a->key_id, b->key_id);
     if (c == 0)
         c = strcmp(a->verdict, b->verdict);
     return c;
@@ -326,18 +331,16 @@ static int add_attempts(gw_store_t *st, const gw_reqlog_row_t *rows, size_t n, g
     int rc = 0;
 
     for (size_t i = 0; i < m && rc == 0; i++)
-        rc = gw__store_run(st, s,
-                           sqlite3_bind_int64(s, 1, v[i].bucket_ms) == SQLITE_OK &&
-                               sqlite3_bind_text(s, 2, v[i].provider, -1, SQLITE_STATIC) ==
-                                   SQLITE_OK &&
-                               sqlite3_bind_text(s, 3, v[i].model, -1, SQLITE_STATIC) ==
-                                   SQLITE_OK &&
-                               sqlite3_bind_int64(s, 4, v[i].key_id) == SQLITE_OK &&
-                               sqlite3_bind_text(s, 5, v[i].verdict, -1, SQLITE_STATIC) ==
-                                   SQLITE_OK &&
-                               sqlite3_bind_int64(s, 6, v[i].attempts) == SQLITE_OK &&
-                               sqlite3_bind_int64(s, 7, v[i].latency_sum) == SQLITE_OK,
-                           err, "add attempt rollups");
+        rc = gw__store_run(
+            st, s,
+            sqlite3_bind_int64(s, 1, v[i].bucket_ms) == SQLITE_OK &&
+                sqlite3_bind_text(s, 2, v[i].provider, -1, SQLITE_STATIC) == SQLITE_OK &&
+                sqlite3_bind_text(s, 3, v[i].model, -1, SQLITE_STATIC) == SQLITE_OK &&
+                sqlite3_bind_int64(s, 4, v[i].key_id) == SQLITE_OK &&
+                sqlite3_bind_text(s, 5, v[i].verdict, -1, SQLITE_STATIC) == SQLITE_OK &&
+                sqlite3_bind_int64(s, 6, v[i].attempts) == SQLITE_OK &&
+                sqlite3_bind_int64(s, 7, v[i].latency_sum) == SQLITE_OK,
+            err, "add attempt rollups");
     for (size_t i = 0; i < n; i++)
         free(text[i]);
     free(text);
@@ -494,8 +497,7 @@ int gw_store_rollups_rebuild(gw_store_t *st, int64_t now_ms, gw_err_t *err)
     if (rc == 0)
         rc = rebuild_in_tx(st, now_ms, err);
     if (rc == 0)
-        rc = exec_i64(st, "INSERT OR REPLACE INTO meta (name, value) VALUES ('" META_BUILT
-                          "', ?1)",
+        rc = exec_i64(st, "INSERT OR REPLACE INTO meta (name, value) VALUES ('" META_BUILT "', ?1)",
                       now_ms, err, "rebuild rollups");
     if (rc == 0)
         rc = gw__store_commit(st, err);
@@ -525,8 +527,8 @@ static void read_hist(gw_hist_t *h, sqlite3_stmt *s, int col)
     (void)gw_hist_decode_add(h, sqlite3_column_blob(s, col), (size_t)sqlite3_column_bytes(s, col));
 }
 
-int gw_store_rollups_scan(gw_store_t *st, gw_rollup_level_t level, int64_t from_ms,
-                          int64_t to_ms, gw_rollup_cell_cb cb, void *ctx, gw_err_t *err)
+int gw_store_rollups_scan(gw_store_t *st, gw_rollup_level_t level, int64_t from_ms, int64_t to_ms,
+                          gw_rollup_cell_cb cb, void *ctx, gw_err_t *err)
 {
     sqlite3_stmt *s = NULL;
     gw_rollup_cell_t c;
