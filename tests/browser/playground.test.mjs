@@ -162,6 +162,16 @@ describe('playground, test lab, integrations', () => {
       await img.waitFor();
       assert.ok(await img.evaluate((el) => el.naturalWidth > 0), 'the image decoded');
       assert.ok(await b.page.getByRole('link', { name: /Download/ }).count() >= 1);
+      // Edit an uploaded image with a prompt.
+      fs.writeFileSync(path.join(tmp, 'dot.png'), PNG);
+      const markEdit = await s.mock.mark();
+      await b.page.getByRole('group', { name: 'What to do' }).getByRole('button', { name: 'Edit' }).click();
+      await b.page.locator('input[type=file]').setInputFiles(path.join(tmp, 'dot.png'));
+      await b.page.getByLabel('What to change').fill('make it blue');
+      await b.page.locator('form button[type=submit]').click();
+      for (let i = 0; i < 100 && !(await s.mock.requests({ since: markEdit })).length; i++) await sleep(50);
+      await b.page.locator('img[alt^="Generated"], img[alt^="Result"]').first().waitFor();
+      assert.ok((await s.mock.requests({ since: markEdit })).length >= 1, 'the edit reached the provider');
 
       await b.page.getByRole('tab', { name: 'Speech' }).click();
       await b.page.getByLabel('Text').fill('Hello there');
@@ -219,6 +229,24 @@ describe('playground, test lab, integrations', () => {
       assert.ok(session.audio_in?.bytes > 0 || session.audio_in > 0, 'the microphone was streamed');
       await b.page.screenshot({ path: path.join(SHOTS, 'playground-realtime.png') });
       await b.page.getByRole('button', { name: 'Stop' }).click();
+      assert.deepEqual(b.errors, []);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('the Test Lab sends an endpoint its ready request and shows the raw exchange', T, async () => {
+    const b = await openBrowser();
+    try {
+      await b.page.goto(`${origin()}/lab`);
+      await b.page.getByRole('heading', { level: 1, name: 'Test Lab' }).waitFor();
+      await b.page.getByRole('form', { name: /Request: Chat completions/ }).getByRole('button', { name: 'Send' }).click();
+      const headers = b.page.getByRole('table', { name: /Response headers/ });
+      await headers.waitFor();
+      const row = headers.getByRole('row').filter({ hasText: /x-routed-via/i });
+      assert.match(await row.innerText(), /routing[\s\S]*groq\/llama-3\.3-70b-versatile/i);
+      assert.match(await b.page.locator('.inspector').innerText(), /200/);
+      assert.doesNotMatch(await b.page.locator('.inspector').innerText(), /freellmapi-[0-9a-f]{8}/, 'no key on the page');
       assert.deepEqual(b.errors, []);
     } finally {
       await b.close();
