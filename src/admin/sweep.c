@@ -46,6 +46,10 @@ struct gw_admin_sweep {
     int fallovers;
     bool routed; /* X-Routed-Via came: an upstream call was made */
     gw_buf_t answer;
+    /* A multipart probe's bytes: curl reads them while it sends (the request
+     * borrows them), so they live here until the next probe. */
+    gw_buf_t upload;
+    char upload_model[400];
 };
 
 static const char *const status_words[] = {"pending", "ok", "failed", "skipped"};
@@ -64,8 +68,8 @@ static void json_body(gw_http_out_t *out, json_t *body)
 
 /* The cheapest request for m's kind into out; false for a kind a single
  * request cannot test (a live session). */
-static bool build_probe(const gw_model_t *m, const char *name, gw_http_out_t *out,
-                        const char **path)
+static bool build_probe(gw_admin_sweep_t *sw, const gw_model_t *m, const char *name,
+                        gw_http_out_t *out, const char **path)
 {
     const char *kind = m->kind;
 
@@ -89,18 +93,16 @@ static bool build_probe(const gw_model_t *m, const char *name, gw_http_out_t *ou
                                  "size", "256x256", "response_format", "b64_json"));
     } else if (strcmp(kind, "stt") == 0) {
         static const int16_t silence[8000]; /* half a second at 16 kHz */
-        gw_buf_t wav;
         gw_err_t err = {0};
 
         *path = "/v1/audio/transcriptions";
-        gw_buf_init(&wav, 1 << 20);
-        if (gw_audio_encode(GW_AUDIO_WAV, silence, GW_ARRAY_LEN(silence), 16000, &wav, &err) != 0) {
-            gw_buf_dispose(&wav);
+        gw_buf_reset(&sw->upload);
+        if (gw_audio_encode(GW_AUDIO_WAV, silence, GW_ARRAY_LEN(silence), 16000, &sw->upload,
+                            &err) != 0)
             return false;
-        }
-        gw_http_out_part(out, "model", NULL, NULL, name, strlen(name));
-        gw_http_out_part(out, "file", "probe.wav", "audio/wav", wav.ptr, wav.len);
-        gw_buf_dispose(&wav);
+        snprintf(sw->upload_model, sizeof(sw->upload_model), "%s", name);
+        gw_http_out_part(out, "model", NULL, NULL, sw->upload_model, strlen(sw->upload_model));
+        gw_http_out_part(out, "file", "probe.wav", "audio/wav", sw->upload.ptr, sw->upload.len);
     } else {
         return false;
     }
@@ -209,7 +211,7 @@ static void step(gw_admin_sweep_t *s)
         }
         snprintf(name, sizeof(name), "%s/%s", it->m->provider->id, it->m->id);
         gw_http_out_init(&out);
-        if (!build_probe(it->m, name, &out, &path)) {
+        if (!build_probe(s, it->m, name, &out, &path)) {
             gw_http_out_dispose(&out);
             it->status = ITEM_SKIPPED;
             snprintf(it->message, sizeof(it->message),
@@ -297,6 +299,7 @@ void gw__admin_sweep_free(gw_admin_sweep_t *s)
         return;
     gw_upstream_cancel(s->xfer);
     gw_buf_dispose(&s->answer);
+    gw_buf_dispose(&s->upload);
     free(s->items);
     free(s);
 }
@@ -343,6 +346,7 @@ static gw_admin_sweep_t *sweep_new(gw_admin_t *ad, json_t *models, int64_t budge
     }
     s->budget = budget > 0 ? budget : (int64_t)GW_MAX(s->n, 1);
     gw_buf_init(&s->answer, ANSWER_KEEP + 1);
+    gw_buf_init(&s->upload, 1 << 20);
     return s;
 }
 

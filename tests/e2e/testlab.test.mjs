@@ -11,6 +11,8 @@ import { startStack, runCli, sleep } from './lib/harness.mjs';
 const T = { timeout: 90000 };
 const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
 const CEREBRAS = { provider: 'cerebras', id: 'gpt-oss-120b' };
+const STT = { provider: 'groq', id: 'whisper-large-v3-turbo' };
+const EMBED = { provider: 'mistral', id: 'mistral-embed' };
 const ADMIN = { 'x-freellmapi-admin': '1', 'content-type': 'application/json' };
 
 describe('test lab', () => {
@@ -29,8 +31,8 @@ describe('test lab', () => {
 
   before(async () => {
     s = await startStack({
-      models: [GROQ, CEREBRAS],
-      keys: [{ provider: 'groq', secret: 'gsk_e2e_lab_1' }, { provider: 'cerebras', secret: 'csk-e2e-lab-1' }],
+      models: [GROQ, CEREBRAS, STT, EMBED],
+      keys: [{ provider: 'groq', secret: 'gsk_e2e_lab_1' }, { provider: 'cerebras', secret: 'csk-e2e-lab-1' }, { provider: 'mistral', secret: 'mistral-e2e-lab-1' }],
     });
   });
   after(async () => s?.stop());
@@ -117,6 +119,17 @@ describe('test lab', () => {
       await sleep(50);
     }
     assert.ok((await (await api('/budgets')).json()).quarantines.every((x) => !x.manual));
+  });
+
+  test('a sweep probes each kind with its cheapest request (a transcription uploads half a second of silence)', T, async () => {
+    const mark = await s.mock.mark();
+    const start = await api('/sweeps', { method: 'POST', body: body({ models: [`groq/${STT.id}`, `mistral/${EMBED.id}`] }) });
+    assert.equal(start.status, 202);
+    const done = await sweepDone();
+    assert.deepEqual(done.results.map((r) => [r.kind, r.status]), [['stt', 'ok'], ['embedding', 'ok']], JSON.stringify(done));
+    const reqs = await s.mock.requests({ since: mark });
+    assert.ok(reqs.some((q) => q.provider === 'groq' && /transcri/.test(q.endpoint)), JSON.stringify(reqs.map((q) => q.endpoint)));
+    assert.ok(reqs.some((q) => q.provider === 'mistral' && JSON.stringify(q.body).includes('"ok"')), JSON.stringify(reqs.map((q) => [q.provider, q.endpoint, q.body])));
   });
 
   test('a sweep stops at its budget, skips capped models, and can be cancelled', T, async () => {
