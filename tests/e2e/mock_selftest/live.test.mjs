@@ -116,7 +116,17 @@ async function ready(token) {
   return c;
 }
 
-const live = async () => (await mock.requests({ endpoint: 'live' })).at(-1);
+// The last Live session's record once the mock has seen its socket close (its 'close' event can
+// come a moment after the client's own).
+const live = async () => {
+  let rec;
+  for (let i = 0; i < 100; i++) {
+    rec = (await mock.requests({ endpoint: 'live' })).at(-1);
+    if (rec?.close) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return rec;
+};
 const turnDone = (j) => j.serverContent?.turnComplete;
 const texts = (ms, k) => ms.filter((m) => m.json.serverContent?.[k]).map((m) => m.json.serverContent[k].text).join('');
 

@@ -13,12 +13,8 @@ import { LIVE_SETUP_FIELDS } from '../gemini.mjs';
 import { pcmTone, GEMINI_VOICES } from '../media.mjs';
 import { isObject, estTokens } from '../common.mjs';
 
-let wsModule = null;
-try {
-  wsModule = await import('ws');
-} catch {
-  wsModule = null; // served as 501 on upgrade: run `npm ci` in tests/mock
-}
+// Installed by scripts/run-e2e.sh (npm ci in tests/mock) before any suite starts the mock.
+import { WebSocketServer } from 'ws';
 
 const LIVE_RE = /^\/ws\/google\.ai\.generativelanguage\.(v1alpha|v1beta)\.GenerativeService\.(BidiGenerateContent|BidiGenerateContentConstrained)$/;
 const CLIENT_TYPES = ['setup', 'clientContent', 'realtimeInput', 'toolResponse'];
@@ -104,8 +100,7 @@ export function effectiveSetup(client, locked, fieldMask) {
 
 export function makeLive(m) {
   const { state, log, record, wait } = m;
-  const wss = wsModule ? new wsModule.WebSocketServer({ noServer: true, clientTracking: true }) : null;
-  let warned = false;
+  const wss = new WebSocketServer({ noServer: true, clientTracking: true });
 
   function liveRuleMatches(r, ctx) {
     if (r.remaining === 0 || r.endpoint !== 'live') return false;
@@ -147,11 +142,6 @@ export function makeLive(m) {
     const url = new URL(req.url, 'http://127.0.0.1');
     const mt = url.pathname.startsWith('/google/') ? url.pathname.slice('/google'.length).match(LIVE_RE) : null;
     if (!mt) return refuseHttp(socket, 404, 'Not Found', { error: { code: 404, message: `mock: no WebSocket endpoint at ${url.pathname}`, status: 'NOT_FOUND' } });
-    if (!wss) {
-      if (!warned) process.stderr.write('[mock] the Gemini Live WebSocket needs the npm package ws: run `npm ci` in tests/mock\n');
-      warned = true;
-      return refuseHttp(socket, 501, 'Not Implemented', { error: { code: 501, message: 'mock: the ws package is not installed (npm ci in tests/mock)', status: 'UNIMPLEMENTED' } });
-    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       try {
         openSession(ws, req, url, mt[1], mt[2]);
@@ -376,16 +366,26 @@ export function makeLive(m) {
     sess.decls = declarations(setup);
 
     const rule = takeLiveRule(sess, 'setup');
+    if (await ruleEnds(sess, rec, rule)) return;
+    sess.setup = setup;
+    send(sess, { setupComplete: {} });
+  }
+
+  /** A rule's delay, close or drop; true when the session is over. */
+  async function ruleEnds(sess, rec, rule) {
     if (rule?.delay_ms) await wait(rule.delay_ms);
-    if (sess.closed) return;
-    if (rule?.close) return closeWith(sess, rule.close.code ?? 1011, rule.close.reason ?? 'Internal error encountered.', { violation: false });
+    if (sess.closed) return true;
+    if (rule?.close) {
+      closeWith(sess, rule.close.code ?? 1011, rule.close.reason ?? 'Internal error encountered.', { violation: false });
+      return true;
+    }
     if (rule?.drop) {
       rec.outcome = 'dropped';
       sess.closed = true;
-      return sess.ws.terminate();
+      sess.ws.terminate();
+      return true;
     }
-    sess.setup = setup;
-    send(sess, { setupComplete: {} });
+    return false;
   }
 
   // ---- input -------------------------------------------------------------------------------
@@ -501,14 +501,7 @@ export function makeLive(m) {
     const rule = takeLiveRule(sess, 'turn');
     turn.rule = rule?.id ?? null;
     rec.rule = rule?.id ?? rec.rule;
-    if (rule?.delay_ms) await wait(rule.delay_ms);
-    if (sess.closed) return;
-    if (rule?.close) return closeWith(sess, rule.close.code ?? 1011, rule.close.reason ?? 'Internal error encountered.', { violation: false });
-    if (rule?.drop) {
-      rec.outcome = 'dropped';
-      sess.closed = true;
-      return sess.ws.terminate();
-    }
+    if (await ruleEnds(sess, rec, rule)) return;
     const secs = audio / 32000;
     turn.transcript = rule?.transcript ?? (audio ? [text, `Received ${audio} bytes of audio (${secs.toFixed(2)} s) sha256 ${turn.audio_sha256.slice(0, 16)}.`].filter(Boolean).join(' ') : text);
     if (audio && sess.inputTranscription) send(sess, { serverContent: { inputTranscription: { text: turn.transcript } } });
