@@ -18,6 +18,10 @@
 #define MAX_ANSWER (32u << 20)  /* a whole upstream answer */
 #define MAX_ERROR_BODY 65536    /* an upstream error body we classify */
 #define UPSTREAM_IDLE_MIN_MS 60000 /* a stream silent this long is dead */
+#define BUSY_WAIT_MS 60000      /* how long a request waits for a busy pair's slot */
+#define BUSY_POLL_MS 50         /* how often it looks */
+
+typedef struct slot_wait slot_wait_t;
 
 struct gw_fallback {
     gw_gateway_t *gw;
@@ -59,8 +63,15 @@ struct gw_fallback {
     gw_tokens_t usage;
     int64_t attempt_start_us;
     gw_request_trace_t trace; /* attempts and (opt-in) content for the request log */
+    slot_wait_t *wait;        /* waiting for a busy pair's slot, or NULL */
     int in_cb;                /* >0 while our code (or pending work) holds this request */
     bool done;                /* answered; free once nothing holds it */
+};
+
+/* A timer outlives its request until libuv has closed it. */
+struct slot_wait {
+    uv_timer_t timer;
+    gw_fallback_t *p; /* NULL once the request is gone */
 };
 
 typedef gw_fallback_t fb_t;
@@ -69,8 +80,18 @@ static void try_next(fb_t *p);
 
 /* ---- teardown and logging ----------------------------------------------- */
 
+static void slot_wait_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
 static void fb_free(fb_t *p)
 {
+    if (p->wait != NULL) {
+        p->wait->p = NULL;
+        uv_timer_stop(&p->wait->timer);
+        uv_close((uv_handle_t *)&p->wait->timer, slot_wait_closed);
+    }
     gw_upstream_cancel(p->xfer);
     gw_plan_dispose(&p->plan);
     gw_buf_dispose(&p->in);
@@ -132,6 +153,8 @@ static void settle_tokens(fb_t *p, int64_t used)
 /* Counts a served call's usage (the estimate when the provider gave none). */
 static void count_usage(fb_t *p, gw_tokens_t usage)
 {
+    if (usage.known && p->cur != NULL)
+        gw_plan_learn(&p->plan, p->cur->model, usage.prompt);
     if (!usage.known)
         usage.prompt = p->need.prompt_tokens;
     p->usage.prompt += usage.prompt;
@@ -210,6 +233,51 @@ static void respond_no_route(fb_t *p)
                                                      : "");
 }
 
+/* Every pair that could serve the request would count it above a whole
+ * window's token budget (a free tier's TPM): waiting does not help. */
+static void respond_too_large(fb_t *p)
+{
+    log_request(p, 413, "too_large");
+    gw_respond_error(p->req, 413, "invalid_request_error", "request_too_large", NULL,
+                     "This request counts about %lld tokens, more than a whole minute's token "
+                     "budget of every free-tier model that can serve it (the largest allows "
+                     "%lld). Shorten the input%s.",
+                     (long long)p->need.prompt_tokens + GW_MAX(p->need.max_tokens, 0),
+                     (long long)p->plan.too_large_cap,
+                     p->need.max_tokens > 0 ? " or lower max_tokens" : "");
+}
+
+static void on_slot_poll(uv_timer_t *t)
+{
+    slot_wait_t *w = t->data;
+    fb_t *p = w->p;
+
+    if (p == NULL || p->done)
+        return;
+    p->in_cb++;
+    gw_plan_rewind(&p->plan);
+    try_next(p);
+    p->in_cb--;
+    maybe_free(p);
+}
+
+/* Pairs at their provider's cap of calls in flight are busy, not failed: the
+ * request looks again shortly (for at most BUSY_WAIT_MS) rather than being
+ * refused. True when it waits. */
+static bool wait_for_slot(fb_t *p)
+{
+    if (p->plan.busy == 0 || gw_mono_us() - p->start_us >= BUSY_WAIT_MS * (int64_t)1000)
+        return false;
+    if (p->wait == NULL) {
+        p->wait = gw_xcalloc(1, sizeof(*p->wait));
+        p->wait->p = p;
+        uv_timer_init(p->gw->loop, &p->wait->timer);
+        p->wait->timer.data = p->wait;
+    }
+    uv_timer_start(&p->wait->timer, on_slot_poll, BUSY_POLL_MS, 0);
+    return true;
+}
+
 /* Every candidate is used up: say why, and when trying again makes sense.
  * Rate limits and quotas give 429 with the earliest time one frees up;
  * candidates that all failed otherwise give 503; either way the SDKs are told
@@ -221,6 +289,8 @@ static void exhausted(fb_t *p)
     gw_req_t *req = p->req;
     char v[32];
 
+    if (wait_for_slot(p))
+        return;
     if (detached_end(p, 503, "exhausted"))
         return;
     gw_req_add_header(req, "x-should-retry", "false");
@@ -236,6 +306,8 @@ static void exhausted(fb_t *p)
         respond_too_long(p); /* keys exist; the request is too long for every model */
     } else if (p->plan.n == 0) {
         respond_no_route(p);
+    } else if (p->plan.too_large > 0 && p->plan.limited == 0 && !p->have_last) {
+        respond_too_large(p);
     } else if (wait_ms > 0 && (p->rate_limited || p->plan.limited > 0)) {
         log_request(p, 429, "exhausted");
         gw_respond_error(req, 429, "rate_limit_exceeded", "rate_limit_exceeded", NULL,
@@ -315,7 +387,12 @@ static void fail(fb_t *p, const gw_verdict_t *v)
     if (v->fail == GW_FAIL_RATE_MINUTE || v->fail == GW_FAIL_QUOTA_PERIOD ||
         v->fail == GW_FAIL_QUOTA_ACCOUNT)
         p->rate_limited = true;
-    settle_tokens(p, 0);
+    /* A call the upstream refused (or never got) counted against none of its
+     * caps: give the charge back. One it took and then failed may have. */
+    if (v->fail == GW_FAIL_SERVER || v->fail == GW_FAIL_TIMEOUT)
+        settle_tokens(p, 0);
+    else if (gw_plan_refund(&p->plan, gw_now_ms()))
+        gw_gateway_usage_changed(p->gw);
     gw_plan_fail(&p->plan, p->cur, v, gw_now_ms());
     if (p->cur->key->health != before)
         gw_gateway_key_health(p->gw, p->cur->key, v->name);
@@ -392,6 +469,8 @@ int gw_fallback_stream_write(fb_t *p, const char *data, size_t n)
 void gw_fallback_stream_end(fb_t *p, bool ok, const gw_tokens_t *usage)
 {
     p->usage = *usage;
+    if (usage->known)
+        gw_plan_learn(&p->plan, p->cur->model, usage->prompt);
     trace_attempt(p, ok ? "ok" : "stream_interrupted");
     if (ok)
         gw_plan_success(&p->plan, p->cur);
@@ -429,6 +508,7 @@ static int on_headers(void *ctx, int status, const gw_header_t *hdrs, size_t n)
         gw_buf_append(&p->hdrs, hdrs[i].name, strlen(hdrs[i].name) + 1);
         gw_buf_append(&p->hdrs, hdrs[i].value, strlen(hdrs[i].value) + 1);
     }
+    gw_plan_observe(&p->plan, hdrs, n, gw_now_ms());
     gw_buf_reset(&p->in);
     p->in.max = ok ? MAX_ANSWER : MAX_ERROR_BODY;
     if (p->stream && ok && p->op->stream_open != NULL) {

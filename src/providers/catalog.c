@@ -32,11 +32,14 @@ static const char *const provider_keys[] = {
     NULL};
 static const char *const auth_keys[] = {"header", "prefix", NULL};
 static const char *const limit_keys[] = {"rpm", "rpd", "tpm", "tpd", NULL};
+/* A provider's caps are per key (account-wide); it may also cap calls in flight. */
+static const char *const provider_limit_keys[] = {"rpm", "rpd", "tpm", "tpd", "concurrent", NULL};
+static const char *const ratelimit_header_keys[] = {"requests", "tokens", NULL};
 static const char *const policy_keys[] = {
     "drop", "rename", "strip_message_name", "flatten_content", "null_content_empty",
     "serial_tools", "short_tool_ids", "default_max_tokens", "max_tokens_cap",
     "strip_schema_keys", "headers", "embedding_fields", "declined_answers", "reasoning_effort",
-    NULL};
+    "ratelimit_headers", NULL};
 static const char *const model_keys[] = {
     "id", "name", "kind", "capabilities", "context_window", "max_output_tokens", "limits",
     "priority", "enabled", "api", "embedding", "price_per_mtok", "monthly_tokens", "tier",
@@ -115,6 +118,24 @@ static void read_limits(json_t *obj, gw_limits_t *l)
     l->rpd = int_field(obj, "rpd");
     l->tpm = int_field(obj, "tpm");
     l->tpd = int_field(obj, "tpd");
+    l->concurrent = int_field(obj, "concurrent");
+}
+
+/* "minute" | "day" (absent: not read). -1 for anything else. */
+static int read_window(json_t *obj, const char *key, gw_rl_window_t *w)
+{
+    const char *v = str_field(obj, key, NULL);
+
+    *w = GW_RL_NONE;
+    if (v == NULL)
+        return json_object_get(obj, key) == NULL ? 0 : -1;
+    if (strcmp(v, "minute") == 0)
+        *w = GW_RL_MINUTE;
+    else if (strcmp(v, "day") == 0)
+        *w = GW_RL_DAY;
+    else
+        return -1;
+    return 0;
 }
 
 static char **read_strv(json_t *arr, size_t *n)
@@ -261,7 +282,7 @@ static int read_provider(json_t *pj, gw_provider_t *p, gw_err_t *err)
     const char *dialect = str_field(pj, "dialect", NULL);
     const char *over;
     json_t *auth = json_object_get(pj, "auth");
-
+    json_t *rl_headers = json_object_get(json_object_get(pj, "policy"), "ratelimit_headers");
     char where[120];
 
     if (id == NULL || base == NULL || dialect == NULL) {
@@ -271,9 +292,16 @@ static int read_provider(json_t *pj, gw_provider_t *p, gw_err_t *err)
     snprintf(where, sizeof(where), "provider %.100s", id);
     if (check_keys(pj, provider_keys, where, err) != 0 ||
         check_keys(auth, auth_keys, where, err) != 0 ||
-        check_keys(json_object_get(pj, "limits"), limit_keys, where, err) != 0 ||
-        check_keys(json_object_get(pj, "policy"), policy_keys, where, err) != 0)
+        check_keys(json_object_get(pj, "limits"), provider_limit_keys, where, err) != 0 ||
+        check_keys(json_object_get(pj, "policy"), policy_keys, where, err) != 0 ||
+        check_keys(rl_headers, ratelimit_header_keys, where, err) != 0)
         return GW_EINVAL;
+    if (read_window(rl_headers, "requests", &p->policy.rl_requests) != 0 ||
+        read_window(rl_headers, "tokens", &p->policy.rl_tokens) != 0) {
+        gw_err_set(err, GW_EINVAL, 500,
+                   "catalog: provider %s: ratelimit_headers values are \"minute\" or \"day\"", id);
+        return GW_EINVAL;
+    }
     p->id = gw_xstrdup(id);
     p->name = gw_xstrdup(str_field(pj, "name", id));
     over = base_url_override(id);

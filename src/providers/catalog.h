@@ -50,7 +50,12 @@ typedef enum {
  * provider's reset period (a day for most, an hour or a month for some). */
 typedef struct gw_limits {
     int64_t rpm, rpd, tpm, tpd;
+    int64_t concurrent; /* provider only: calls in flight per key */
 } gw_limits_t;
+
+/* The window an upstream's unsuffixed x-ratelimit-*-requests / -tokens headers
+ * count (Groq: requests per day, tokens per minute; OpenAI: both per minute). */
+typedef enum { GW_RL_NONE = 0, GW_RL_MINUTE, GW_RL_DAY } gw_rl_window_t;
 
 typedef struct gw_provider gw_provider_t;
 
@@ -110,6 +115,8 @@ typedef struct gw_policy {
     size_t ndeclined_answers;
     char **reasoning_effort; /* the reasoning_effort values accepted (none: any) */
     size_t nreasoning_effort;
+    gw_rl_window_t rl_requests; /* what x-ratelimit-*-requests counts (NONE: not read) */
+    gw_rl_window_t rl_tokens;   /* what x-ratelimit-*-tokens counts */
 } gw_policy_t;
 
 struct gw_provider {

@@ -462,8 +462,38 @@ static bool rule_matches(const rule_t *r, const char *prov_id, int status, const
            match_pattern(p->text[r->field].ptr, p->text[r->field].len, r->pattern);
 }
 
+/* "Limit 6000" in a rate-limit message (Groq's TPM 429 and 413), or 0. */
+static int64_t stated_limit(const parsed_t *p)
+{
+    const gw_buf_t *b = &p->text[F_MESSAGE];
+    const char *hit = b->len > 0 ? strcasestr(b->ptr, "limit ") : NULL;
+
+    for (; hit != NULL; hit = strcasestr(hit + 6, "limit ")) {
+        char *end;
+        long long v = strtoll(hit + 6, &end, 10);
+
+        if (end != hit + 6 && v > 0 && v < (long long)1e12)
+            return v;
+    }
+    return 0;
+}
+
+/* A 429 about the per-minute token window rather than the request count. */
+static bool on_token_window(const parsed_t *p)
+{
+    const gw_buf_t *msg = &p->text[F_MESSAGE];
+    const gw_buf_t *type = &p->text[F_TYPE];
+    const gw_buf_t *code = &p->text[F_CODE];
+
+    return (msg->len > 0 &&
+            match_pattern(msg->ptr, msg->len, "tokens per minute|TPM|token rate limit")) ||
+           (type->len > 0 && match_pattern(type->ptr, type->len, "tokens")) ||
+           (code->len > 0 &&
+            match_pattern(code->ptr, code->len, "token_quota_exceeded|tokens_per_minute"));
+}
+
 /* Fills the verdict from the class action, the rule's overrides and the delays. */
-static void decide(const gw_provider_t *prov, const rule_t *r, gw_fail_t fail,
+static void decide(const gw_provider_t *prov, const rule_t *r, gw_fail_t fail, int status,
                    const parsed_t *p, const gw_header_t *h, size_t n, int64_t now_ms,
                    gw_verdict_t *out)
 {
@@ -527,6 +557,13 @@ static void decide(const gw_provider_t *prov, const rule_t *r, gw_fail_t fail,
     if (until == 0)
         out->scope = GW_SCOPE_NONE;
     out->name = gw_fail_name(out->fail);
+    if (p != NULL && status == 413) {
+        out->too_large = true;
+        out->stated_limit = stated_limit(p);
+    } else if (p != NULL && out->fail == GW_FAIL_RATE_MINUTE && on_token_window(p)) {
+        out->token_window = true;
+        out->stated_limit = stated_limit(p);
+    }
 }
 
 void gw_errtable_classify(const gw_provider_t *prov, int status, gw_str_t body,
@@ -552,7 +589,7 @@ void gw_errtable_classify(const gw_provider_t *prov, int status, gw_str_t body,
         }
     }
     gw_assert(hit != NULL); /* the last row matches everything */
-    decide(prov, hit, hit->fail, &p, hdrs, nhdrs, now_ms, out);
+    decide(prov, hit, hit->fail, eff, &p, hdrs, nhdrs, now_ms, out);
     gw_log_debug("errtable: %s status %d -> %s (rule %zu)", prov_id, status, out->name,
                  (size_t)(hit - gw_errtable_rules));
     parsed_dispose(&p);
@@ -562,5 +599,5 @@ void gw_errtable_transport(const gw_provider_t *prov, gw_fail_t fail, int64_t no
                            gw_verdict_t *out)
 {
     gw_assert(fail == GW_FAIL_TIMEOUT || fail == GW_FAIL_NETWORK || fail == GW_FAIL_SERVER);
-    decide(prov, NULL, fail, NULL, NULL, 0, now_ms, out);
+    decide(prov, NULL, fail, 0, NULL, NULL, 0, now_ms, out);
 }

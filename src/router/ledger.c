@@ -12,11 +12,21 @@
  * Period counters (RPD/TPD) start over at gw_reset_period_start() of the
  * provider's reset kind; they roll forward lazily on access.
  *
- * Token caps and big requests: a request is refused on TPM/TPD only when
- * something is already counted (used > 0) and used + est would pass the cap.
- * A request whose estimate alone exceeds the cap is let through on an empty
- * window, otherwise it could never run here (the upstream will say 413/429 if
- * it really cannot take it, and the error table moves on).
+ * Token caps and big requests: a call whose floor (what the upstream counts at
+ * admission: prompt plus an explicit max_tokens) is above a token cap never
+ * fits that pair (Groq answers 413 without counting it). The rest of the
+ * charge (the answer we expect) is clipped to the cap, so a call whose
+ * expected answer alone would pass the cap still runs on an empty window.
+ *
+ * The upstream's word: a stated cap (x-ratelimit-limit-*, a 413's "Limit N")
+ * replaces the catalog's; a stated room replaces our count of that window
+ * until the stated reset, less what we charged after the call that carried
+ * it (minute windows: the later seconds' buckets; periods: the counter's
+ * growth since), so a catalog that is wrong, or a key also used elsewhere,
+ * is corrected by the first answer.
+ *
+ * Pacing (cost->reserve r): a daily cap C allows C * ((1 - r) + r * f) by
+ * the fraction f of the period gone, so a reserve is kept for later hours.
  *
  * After an entry exists nothing allocates: charge/allows/adjust are a hash
  * lookup plus a scan of 64 buckets.
@@ -32,6 +42,16 @@
 #define SLOTS 64      /* ring size, a power of two above SPAN */
 #define SPAN_S 61     /* a bucket counts for this many distinct seconds */
 #define EMPTY_SEC INT64_MIN
+#define TOO_LARGE_MS (3600 * (int64_t)1000) /* how long a 413's size is remembered */
+
+/* What the upstream last said of one window. */
+typedef struct said {
+    int64_t limit;     /* stated cap, 0 if never stated */
+    int64_t remaining; /* stated room, -1 if none in force */
+    int64_t at_ms;     /* when the call that carried it was charged */
+    int64_t reset_ms;  /* the room holds until then */
+    int64_t base;      /* periods: the counter at at_ms (growth since comes off the room) */
+} said_t;
 
 typedef struct entry {
     gw_pairmap_node_t node; /* first: the map frees the entry through it */
@@ -42,6 +62,9 @@ typedef struct entry {
     int64_t period_start_ms;
     int64_t period_req;
     int64_t period_tok;
+    said_t said[GW_WIN__COUNT];
+    int64_t too_large;       /* floor a 413 refused (0: none) */
+    int64_t too_large_until; /* remembered until */
 } entry_t;
 
 _Static_assert(offsetof(entry_t, node) == 0, "the pairmap node comes first");
@@ -70,6 +93,8 @@ static entry_t *get_or_add(gw_ledger_t *l, const char *pid, const char *mid, int
         e->reset = reset;
         for (int i = 0; i < SLOTS; i++)
             e->sec[i] = EMPTY_SEC;
+        for (int w = 0; w < GW_WIN__COUNT; w++)
+            e->said[w].remaining = -1;
         e->period_start_ms = gw_reset_period_start(reset, now_ms);
     }
     return e;
@@ -172,51 +197,173 @@ static int64_t free_at(const entry_t *e, int64_t now_s, bool tokens, int64_t use
     return (last + SPAN_S) * 1000;
 }
 
-/* Checks one entry against its caps; on refusal raises *retry to when it fits. */
-static bool fits(entry_t *e, const gw_limits_t *lim, int64_t est, int64_t now_ms, int64_t *retry)
+/* ---- what the upstream said ------------------------------------------------------- */
+
+static bool minute_window(gw_win_t w)
+{
+    return w == GW_WIN_RPM || w == GW_WIN_TPM;
+}
+
+static bool token_window(gw_win_t w)
+{
+    return w == GW_WIN_TPM || w == GW_WIN_TPD;
+}
+
+/* Requests or tokens counted in the buckets of seconds after `after_s`. */
+static int64_t counted_after(const entry_t *e, int64_t after_s, int64_t now_s, bool tokens)
+{
+    int64_t n = 0;
+
+    for (int i = 0; i < SLOTS; i++)
+        if (in_window(e->sec[i], now_s) && e->sec[i] > after_s)
+            n += tokens ? e->tok[i] : e->req[i];
+    return n;
+}
+
+static int64_t period_count(const entry_t *e, gw_win_t w)
+{
+    return w == GW_WIN_RPD ? e->period_req : e->period_tok;
+}
+
+/* The room the upstream stated for window w, less what was charged since; -1
+ * when none is in force. A minute window's statement lapses at its reset (or
+ * when every second it spoke of has aged out); a period's at its reset or
+ * when our period turns. */
+static int64_t said_room(entry_t *e, gw_win_t w, int64_t now_ms)
+{
+    said_t *s = &e->said[w];
+    int64_t since;
+
+    if (s->remaining < 0)
+        return -1;
+    if (now_ms >= s->reset_ms ||
+        (minute_window(w) ? now_ms >= s->at_ms + SPAN_S * 1000 : s->at_ms < e->period_start_ms)) {
+        s->remaining = -1;
+        return -1;
+    }
+    if (minute_window(w))
+        since = counted_after(e, sec_of(s->at_ms), sec_of(now_ms), w == GW_WIN_TPM);
+    else
+        since = period_count(e, w) - s->base;
+    return GW_MAX(s->remaining - GW_MAX(since, 0), 0);
+}
+
+static int64_t cap_of(const entry_t *e, const gw_limits_t *lim, gw_win_t w)
+{
+    static const size_t off[GW_WIN__COUNT] = {offsetof(gw_limits_t, rpm), offsetof(gw_limits_t, tpm),
+                                              offsetof(gw_limits_t, rpd), offsetof(gw_limits_t, tpd)};
+
+    if (e != NULL && e->said[w].limit > 0)
+        return e->said[w].limit;
+    return *(const int64_t *)((const char *)lim + off[w]);
+}
+
+/* ---- checks -------------------------------------------------------------------------- */
+
+/* A daily cap under pacing: what may be spent by now, and when `need` may. */
+static int64_t paced_cap(const entry_t *e, int64_t cap, double reserve, int64_t need,
+                         int64_t now_ms, int64_t *when)
+{
+    int64_t start = e->period_start_ms;
+    int64_t next = gw_reset_next(e->reset, now_ms);
+    double len = (double)(next - start);
+    double f = len > 0 ? (double)(now_ms - start) / len : 1.0;
+    double allowed = (double)cap * ((1.0 - reserve) + reserve * GW_MIN(f, 1.0));
+    double f_need = ((double)need / (double)cap - (1.0 - reserve)) / reserve;
+
+    *when = f_need >= 1.0 ? next : start + (int64_t)(f_need * len) + 1;
+    return (int64_t)allowed;
+}
+
+/* One window: used (our count), the cap, the call's cost x. */
+static bool window_fits(entry_t *e, gw_win_t w, int64_t used, int64_t cap, int64_t x,
+                        const gw_cost_t *cost, int64_t now_ms, int64_t *retry)
 {
     int64_t now_s = sec_of(now_ms);
+    int64_t room = said_room(e, w, now_ms);
+
+    if (token_window(w) && cap > 0)
+        x = GW_MIN(x, cap); /* the expected answer never makes a call impossible */
+    if (room >= 0) {
+        if (x <= room)
+            return true;
+        *retry = GW_MAX(*retry, e->said[w].reset_ms);
+        return false;
+    }
+    if (cap <= 0 || used + x <= cap) {
+        if (minute_window(w) || cost->reserve <= 0 || cap <= 0)
+            return true;
+        int64_t when;
+        if (used + x <= paced_cap(e, cap, cost->reserve, used + x, now_ms, &when))
+            return true;
+        *retry = GW_MAX(*retry, when);
+        return false;
+    }
+    if (minute_window(w))
+        *retry = GW_MAX(*retry, free_at(e, now_s, w == GW_WIN_TPM, used, x, cap));
+    else
+        *retry = GW_MAX(*retry, gw_reset_next(e->reset, now_ms));
+    return false;
+}
+
+/* Checks one entry against its caps; on LATER raises *retry to when it fits. */
+static gw_fit_t fit_entry(entry_t *e, const gw_limits_t *lim, const gw_cost_t *cost,
+                          int64_t now_ms, int64_t *retry)
+{
+    int64_t floor = GW_MAX(cost->floor, 0);
     int64_t rq, tk;
     bool ok = true;
 
+    for (gw_win_t w = GW_WIN_TPM; w <= GW_WIN_TPD; w += 2) {
+        int64_t cap = cap_of(e, lim, w);
+        if (cap > 0 && floor > cap)
+            return GW_FIT_NEVER;
+    }
     if (e == NULL)
-        return true; /* nothing counted: even a huge request may run (see top) */
+        return GW_FIT_OK; /* nothing counted */
+    if (e->too_large > 0 && now_ms < e->too_large_until && floor >= e->too_large)
+        return GW_FIT_NEVER;
     roll(e, now_ms);
-    window_sum(e, now_s, &rq, &tk);
-    if (lim->rpm > 0 && rq + 1 > lim->rpm) {
-        ok = false;
-        *retry = GW_MAX(*retry, free_at(e, now_s, false, rq, est, lim->rpm));
-    }
-    if (lim->tpm > 0 && tk > 0 && tk + est > lim->tpm) {
-        ok = false;
-        *retry = GW_MAX(*retry, free_at(e, now_s, true, tk, est, lim->tpm));
-    }
-    if ((lim->rpd > 0 && e->period_req + 1 > lim->rpd) ||
-        (lim->tpd > 0 && e->period_tok > 0 && e->period_tok + est > lim->tpd)) {
-        ok = false;
-        *retry = GW_MAX(*retry, gw_reset_next(e->reset, now_ms));
-    }
-    return ok;
+    window_sum(e, sec_of(now_ms), &rq, &tk);
+    ok = window_fits(e, GW_WIN_RPM, rq, cap_of(e, lim, GW_WIN_RPM), 1, cost, now_ms, retry) && ok;
+    ok = window_fits(e, GW_WIN_TPM, tk, cap_of(e, lim, GW_WIN_TPM), cost->tokens, cost, now_ms,
+                     retry) && ok;
+    ok = window_fits(e, GW_WIN_RPD, e->period_req, cap_of(e, lim, GW_WIN_RPD), 1, cost, now_ms,
+                     retry) && ok;
+    ok = window_fits(e, GW_WIN_TPD, e->period_tok, cap_of(e, lim, GW_WIN_TPD), cost->tokens, cost,
+                     now_ms, retry) && ok;
+    return ok ? GW_FIT_OK : GW_FIT_LATER;
 }
 
 /* ---- API ------------------------------------------------------------------------- */
 
+gw_fit_t gw_ledger_fit(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, const gw_cost_t *cost,
+                       int64_t now_ms, int64_t *retry_at_ms)
+{
+    const gw_provider_t *p = m->provider;
+    gw_cost_t c = *cost;
+    int64_t retry = 0;
+    gw_fit_t a, b;
+
+    gw_assert(p != NULL);
+    c.tokens = GW_MAX(c.tokens, 0);
+    c.reserve = GW_MIN(GW_MAX(c.reserve, 0.0), 0.95);
+    a = fit_entry(lookup(l, p->id, m->id, key_id), &m->limits, &c, now_ms, &retry);
+    /* Both, so retry_at covers every cap in the way. */
+    b = fit_entry(lookup(l, p->id, "", key_id), &p->limits, &c, now_ms, &retry);
+    if (retry_at_ms != NULL)
+        *retry_at_ms = (a == GW_FIT_LATER || b == GW_FIT_LATER) ? GW_MAX(retry, now_ms + 1) : 0;
+    if (a == GW_FIT_NEVER || b == GW_FIT_NEVER)
+        return GW_FIT_NEVER;
+    return a == GW_FIT_OK && b == GW_FIT_OK ? GW_FIT_OK : GW_FIT_LATER;
+}
+
 bool gw_ledger_allows(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t est_tokens,
                       int64_t now_ms, int64_t *retry_at_ms)
 {
-    const gw_provider_t *p = m->provider;
-    int64_t retry = 0;
-    bool ok;
+    gw_cost_t c = {.tokens = est_tokens};
 
-    gw_assert(p != NULL);
-    if (est_tokens < 0)
-        est_tokens = 0;
-    ok = fits(lookup(l, p->id, m->id, key_id), &m->limits, est_tokens, now_ms, &retry);
-    /* Evaluate both so retry_at covers every cap that is in the way. */
-    ok = fits(lookup(l, p->id, "", key_id), &p->limits, est_tokens, now_ms, &retry) && ok;
-    if (retry_at_ms != NULL)
-        *retry_at_ms = ok ? 0 : retry;
-    return ok;
+    return gw_ledger_fit(l, m, key_id, &c, now_ms, retry_at_ms) == GW_FIT_OK;
 }
 
 static void charge_entry(entry_t *e, int64_t est, int64_t now_ms)
@@ -243,12 +390,15 @@ void gw_ledger_charge(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64
     charge_entry(get_or_add(l, p->id, "", key_id, p->reset, now_ms), est_tokens, now_ms);
 }
 
-/* Moves the correction into the bucket the request was charged to while it is
- * still in the window. A positive correction whose bucket has aged out goes to
- * the current second instead (the upstream may still count those tokens); a
- * negative one is dropped (the window already forgot them). Same for the
- * period: only corrections to this period's charges count. */
-static void adjust_entry(entry_t *e, int64_t delta, int64_t charged_at_ms, int64_t now_ms)
+/* Moves a correction of `dreq` requests and `dtok` tokens into the bucket the
+ * request was charged to while it is still in the window. A positive token
+ * correction whose bucket has aged out goes to the current second instead
+ * (the upstream may still count those tokens); anything else is dropped (the
+ * window already forgot it). Same for the period: only corrections to this
+ * period's charges count. A period statement made after the charge already
+ * holds it: its base moves with the correction. */
+static void correct_entry(entry_t *e, int64_t dreq, int64_t dtok, int64_t charged_at_ms,
+                          int64_t now_ms)
 {
     int64_t now_s = sec_of(now_ms);
     int64_t cs = sec_of(charged_at_ms);
@@ -256,30 +406,106 @@ static void adjust_entry(entry_t *e, int64_t delta, int64_t charged_at_ms, int64
 
     roll(e, now_ms);
     if (e->sec[i] == cs && in_window(cs, now_s)) {
-        e->tok[i] = GW_MAX(e->tok[i] + delta, 0);
-    } else if (delta > 0) {
+        e->req[i] = GW_MAX(e->req[i] + dreq, 0);
+        e->tok[i] = GW_MAX(e->tok[i] + dtok, 0);
+    } else if (dtok > 0) {
         i = bucket(e, now_s);
-        e->tok[i] += delta;
+        e->tok[i] += dtok;
     }
-    if (charged_at_ms >= e->period_start_ms)
-        e->period_tok = GW_MAX(e->period_tok + delta, 0);
+    if (charged_at_ms < e->period_start_ms)
+        return;
+    e->period_req = GW_MAX(e->period_req + dreq, 0);
+    e->period_tok = GW_MAX(e->period_tok + dtok, 0);
+    for (gw_win_t w = GW_WIN_RPD; w <= GW_WIN_TPD; w++)
+        if (e->said[w].remaining >= 0 && charged_at_ms <= e->said[w].at_ms)
+            e->said[w].base += w == GW_WIN_RPD ? dreq : dtok;
 }
 
-void gw_ledger_adjust(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t delta_tokens,
-                      int64_t charged_at_ms, int64_t now_ms)
+static void correct(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t dreq,
+                    int64_t dtok, int64_t charged_at_ms, int64_t now_ms)
 {
     const gw_provider_t *p = m->provider;
     entry_t *e;
 
     gw_assert(p != NULL);
-    if (delta_tokens == 0)
+    if (dreq == 0 && dtok == 0)
         return;
     e = lookup(l, p->id, m->id, key_id);
     if (e != NULL)
-        adjust_entry(e, delta_tokens, charged_at_ms, now_ms);
+        correct_entry(e, dreq, dtok, charged_at_ms, now_ms);
     e = lookup(l, p->id, "", key_id);
     if (e != NULL)
-        adjust_entry(e, delta_tokens, charged_at_ms, now_ms);
+        correct_entry(e, dreq, dtok, charged_at_ms, now_ms);
+}
+
+void gw_ledger_adjust(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t delta_tokens,
+                      int64_t charged_at_ms, int64_t now_ms)
+{
+    correct(l, m, key_id, 0, delta_tokens, charged_at_ms, now_ms);
+}
+
+void gw_ledger_refund(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t tokens,
+                      int64_t charged_at_ms, int64_t now_ms)
+{
+    correct(l, m, key_id, -1, -GW_MAX(tokens, 0), charged_at_ms, now_ms);
+}
+
+void gw_rl_seen_init(gw_rl_seen_t *s)
+{
+    memset(s, 0, sizeof(*s));
+    for (int w = 0; w < GW_WIN__COUNT; w++)
+        s->remaining[w] = -1;
+}
+
+void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
+                       const gw_rl_seen_t *seen, int64_t charged_at_ms, int64_t now_ms)
+{
+    const gw_provider_t *p = m->provider;
+    entry_t *e;
+
+    gw_assert(p != NULL);
+    e = get_or_add(l, p->id, m->id, key_id, p->reset, now_ms);
+    roll(e, now_ms);
+    for (gw_win_t w = 0; w < GW_WIN__COUNT; w++) {
+        said_t *s = &e->said[w];
+        int64_t reset = seen->reset_ms[w];
+
+        if (seen->limit[w] > 0)
+            s->limit = seen->limit[w];
+        if (seen->remaining[w] < 0)
+            continue;
+        /* No stated reset: a minute window may still hold all it spoke of for
+         * a minute; a period until it turns. */
+        if (reset <= now_ms)
+            reset = minute_window(w) ? charged_at_ms + SPAN_S * 1000 : gw_reset_next(e->reset, now_ms);
+        s->remaining = seen->remaining[w];
+        s->at_ms = charged_at_ms;
+        s->reset_ms = reset;
+        /* Calls charged after this one come off the stated room. */
+        s->base = period_count(e, w) -
+                  counted_after(e, sec_of(charged_at_ms), sec_of(now_ms), w == GW_WIN_TPD);
+    }
+}
+
+void gw_ledger_too_large(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t floor,
+                         int64_t now_ms)
+{
+    const gw_provider_t *p = m->provider;
+    entry_t *e;
+
+    gw_assert(p != NULL);
+    if (floor <= 0)
+        return;
+    e = get_or_add(l, p->id, m->id, key_id, p->reset, now_ms);
+    if (e->too_large == 0 || now_ms >= e->too_large_until || floor < e->too_large)
+        e->too_large = floor;
+    e->too_large_until = now_ms + TOO_LARGE_MS;
+}
+
+int64_t gw_ledger_cap(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, gw_win_t w)
+{
+    gw_assert(m->provider != NULL && w < GW_WIN__COUNT);
+    return cap_of(lookup(l, m->provider->id, m->id, key_id), &m->limits, w);
 }
 
 static void usage_of(entry_t *e, gw_reset_t reset, int64_t now_ms, gw_usage_t *out)

@@ -6,7 +6,9 @@
  *
  * Token use is estimated when a request is dispatched (charge) and corrected
  * from the response's usage (adjust), so concurrent requests cannot all slip
- * under a cap. Period counters are persisted by the caller via
+ * under a cap; a call the upstream refused is taken back (refund). What the
+ * upstream says of its own windows (x-ratelimit-* headers, a 413's limit)
+ * overrides the catalog and the count (observe, too_large). Period counters are persisted by the caller via
  * gw_ledger_foreach / gw_ledger_restore, so a restart keeps today's usage.
  *
  * key_id 0 stands for "no key" (keyless providers).
@@ -21,11 +23,36 @@ typedef struct gw_ledger gw_ledger_t;
 gw_ledger_t *gw_ledger_new(void);
 void gw_ledger_free(gw_ledger_t *l);
 
+/* The four windows a cap or an upstream's rate-limit header can speak of. */
+typedef enum { GW_WIN_RPM = 0, GW_WIN_TPM, GW_WIN_RPD, GW_WIN_TPD, GW_WIN__COUNT } gw_win_t;
+
+/* What one call would cost. */
+typedef struct gw_cost {
+    int64_t tokens;  /* charged: the prompt estimate plus the answer expected */
+    int64_t floor;   /* what the upstream counts at admission for sure (the prompt estimate
+                      * plus an explicit max_tokens): above a whole window's cap it never fits */
+    double reserve;  /* pacing: the share of each daily cap released only as the day passes
+                      * (0: off; 0.5 = half at once, the other half spread over the period) */
+} gw_cost_t;
+
+typedef enum {
+    GW_FIT_OK = 0, /* fits under every cap now */
+    GW_FIT_LATER,  /* a window is full: fits at *retry_at_ms */
+    GW_FIT_NEVER   /* larger than a whole window of this pair (or than one it refused as too
+                    * large): no waiting helps, another pair may */
+} gw_fit_t;
+
 /*
- * True when one more request of est_tokens fits under every cap of the model
- * (m->limits) and of its provider (m->provider->limits) for this key. When it
- * does not fit, *retry_at_ms (if not NULL) gets the earliest time it could.
+ * Whether one more call of `cost` fits under every cap of the model
+ * (m->limits) and of its provider (m->provider->limits) for this key, the
+ * caps and room the upstream itself stated (gw_ledger_observe) taking
+ * precedence over the catalog's. LATER sets *retry_at_ms (if not NULL) to
+ * the earliest time it could.
  */
+gw_fit_t gw_ledger_fit(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, const gw_cost_t *cost,
+                       int64_t now_ms, int64_t *retry_at_ms);
+
+/* gw_ledger_fit for est_tokens with no floor and no pacing: true when OK. */
 bool gw_ledger_allows(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t est_tokens,
                       int64_t now_ms, int64_t *retry_at_ms);
 
@@ -36,6 +63,41 @@ void gw_ledger_charge(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64
 /* Corrects the tokens of a request charged at charged_at_ms (delta may be < 0). */
 void gw_ledger_adjust(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t delta_tokens,
                       int64_t charged_at_ms, int64_t now_ms);
+
+/* Takes back a request charged at charged_at_ms with `tokens`: the upstream
+ * refused it (429, 413, 4xx) or it never reached the upstream, so it counted
+ * against nothing there. */
+void gw_ledger_refund(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t tokens,
+                      int64_t charged_at_ms, int64_t now_ms);
+
+/* What an upstream said of its own windows for this (model, key). */
+typedef struct gw_rl_seen {
+    int64_t limit[GW_WIN__COUNT];     /* the cap; 0: not stated */
+    int64_t remaining[GW_WIN__COUNT]; /* room left; -1: not stated */
+    int64_t reset_ms[GW_WIN__COUNT];  /* when the window is whole again (epoch ms); 0: not stated */
+} gw_rl_seen_t;
+
+void gw_rl_seen_init(gw_rl_seen_t *s);
+
+/*
+ * Reconciles the pair with what the upstream said in the answer to a call
+ * charged at charged_at_ms: a stated cap replaces the catalog's; a stated
+ * room replaces the ledger's count of that window until its reset (calls
+ * charged after charged_at_ms come off it), so the upstream's word wins in
+ * both directions.
+ */
+void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
+                       const gw_rl_seen_t *seen, int64_t charged_at_ms, int64_t now_ms);
+
+/* The upstream refused a call of `floor` tokens as larger than it can ever
+ * take (413): calls this large or larger never fit the pair for an hour;
+ * smaller ones still do. */
+void gw_ledger_too_large(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t floor,
+                         int64_t now_ms);
+
+/* The cap in force for a window of the pair: the upstream's stated one, else
+ * the catalog's (0: none). */
+int64_t gw_ledger_cap(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, gw_win_t w);
 
 /* Usage in the current windows, for the dashboard/tests. */
 typedef struct gw_usage {

@@ -7,7 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "router/ratelimit_headers.h"
 #include "store/store.h"
+
+/* The answer a request without max_tokens is expected to run to. */
+#define ANSWER_GUESS_TOKENS 256
+/* Prompts smaller than this say little about a tokenizer (template overhead). */
+#define LEARN_MIN_TOKENS 32
 
 static void rkey_free(gw_rkey_t *k)
 {
@@ -31,6 +37,10 @@ void gw_router_init(gw_router_t *r, gw_catalog_t *cat)
     r->quarantined = gw_xcalloc(cat->nmodels, sizeof(bool));
     r->order = gw_xcalloc(cat->nmodels, sizeof(int));
     r->rr = gw_xcalloc(cat->nmodels, sizeof(unsigned));
+    r->pace = gw_xcalloc(cat->nmodels, sizeof(double));
+    r->est = gw_xcalloc(cat->nmodels, sizeof(gw_estimate_t));
+    for (size_t i = 0; i < cat->nmodels; i++)
+        r->est[i].ratio = 1.0;
     r->anon = gw_xcalloc(cat->nproviders, sizeof(gw_rkey_t *));
     for (size_t i = 0; i < cat->nproviders; i++) {
         gw_provider_t *p = &cat->providers[i];
@@ -58,6 +68,8 @@ void gw_router_dispose(gw_router_t *r)
     free(r->quarantined);
     free(r->order);
     free(r->rr);
+    free(r->pace);
+    free(r->est);
     gw_ledger_free(r->ledger);
     gw_cooldowns_free(r->cool);
     gw_sticky_free(r->sticky);
@@ -146,6 +158,7 @@ void gw_router_reset_prefs(gw_router_t *r)
     for (size_t i = 0; i < r->cat->nmodels; i++) {
         r->enabled[i] = r->cat->models[i].enabled;
         r->quarantined[i] = false;
+        r->pace[i] = 0;
         r->order[i] = (int)i;
     }
     qsort_r(r->order, r->cat->nmodels, sizeof(int), by_priority, r->cat);
@@ -163,6 +176,14 @@ void gw_router_set_quarantined(gw_router_t *r, const char *provider, const char 
     gw_model_t *m = gw_catalog_model(r->cat, provider, model);
     if (m != NULL)
         r->quarantined[m->index] = on;
+}
+
+void gw_router_set_pacing(gw_router_t *r, const char *provider, const char *model,
+                          double reserve)
+{
+    gw_model_t *m = gw_catalog_model(r->cat, provider, model);
+    if (m != NULL)
+        r->pace[m->index] = reserve > 0 ? GW_MIN(reserve, 0.95) : 0;
 }
 
 /* The user's ranked entries first, in their order; the rest by priority. */
@@ -390,9 +411,9 @@ size_t gw_plan_build(gw_plan_t *p, gw_router_t *r, const char *model, const gw_n
 
     memset(p, 0, sizeof(*p));
     p->router = r;
+    p->need = *need;
     p->skip_model = gw_xcalloc(cat->nmodels, sizeof(bool));
     p->skip_provider = gw_xcalloc(cat->nproviders, sizeof(bool));
-    p->charge_tokens = need->prompt_tokens + (need->max_tokens > 0 ? need->max_tokens : 256);
     if (conversation != NULL) {
         p->has_conversation = true;
         memcpy(p->digest, conversation, sizeof(p->digest));
@@ -439,6 +460,8 @@ out:
 
 void gw_plan_dispose(gw_plan_t *p)
 {
+    if (p->charged != NULL)
+        p->charged->key->inflight--; /* a call abandoned unsettled */
     for (size_t i = 0; i < p->n; i++) {
         gw_rkey_t *k = p->c[i].key;
         if (--k->refs == 0 && k->removed) {
@@ -465,6 +488,13 @@ static void note_until(gw_plan_t *p, int64_t until)
         p->earliest_ms = until;
 }
 
+/* A pair whose provider caps calls in flight per key and has them all out. */
+static bool pair_busy(const gw_cand_t *c)
+{
+    int64_t cap = c->model->provider->limits.concurrent;
+    return cap > 0 && c->key->inflight >= cap;
+}
+
 gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms)
 {
     gw_router_t *r = p->router;
@@ -473,21 +503,34 @@ gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms)
         gw_cand_t *c = &p->c[p->pos++];
         int64_t until;
         int64_t retry_at = 0;
+        gw_cost_t cost;
 
         if (p->skip_model[c->model->index] || p->skip_provider[c->model->provider->index])
             continue;
         if (!key_usable(c->key))
             continue;
+        gw_plan_cost(p, c, &cost);
+        switch (gw_ledger_fit(r->ledger, c->model, c->key->id, &cost, now_ms, &retry_at)) {
+        case GW_FIT_NEVER:
+            p->too_large++;
+            p->too_large_cap = GW_MAX(p->too_large_cap,
+                                      gw_ledger_cap(r->ledger, c->model, c->key->id, GW_WIN_TPM));
+            continue;
+        case GW_FIT_LATER:
+            p->limited++;
+            note_until(p, retry_at);
+            continue;
+        case GW_FIT_OK:
+            break;
+        }
         until = gw_cooldowns_until(r->cool, c->model, c->key->id, now_ms);
         if (until > 0) {
             p->limited++;
             note_until(p, until);
             continue;
         }
-        if (!gw_ledger_allows(r->ledger, c->model, c->key->id, p->charge_tokens, now_ms,
-                              &retry_at)) {
-            p->limited++;
-            note_until(p, retry_at);
+        if (pair_busy(c)) {
+            p->busy++;
             continue;
         }
         return c;
@@ -495,11 +538,57 @@ gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms)
     return NULL;
 }
 
+void gw_plan_rewind(gw_plan_t *p)
+{
+    p->pos = 0;
+    p->limited = 0;
+    p->too_large = 0;
+    p->too_large_cap = 0;
+    p->busy = 0;
+    p->earliest_ms = 0;
+}
+
 void gw_plan_fail(gw_plan_t *p, const gw_cand_t *c, const gw_verdict_t *v, int64_t now_ms)
 {
     gw_router_t *r = p->router;
     int64_t until = 0;
+    gw_verdict_t own = *v;
 
+    if (v->too_large || v->token_window)
+        v = &own;
+    if (own.too_large) {
+        /* Never this large again on this pair; smaller calls still fit. */
+        gw_cost_t cost;
+        gw_rl_seen_t seen;
+
+        gw_plan_cost(p, c, &cost);
+        gw_ledger_too_large(r->ledger, c->model, c->key->id, cost.floor, now_ms);
+        gw_rl_seen_init(&seen);
+        seen.limit[GW_WIN_TPM] = own.stated_limit;
+        gw_ledger_observe(r->ledger, c->model, c->key->id, &seen, p->charged_at_ms, now_ms);
+    }
+    if (own.token_window) {
+        /* The token window is full for now: the ledger holds the pair until
+         * it frees for calls this size, no fixed bench (smaller calls may
+         * still fit, and the time is known). */
+        gw_rl_seen_t seen;
+        int64_t retry_at = 0;
+        gw_cost_t cost;
+
+        if (!p->observed_tpm) {
+            gw_rl_seen_init(&seen);
+            seen.remaining[GW_WIN_TPM] = 0;
+            seen.reset_ms[GW_WIN_TPM] = own.cooldown_until_ms;
+            seen.limit[GW_WIN_TPM] = own.stated_limit;
+            gw_ledger_observe(r->ledger, c->model, c->key->id, &seen, p->charged_at_ms, now_ms);
+        }
+        gw_plan_cost(p, c, &cost);
+        if (gw_ledger_fit(r->ledger, c->model, c->key->id, &cost, now_ms, &retry_at) ==
+            GW_FIT_LATER)
+            note_until(p, retry_at);
+        own.scope = GW_SCOPE_NONE;
+        own.cooldown_until_ms = 0;
+    }
     if (v->cooldown_until_ms > 0 || v->scope != GW_SCOPE_NONE)
         until = gw_cooldowns_apply(r->cool, c->model, c->key->id, v, now_ms);
     if (until > now_ms)
@@ -519,11 +608,45 @@ void gw_plan_success(gw_plan_t *p, const gw_cand_t *c)
         c->key->health = GW_KEY_HEALTHY;
 }
 
+/* The max_tokens the provider will be sent: the client's, capped by the
+ * provider, or the provider's default when the client set none. */
+static int64_t sent_max_tokens(const gw_plan_t *p, const gw_model_t *m)
+{
+    const gw_policy_t *pol = &m->provider->policy;
+    int64_t mt = p->need.max_tokens;
+
+    if (mt <= 0)
+        mt = pol->default_max_tokens;
+    if (pol->max_tokens_cap > 0 && mt > pol->max_tokens_cap)
+        mt = pol->max_tokens_cap;
+    return GW_MAX(mt, 0);
+}
+
+void gw_plan_cost(const gw_plan_t *p, const gw_cand_t *c, gw_cost_t *out)
+{
+    const gw_router_t *r = p->router;
+    const gw_model_t *m = c->model;
+    int64_t prompt = (int64_t)((double)p->need.prompt_tokens * r->est[m->index].ratio + 0.999);
+    int64_t mt = sent_max_tokens(p, m);
+
+    out->floor = prompt + mt;
+    out->tokens = prompt + (mt > 0 ? mt : ANSWER_GUESS_TOKENS);
+    out->reserve = r->pace[m->index];
+}
+
 void gw_plan_charge(gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)
 {
-    gw_ledger_charge(p->router->ledger, c->model, c->key->id, p->charge_tokens, now_ms);
+    gw_cost_t cost;
+
+    if (p->charged != NULL)
+        gw_plan_settle(p, p->charged_tokens, now_ms); /* never left open; kept as charged */
+    gw_plan_cost(p, c, &cost);
+    gw_ledger_charge(p->router->ledger, c->model, c->key->id, cost.tokens, now_ms);
+    c->key->inflight++;
     p->charged = c;
     p->charged_at_ms = now_ms;
+    p->charged_tokens = cost.tokens;
+    p->observed_tpm = false;
 }
 
 bool gw_plan_settle(gw_plan_t *p, int64_t used_tokens, int64_t now_ms)
@@ -532,18 +655,59 @@ bool gw_plan_settle(gw_plan_t *p, int64_t used_tokens, int64_t now_ms)
 
     if (c == NULL)
         return false;
-    gw_ledger_adjust(p->router->ledger, c->model, c->key->id, used_tokens - p->charge_tokens,
+    gw_ledger_adjust(p->router->ledger, c->model, c->key->id, used_tokens - p->charged_tokens,
                      p->charged_at_ms, now_ms);
+    c->key->inflight--;
     p->charged = NULL;
     return true;
+}
+
+bool gw_plan_refund(gw_plan_t *p, int64_t now_ms)
+{
+    const gw_cand_t *c = p->charged;
+
+    if (c == NULL)
+        return false;
+    gw_ledger_refund(p->router->ledger, c->model, c->key->id, p->charged_tokens,
+                     p->charged_at_ms, now_ms);
+    c->key->inflight--;
+    p->charged = NULL;
+    return true;
+}
+
+void gw_plan_observe(gw_plan_t *p, const gw_header_t *h, size_t n, int64_t now_ms)
+{
+    const gw_cand_t *c = p->charged;
+    gw_rl_seen_t seen;
+
+    if (c == NULL || !gw_rl_parse(c->model->provider, h, n, now_ms, &seen))
+        return;
+    gw_ledger_observe(p->router->ledger, c->model, c->key->id, &seen, p->charged_at_ms, now_ms);
+    p->observed_tpm = seen.remaining[GW_WIN_TPM] >= 0;
+}
+
+void gw_plan_learn(gw_plan_t *p, const gw_model_t *m, int64_t reported_prompt_tokens)
+{
+    gw_estimate_t *e = &p->router->est[m->index];
+    double seen;
+
+    if (p->need.prompt_tokens < LEARN_MIN_TOKENS || reported_prompt_tokens <= 0)
+        return;
+    seen = GW_MIN(GW_MAX((double)reported_prompt_tokens / (double)p->need.prompt_tokens, 0.2), 5.0);
+    /* The first sample sets it; later ones move it a quarter of the way. */
+    e->ratio = e->samples == 0 ? seen : e->ratio + (seen - e->ratio) / 4;
+    if (e->samples < 1000)
+        e->samples++;
 }
 
 bool gw_plan_may_repeat(const gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)
 {
     int64_t retry_at = 0;
+    gw_cost_t cost;
 
-    return gw_ledger_allows(p->router->ledger, c->model, c->key->id, p->charge_tokens, now_ms,
-                            &retry_at);
+    gw_plan_cost(p, c, &cost);
+    return !pair_busy(c) && gw_ledger_fit(p->router->ledger, c->model, c->key->id, &cost, now_ms,
+                                          &retry_at) == GW_FIT_OK;
 }
 
 void gw_plan_served(gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)

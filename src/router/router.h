@@ -12,6 +12,7 @@
 #ifndef GW_ROUTER_ROUTER_H
 #define GW_ROUTER_ROUTER_H
 
+#include "core/header.h"
 #include "providers/catalog.h"
 #include "router/cooldown.h"
 #include "router/ledger.h"
@@ -19,6 +20,13 @@
 #include "router/verdict.h"
 
 #define GW_MAX_ATTEMPTS 20
+
+/* A running ratio of the prompt tokens a model reports to our estimate, so
+ * caps are charged what the upstream will count. */
+typedef struct gw_estimate {
+    double ratio;    /* 1.0 until observed */
+    int samples;
+} gw_estimate_t;
 
 /* A credential as the router uses it; key id 0 is the anonymous "key" of a
  * keyless provider. Owned by the router; stable while the request runs
@@ -30,6 +38,7 @@ typedef struct gw_rkey {
     char *account_id;
     char *label;
     gw_key_health_t health;
+    int inflight;      /* calls charged and not settled (the provider's concurrent cap) */
     int refs;          /* plans holding it */
     bool removed;
 } gw_rkey_t;
@@ -46,6 +55,8 @@ typedef struct gw_router {
     bool *quarantined;    /* per model index: skipped unless asked for by name only */
     int *order;           /* model indices, chain order */
     unsigned *rr;         /* per model index: round-robin start over keys */
+    double *pace;         /* per model index: pacing reserve (0: off; see gw_cost_t) */
+    gw_estimate_t *est;   /* per model index: how its tokenizer compares to our estimate */
 } gw_router_t;
 
 /* What a request needs from a model. */
@@ -66,6 +77,7 @@ typedef struct gw_cand {
 
 typedef struct gw_plan {
     gw_router_t *router;
+    gw_need_t need;       /* a copy (kind borrowed) */
     gw_cand_t *c;
     size_t n;
     size_t pos;
@@ -73,7 +85,11 @@ typedef struct gw_plan {
     bool *skip_provider;  /* per provider index */
     int64_t earliest_ms;  /* earliest time a limited or failed pair frees up */
     size_t limited;       /* pairs skipped by next() for cooldown or ledger caps */
-    int64_t charge_tokens; /* tokens charged per attempt */
+    size_t too_large;     /* pairs skipped because the request is above a whole window */
+    int64_t too_large_cap; /* the largest token cap among those */
+    size_t busy;          /* pairs skipped at their provider's concurrent-call cap */
+    int64_t charged_tokens; /* what the outstanding charge counted */
+    bool observed_tpm;    /* the last answer stated the pair's per-minute token room */
     int64_t too_long_window; /* empty plan only: the largest window of a usable model
                                 the request is too long for, else 0 */
     bool has_conversation; /* stays on one model (sticky) under digest */
@@ -130,11 +146,27 @@ void gw_plan_fail(gw_plan_t *p, const gw_cand_t *c, const gw_verdict_t *v, int64
 /* A success: clears escalation, marks the key healthy. */
 void gw_plan_success(gw_plan_t *p, const gw_cand_t *c);
 
+/* What a call of this plan costs on a pair (the estimate corrected for the
+ * model, the answer expected, the model's pacing). */
+void gw_plan_cost(const gw_plan_t *p, const gw_cand_t *c, gw_cost_t *out);
 /* Charges the request's estimate to the pair's caps before it is called. */
 void gw_plan_charge(gw_plan_t *p, const gw_cand_t *c, int64_t now_ms);
 /* Corrects the outstanding charge to what the call really used (0 for a
  * failed call). False when nothing was outstanding. */
 bool gw_plan_settle(gw_plan_t *p, int64_t used_tokens, int64_t now_ms);
+/* Takes the outstanding charge back whole: the upstream refused the call or
+ * never got it. False when nothing was outstanding. */
+bool gw_plan_refund(gw_plan_t *p, int64_t now_ms);
+/* The pair's answer stated its rate-limit windows (x-ratelimit-* headers). */
+void gw_plan_observe(gw_plan_t *p, const gw_header_t *h, size_t n, int64_t now_ms);
+/* The upstream reported the prompt's real size: corrects the model's estimate. */
+void gw_plan_learn(gw_plan_t *p, const gw_model_t *m, int64_t reported_prompt_tokens);
+/* Starts the walk over the pairs again (a busy pair may have freed up). */
+void gw_plan_rewind(gw_plan_t *p);
+
+/* Pacing of a model's daily caps: the reserve kept for later hours (0: off). */
+void gw_router_set_pacing(gw_router_t *r, const char *provider, const char *model,
+                          double reserve);
 /* Whether the pair's caps allow one more call (a repeat on the same pair). */
 bool gw_plan_may_repeat(const gw_plan_t *p, const gw_cand_t *c, int64_t now_ms);
 /* The pair's answer goes to the client: the conversation stays on its model. */

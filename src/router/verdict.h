@@ -58,6 +58,10 @@ typedef struct gw_verdict {
     bool explicit_delay;        /* cooldown_until_ms came from the upstream (Retry-After,
                                  * RetryInfo, reset headers, "try again in"); false when it
                                  * is a table default, which cooldowns may escalate */
+    bool token_window;          /* a 429 on a per-minute token window: the ledger holds the
+                                 * pair until it frees for calls that size, no bench */
+    bool too_large;             /* a 413: the call is larger than the pair ever takes */
+    int64_t stated_limit;       /* the window's cap the message stated ("Limit 6000"), or 0 */
 } gw_verdict_t;
 
 const char *gw_fail_name(gw_fail_t f);
