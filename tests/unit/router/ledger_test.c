@@ -368,6 +368,186 @@ static void test_many_keys(void **state)
     }
 }
 
+
+/* ---- what routing quality needs (issue: refusals, 413s, the upstream's word) ---- */
+
+static gw_fit_t fit(fixture_t *f, gw_model_t *m, int64_t key, int64_t tokens, int64_t floor,
+                    int64_t now, int64_t *retry)
+{
+    gw_cost_t c = {.tokens = tokens, .floor = floor};
+    return gw_ledger_fit(f->l, m, key, &c, now, retry);
+}
+
+/* A call whose floor is above a whole token window never fits that pair; one
+ * whose expected answer alone passes the cap still runs on an empty window. */
+static void test_never_above_a_whole_window(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    int64_t retry = -1;
+
+    m->limits.tpm = 1000;
+    m->limits.tpd = 50000;
+    assert_int_equal(fit(f, m, 1, 1300, 1200, T0, &retry), GW_FIT_NEVER);
+    assert_int_equal(retry, 0);
+    assert_int_equal(fit(f, m, 1, 1256, 1000, T0, NULL), GW_FIT_OK);
+    gw_ledger_charge(f->l, m, 1, 500, T0);
+    assert_int_equal(fit(f, m, 1, 1256, 1000, T0 + SEC, &retry), GW_FIT_LATER);
+    assert_int_equal(retry, T0 + 61 * SEC);
+    assert_int_equal(fit(f, m, 1, 1256, 1000, T0 + 61 * SEC, NULL), GW_FIT_OK);
+    /* The daily token cap too. */
+    m->limits.tpm = 0;
+    assert_int_equal(fit(f, m, 1, 60000, 50000, T0 + 61 * SEC, NULL), GW_FIT_LATER);
+    assert_int_equal(fit(f, m, 1, 60000, 50001, T0, NULL), GW_FIT_NEVER);
+}
+
+/* A refused call comes back whole: its request and its tokens. */
+static void test_refund(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    gw_usage_t u;
+
+    m->limits.rpm = 2;
+    m->limits.tpm = 1000;
+    gw_ledger_charge(f->l, m, 1, 400, T0);
+    gw_ledger_charge(f->l, m, 1, 400, T0 + 2 * SEC);
+    assert_int_equal(fit(f, m, 1, 100, 100, T0 + 3 * SEC, NULL), GW_FIT_LATER);
+    gw_ledger_refund(f->l, m, 1, 400, T0 + 2 * SEC, T0 + 3 * SEC);
+    assert_int_equal(fit(f, m, 1, 100, 100, T0 + 3 * SEC, NULL), GW_FIT_OK);
+    gw_ledger_usage(f->l, m, 1, T0 + 3 * SEC, &u);
+    assert_int_equal(u.rpm, 1);
+    assert_int_equal(u.tpm, 400);
+    assert_int_equal(u.rpd, 1);
+    assert_int_equal(u.tpd, 400);
+    gw_ledger_usage_provider(f->l, m->provider, 1, T0 + 3 * SEC, &u);
+    assert_int_equal(u.rpm, 1);
+    /* A refund for a call whose second has aged out leaves the window alone. */
+    gw_ledger_refund(f->l, m, 1, 400, T0, T0 + 70 * SEC);
+    gw_ledger_usage(f->l, m, 1, T0 + 70 * SEC, &u);
+    assert_int_equal(u.rpm, 0);
+    assert_int_equal(u.rpd, 0);
+}
+
+/* The upstream's stated room replaces our count until its reset, less what
+ * was charged after the call that carried it; a stated cap replaces the
+ * catalog's, in either direction. */
+static void test_upstream_word_wins(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    gw_rl_seen_t seen;
+    int64_t retry = 0;
+
+    m->limits.tpm = 10000;
+    gw_ledger_charge(f->l, m, 1, 300, T0);
+    gw_rl_seen_init(&seen);
+    seen.remaining[GW_WIN_TPM] = 500;
+    seen.reset_ms[GW_WIN_TPM] = T0 + 10 * SEC;
+    gw_ledger_observe(f->l, m, 1, &seen, T0, T0 + 500);
+    assert_int_equal(fit(f, m, 1, 600, 600, T0 + SEC, &retry), GW_FIT_LATER);
+    assert_int_equal(retry, T0 + 10 * SEC);
+    assert_int_equal(fit(f, m, 1, 400, 400, T0 + SEC, NULL), GW_FIT_OK);
+    gw_ledger_charge(f->l, m, 1, 400, T0 + 2 * SEC);
+    assert_int_equal(fit(f, m, 1, 150, 150, T0 + 3 * SEC, NULL), GW_FIT_LATER);
+    assert_int_equal(fit(f, m, 1, 100, 100, T0 + 3 * SEC, NULL), GW_FIT_OK);
+    /* After the stated reset our own count rules again. */
+    assert_int_equal(fit(f, m, 1, 5000, 5000, T0 + 10 * SEC, NULL), GW_FIT_OK);
+
+    /* Room the catalog would not give: the upstream's requests per minute. */
+    m->limits.rpm = 2;
+    gw_rl_seen_init(&seen);
+    seen.remaining[GW_WIN_RPM] = 5;
+    seen.reset_ms[GW_WIN_RPM] = T0 + 30 * SEC;
+    assert_int_equal(fit(f, m, 1, 10, 10, T0 + 11 * SEC, NULL), GW_FIT_LATER); /* 2 of 2 */
+    gw_ledger_observe(f->l, m, 1, &seen, T0 + 2 * SEC, T0 + 11 * SEC);
+    assert_int_equal(fit(f, m, 1, 10, 10, T0 + 11 * SEC, NULL), GW_FIT_OK);
+
+    /* A stated cap below the catalog's: the larger calls never fit. */
+    gw_rl_seen_init(&seen);
+    seen.limit[GW_WIN_TPM] = 3000;
+    gw_ledger_observe(f->l, m, 2, &seen, T0, T0);
+    assert_int_equal(gw_ledger_cap(f->l, m, 2, GW_WIN_TPM), 3000);
+    assert_int_equal(gw_ledger_cap(f->l, m, 1, GW_WIN_TPM), 10000);
+    assert_int_equal(fit(f, m, 2, 4000, 4000, T0, NULL), GW_FIT_NEVER);
+    assert_int_equal(fit(f, m, 2, 2900, 2900, T0, NULL), GW_FIT_OK);
+}
+
+/* A daily room stated by the upstream (a key also used elsewhere). */
+static void test_upstream_daily_room(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    gw_rl_seen_t seen;
+    int64_t retry = 0;
+
+    m->limits.rpd = 1000;
+    gw_ledger_charge(f->l, m, 1, 10, T0);
+    gw_rl_seen_init(&seen);
+    seen.remaining[GW_WIN_RPD] = 2;
+    gw_ledger_observe(f->l, m, 1, &seen, T0, T0 + SEC);
+    assert_int_equal(fit(f, m, 1, 10, 10, T0 + 2 * SEC, NULL), GW_FIT_OK);
+    gw_ledger_charge(f->l, m, 1, 10, T0 + 2 * SEC);
+    gw_ledger_charge(f->l, m, 1, 10, T0 + 3 * SEC);
+    assert_int_equal(fit(f, m, 1, 10, 10, T0 + 4 * SEC, &retry), GW_FIT_LATER);
+    /* No reset stated: until the period turns (UTC midnight). */
+    assert_int_equal(retry, gw_reset_next(GW_RESET_UTC, T0));
+    /* A refund of a later call gives its room back. */
+    gw_ledger_refund(f->l, m, 1, 10, T0 + 3 * SEC, T0 + 4 * SEC);
+    assert_int_equal(fit(f, m, 1, 10, 10, T0 + 4 * SEC, NULL), GW_FIT_OK);
+}
+
+/* A 413 rules out calls that large or larger for an hour, not smaller ones. */
+static void test_too_large_remembered(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+
+    gw_ledger_too_large(f->l, m, 1, 5000, T0);
+    assert_int_equal(fit(f, m, 1, 5000, 5000, T0 + SEC, NULL), GW_FIT_NEVER);
+    assert_int_equal(fit(f, m, 1, 9000, 9000, T0 + SEC, NULL), GW_FIT_NEVER);
+    assert_int_equal(fit(f, m, 1, 4999, 4999, T0 + SEC, NULL), GW_FIT_OK);
+    assert_int_equal(fit(f, m, 2, 9000, 9000, T0 + SEC, NULL), GW_FIT_OK); /* another key */
+    gw_ledger_too_large(f->l, m, 1, 4000, T0 + 2 * SEC);
+    assert_int_equal(fit(f, m, 1, 4500, 4500, T0 + 3 * SEC, NULL), GW_FIT_NEVER);
+    assert_int_equal(fit(f, m, 1, 9000, 9000, T0 + 3 * SEC + 3600 * SEC, NULL), GW_FIT_OK);
+}
+
+/* Pacing with an injected clock: half the daily cap at once, the other half
+ * released evenly over the day. T0 is 12:00 UTC, half the period gone. */
+static void test_pacing(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    gw_cost_t c = {.tokens = 1, .floor = 1, .reserve = 0.5};
+    int64_t day0 = gw_reset_period_start(GW_RESET_UTC, T0);
+    int64_t retry = 0;
+    int n = 0;
+
+    m->limits.rpd = 100;
+    /* At 00:00 only the unreserved half may go. */
+    while (gw_ledger_fit(f->l, m, 1, &c, day0 + 1, &retry) == GW_FIT_OK && n < 200) {
+        gw_ledger_charge(f->l, m, 1, 1, day0 + 1);
+        n++;
+    }
+    assert_int_equal(n, 50);
+    /* The 51st is allowed once 51 % is released: 2 % of the day past midnight. */
+    assert_true(retry > day0 + 1);
+    assert_true(retry <= day0 + 86400 * SEC * 2 / 100 + 1);
+    assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, retry - 1000, NULL), GW_FIT_LATER);
+    assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, retry, NULL), GW_FIT_OK);
+    /* By noon 75 are released. */
+    for (; n < 75; n++)
+        gw_ledger_charge(f->l, m, 1, 1, T0);
+    assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, T0, NULL), GW_FIT_LATER);
+    /* Without pacing the rest of the day's cap is there. */
+    c.reserve = 0;
+    assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, T0, NULL), GW_FIT_OK);
+    /* At the end of the day all of it. */
+    c.reserve = 0.5;
+    assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, day0 + 86400 * SEC - 1, NULL), GW_FIT_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +560,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_adjust, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreach_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_never_above_a_whole_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refund, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upstream_word_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upstream_daily_room, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_too_large_remembered, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

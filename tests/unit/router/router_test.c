@@ -19,12 +19,13 @@ static const char *const catalog_json =
     "  {\"id\":\"big\",\"kind\":\"chat\",\"capabilities\":[\"chat\",\"tools\"],"
     "   \"context_window\":1000,\"priority\":1,\"limits\":{\"rpm\":2},\"tier\":\"large\"},"
     "  {\"id\":\"eyes\",\"kind\":\"chat\",\"capabilities\":[\"chat\",\"vision\"],"
-    "   \"context_window\":100000,\"priority\":2,\"limits\":{},\"tier\":\"small\"},"
+    "   \"context_window\":100000,\"priority\":2,\"limits\":{\"tpm\":6000},\"tier\":\"small\"},"
     "  {\"id\":\"off\",\"kind\":\"chat\",\"capabilities\":[\"chat\",\"tools\",\"vision\"],"
     "   \"priority\":0,\"enabled\":false},"
     "  {\"id\":\"emb\",\"kind\":\"embedding\",\"capabilities\":[\"embeddings\"],\"priority\":0}"
     " ]},"
     "{\"id\":\"anon\",\"base_url\":\"http://b\",\"dialect\":\"openai\",\"keyless\":true,"
+    " \"limits\":{\"concurrent\":1},"
     " \"models\":[{\"id\":\"small\",\"kind\":\"chat\",\"capabilities\":[\"chat\"],"
     "  \"context_window\":100000,\"priority\":5,\"tier\":\"small\",\"reasoning\":true}]}"
     "]}";
@@ -373,6 +374,143 @@ static void test_key_reload_keeps_health(void **state)
     assert_int_equal(gw_router_key(&f->r, 1)->health, GW_KEY_UNKNOWN);
 }
 
+
+/* A provider capping calls in flight: its pair is busy (not limited, not
+ * failed) while a call is out, and free again once it is settled or refunded. */
+static void test_concurrency_cap(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t a, b;
+    gw_need_t n = chat_need(0, 10);
+    int64_t now = 1800000000000LL;
+    gw_cand_t *c;
+
+    gw_plan_build(&a, &f->r, "small", &n, NULL, now);
+    c = gw_plan_next(&a, now);
+    assert_string_equal(c->model->id, "small");
+    gw_plan_charge(&a, c, now);
+    gw_plan_build(&b, &f->r, "small", &n, NULL, now);
+    n.only_named = true;
+    c = gw_plan_next(&b, now);
+    assert_string_equal(c->model->id, "big"); /* small is busy: the chain goes on */
+    gw_plan_dispose(&b);
+    gw_plan_build(&b, &f->r, "small", &n, NULL, now);
+    assert_null(gw_plan_next(&b, now));
+    assert_int_equal(b.busy, 1);
+    assert_int_equal(b.limited, 0);
+    assert_true(gw_plan_refund(&a, now + 100));
+    gw_plan_rewind(&b);
+    c = gw_plan_next(&b, now + 200);
+    assert_non_null(c);
+    assert_string_equal(c->model->id, "small");
+    gw_plan_charge(&b, c, now + 200);
+    assert_true(gw_plan_settle(&b, 50, now + 300));
+    assert_false(gw_plan_settle(&b, 50, now + 300));
+    gw_plan_dispose(&b);
+    /* A plan disposed with its call out frees the slot too. */
+    gw_plan_build(&b, &f->r, "small", &n, NULL, now);
+    gw_plan_charge(&b, gw_plan_next(&b, now), now);
+    gw_plan_dispose(&b);
+    gw_plan_dispose(&a);
+    gw_plan_build(&b, &f->r, "small", &n, NULL, now);
+    assert_non_null(gw_plan_next(&b, now));
+    gw_plan_dispose(&b);
+}
+
+/* The estimate follows what a model reports: a tokenizer counting 1.5x ours
+ * makes a prompt too large for eyes' 6000 TPM that our raw count would send. */
+static void test_estimate_learned_per_model(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(GW_CAP_VISION, 4000);
+    gw_model_t *eyes = gw_catalog_model(&f->cat, "alpha", "eyes");
+    int64_t now = 1800000000000LL;
+    gw_cost_t cost;
+
+    gw_plan_build(&p, &f->r, "eyes", &n, NULL, now);
+    gw_plan_cost(&p, &p.c[0], &cost);
+    assert_int_equal(cost.floor, 4000);
+    assert_int_equal(cost.tokens, 4000 + 256);
+    assert_non_null(gw_plan_next(&p, now));
+    gw_plan_learn(&p, eyes, 6000);
+    gw_plan_cost(&p, &p.c[0], &cost);
+    assert_int_equal(cost.floor, 6000);
+    gw_plan_dispose(&p);
+    n.prompt_tokens = 4100;
+    gw_plan_build(&p, &f->r, "eyes", &n, NULL, now);
+    assert_null(gw_plan_next(&p, now));
+    assert_int_equal(p.too_large, 2);
+    assert_int_equal(p.too_large_cap, 6000);
+    assert_int_equal(p.limited, 0);
+    gw_plan_dispose(&p);
+    /* Small prompts teach nothing (template overhead dominates). */
+    n.prompt_tokens = 10;
+    gw_plan_build(&p, &f->r, "eyes", &n, NULL, now);
+    gw_plan_learn(&p, eyes, 100);
+    assert_true(f->r.est[eyes->index].ratio > 1.49 && f->r.est[eyes->index].ratio < 1.51);
+    gw_plan_dispose(&p);
+}
+
+/* A 429 on the token window holds the pair in the ledger, for calls of that
+ * size, until the stated time; no bench. A 413 rules out that size only. */
+static void test_token_window_and_too_large_verdicts(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t p;
+    gw_need_t n = chat_need(GW_CAP_VISION, 3000);
+    int64_t now = 1800000000000LL;
+    gw_verdict_t v = {0};
+    gw_cand_t *c;
+
+    gw_plan_build(&p, &f->r, "eyes", &n, NULL, now);
+    c = gw_plan_next(&p, now);
+    gw_plan_charge(&p, c, now);
+    v.fail = GW_FAIL_RATE_MINUTE;
+    v.next = GW_NEXT_KEY;
+    v.scope = GW_SCOPE_MODEL_KEY;
+    v.cooldown_until_ms = now + 5000;
+    v.explicit_delay = true;
+    v.token_window = true;
+    gw_plan_refund(&p, now);
+    gw_plan_fail(&p, c, &v, now);
+    assert_int_equal(gw_cooldowns_until(f->r.cool, c->model, c->key->id, now), 0);
+    assert_int_equal(p.earliest_ms, now + 5000);
+    /* That key waits for 5 s; a tiny call... waits too (the window said 0 left). */
+    assert_false(gw_ledger_allows(f->r.ledger, c->model, c->key->id, 10, now + 1000, NULL));
+    assert_true(gw_ledger_allows(f->r.ledger, c->model, c->key->id, 3256, now + 5000, NULL));
+    gw_plan_dispose(&p);
+
+    /* 413 for 3000 on key 1: 2000 still goes there, 3000 goes to key 2. */
+    gw_plan_build(&p, &f->r, "eyes", &n, NULL, now);
+    c = gw_plan_next(&p, now + 6000);
+    gw_plan_charge(&p, c, now + 6000);
+    memset(&v, 0, sizeof(v));
+    v.fail = GW_FAIL_CONTEXT;
+    v.next = GW_NEXT_MODEL;
+    v.too_large = true;
+    v.stated_limit = 6000;
+    gw_plan_refund(&p, now + 6000);
+    gw_plan_fail(&p, c, &v, now + 6000);
+    {
+        int64_t first = c->key->id;
+        gw_cand_t *d;
+
+        gw_plan_dispose(&p);
+        gw_plan_build(&p, &f->r, "eyes", &n, NULL, now + 7000);
+        d = gw_plan_next(&p, now + 7000);
+        assert_non_null(d);
+        assert_true(d->key->id != first);
+        gw_plan_dispose(&p);
+        n.prompt_tokens = 2000;
+        gw_plan_build(&p, &f->r, "eyes", &n, NULL, now + 7000);
+        while ((d = gw_plan_next(&p, now + 7000)) != NULL && d->key->id != first)
+            ;
+        assert_non_null(d);
+    }
+    gw_plan_dispose(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -387,6 +525,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ledger_caps_skip_pairs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_long_for_every_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_reload_keeps_health, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_estimate_learned_per_model, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_token_window_and_too_large_verdicts, setup, teardown),
     };
     return cmocka_run_group_tests_name("router/router", tests, NULL, NULL);
 }
