@@ -351,6 +351,10 @@ static void quarantine_release(gw_admin_t *ad, gw_req_t *req)
     m.all_keys = json_is_null(key);
     m.key_id = json_integer_value(key);
     n = gw_cooldowns_release(r->cool, &m, gw_now_ms());
+    /* A hold the upstream's own word put on the pair goes with the bench. */
+    gw_ledger_forget_room(r->ledger, m.provider_id,
+                          m.model_id != NULL && m.model_id[0] != '\0' ? m.model_id : NULL,
+                          m.match_key && !m.all_keys ? &m.key_id : NULL);
     if (n > 0)
         gw_gateway_usage_changed(ad->gw); /* the saved benches follow */
     /* A manual quarantine is the model's on every key: released with the model. */

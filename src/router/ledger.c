@@ -502,6 +502,22 @@ void gw_ledger_too_large(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, in
     e->too_large_until = now_ms + TOO_LARGE_MS;
 }
 
+void gw_ledger_forget_room(gw_ledger_t *l, const char *provider_id, const char *model_id,
+                           const int64_t *key_id)
+{
+    for (gw_pairmap_node_t *n = gw_pairmap_next(&l->map, NULL); n != NULL;
+         n = gw_pairmap_next(&l->map, n)) {
+        entry_t *e = entry_of(n);
+
+        if (strcmp(n->provider_id, provider_id) != 0 ||
+            (model_id != NULL && strcmp(n->model_id, model_id) != 0) ||
+            (key_id != NULL && n->key_id != *key_id))
+            continue;
+        for (int w = 0; w < GW_WIN__COUNT; w++)
+            e->said[w].remaining = -1;
+    }
+}
+
 int64_t gw_ledger_cap(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, gw_win_t w)
 {
     gw_assert(m->provider != NULL && w < GW_WIN__COUNT);

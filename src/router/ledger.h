@@ -95,6 +95,11 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
 void gw_ledger_too_large(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t floor,
                          int64_t now_ms);
 
+/* Forgets the room the upstream stated (a user released the pair by hand):
+ * the provider's pairs, narrowed to a model (NULL: any) and a key (NULL: any). */
+void gw_ledger_forget_room(gw_ledger_t *l, const char *provider_id, const char *model_id,
+                           const int64_t *key_id);
+
 /* The cap in force for a window of the pair: the upstream's stated one, else
  * the catalog's (0: none). */
 int64_t gw_ledger_cap(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, gw_win_t w);

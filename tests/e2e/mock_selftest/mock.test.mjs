@@ -5,7 +5,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
-import { BASE_PATHS, PROVIDER_IDS, sseData } from '../lib/harness.mjs';
+import fs from 'node:fs';
+import { BASE_PATHS, CATALOG_JSON, PROVIDER_IDS, sseData } from '../lib/harness.mjs';
 import { freshMockPerTest } from './fresh_mock.mjs';
 
 let mock;
@@ -50,8 +51,17 @@ describe('mock providers (direct, openai SDK)', () => {
     assert.equal(data.choices[0].message.content, 'Hello from groq/llama-3.3-70b-versatile.');
     assert.equal(data.choices[0].finish_reason, 'stop');
     assert.ok(data.usage.prompt_tokens > 0 && data.usage.total_tokens === data.usage.prompt_tokens + data.usage.completion_tokens);
-    assert.ok(response.headers.get('x-ratelimit-limit-requests'));
-    const reqs = await mock.chatRequests({ since: mark });
+    // Groq's headers tell the truth about the catalog's caps (rpd 1000, tpm 12000) and this
+    // mock's count: requests per day, tokens per minute.
+    const cat = JSON.parse(fs.readFileSync(CATALOG_JSON, 'utf8')).providers.find((p) => p.id === 'groq').models.find((x) => x.id === 'llama-3.3-70b-versatile').limits;
+    assert.equal(response.headers.get('x-ratelimit-limit-requests'), String(cat.rpd));
+    assert.equal(response.headers.get('x-ratelimit-remaining-requests'), String(cat.rpd - 1));
+    assert.equal(response.headers.get('x-ratelimit-limit-tokens'), String(cat.tpm));
+    assert.equal(response.headers.get('x-ratelimit-remaining-tokens'), String(cat.tpm - data.usage.total_tokens));
+    const again = await sdk('groq', 'gsk_good').chat.completions.create({ model: 'llama-3.3-70b-versatile', messages: msgs }).withResponse();
+    assert.equal(again.response.headers.get('x-ratelimit-remaining-requests'), String(cat.rpd - 2));
+    assert.equal(again.response.headers.get('x-ratelimit-remaining-tokens'), String(cat.tpm - data.usage.total_tokens - again.data.usage.total_tokens));
+    const reqs = (await mock.chatRequests({ since: mark })).slice(0, 1);
     assert.equal(reqs.length, 1);
     const r = reqs[0];
     assert.equal(r.provider, 'groq');
@@ -123,7 +133,7 @@ describe('mock providers (direct, openai SDK)', () => {
     assert.equal(e1.type, 'requests');
     assert.match(e1.message, /Rate limit reached for model `llama-3\.3-70b-versatile` in organization `org_\w+` .*on requests per minute \(RPM\): Limit 30, Used 30, Requested 1\. Please try again in 2s\./);
     assert.equal(e1.headers.get('retry-after'), '2');
-    assert.equal(e1.headers.get('x-ratelimit-limit-requests'), '1000');
+    assert.equal(e1.headers.get('x-ratelimit-limit-requests'), '1000'); // the catalog's rpd
     assert.ok(e1.headers.get('x-ratelimit-reset-tokens'));
     const e2 = await expectApiError(c.chat.completions.create({ model: 'llama-3.3-70b-versatile', messages: msgs }));
     assert.match(e2.message, /on requests per day \(RPD\): Limit 1000, Used 1000/);

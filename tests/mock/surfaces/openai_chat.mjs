@@ -117,7 +117,7 @@ export function makeOpenaiChat(m) {
 
     const a = buildAnswer(provider, body, rule);
     if (rule?.chunks) a.chunks = rule.chunks;
-    const headers = { ...successHeaders(provider), ...lower(rule?.headers) };
+    const headers = { ...successHeaders(provider, rec, a.usage), ...lower(rule?.headers) };
     rec.status = 200;
 
     if (!body.stream) {
