@@ -235,14 +235,14 @@ const generic = {
   context_length: () => ({ status: 400, body: oaiErr('This model\'s maximum context length was exceeded. Please reduce the length of the messages.', 'invalid_request_error', 'context_length_exceeded', 'messages') }),
 };
 
-const groqRateHeaders = (ra, { remainingReq = 986, limitReq = 1000, resetReq = '14m24s', remainingTok = 11820 } = {}) => ({
+const groqRateHeaders = (ra, { remainingReq = 986, limitReq = 1000, resetReq = '14m24s', remainingTok = 11820, resetTok = '900ms' } = {}) => ({
   ...(ra === null ? {} : { 'retry-after': String(ra) }),
   'x-ratelimit-limit-requests': String(limitReq),
   'x-ratelimit-limit-tokens': '12000',
   'x-ratelimit-remaining-requests': String(remainingReq),
   'x-ratelimit-remaining-tokens': String(remainingTok),
   'x-ratelimit-reset-requests': resetReq,
-  'x-ratelimit-reset-tokens': '900ms',
+  'x-ratelimit-reset-tokens': resetTok,
   'x-groq-region': 'dls',
   'x-request-id': `req_${rid(13)}`,
 });
@@ -285,7 +285,7 @@ const PRESETS = {
       const s = ra ?? 6.78;
       return {
         status: 429,
-        headers: groqRateHeaders(ra === null ? null : Math.ceil(s), { remainingTok: 0 }),
+        headers: groqRateHeaders(ra === null ? null : Math.ceil(s), { remainingTok: 0, resetTok: goDuration(s) }),
         body: {
           error: {
             message: `Rate limit reached for model \`${model}\` in organization \`${GROQ_ORG}\` service tier \`on_demand\` on tokens per minute (TPM): Limit 12000, Used 11513, Requested 3166. Please try again in ${goDuration(s)}. Need more tokens? Upgrade to Dev Tier today at https://console.groq.com/settings/billing`,
