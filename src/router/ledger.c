@@ -346,29 +346,31 @@ static bool window_fits(entry_t *e, gw_win_t w, int64_t used, int64_t cap, int64
 {
     int64_t now_s = sec_of(now_ms);
     int64_t room = said_room(e, w, now_ms);
+    int64_t when;
 
     if (token_window(w) && cap > 0)
         x = GW_MIN(x, cap); /* the expected answer never makes a call impossible */
     if (room >= 0) {
-        if (x <= room)
-            return true;
-        *retry = GW_MAX(*retry, e->said[w].reset_ms);
+        if (x > room) {
+            *retry = GW_MAX(*retry, e->said[w].reset_ms);
+            return false;
+        }
+        /* Pacing still holds: spent is the upstream's count (its cap less the
+         * room it states) or ours, whichever is more. */
+        used = GW_MAX(used, cap - room);
+    } else if (cap > 0 && used + x > cap) {
+        if (minute_window(w))
+            *retry = GW_MAX(*retry, free_at(e, now_s, w == GW_WIN_TPM, used, x, cap));
+        else
+            *retry = GW_MAX(*retry, gw_reset_next(e->reset, now_ms));
         return false;
     }
-    if (cap <= 0 || used + x <= cap) {
-        if (minute_window(w) || cost->reserve <= 0 || cap <= 0)
-            return true;
-        int64_t when;
-        if (used + x <= paced_cap(e->period_start_ms, e->reset, cap, cost->reserve, used + x,
-                                  now_ms, &when))
-            return true;
-        *retry = GW_MAX(*retry, when);
-        return false;
-    }
-    if (minute_window(w))
-        *retry = GW_MAX(*retry, free_at(e, now_s, w == GW_WIN_TPM, used, x, cap));
-    else
-        *retry = GW_MAX(*retry, gw_reset_next(e->reset, now_ms));
+    if (minute_window(w) || cost->reserve <= 0 || cap <= 0)
+        return true;
+    if (used + x <= paced_cap(e->period_start_ms, e->reset, cap, cost->reserve, used + x, now_ms,
+                              &when))
+        return true;
+    *retry = GW_MAX(*retry, when);
     return false;
 }
 

@@ -608,6 +608,37 @@ static void test_pacing_first_call(void **state)
     assert_int_equal(gw_ledger_fit(f->l, m, 2, &c, T0, NULL), GW_FIT_LATER);
 }
 
+/* The upstream stating its room (Groq does on every answer) does not lift
+ * pacing: spent is its count (cap less room) or ours, whichever is more. */
+static void test_pacing_with_stated_room(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    gw_cost_t c = {.tokens = 1, .floor = 1, .reserve = 0.5};
+    gw_rl_seen_t seen;
+
+    m->limits.rpd = 100; /* 75 released by noon */
+    for (int i = 0; i < 75; i++)
+        gw_ledger_charge(f->l, m, 1, 1, T0);
+    gw_rl_seen_init(&seen);
+    seen.limit[GW_WIN_RPD] = 100;
+    seen.remaining[GW_WIN_RPD] = 90; /* the upstream counts fewer: ours wins */
+    gw_ledger_observe(f->l, m, 1, &seen, T0, T0 + SEC);
+    assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, T0 + SEC, NULL), GW_FIT_LATER);
+    c.reserve = 0;
+    assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, T0 + SEC, NULL), GW_FIT_OK);
+    /* Another key whose upstream says 30 are left of 100: 70 spent, 5 more may go. */
+    c.reserve = 0.5;
+    gw_ledger_charge(f->l, m, 2, 1, T0);
+    seen.remaining[GW_WIN_RPD] = 30;
+    gw_ledger_observe(f->l, m, 2, &seen, T0, T0 + SEC);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(gw_ledger_fit(f->l, m, 2, &c, T0 + SEC, NULL), GW_FIT_OK);
+        gw_ledger_charge(f->l, m, 2, 1, T0 + SEC);
+    }
+    assert_int_equal(gw_ledger_fit(f->l, m, 2, &c, T0 + SEC, NULL), GW_FIT_LATER);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -628,6 +659,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
         cmocka_unit_test(test_paced_allowance),
         cmocka_unit_test_setup_teardown(test_pacing_first_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pacing_with_stated_room, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
