@@ -2,9 +2,10 @@
  * /api/budgets and /api/quarantines: per model, today's usage against each
  * cap, what is left, when the caps reset, the month's tokens against the
  * free tier's monthly budget, a forecast of when the day's quota runs out at
- * the last hour's rate (and, for a paced model, whether pacing holds it now); the router's benches (quarantines) with their reason,
- * and what the user switched off. The month and the last hour come from the
- * rollups (thread pool); the rest is the router's live state (loop).
+ * the last hour's rate (and, for a paced model, whether pacing holds it
+ * now); the router's benches (quarantines) with their reason, and what the
+ * user switched off. The month and the last hour come from the rollups
+ * (thread pool); the rest is the router's live state (loop).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,8 +176,7 @@ static json_t *budget_json(gw_router_t *r, const gw_model_t *m, json_t *seen, in
                      "last_hour_requests", (json_int_t)hour_req, "runs_out_at_ms",
                      out > 0 ? json_integer(out) : json_null(), "enabled", r->enabled[m->index],
                      "usable", gw_router_model_usable(r, m), "limited",
-                     gw_router_model_limited(r, m, now), "pacing", pacing, "held_by_pacing",
-                     held);
+                     gw_router_model_limited(r, m, now), "pacing", pacing, "held_by_pacing", held);
 }
 
 static void on_bench(void *ctx, const char *provider, const char *model, int64_t key_id,

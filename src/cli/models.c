@@ -1,8 +1,9 @@
 /*
  * `freellmapi models list|enable|disable|pace`: the catalog's models with the
  * state the router will use (the user's override, else the catalog default),
- * and per-model overrides (on/off; pacing of the daily caps). A model is named by its id when that is unique
- * across providers, else as provider/model-id.
+ * and per-model overrides (on/off; pacing of the daily caps). A model is
+ * named by its id when that is unique across providers, else as
+ * provider/model-id.
  */
 #include "cli/cli_int.h"
 

@@ -281,15 +281,15 @@ int64_t gw_ledger_paced_allowance(int64_t cap, double reserve, int64_t start_ms,
     return GW_MIN((int64_t)((double)cap * ((1.0 - r) + r * f) + 1e-9), cap);
 }
 
-int64_t gw_ledger_paced_release_at(int64_t cap, double reserve, int64_t start_ms,
-                                   int64_t next_ms, int64_t amount)
+int64_t gw_ledger_paced_release_at(int64_t cap, double reserve, int64_t start_ms, int64_t next_ms,
+                                   int64_t amount)
 {
     double r = GW_MIN(reserve, 0.95);
     double f;
     int64_t t;
 
-    if (cap <= 0 || r <= 0 || amount <= gw_ledger_paced_allowance(cap, r, start_ms, next_ms,
-                                                                    start_ms))
+    if (cap <= 0 || r <= 0 ||
+        amount <= gw_ledger_paced_allowance(cap, r, start_ms, next_ms, start_ms))
         return start_ms;
     if (amount >= cap)
         return next_ms; /* the last bit of the cap is whole only as the period ends */
@@ -304,8 +304,8 @@ int64_t gw_ledger_paced_release_at(int64_t cap, double reserve, int64_t start_ms
 }
 
 /* A daily cap under pacing: what may be spent by now, and when `need` may. */
-static int64_t paced_cap(int64_t start, gw_reset_t reset, int64_t cap, double reserve,
-                         int64_t need, int64_t now_ms, int64_t *when)
+static int64_t paced_cap(int64_t start, gw_reset_t reset, int64_t cap, double reserve, int64_t need,
+                         int64_t now_ms, int64_t *when)
 {
     int64_t next = gw_reset_next(reset, now_ms);
 
@@ -367,8 +367,8 @@ static bool window_fits(entry_t *e, gw_win_t w, int64_t used, int64_t cap, int64
     }
     if (minute_window(w) || cost->reserve <= 0 || cap <= 0)
         return true;
-    if (used + x <= paced_cap(e->period_start_ms, e->reset, cap, cost->reserve, used + x, now_ms,
-                              &when))
+    if (used + x <=
+        paced_cap(e->period_start_ms, e->reset, cap, cost->reserve, used + x, now_ms, &when))
         return true;
     *retry = GW_MAX(*retry, when);
     return false;

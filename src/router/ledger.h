@@ -64,8 +64,8 @@ int64_t gw_ledger_paced_allowance(int64_t cap, double reserve, int64_t start_ms,
 /* The first millisecond at which the allowance reaches `amount`: start_ms
  * when it already does at the start, next_ms when only the end of the period
  * brings it (amount >= cap). */
-int64_t gw_ledger_paced_release_at(int64_t cap, double reserve, int64_t start_ms,
-                                   int64_t next_ms, int64_t amount);
+int64_t gw_ledger_paced_release_at(int64_t cap, double reserve, int64_t start_ms, int64_t next_ms,
+                                   int64_t amount);
 
 /* gw_ledger_fit for est_tokens with no floor and no pacing: true when OK. */
 bool gw_ledger_allows(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t est_tokens,
