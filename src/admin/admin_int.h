@@ -111,6 +111,10 @@ json_t *gw__admin_key_json(const gw_key_rec_t *rec, const char *health, const ch
                            int64_t checked_ms);
 /* A model's free-tier caps as the API lists them (only those it has). */
 json_t *gw__admin_limits_json(const gw_limits_t *l);
+/* A model's pacing as the API shows it ({reserve, allowed_now:{requests?, tokens?},
+ * next_release_ms}), null when off; *view (if not NULL) gets the figures. */
+json_t *gw__admin_pacing_json(gw_router_t *r, const gw_model_t *m, int64_t now_ms,
+                              gw_pacing_view_t *view);
 /* The catalog's capability words of a model. */
 json_t *gw__admin_caps_json(unsigned caps);
 

@@ -2,9 +2,10 @@
  * /api/budgets and /api/quarantines: per model, today's usage against each
  * cap, what is left, when the caps reset, the month's tokens against the
  * free tier's monthly budget, a forecast of when the day's quota runs out at
- * the last hour's rate; the router's benches (quarantines) with their reason,
- * and what the user switched off. The month and the last hour come from the
- * rollups (thread pool); the rest is the router's live state (loop).
+ * the last hour's rate (and, for a paced model, whether pacing holds it
+ * now); the router's benches (quarantines) with their reason, and what the
+ * user switched off. The month and the last hour come from the rollups
+ * (thread pool); the rest is the router's live state (loop).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,9 +145,16 @@ static json_t *budget_json(gw_router_t *r, const gw_model_t *m, json_t *seen, in
     int64_t hour_tok = json_integer_value(json_object_get(seen, "hour_tokens"));
     int64_t out_req, out_tok, out = 0;
     gw_usage_t u;
+    gw_pacing_view_t pv;
     json_t *remaining = json_object();
+    json_t *pacing = gw__admin_pacing_json(r, m, now, &pv);
+    bool held;
 
     gw_router_model_usage(r, m, now, &u);
+    /* Paced, the day cannot run out early: what stops it before the reset is
+     * the share released so far. */
+    held = pv.reserve > 0 &&
+           ((pv.requests >= 0 && u.rpd >= pv.requests) || (pv.tokens >= 0 && u.tpd >= pv.tokens));
     if (rpd > 0)
         json_object_set_new(remaining, "requests", json_integer(GW_MAX(rpd - u.rpd, 0)));
     if (tpd > 0)
@@ -158,7 +166,7 @@ static json_t *budget_json(gw_router_t *r, const gw_model_t *m, json_t *seen, in
     else if (out_tok > 0)
         out = out_tok;
     return json_pack("{s:s,s:s,s:s,s:o,s:{s:I,s:I,s:I,s:I},s:i,s:o,s:I,s:I,s:I,s:I,s:o,s:b,s:b,"
-                     "s:b}",
+                     "s:b,s:o,s:b}",
                      "provider", m->provider->id, "id", m->id, "name", m->name, "limits",
                      gw__admin_limits_json(&m->limits), "usage", "rpm", (json_int_t)u.rpm, "rpd",
                      (json_int_t)u.rpd, "tpm", (json_int_t)u.tpm, "tpd", (json_int_t)u.tpd, "keys",
@@ -168,7 +176,7 @@ static json_t *budget_json(gw_router_t *r, const gw_model_t *m, json_t *seen, in
                      "last_hour_requests", (json_int_t)hour_req, "runs_out_at_ms",
                      out > 0 ? json_integer(out) : json_null(), "enabled", r->enabled[m->index],
                      "usable", gw_router_model_usable(r, m), "limited",
-                     gw_router_model_limited(r, m, now));
+                     gw_router_model_limited(r, m, now), "pacing", pacing, "held_by_pacing", held);
 }
 
 static void on_bench(void *ctx, const char *provider, const char *model, int64_t key_id,

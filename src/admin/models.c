@@ -27,6 +27,27 @@ json_t *gw__admin_limits_json(const gw_limits_t *l)
     return o;
 }
 
+json_t *gw__admin_pacing_json(gw_router_t *r, const gw_model_t *m, int64_t now_ms,
+                              gw_pacing_view_t *view)
+{
+    gw_pacing_view_t v;
+    json_t *allowed;
+
+    gw_router_model_pacing(r, m, now_ms, &v);
+    if (view != NULL)
+        *view = v;
+    if (v.reserve <= 0)
+        return json_null();
+    allowed = json_object();
+    if (v.requests >= 0)
+        json_object_set_new(allowed, "requests", json_integer(v.requests));
+    if (v.tokens >= 0)
+        json_object_set_new(allowed, "tokens", json_integer(v.tokens));
+    return json_pack("{s:f,s:o,s:o}", "reserve", v.reserve, "allowed_now", allowed,
+                     "next_release_ms",
+                     v.next_release_ms > 0 ? json_integer(v.next_release_ms) : json_null());
+}
+
 static json_t *model_json(gw_router_t *r, const gw_model_t *m)
 {
     int position = 0;
@@ -36,7 +57,7 @@ static json_t *model_json(gw_router_t *r, const gw_model_t *m)
         if (r->order[i] == m->index)
             position = (int)i + 1;
     gw_router_model_usage(r, m, gw_now_ms(), &u);
-    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I},s:b,s:b,s:b,s:i}",
+    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I},s:b,s:b,s:b,s:i,s:o}",
                      "provider",
                      m->provider->id, "id", m->id, "name", m->name, "kind", m->kind,
                      "capabilities", gw__admin_caps_json(m->caps), "context_window",
@@ -47,7 +68,8 @@ static json_t *model_json(gw_router_t *r, const gw_model_t *m)
                      "tpd", (json_int_t)u.tpd, "enabled",
                      r->enabled[m->index], "usable", gw_router_model_usable(r, m), "limited",
                      gw_router_model_limited(r, m, gw_now_ms()),
-                     "chain_position", position);
+                     "chain_position", position, "pacing",
+                     gw__admin_pacing_json(r, m, gw_now_ms(), NULL));
 }
 
 static json_t *chain_json(gw_router_t *r)
@@ -65,13 +87,23 @@ static json_t *chain_json(gw_router_t *r)
 
 /* ---- store jobs ---------------------------------------------------------------------- */
 
-static void enable_work(gw_admin_job_t *j, gw_store_t *st)
+/* Saves what the PATCH carried: enabled, pacing (null: off), or both. */
+static void model_work(gw_admin_job_t *j, gw_store_t *st)
 {
+    const char *provider = json_string_value(json_object_get(j->in, "provider"));
+    const char *model = json_string_value(json_object_get(j->in, "model"));
+    json_t *enabled = json_object_get(j->in, "enabled");
+    json_t *pacing = json_object_get(j->in, "pacing");
     gw_err_t err = {0};
+    int rc = 0;
 
-    if (gw_store_model_enabled_set(st, json_string_value(json_object_get(j->in, "provider")),
-                                   json_string_value(json_object_get(j->in, "model")),
-                                   json_is_true(json_object_get(j->in, "enabled")), &err) != 0)
+    if (enabled != NULL)
+        rc = gw_store_model_enabled_set(st, provider, model, json_is_true(enabled), &err);
+    if (rc == 0 && pacing != NULL)
+        rc = gw_store_pacing_set(st, provider, model,
+                                 json_number_value(json_object_get(pacing, "reserve")),
+                                 gw_now_ms(), &err);
+    if (rc != 0)
         gw__admin_fail(j, 500, "store_failed", NULL, "The change could not be saved: %s",
                        err.msg);
 }
@@ -107,6 +139,52 @@ static void chain_work(gw_admin_job_t *j, gw_store_t *st)
 
 /* ---- handlers ------------------------------------------------------------------------- */
 
+/* Checks a model PATCH: {enabled?: bool, pacing?: {reserve: 0..0.95} | null}, at
+ * least one. pacing null becomes {reserve: 0} (off). False after answering 400. */
+static bool patch_valid(gw_req_t *req, json_t *in)
+{
+    json_t *enabled = json_object_get(in, "enabled");
+    json_t *pacing = json_object_get(in, "pacing");
+    json_t *reserve = json_object_get(pacing, "reserve");
+    const char *field;
+    json_t *v;
+
+    json_object_foreach(in, field, v) {
+        if (strcmp(field, "enabled") != 0 && strcmp(field, "pacing") != 0) {
+            gw__admin_error(req, 400, "invalid_value", NULL,
+                            "Unknown field '%.64s': send {\"enabled\": true|false} and/or "
+                            "{\"pacing\": {\"reserve\": 0-0.95} | null}.",
+                            field);
+            return false;
+        }
+    }
+    if (enabled == NULL && pacing == NULL) {
+        gw__admin_error(req, 400, "invalid_value", NULL,
+                        "Send {\"enabled\": true|false} and/or "
+                        "{\"pacing\": {\"reserve\": 0-0.95} | null}.");
+        return false;
+    }
+    if (enabled != NULL && !json_is_boolean(enabled)) {
+        gw__admin_error(req, 400, "invalid_value", "enabled", "'enabled' must be true or false.");
+        return false;
+    }
+    if (pacing == NULL)
+        return true;
+    if (json_is_null(pacing)) {
+        json_object_set_new(in, "pacing", json_pack("{s:f}", "reserve", 0.0));
+        return true;
+    }
+    if (!json_is_object(pacing) || json_object_size(pacing) != 1 || !json_is_number(reserve) ||
+        !(json_number_value(reserve) >= 0 && json_number_value(reserve) <= 0.95)) {
+        gw__admin_error(req, 400, "invalid_value", "pacing",
+                        "'pacing' must be null (off) or {\"reserve\": r}, r a number from 0 "
+                        "(off) to 0.95: the share of each daily cap released only as the "
+                        "day passes.");
+        return false;
+    }
+    return true;
+}
+
 void gw__admin_models(gw_admin_t *ad, gw_req_t *req, const char *rest)
 {
     gw_router_t *r = &ad->gw->router;
@@ -135,15 +213,13 @@ void gw__admin_models(gw_admin_t *ad, gw_req_t *req, const char *rest)
         in = gw__admin_body(req);
         if (in == NULL)
             return;
-        if (!json_is_boolean(json_object_get(in, "enabled"))) {
+        if (!patch_valid(req, in)) {
             json_decref(in);
-            gw__admin_error(req, 400, "invalid_value", "enabled", "'enabled' must be true or "
-                            "false.");
             return;
         }
         json_object_set_new(in, "provider", json_string(m->provider->id));
         json_object_set_new(in, "model", json_string(m->id));
-        gw__admin_run_then(ad, req, enable_work, in, 0, true, model_now);
+        gw__admin_run_then(ad, req, model_work, in, 0, true, model_now);
     }
 }
 

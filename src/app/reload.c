@@ -1,8 +1,9 @@
 /*
  * Configuration from the store: keys and their recorded health, model
- * preferences, the fallback chain and the unified key, read at start and
- * again whenever the CLI (or any other process) changes them; and, at start
- * only, the usage counters and long cooldowns of the last run.
+ * preferences (enabled, quarantined, paced), the fallback chain and the
+ * unified key, read at start and again whenever the CLI (or any other
+ * process) changes them; and, at start only, the usage counters and long
+ * cooldowns of the last run.
  */
 #include "app/app.h"
 
@@ -16,6 +17,11 @@
 static void on_quarantine(void *ctx, const gw_quarantine_rec_t *q)
 {
     gw_router_set_quarantined(ctx, q->provider, q->model, true);
+}
+
+static void on_pacing(void *ctx, const char *provider, const char *model, double reserve)
+{
+    gw_router_set_pacing(ctx, provider, model, reserve);
 }
 
 static void on_pref(void *ctx, const char *provider, const char *model, bool enabled)
@@ -120,6 +126,8 @@ void gw_app_reload(gw_app_t *app)
         gw_log_error("reload model preferences: %s", err.msg);
     if (gw_store_quarantines_load(app->store, on_quarantine, router, &err) != 0)
         gw_log_error("reload quarantines: %s", err.msg);
+    if (gw_store_pacing_load(app->store, on_pacing, router, &err) != 0)
+        gw_log_error("reload pacing: %s", err.msg);
     if (gw_store_chain_load(app->store, &chain, &nchain, &err) == 0) {
         if (nchain > 0)
             gw_router_set_chain(router, chain, nchain);

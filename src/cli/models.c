@@ -1,20 +1,28 @@
 /*
- * `freellmapi models list|enable|disable`: the catalog's models with the
+ * `freellmapi models list|enable|disable|pace`: the catalog's models with the
  * state the router will use (the user's override, else the catalog default),
- * and per-model overrides. A model is named by its id when that is unique
- * across providers, else as provider/model-id.
+ * and per-model overrides (on/off; pacing of the daily caps). A model is
+ * named by its id when that is unique across providers, else as
+ * provider/model-id.
  */
 #include "cli/cli_int.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "core/clock.h"
 
 static const char models_usage[] =
     "usage: freellmapi models list [PROVIDER]\n"
     "       freellmapi models enable ID\n"
     "       freellmapi models disable ID\n"
+    "       freellmapi models pace ID RESERVE|off\n"
     "\n"
     "  ID is a model id as listed, or PROVIDER/MODEL-ID when several providers\n"
-    "  serve the same id. All commands take --data-dir DIR (default ./data).\n";
+    "  serve the same id. pace keeps RESERVE (0.05-0.95, or 5%-95%) of the\n"
+    "  model's daily caps back and releases it evenly over the provider's day;\n"
+    "  off (or 0) spends the caps as they come. All commands take --data-dir DIR\n"
+    "  (default ./data).\n";
 
 #define NCOLS 4
 
@@ -109,6 +117,66 @@ out:
     return rc;
 }
 
+/* "off", "0", "0.5" or "50%" as a reserve in [0, 0.95]; -1 when none of these. */
+static double parse_reserve(const char *v)
+{
+    char *end;
+    double r;
+
+    if (strcmp(v, "off") == 0)
+        return 0;
+    r = strtod(v, &end);
+    if (end == v)
+        return -1;
+    if (*end == '%') {
+        r /= 100;
+        end++;
+    }
+    if (*end != '\0' || !(r >= 0 && r <= 0.95))
+        return -1;
+    return r;
+}
+
+static int models_pace(const char *id, const char *value, const char *data_dir,
+                       const gw__cli_io_t *io)
+{
+    gw_catalog_t cat = {0};
+    gw_store_t *st = NULL;
+    gw_model_t *m = NULL;
+    gw_err_t err = {0};
+    double reserve = parse_reserve(value);
+    int rc;
+
+    if (reserve < 0)
+        return gw__cli_fail(io, "RESERVE must be off or a share from 0.05 to 0.95 (or 5%% to "
+                                "95%%), not '%s'",
+                            value);
+    rc = gw__cli_catalog_load(&cat, io);
+    if (rc == GW_CLI_OK)
+        rc = gw__cli_resolve_model(&cat, id, &m, io);
+    if (rc == GW_CLI_OK)
+        rc = gw__cli_store_open(&st, data_dir, io);
+    if (rc != GW_CLI_OK)
+        goto out;
+    if (gw_store_pacing_set(st, m->provider->id, m->id, reserve, gw_now_ms(), &err) != 0) {
+        rc = gw__cli_fail(io, "%s", err.msg);
+        goto out;
+    }
+    if (reserve > 0)
+        fprintf(io->out, "paced %s/%s: %.0f%% of each daily cap released over the day\n",
+                m->provider->id, m->id, reserve * 100);
+    else
+        fprintf(io->out, "pacing off for %s/%s\n", m->provider->id, m->id);
+    if (reserve > 0 && m->limits.rpd <= 0 && m->limits.tpd <= 0)
+        fprintf(io->err, "note: %s/%s has no daily cap in the catalog, so pacing holds nothing "
+                         "back unless its provider states one\n",
+                m->provider->id, m->id);
+out:
+    gw_store_close(st);
+    gw_catalog_dispose(&cat);
+    return rc;
+}
+
 int gw__cli_models(int argc, char **argv, const char *data_dir, const gw__cli_io_t *io)
 {
     gw__cli_args_t a;
@@ -129,6 +197,8 @@ int gw__cli_models(int argc, char **argv, const char *data_dir, const gw__cli_io
         rc = models_set(a.pos[1], true, dir, io);
     } else if (strcmp(cmd, "disable") == 0 && a.npos == 2) {
         rc = models_set(a.pos[1], false, dir, io);
+    } else if (strcmp(cmd, "pace") == 0 && a.npos == 3) {
+        rc = models_pace(a.pos[1], a.pos[2], dir, io);
     } else {
         if (cmd[0] == '\0')
             fprintf(io->err, "freellmapi: models needs a subcommand\n");

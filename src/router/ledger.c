@@ -258,21 +258,86 @@ static int64_t cap_of(const entry_t *e, const gw_limits_t *lim, gw_win_t w)
     return *(const int64_t *)((const char *)lim + off[w]);
 }
 
-/* ---- checks -------------------------------------------------------------------------- */
+/* ---- pacing ----------------------------------------------------------------------- */
+
+/* The fraction of [start, next) gone at now, 0..1. */
+static double period_gone(int64_t start_ms, int64_t next_ms, int64_t now_ms)
+{
+    if (next_ms <= start_ms || now_ms >= next_ms)
+        return 1.0;
+    return now_ms <= start_ms ? 0.0 : (double)(now_ms - start_ms) / (double)(next_ms - start_ms);
+}
+
+int64_t gw_ledger_paced_allowance(int64_t cap, double reserve, int64_t start_ms, int64_t next_ms,
+                                  int64_t now_ms)
+{
+    double f = period_gone(start_ms, next_ms, now_ms);
+    double r = GW_MIN(reserve, 0.95);
+
+    if (cap <= 0 || r <= 0 || f >= 1.0)
+        return GW_MAX(cap, 0);
+    /* The epsilon keeps a figure the formula hits exactly (62.0) from
+     * rounding down to 61.999... */
+    return GW_MIN((int64_t)((double)cap * ((1.0 - r) + r * f) + 1e-9), cap);
+}
+
+int64_t gw_ledger_paced_release_at(int64_t cap, double reserve, int64_t start_ms, int64_t next_ms,
+                                   int64_t amount)
+{
+    double r = GW_MIN(reserve, 0.95);
+    double f;
+    int64_t t;
+
+    if (cap <= 0 || r <= 0 ||
+        amount <= gw_ledger_paced_allowance(cap, r, start_ms, next_ms, start_ms))
+        return start_ms;
+    if (amount >= cap)
+        return next_ms; /* the last bit of the cap is whole only as the period ends */
+    f = ((double)amount / (double)cap - (1.0 - r)) / r;
+    t = start_ms + (int64_t)(f * (double)(next_ms - start_ms));
+    /* The division rounds: step to the first millisecond that holds (a few at most). */
+    while (t > start_ms && gw_ledger_paced_allowance(cap, r, start_ms, next_ms, t - 1) >= amount)
+        t--;
+    while (t < next_ms && gw_ledger_paced_allowance(cap, r, start_ms, next_ms, t) < amount)
+        t++;
+    return t;
+}
 
 /* A daily cap under pacing: what may be spent by now, and when `need` may. */
-static int64_t paced_cap(const entry_t *e, int64_t cap, double reserve, int64_t need,
+static int64_t paced_cap(int64_t start, gw_reset_t reset, int64_t cap, double reserve, int64_t need,
                          int64_t now_ms, int64_t *when)
 {
-    int64_t start = e->period_start_ms;
-    int64_t next = gw_reset_next(e->reset, now_ms);
-    double len = (double)(next - start);
-    double f = len > 0 ? (double)(now_ms - start) / len : 1.0;
-    double allowed = (double)cap * ((1.0 - reserve) + reserve * GW_MIN(f, 1.0));
-    double f_need = ((double)need / (double)cap - (1.0 - reserve)) / reserve;
+    int64_t next = gw_reset_next(reset, now_ms);
 
-    *when = f_need >= 1.0 ? next : start + (int64_t)(f_need * len) + 1;
-    return (int64_t)allowed;
+    *when = gw_ledger_paced_release_at(cap, reserve, start, next, need);
+    return gw_ledger_paced_allowance(cap, reserve, start, next, now_ms);
+}
+
+/* ---- checks -------------------------------------------------------------------------- */
+
+/* A pair nothing was charged to yet: only pacing can hold its first call back
+ * (early in the period a large reserve releases less than one request). */
+static bool fresh_fits(const gw_limits_t *lim, gw_reset_t reset, const gw_cost_t *cost,
+                       int64_t now_ms, int64_t *retry)
+{
+    int64_t start = gw_reset_period_start(reset, now_ms);
+    int64_t caps[2] = {lim->rpd, lim->tpd};
+    int64_t cost_of[2] = {1, cost->tokens};
+    bool ok = true;
+    int64_t when;
+
+    if (cost->reserve <= 0)
+        return true;
+    for (int i = 0; i < 2; i++) {
+        int64_t x = GW_MIN(cost_of[i], caps[i]);
+        if (caps[i] <= 0 || x <= 0)
+            continue;
+        if (x <= paced_cap(start, reset, caps[i], cost->reserve, x, now_ms, &when))
+            continue;
+        *retry = GW_MAX(*retry, when);
+        ok = false;
+    }
+    return ok;
 }
 
 /* One window: used (our count), the cap, the call's cost x. */
@@ -281,34 +346,37 @@ static bool window_fits(entry_t *e, gw_win_t w, int64_t used, int64_t cap, int64
 {
     int64_t now_s = sec_of(now_ms);
     int64_t room = said_room(e, w, now_ms);
+    int64_t when;
 
     if (token_window(w) && cap > 0)
         x = GW_MIN(x, cap); /* the expected answer never makes a call impossible */
     if (room >= 0) {
-        if (x <= room)
-            return true;
-        *retry = GW_MAX(*retry, e->said[w].reset_ms);
+        if (x > room) {
+            *retry = GW_MAX(*retry, e->said[w].reset_ms);
+            return false;
+        }
+        /* Pacing still holds: spent is the upstream's count (its cap less the
+         * room it states) or ours, whichever is more. */
+        used = GW_MAX(used, cap - room);
+    } else if (cap > 0 && used + x > cap) {
+        if (minute_window(w))
+            *retry = GW_MAX(*retry, free_at(e, now_s, w == GW_WIN_TPM, used, x, cap));
+        else
+            *retry = GW_MAX(*retry, gw_reset_next(e->reset, now_ms));
         return false;
     }
-    if (cap <= 0 || used + x <= cap) {
-        if (minute_window(w) || cost->reserve <= 0 || cap <= 0)
-            return true;
-        int64_t when;
-        if (used + x <= paced_cap(e, cap, cost->reserve, used + x, now_ms, &when))
-            return true;
-        *retry = GW_MAX(*retry, when);
-        return false;
-    }
-    if (minute_window(w))
-        *retry = GW_MAX(*retry, free_at(e, now_s, w == GW_WIN_TPM, used, x, cap));
-    else
-        *retry = GW_MAX(*retry, gw_reset_next(e->reset, now_ms));
+    if (minute_window(w) || cost->reserve <= 0 || cap <= 0)
+        return true;
+    if (used + x <=
+        paced_cap(e->period_start_ms, e->reset, cap, cost->reserve, used + x, now_ms, &when))
+        return true;
+    *retry = GW_MAX(*retry, when);
     return false;
 }
 
 /* Checks one entry against its caps; on LATER raises *retry to when it fits. */
-static gw_fit_t fit_entry(entry_t *e, const gw_limits_t *lim, const gw_cost_t *cost,
-                          int64_t now_ms, int64_t *retry)
+static gw_fit_t fit_entry(entry_t *e, const gw_limits_t *lim, gw_reset_t reset,
+                          const gw_cost_t *cost, int64_t now_ms, int64_t *retry)
 {
     int64_t floor = GW_MAX(cost->floor, 0);
     int64_t rq, tk;
@@ -319,8 +387,8 @@ static gw_fit_t fit_entry(entry_t *e, const gw_limits_t *lim, const gw_cost_t *c
         if (cap > 0 && floor > cap)
             return GW_FIT_NEVER;
     }
-    if (e == NULL)
-        return GW_FIT_OK; /* nothing counted */
+    if (e == NULL) /* nothing counted */
+        return fresh_fits(lim, reset, cost, now_ms, retry) ? GW_FIT_OK : GW_FIT_LATER;
     if (e->too_large > 0 && now_ms < e->too_large_until && floor >= e->too_large)
         return GW_FIT_NEVER;
     roll(e, now_ms);
@@ -348,9 +416,9 @@ gw_fit_t gw_ledger_fit(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, cons
     gw_assert(p != NULL);
     c.tokens = GW_MAX(c.tokens, 0);
     c.reserve = GW_MIN(GW_MAX(c.reserve, 0.0), 0.95);
-    a = fit_entry(lookup(l, p->id, m->id, key_id), &m->limits, &c, now_ms, &retry);
+    a = fit_entry(lookup(l, p->id, m->id, key_id), &m->limits, p->reset, &c, now_ms, &retry);
     /* Both, so retry_at covers every cap in the way. */
-    b = fit_entry(lookup(l, p->id, "", key_id), &p->limits, &c, now_ms, &retry);
+    b = fit_entry(lookup(l, p->id, "", key_id), &p->limits, p->reset, &c, now_ms, &retry);
     if (retry_at_ms != NULL)
         *retry_at_ms = (a == GW_FIT_LATER || b == GW_FIT_LATER) ? GW_MAX(retry, now_ms + 1) : 0;
     if (a == GW_FIT_NEVER || b == GW_FIT_NEVER)

@@ -52,6 +52,21 @@ typedef enum {
 gw_fit_t gw_ledger_fit(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, const gw_cost_t *cost,
                        int64_t now_ms, int64_t *retry_at_ms);
 
+/*
+ * Pacing, pure: a daily cap `cap` with `reserve` r (0 < r <= 0.95; 0: off)
+ * allows cap * ((1 - r) + r * f) by the fraction f of the period
+ * [start_ms, next_ms) gone at now_ms (whole requests or tokens, rounded
+ * down; the whole cap once the period is over). gw_ledger_fit applies it;
+ * the dashboard shows it.
+ */
+int64_t gw_ledger_paced_allowance(int64_t cap, double reserve, int64_t start_ms, int64_t next_ms,
+                                  int64_t now_ms);
+/* The first millisecond at which the allowance reaches `amount`: start_ms
+ * when it already does at the start, next_ms when only the end of the period
+ * brings it (amount >= cap). */
+int64_t gw_ledger_paced_release_at(int64_t cap, double reserve, int64_t start_ms, int64_t next_ms,
+                                   int64_t amount);
+
 /* gw_ledger_fit for est_tokens with no floor and no pacing: true when OK. */
 bool gw_ledger_allows(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t est_tokens,
                       int64_t now_ms, int64_t *retry_at_ms);

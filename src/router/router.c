@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "router/ratelimit_headers.h"
+#include "router/reset.h"
 #include "store/store.h"
 
 /* The answer a request without max_tokens is expected to run to. */
@@ -325,6 +326,47 @@ void gw_router_model_usage(gw_router_t *r, const gw_model_t *m, int64_t now_ms, 
         out->rpd += u.rpd;
         out->tpd += u.tpd;
     }
+}
+
+/* One daily window of the pacing view: the allowance of each key's cap summed,
+ * and the earliest next release. */
+static void pace_window(gw_router_t *r, const gw_model_t *m, gw_win_t w, int64_t now_ms,
+                        int64_t *allowed, int64_t *next_release)
+{
+    const gw_provider_t *p = m->provider;
+    double reserve = r->pace[m->index];
+    int64_t start = gw_reset_period_start(p->reset, now_ms);
+    int64_t next = gw_reset_next(p->reset, now_ms);
+
+    *allowed = -1;
+    for (size_t i = 0; i <= r->nkeys; i++) {
+        const gw_rkey_t *k = i < r->nkeys ? r->keys[i] : r->anon[p->index];
+        int64_t cap, have, at;
+
+        if (k == NULL || k->provider != p || !key_usable(k))
+            continue;
+        cap = gw_ledger_cap(r->ledger, m, k->id, w);
+        if (cap <= 0)
+            continue;
+        have = gw_ledger_paced_allowance(cap, reserve, start, next, now_ms);
+        *allowed = GW_MAX(*allowed, 0) + have;
+        if (next_release == NULL || have >= cap)
+            continue;
+        at = gw_ledger_paced_release_at(cap, reserve, start, next, have + 1);
+        if (at < next && (*next_release == 0 || at < *next_release))
+            *next_release = at;
+    }
+}
+
+void gw_router_model_pacing(gw_router_t *r, const gw_model_t *m, int64_t now_ms,
+                            gw_pacing_view_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->reserve = r->pace[m->index];
+    if (out->reserve <= 0)
+        return;
+    pace_window(r, m, GW_WIN_RPD, now_ms, &out->requests, &out->next_release_ms);
+    pace_window(r, m, GW_WIN_TPD, now_ms, &out->tokens, NULL);
 }
 
 /* ---- plans ---------------------------------------------------------------------- */

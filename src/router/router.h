@@ -124,6 +124,15 @@ bool gw_router_model_limited(gw_router_t *r, const gw_model_t *m, int64_t now_ms
 /* What a model used in its current windows, summed over every key (the
  * dashboard's "today against the caps"). */
 void gw_router_model_usage(gw_router_t *r, const gw_model_t *m, int64_t now_ms, gw_usage_t *out);
+/* A model's pacing as the dashboard shows it, summed over the keys that serve it. */
+typedef struct gw_pacing_view {
+    double reserve;           /* 0: off (the rest is zero) */
+    int64_t requests, tokens; /* what the paced daily caps allow by now; -1: no such cap */
+    int64_t next_release_ms;  /* when one more request is released; 0: none before the reset
+                               * (or no RPD) */
+} gw_pacing_view_t;
+void gw_router_model_pacing(gw_router_t *r, const gw_model_t *m, int64_t now_ms,
+                            gw_pacing_view_t *out);
 /* Keys that can serve the provider now (not invalid), the keyless route counted. */
 int gw_router_keys_serving(const gw_router_t *r, const gw_provider_t *p);
 /* A model that can route now: enabled, provider enabled, a usable key. */

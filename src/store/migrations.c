@@ -237,6 +237,22 @@ static const migration_t migrations[] = {
      "CREATE TRIGGER quarantines_delete_bumps AFTER DELETE ON quarantines BEGIN"
      "  UPDATE config_version SET n = n + 1;"
      "END;"},
+    /* 0010 models paced through the day: the share of each daily cap held
+     * back and released as the period passes. Configuration, like 0009. */
+    {"0010_pacing",
+     "CREATE TABLE pacing ("
+     "  provider TEXT NOT NULL, model TEXT NOT NULL, reserve REAL NOT NULL,"
+     "  updated_ms INTEGER NOT NULL, PRIMARY KEY (provider, model)"
+     ") WITHOUT ROWID;"
+     "CREATE TRIGGER pacing_insert_bumps AFTER INSERT ON pacing BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER pacing_update_bumps AFTER UPDATE ON pacing BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"
+     "CREATE TRIGGER pacing_delete_bumps AFTER DELETE ON pacing BEGIN"
+     "  UPDATE config_version SET n = n + 1;"
+     "END;"},
 };
 
 int gw__store_latest_version(void)

@@ -60,6 +60,12 @@ const char *const gw__store_stmt_sql[GW_STMT_COUNT] = {
     [GW_STMT_QUARANTINE_DELETE] = "DELETE FROM quarantines WHERE provider = ?1 AND model = ?2",
     [GW_STMT_QUARANTINES_SELECT] = "SELECT provider, model, reason, since_ms FROM quarantines "
                                    "ORDER BY since_ms",
+    [GW_STMT_PACING_PUT] = "INSERT INTO pacing (provider, model, reserve, updated_ms) "
+                           "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (provider, model) DO UPDATE "
+                           "SET reserve = excluded.reserve, updated_ms = excluded.updated_ms",
+    [GW_STMT_PACING_DELETE] = "DELETE FROM pacing WHERE provider = ?1 AND model = ?2",
+    [GW_STMT_PACING_SELECT] = "SELECT provider, model, reserve FROM pacing "
+                              "ORDER BY provider, model",
     [GW_STMT_CHAIN_CLEAR] = "DELETE FROM chain",
     [GW_STMT_CHAIN_INSERT] = "INSERT INTO chain (pos, provider, model) VALUES (?1, ?2, ?3)",
     [GW_STMT_CHAIN_SELECT] = "SELECT provider, model FROM chain ORDER BY pos",

@@ -116,6 +116,15 @@ int gw_store_quarantine_delete(gw_store_t *st, const char *provider, const char 
 typedef void (*gw_quarantine_cb)(void *ctx, const gw_quarantine_rec_t *q);
 int gw_store_quarantines_load(gw_store_t *st, gw_quarantine_cb cb, void *ctx, gw_err_t *err);
 
+/* Models paced through the day (see router/ledger.h): reserve, 0 < r <= 0.95,
+ * is the share of each daily cap released only as the period passes; 0
+ * turns pacing off (the row goes). load calls cb once per paced model. */
+int gw_store_pacing_set(gw_store_t *st, const char *provider, const char *model, double reserve,
+                        int64_t now_ms, gw_err_t *err);
+typedef void (*gw_pacing_cb)(void *ctx, const char *provider, const char *model,
+                             double reserve);
+int gw_store_pacing_load(gw_store_t *st, gw_pacing_cb cb, void *ctx, gw_err_t *err);
+
 /* The fallback chain: an ordered list of "provider/model" entries the user
  * ranked; models not listed follow in catalog priority order. Replaces it. */
 int gw_store_chain_set(gw_store_t *st, char *const *entries, size_t n, gw_err_t *err);

@@ -2,7 +2,8 @@
 // providers: after known traffic through the openai SDK (successes, a fallover off an invalid key,
 // a 429), the Analytics, Logs and Budgets pages show the gateway's own counts; the Live page shows
 // a request made after it opened; a log filter and its export return exactly the matching rows; a
-// recommendation names the invalid key; releasing a quarantine makes the model route again. Every
+// recommendation names the invalid key; releasing a quarantine makes the model route again;
+// pacing switched on from the Budgets page (keyboard only) reaches the admin API. Every
 // page in both themes has no console error and no serious axe violation; screenshots go to
 // docs/screenshots/.
 
@@ -14,8 +15,9 @@ import { startStack, routedVia, uniq, sleep, REPO_ROOT } from '../e2e/lib/harnes
 import { openBrowser, axeViolations } from './lib/browser.mjs';
 
 const T = { timeout: 120000 };
-const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile' };
-const CEREBRAS = { provider: 'cerebras', id: 'gpt-oss-120b' };
+// Daily caps, so the Budgets page offers pacing (groq's answers state the same 1000 requests).
+const GROQ = { provider: 'groq', id: 'llama-3.3-70b-versatile', limits: { rpd: 1000 } };
+const CEREBRAS = { provider: 'cerebras', id: 'gpt-oss-120b', limits: { rpd: 14400 } };
 const SHOTS = path.join(REPO_ROOT, 'docs/screenshots');
 const PAGES = [['analytics', 'Analytics'], ['live', 'Live'], ['logs', 'Logs'], ['budgets', 'Budgets']];
 const ADMIN = { 'x-freellmapi-admin': '1', 'content-type': 'application/json' };
@@ -66,6 +68,45 @@ describe('dashboard data pages', () => {
     await logged();
   });
   after(async () => s?.stop());
+
+  // First, so the screenshots below show a paced model.
+  test('pacing a model from the budgets page, by keyboard, reaches the API', T, async () => {
+    const b = await openBrowser();
+    const name = `groq/${GROQ.id}`;
+    const paced = async () => (await api('/budgets')).data.find((m) => `${m.provider}/${m.id}` === name).pacing;
+    try {
+      assert.equal(await paced(), null);
+      await b.page.goto(`${origin()}/budgets`);
+      const toggle = b.page.getByRole('checkbox', { name: 'Pace through the day for Llama 3.3 70B (groq)' });
+      await toggle.waitFor();
+      assert.equal(await toggle.isChecked(), false);
+      const row = b.page.getByRole('row').filter({ has: toggle });
+      assert.match(await row.innerText(), /off: the caps are spent as requests come/);
+      // The share first (kept until pacing is on), then the switch, from the keyboard.
+      const reserve = row.getByRole('combobox', { name: /Share of the daily cap Llama 3\.3 70B holds back/ });
+      await reserve.focus();
+      await b.page.keyboard.press('ArrowDown'); // 50 % -> 75 %
+      assert.equal(await reserve.inputValue(), '0.75');
+      assert.equal(await paced(), null, 'choosing the share alone changes nothing');
+      await toggle.focus();
+      await b.page.keyboard.press('Space');
+      let p = null;
+      for (let i = 0; i < 50 && p?.reserve !== 0.75; i++) {
+        p = await paced();
+        if (p?.reserve !== 0.75) await sleep(100);
+      }
+      assert.equal(p?.reserve, 0.75, 'the API shows the pacing the page set');
+      await b.page.getByText(/paced: [\d,]+ of 1,000 requests released/).waitFor();
+      const shown = Number((await row.innerText()).match(/paced: ([\d,]+) of 1,000/)[1].replace(/,/g, ''));
+      assert.ok(Math.abs(shown - p.allowed_now.requests) <= 1, `page ${shown}, API ${p.allowed_now.requests}`);
+      assert.equal(await toggle.isChecked(), true);
+      // The other model stays unpaced.
+      assert.equal((await api('/budgets')).data.find((m) => m.provider === 'cerebras').pacing, null);
+      assert.deepEqual(b.errors, []);
+    } finally {
+      await b.close();
+    }
+  });
 
   for (const theme of ['light', 'dark']) {
     test(`the data pages in the ${theme} theme: no console error, no serious accessibility violation`, T, async () => {

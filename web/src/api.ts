@@ -15,7 +15,12 @@ export interface Limits { rpm?: number; rpd?: number; tpm?: number; tpd?: number
 export interface Model {
   provider: string; id: string; name: string; kind: string; capabilities: string[];
   context_window: number; max_output_tokens: number; limits: Limits; usage: Required<Limits>; enabled: boolean;
-  usable: boolean; limited: boolean; chain_position: number;
+  usable: boolean; limited: boolean; chain_position: number; pacing?: Pacing | null;
+}
+// A model paced through the day: the share of each daily cap (reserve) released only as the
+// provider's day passes; allowed_now is what the paced caps allow at this moment.
+export interface Pacing {
+  reserve: number; allowed_now: { requests?: number; tokens?: number }; next_release_ms: number | null;
 }
 // log_content: PATCH takes it (Dashboard II); GET may or may not list it, so it is optional here.
 export interface Settings { log_retention_days: number; probe_interval_s: number; pin_set: boolean; log_content?: boolean }
@@ -81,7 +86,7 @@ export interface Budget {
   provider: string; id: string; name: string; limits: Limits; usage: Required<Limits>; keys: number | unknown[];
   remaining_today: { requests: number | null; tokens: number | null }; resets_at_ms: number | null;
   monthly_tokens: number | null; month_tokens_used: number; last_hour_requests: number; runs_out_at_ms: number | null;
-  enabled: boolean; usable: boolean; limited: boolean;
+  enabled: boolean; usable: boolean; limited: boolean; pacing: Pacing | null; held_by_pacing: boolean;
 }
 export interface Quarantine {
   provider: string; model: string | null; key_id: number | null; scope: 'pair' | 'key' | 'model'; reason: string; until_ms: number;
@@ -142,6 +147,9 @@ export const api = {
   rotateUnified: () => call<{ key: string }>('POST', '/unified-key/rotate'),
   models: () => call<{ data: Model[] }>('GET', '/models').then((r) => r.data),
   setEnabled: (m: { provider: string; id: string }, enabled: boolean) => call<{ model: Model }>('PATCH', `/models/${m.provider}/${m.id}`, { enabled }),
+  // reserve null: pacing off.
+  setPacing: (m: { provider: string; id: string }, reserve: number | null) =>
+    call<{ model: Model }>('PATCH', `/models/${m.provider}/${m.id}`, { pacing: reserve == null ? null : { reserve } }),
   chain: () => call<{ data: string[] }>('GET', '/chain').then((r) => r.data),
   setChain: (order: string[]) => call<{ data: string[] }>('PUT', '/chain', { order }).then((r) => r.data),
   resetChain: () => call<{ data: string[] }>('DELETE', '/chain').then((r) => r.data),

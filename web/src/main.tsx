@@ -12,7 +12,6 @@ import { SettingsPage } from './pages/settings';
 import { LockPage } from './pages/lock';
 import { LivePage } from './pages/live';
 import { LogsPage } from './pages/logs';
-import { BudgetsPage } from './pages/budgets';
 import './styles.css';
 
 // A page loaded when first opened (analytics brings the chart library): the first load stays small.
@@ -30,6 +29,7 @@ const analytics = () => import('./pages/analytics').then((m) => m.AnalyticsPage)
 const playground = () => import('./pages/playground').then((m) => m.PlaygroundPage);
 const testLab = () => import('./pages/lab').then((m) => m.LabPage);
 const integrations = () => import('./pages/integrations').then((m) => m.IntegrationsPage);
+const budgets = () => import('./pages/budgets').then((m) => m.BudgetsPage);
 
 const ROUTES: { path: string; label: string; view: () => preact.JSX.Element }[] = [
   { path: '/keys', label: 'Keys', view: () => <KeysPage /> },
@@ -38,7 +38,7 @@ const ROUTES: { path: string; label: string; view: () => preact.JSX.Element }[] 
   { path: '/analytics', label: 'Analytics', view: () => <Lazy key="analytics" title="Analytics" load={analytics} /> },
   { path: '/live', label: 'Live', view: () => <LivePage /> },
   { path: '/logs', label: 'Logs', view: () => <LogsPage /> },
-  { path: '/budgets', label: 'Budgets', view: () => <BudgetsPage /> },
+  { path: '/budgets', label: 'Budgets', view: () => <Lazy key="budgets" title="Budgets" load={budgets} /> },
   { path: '/playground', label: 'Playground', view: () => <Lazy key="playground" title="Playground" load={playground} /> },
   { path: '/lab', label: 'Test Lab', view: () => <Lazy key="lab" title="Test Lab" load={testLab} /> },
   { path: '/integrations', label: 'Integrations', view: () => <Lazy key="integrations" title="Integrations" load={integrations} /> },

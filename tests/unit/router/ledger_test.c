@@ -548,6 +548,97 @@ static void test_pacing(void **state)
     assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, day0 + 86400 * SEC - 1, NULL), GW_FIT_OK);
 }
 
+/* The pure arithmetic the ledger and the dashboard share, on an injected clock. */
+static void test_paced_allowance(void **state)
+{
+    int64_t day0 = gw_reset_period_start(GW_RESET_UTC, T0);
+    int64_t day1 = gw_reset_next(GW_RESET_UTC, T0);
+    int64_t at;
+
+    (void)state;
+    assert_int_equal(day1 - day0, 86400 * SEC);
+    /* Off, or no cap: the cap as it is. */
+    assert_int_equal(gw_ledger_paced_allowance(100, 0, day0, day1, day0), 100);
+    assert_int_equal(gw_ledger_paced_allowance(0, 0.5, day0, day1, T0), 0);
+    /* 100 with half kept back: 50 at midnight, 75 at noon, 100 at the end. */
+    assert_int_equal(gw_ledger_paced_allowance(100, 0.5, day0, day1, day0), 50);
+    assert_int_equal(gw_ledger_paced_allowance(100, 0.5, day0, day1, T0), 75);
+    assert_int_equal(gw_ledger_paced_allowance(100, 0.5, day0, day1, day1), 100);
+    /* 0.62 of the day with a 0.9 reserve 4 requests: 0.4 + 3.6 * 0.62 = 2.63. */
+    assert_int_equal(gw_ledger_paced_allowance(4, 0.9, day0, day1, day0 + 53568 * SEC), 2);
+    /* The reserve is held to 0.95. */
+    assert_int_equal(gw_ledger_paced_allowance(100, 1.0, day0, day1, day0), 5);
+    /* Exact figures do not round down (62 of 100 at 24 % with 0.5). */
+    assert_int_equal(gw_ledger_paced_allowance(100, 0.5, day0, day1, day0 + 86400 * SEC * 24 / 100),
+                     62);
+
+    /* Release times: the first millisecond the allowance reaches the amount. */
+    assert_int_equal(gw_ledger_paced_release_at(100, 0.5, day0, day1, 50), day0);
+    at = gw_ledger_paced_release_at(100, 0.5, day0, day1, 76);
+    assert_int_equal(gw_ledger_paced_allowance(100, 0.5, day0, day1, at), 76);
+    assert_int_equal(gw_ledger_paced_allowance(100, 0.5, day0, day1, at - 1), 75);
+    assert_true(at > T0 && at < T0 + 30 * 60 * SEC);
+    assert_int_equal(gw_ledger_paced_release_at(100, 0.5, day0, day1, 100), day1);
+    assert_int_equal(gw_ledger_paced_release_at(100, 0, day0, day1, 100), day0);
+    at = gw_ledger_paced_release_at(4, 0.9, day0, day1, 1);
+    assert_int_equal(gw_ledger_paced_allowance(4, 0.9, day0, day1, at), 1);
+    assert_int_equal(gw_ledger_paced_allowance(4, 0.9, day0, day1, at - 1), 0);
+}
+
+/* A pair nothing was charged to is paced too: early in the day a 0.9 reserve
+ * of 4 requests releases none, so even the first call waits. */
+static void test_pacing_first_call(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    gw_cost_t c = {.tokens = 1, .floor = 1, .reserve = 0.9};
+    int64_t day0 = gw_reset_period_start(GW_RESET_UTC, T0);
+    int64_t day1 = gw_reset_next(GW_RESET_UTC, T0);
+    int64_t retry = 0;
+
+    m->limits.rpd = 4;
+    assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, day0 + SEC, &retry), GW_FIT_LATER);
+    assert_int_equal(retry, gw_ledger_paced_release_at(4, 0.9, day0, day1, 1));
+    assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, retry, NULL), GW_FIT_OK);
+    /* At noon 2 are released (0.4 + 1.8): exactly 2 go. */
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(gw_ledger_fit(f->l, m, 2, &c, T0, NULL), GW_FIT_OK);
+        gw_ledger_charge(f->l, m, 2, 1, T0);
+    }
+    assert_int_equal(gw_ledger_fit(f->l, m, 2, &c, T0, NULL), GW_FIT_LATER);
+}
+
+/* The upstream stating its room (Groq does on every answer) does not lift
+ * pacing: spent is its count (cap less room) or ours, whichever is more. */
+static void test_pacing_with_stated_room(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    gw_cost_t c = {.tokens = 1, .floor = 1, .reserve = 0.5};
+    gw_rl_seen_t seen;
+
+    m->limits.rpd = 100; /* 75 released by noon */
+    for (int i = 0; i < 75; i++)
+        gw_ledger_charge(f->l, m, 1, 1, T0);
+    gw_rl_seen_init(&seen);
+    seen.limit[GW_WIN_RPD] = 100;
+    seen.remaining[GW_WIN_RPD] = 90; /* the upstream counts fewer: ours wins */
+    gw_ledger_observe(f->l, m, 1, &seen, T0, T0 + SEC);
+    assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, T0 + SEC, NULL), GW_FIT_LATER);
+    c.reserve = 0;
+    assert_int_equal(gw_ledger_fit(f->l, m, 1, &c, T0 + SEC, NULL), GW_FIT_OK);
+    /* Another key whose upstream says 30 are left of 100: 70 spent, 5 more may go. */
+    c.reserve = 0.5;
+    gw_ledger_charge(f->l, m, 2, 1, T0);
+    seen.remaining[GW_WIN_RPD] = 30;
+    gw_ledger_observe(f->l, m, 2, &seen, T0, T0 + SEC);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(gw_ledger_fit(f->l, m, 2, &c, T0 + SEC, NULL), GW_FIT_OK);
+        gw_ledger_charge(f->l, m, 2, 1, T0 + SEC);
+    }
+    assert_int_equal(gw_ledger_fit(f->l, m, 2, &c, T0 + SEC, NULL), GW_FIT_LATER);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -566,6 +657,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_upstream_daily_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_large_remembered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
+        cmocka_unit_test(test_paced_allowance),
+        cmocka_unit_test_setup_teardown(test_pacing_first_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pacing_with_stated_room, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

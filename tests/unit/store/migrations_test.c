@@ -137,6 +137,13 @@ static void on_pref(void *ctx, const char *provider, const char *model, bool ena
     *n += enabled ? 100 : 1;
 }
 
+static void on_pacing(void *ctx, const char *provider, const char *model, double reserve)
+{
+    (void)provider;
+    (void)model;
+    *(int *)ctx += (int)(reserve * 100 + 0.5);
+}
+
 static void test_migrate_v1_to_latest(void **state)
 {
     fixture_t *f = *state;
@@ -153,7 +160,7 @@ static void test_migrate_v1_to_latest(void **state)
     if (gw_store_open(&st, f->dir, &err) != 0)
         fail_msg("open: %s", err.msg);
     assert_int_equal(gw_store_schema_version(st), gw__store_latest_version());
-    assert_int_equal(gw__store_latest_version(), 9);
+    assert_int_equal(gw__store_latest_version(), 10);
     /* 0005: the configuration counter starts at 0 and follows every change. */
     assert_int_equal(gw_store_config_version(st), 0);
     assert_int_equal(gw_store_setting_set(st, "x", "1", &err), 0);
@@ -183,6 +190,20 @@ static void test_migrate_v1_to_latest(void **state)
         assert_int_equal(gw_store_config_version(st), before + 1);
         assert_int_equal(gw_store_quarantine_delete(st, "groq", "m1", &err), 0);
         assert_int_equal(gw_store_quarantine_delete(st, "groq", "m1", &err), GW_ENOTFOUND);
+    }
+    /* 0010: pacing is configuration too; 0 turns it off (no row). */
+    {
+        int64_t before = gw_store_config_version(st);
+        int paced = 0;
+        assert_int_equal(gw_store_pacing_set(st, "groq", "m1", 0.5, 5, &err), 0);
+        assert_int_equal(gw_store_config_version(st), before + 1);
+        assert_int_equal(gw_store_pacing_load(st, on_pacing, &paced, &err), 0);
+        assert_int_equal(paced, 50);
+        assert_int_equal(gw_store_pacing_set(st, "groq", "m1", 0.96, 5, &err), GW_EINVAL);
+        assert_int_equal(gw_store_pacing_set(st, "groq", "m1", 0, 6, &err), 0);
+        paced = 0;
+        assert_int_equal(gw_store_pacing_load(st, on_pacing, &paced, &err), 0);
+        assert_int_equal(paced, 0);
     }
     /* 0008: the rollups of an upgraded database are built once, by the writer. */
     {
