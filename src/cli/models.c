@@ -87,6 +87,20 @@ out:
     return rc;
 }
 
+/* The catalog, the model `id` names in it, and the store: what a change to one
+ * model's preferences needs. */
+static int open_model(gw_catalog_t *cat, const char *id, gw_model_t **m, gw_store_t **st,
+                      const char *data_dir, const gw__cli_io_t *io)
+{
+    int rc = gw__cli_catalog_load(cat, io);
+
+    if (rc == GW_CLI_OK)
+        rc = gw__cli_resolve_model(cat, id, m, io);
+    if (rc == GW_CLI_OK)
+        rc = gw__cli_store_open(st, data_dir, io);
+    return rc;
+}
+
 static int models_set(const char *id, bool enabled, const char *data_dir, const gw__cli_io_t *io)
 {
     gw_catalog_t cat = {0};
@@ -95,11 +109,7 @@ static int models_set(const char *id, bool enabled, const char *data_dir, const 
     gw_err_t err = {0};
     int rc;
 
-    rc = gw__cli_catalog_load(&cat, io);
-    if (rc == GW_CLI_OK)
-        rc = gw__cli_resolve_model(&cat, id, &m, io);
-    if (rc == GW_CLI_OK)
-        rc = gw__cli_store_open(&st, data_dir, io);
+    rc = open_model(&cat, id, &m, &st, data_dir, io);
     if (rc != GW_CLI_OK)
         goto out;
     if (gw_store_model_enabled_set(st, m->provider->id, m->id, enabled, &err) != 0) {
@@ -151,11 +161,7 @@ static int models_pace(const char *id, const char *value, const char *data_dir,
         return gw__cli_fail(io, "RESERVE must be off or a share from 0.05 to 0.95 (or 5%% to "
                                 "95%%), not '%s'",
                             value);
-    rc = gw__cli_catalog_load(&cat, io);
-    if (rc == GW_CLI_OK)
-        rc = gw__cli_resolve_model(&cat, id, &m, io);
-    if (rc == GW_CLI_OK)
-        rc = gw__cli_store_open(&st, data_dir, io);
+    rc = open_model(&cat, id, &m, &st, data_dir, io);
     if (rc != GW_CLI_OK)
         goto out;
     if (gw_store_pacing_set(st, m->provider->id, m->id, reserve, gw_now_ms(), &err) != 0) {
