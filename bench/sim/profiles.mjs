@@ -83,7 +83,7 @@ export const PROFILES = [
     models: [
       { provider: 'groq', id: 'llama-3.3-70b-versatile', ratio: 3.9, enforce: { rpm: 30, tpm: 12000, rpd: 1000 } },
       { provider: 'cerebras', id: 'gpt-oss-120b', ratio: 3.4, enforce: { rpm: 30, tpm: 8000, rpd: 2400 } },
-      { provider: 'groq', id: 'openai/gpt-oss-20b', ratio: 4.2, enforce: { rpm: 30, tpm: 6000, rpd: 1000 } },
+      { provider: 'groq', id: 'openai/gpt-oss-20b', ratio: 3.5, enforce: { rpm: 30, tpm: 6000, rpd: 1000 } },
       { provider: 'mistral', id: 'mistral-small-latest', ratio: 4.6, enforce: { rpm: 30, tpm: 3000 } },
     ],
     keys: { groq: 1, cerebras: 1, mistral: 1 },
@@ -98,7 +98,7 @@ export const PROFILES = [
     models: [
       { provider: 'groq', id: 'llama-3.3-70b-versatile', ratio: 3.9, enforce: { rpm: 30, tpm: 12000, rpd: 1000 } },
       { provider: 'cerebras', id: 'gpt-oss-120b', ratio: 3.4, enforce: { rpm: 30, tpm: 8000, rpd: 2400 } },
-      { provider: 'groq', id: 'openai/gpt-oss-20b', ratio: 4.2, enforce: { rpm: 30, tpm: 6000, rpd: 1000 } },
+      { provider: 'groq', id: 'openai/gpt-oss-20b', ratio: 3.5, enforce: { rpm: 30, tpm: 6000, rpd: 1000 } },
       { provider: 'mistral', id: 'mistral-small-latest', ratio: 4.6, enforce: { rpm: 30, tpm: 3000 } },
     ],
     keys: { groq: 1, cerebras: 1, mistral: 1 },
@@ -141,7 +141,8 @@ export const PROFILES = [
     shape: 'agent',
     models: [
       { provider: 'groq', id: 'llama-3.3-70b-versatile', ratio: 3.9, enforce: { rpm: 30, tpm: 6000, rpd: 1000 }, state: { rpm: 30, tpm: 12000, rpd: 1000 } },
-      { provider: 'groq', id: 'openai/gpt-oss-20b', ratio: 4.2, enforce: { rpm: 30, tpm: 8000, rpd: 40 }, state: { rpm: 30, tpm: 8000, rpd: 1000 } },
+      // the catalog says 1000 a day; this account has 6 left today, and the headers say so
+      { provider: 'groq', id: 'openai/gpt-oss-20b', ratio: 4.2, enforce: { rpm: 30, tpm: 8000, rpd: 6 }, state: { rpm: 30, tpm: 8000, rpd: 1000 } },
       { provider: 'cerebras', id: 'gpt-oss-120b', ratio: 3.4, enforce: { rpm: 30, tpm: 7000, rpd: 2400 }, state: { rpm: 30, tpm: 30000, rpd: 2400 } },
     ],
     keys: { groq: 1, cerebras: 1 },

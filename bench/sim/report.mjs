@@ -63,7 +63,7 @@ export function markdown(results, meta) {
   return [
     '# Routing-quality simulation',
     '',
-    `Gateway \`${meta.bin}\`, ${meta.seconds} s of traffic per profile, run ${meta.when}. See bench/sim/README.md for what each column means.`,
+    `Gateway \`${meta.bin}\` (built ${meta.built}), ${meta.seconds} s of traffic per profile, run ${meta.when}. See bench/sim/README.md for what each column means.`,
     '',
     table(results),
     '',

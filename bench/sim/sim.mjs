@@ -56,6 +56,7 @@ async function main() {
     return 2;
   }
   const say = (s) => console.error(`sim: ${s}`);
+  const built = fs.statSync(o.bin).mtime.toISOString().replace(/\.\d+Z$/, 'Z');
   say(`running ${chosen.map((p) => p.name).join(', ')} concurrently against ${o.bin}`);
   const settled = await Promise.allSettled(chosen.map((p) => runProfile(p, { bin: o.bin, seconds: o.seconds, say })));
   const results = settled.map((s, i) => (s.status === 'fulfilled' ? s.value : { name: chosen[i].name, failed: String(s.reason?.message ?? s.reason).split('\n').slice(0, 6).join(' / ') }));
@@ -64,7 +65,7 @@ async function main() {
   console.log('');
   console.log(verdict(results));
   fs.mkdirSync(path.dirname(o.out), { recursive: true });
-  fs.writeFileSync(o.out, markdown(results, { bin: o.bin, seconds: o.seconds, when }));
+  fs.writeFileSync(o.out, markdown(results, { bin: o.bin, built, seconds: o.seconds, when }));
   say(`report written to ${path.relative(process.cwd(), o.out) || o.out}`);
   for (const r of results) if (r.failed) say(`${r.name} did not run: ${r.failed}`);
   return results.some((r) => misses(r).length) ? 1 : 0;
