@@ -183,6 +183,13 @@ export class Ledger {
     };
   }
 
+  /** A pair's use now, for the report: window (last windowMs) and day, with its caps. */
+  describe(provider, model, key, now, windowMs = WINDOW_MS) {
+    const mb = this.pairBucket(provider, model, key, now);
+    const w = inWindow(mb, now, windowMs);
+    return { limits: this.modelLimits(provider, model), windowReq: w.n, windowTok: w.tok, dayReq: mb.dayReq, dayTok: mb.dayTok, inflight: this.accountBucket(provider, key, now).inflight };
+  }
+
   /** Account-wide state (OpenRouter-style headers). */
   accountState(provider, key, now) {
     const al = this.caps.accounts?.[provider] ?? {};

@@ -235,7 +235,8 @@ export class MockProviders {
   /**
    * Could any of `pairs` ([{provider, model, key}]) serve this exact request
    * now? Counts window events of the last 61 s (a second of slack for timing).
-   * Returns the first pair with room, or null.
+   * Returns the first pair with room (with the request's tokens as that model
+   * counts them and the pair's use), or null.
    */
   roomFor(body, pairs, now = Date.now()) {
     const maxTok = maxTokensOf(body);
@@ -244,7 +245,9 @@ export class MockProviders {
       if (!m || !this.keys.get(p.provider)?.has(p.key)) continue;
       const prompt = promptTokens(body, m.ratio);
       if (m.contextWindow && prompt + maxTok > m.contextWindow) continue;
-      if (!this.ledger.verdict(p.provider, p.model, p.key, prompt, maxTok, now, WINDOW_MS + 1000)) return p;
+      if (!this.ledger.verdict(p.provider, p.model, p.key, prompt, maxTok, now, WINDOW_MS + 1000)) {
+        return { ...p, prompt, maxTok, use: this.ledger.describe(p.provider, p.model, p.key, now, WINDOW_MS + 1000) };
+      }
     }
     return null;
   }

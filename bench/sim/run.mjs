@@ -123,6 +123,15 @@ export async function runProfile(p, { bin, seconds = 70, say = () => {} }) {
   }
 }
 
+/** "groq/m key groq#1 (request 2435 + max 1024 tokens; last 61 s: 3 req / 5100 tok of rpm 30 / tpm 12000; today 9 req)" */
+function roomText(room, label) {
+  const u = room.use;
+  const l = u.limits;
+  const caps = [l.rpm != null && `rpm ${l.rpm}`, l.tpm != null && `tpm ${l.tpm}`].filter(Boolean).join(' / ') || 'no minute caps';
+  const daily = [l.rpd != null && `rpd ${l.rpd}`, l.tpd != null && `tpd ${l.tpd}`].filter(Boolean).join(', ');
+  return `${room.provider}/${room.model} key ${label.get(room.key)} (request ${room.prompt}${room.maxTok ? ` + max ${room.maxTok}` : ''} tokens by its tokenizer; last 61 s: ${u.windowReq} req / ${u.windowTok} tok of ${caps}; today ${u.dayReq} req${daily ? ` of ${daily}` : ''}; ${u.inflight} in flight on the key)`;
+}
+
 function summarize(p, requests, mock, keys, notes, wallMs) {
   const label = new Map(keys.map((k) => [k.secret, `${k.provider}#${k.secret.split('-').pop()}`]));
   const pairs = new Map();
@@ -157,7 +166,7 @@ function summarize(p, requests, mock, keys, notes, wallMs) {
     caused429: mock.attempts.filter((a) => a.status === 429).length,
     caused413: mock.attempts.filter((a) => a.status === 413).length,
     refusedWhileRoom: roomy.length,
-    roomExamples: roomy.slice(0, 3).map((r) => ({ id: r.id, status: r.status, named: r.named, room: `${r.room.provider}/${r.room.model} key ${label.get(r.room.key)}` })),
+    roomExamples: roomy.slice(0, 4).map((r) => ({ id: r.id, status: r.status, named: r.named, room: roomText(r.room, label) })),
     p50AddedMs: percentile(added, 50),
     p50ClientMs: percentile(served.map((r) => r.ms), 50),
     probes: mock.probes,
