@@ -148,12 +148,35 @@ export const PROFILES = [
     keys: { groq: 1, cerebras: 1 },
     ratelimitHeaders: GROQ_HEADERS,
   },
+  {
+    // Another application uses two of the keys too (not through the gateway);
+    // only the providers' headers and 429s reveal it. 429s on those keys are
+    // reported apart from the ones the gateway caused on its own.
+    name: 'shared',
+    seed: 707,
+    clients: 4,
+    shape: 'chat',
+    models: [
+      { provider: 'groq', id: 'llama-3.3-70b-versatile', ratio: 3.9, enforce: { rpm: 30, tpm: 8000, rpd: 1000 } },
+      { provider: 'cerebras', id: 'gpt-oss-120b', ratio: 3.4, enforce: { rpm: 30, tpm: 8000, rpd: 2400 } },
+      { provider: 'groq', id: 'openai/gpt-oss-20b', ratio: 4.2, enforce: { rpm: 30, tpm: 6000, rpd: 1000 } },
+    ],
+    keys: { groq: 1, cerebras: 1 },
+    outside: [
+      { provider: 'groq', model: 'llama-3.3-70b-versatile', key: 1, everyMs: 4000, tokens: 1500 },
+      { provider: 'cerebras', model: 'gpt-oss-120b', key: 1, everyMs: 6000, tokens: 1200 },
+    ],
+    ratelimitHeaders: GROQ_HEADERS,
+  },
 ];
+
+/** The secret of a profile's n-th key (1-based) of a provider. */
+export const keySecret = (p, provider, n) => `sim-${p.name}-${provider}-${n}`;
 
 /** Provider keys of a profile: [{provider, secret}] (secrets only the mock and the gateway know). */
 export function profileKeys(p) {
   const out = [];
-  for (const [provider, n] of Object.entries(p.keys)) for (let i = 1; i <= n; i++) out.push({ provider, secret: `sim-${p.name}-${provider}-${i}` });
+  for (const [provider, n] of Object.entries(p.keys)) for (let i = 1; i <= n; i++) out.push({ provider, secret: keySecret(p, provider, i) });
   return out;
 }
 

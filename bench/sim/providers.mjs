@@ -85,6 +85,7 @@ export class MockProviders {
     this.latency = cfg.latencyMs ?? [150, 400];
     this.attempts = []; // every chat request: {t, provider, model, key, status, kind, scope, simId, ms}
     this.probes = 0;
+    this.outside = []; // usage injected by outsideUse(): {t, provider, model, key, tokens}
     this.server = null;
     this.port = null;
   }
@@ -230,6 +231,16 @@ export class MockProviders {
     this.ledger.finish(lease, prompt + completion);
     res.end('data: [DONE]\n\n');
     done(200);
+  }
+
+  /**
+   * Outside usage: another consumer of the same key (not the gateway) spends
+   * `tokens` on a pair now. It lands whether or not it fits (the other
+   * application got there first), so the window can end up over its cap.
+   */
+  outsideUse(provider, model, key, tokens, now = Date.now()) {
+    this.ledger.finish(this.ledger.admit(provider, model, key, tokens, now), tokens);
+    this.outside.push({ t: now, provider, model, key, tokens });
   }
 
   /**

@@ -25,7 +25,7 @@ export function table(results) {
       continue;
     }
     rows.push(
-      `| ${r.name} | ${r.requests} | ${r.served} (${pct(r.served, r.requests)}) | ${r.attempts} | ${r.caused429} | ${r.caused413} | ${r.refusedWhileRoom} of ${r.refused} | ${r.served ? (r.attempts / r.served).toFixed(2) : '–'} | ${ms(r.p50AddedMs)} |`,
+      `| ${r.name} | ${r.requests} | ${r.served} (${pct(r.served, r.requests)}) | ${r.attempts} | ${r.caused429}${r.outside ? ` (+${r.shared429} on shared keys)` : ''} | ${r.caused413} | ${r.refusedWhileRoom} of ${r.refused} | ${r.served ? (r.attempts / r.served).toFixed(2) : '–'} | ${ms(r.p50AddedMs)} |`,
     );
   }
   return rows.join('\n');
@@ -45,6 +45,7 @@ function breakdown(r) {
       `p50 client latency ${ms(r.p50ClientMs)}, p50 added by the gateway ${ms(r.p50AddedMs)}; ${r.probes} health probes (not counted).`,
     '',
   );
+  if (r.outside) lines.push(`Outside usage: ${r.outside}; ${r.shared429} upstream 429s on those keys are reported apart and not held against the gateway.`, '');
   lines.push('| pair | attempts | 2xx | 429 | 413 | refusals by cap |', '|---|---:|---:|---:|---:|---|');
   for (const p of r.pairs) {
     const kinds = Object.entries(p.kinds).map(([k, v]) => `${k}: ${v}`).join(', ');

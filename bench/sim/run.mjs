@@ -4,7 +4,7 @@
 
 import { MockProviders } from './providers.mjs';
 import { buildCatalog, modelFacts, catalogAccepted, startGateway } from './gateway.mjs';
-import { profileKeys, clientTraffic } from './profiles.mjs';
+import { profileKeys, clientTraffic, keySecret } from './profiles.mjs';
 import { sleep, percentile } from './util.mjs';
 
 const MAX_PER_CLIENT = 3000; // every load loop is bounded in count as well as time
@@ -113,7 +113,13 @@ export async function runProfile(p, { bin, seconds = 70, say = () => {} }) {
     gw = await startGateway({ bin, catalog, mockUrl: mock.url, keys, name: p.name });
     say(`${p.name}: gateway up on ${gw.url}, mock on ${mock.url}; sending for ${seconds} s`);
     const startAt = Date.now() + 200;
-    const logs = await Promise.all(Array.from({ length: p.clients }, (_, i) => client(p, i, gw, mock, facts, keys, startAt, seconds)));
+    const timers = (p.outside ?? []).map((o) => setInterval(() => mock.outsideUse(o.provider, o.model, keySecret(p, o.provider, o.key), o.tokens), o.everyMs));
+    let logs;
+    try {
+      logs = await Promise.all(Array.from({ length: p.clients }, (_, i) => client(p, i, gw, mock, facts, keys, startAt, seconds)));
+    } finally {
+      timers.forEach(clearInterval);
+    }
     const requests = logs.flat();
     if (gw && gw.logs && /AddressSanitizer|runtime error:/.test(gw.logs())) notes.push('the gateway printed a sanitizer report');
     return summarize(p, requests, mock, keys, notes, Date.now() - startAt);
@@ -146,6 +152,9 @@ function summarize(p, requests, mock, keys, notes, wallMs) {
     else row.other++;
     if (a.status === 429 || a.status === 413) row.kinds[`${a.status} ${a.scope === 'account' ? 'account ' : ''}${a.kind}`] = (row.kinds[`${a.status} ${a.scope === 'account' ? 'account ' : ''}${a.kind}`] ?? 0) + 1;
   }
+  // 429s on a key another consumer also used are not the gateway's alone: kept apart
+  const sharedKeys = new Set(mock.outside.map((o) => `${o.provider}\u0000${o.key}`));
+  const isShared = (a) => sharedKeys.has(`${a.provider}\u0000${a.key}`);
   const okBySim = new Map(mock.attempts.filter((a) => a.status === 200 && a.simId).map((a) => [a.simId, a]));
   const served = requests.filter((r) => r.status === 200);
   const added = served.map((r) => (okBySim.has(r.id) ? r.ms - okBySim.get(r.id).ms : null)).filter((x) => x !== null);
@@ -163,7 +172,9 @@ function summarize(p, requests, mock, keys, notes, wallMs) {
     refused503: refused.filter((r) => r.status === 503).length,
     errors,
     attempts: mock.attempts.length,
-    caused429: mock.attempts.filter((a) => a.status === 429).length,
+    caused429: mock.attempts.filter((a) => a.status === 429 && !isShared(a)).length,
+    shared429: mock.attempts.filter((a) => a.status === 429 && isShared(a)).length,
+    outside: mock.outside.length ? `${mock.outside.length} outside uses (${mock.outside.reduce((n, o) => n + o.tokens, 0)} tokens) on ${[...sharedKeys].map((k) => label.get(k.split('\u0000')[1])).join(', ')}` : null,
     caused413: mock.attempts.filter((a) => a.status === 413).length,
     refusedWhileRoom: roomy.length,
     roomExamples: roomy.slice(0, 4).map((r) => ({ id: r.id, status: r.status, named: r.named, room: roomText(r.room, label) })),
