@@ -128,7 +128,7 @@ export async function catalogAccepted(bin, catalog, mockUrl) {
 }
 
 /**
- * Starts a gateway: returns {url, unified, stop(), logs()}.
+ * Starts a gateway: returns {url, unified, stop(), logs(), exited() (null while it runs)}.
  * keys: [{provider, secret}]
  */
 export async function startGateway({ bin, catalog, mockUrl, keys, name }) {
@@ -176,7 +176,8 @@ export async function startGateway({ bin, catalog, mockUrl, keys, name }) {
       if (Date.now() > deadline) throw new Error(`gateway not ready within 20 s:\n${log.slice(-3000)}`);
       await sleep(100);
     }
-    return { url, unified, stop: cleanup, logs: () => log, dataDir };
+    const exited = () => (child.exitCode !== null || child.signalCode !== null ? String(child.exitCode ?? child.signalCode) : null);
+    return { url, unified, stop: cleanup, logs: () => log, exited, dataDir };
   } catch (e) {
     await cleanup();
     throw e;

@@ -121,7 +121,9 @@ export async function runProfile(p, { bin, seconds = 70, say = () => {} }) {
       timers.forEach(clearInterval);
     }
     const requests = logs.flat();
-    if (gw && gw.logs && /AddressSanitizer|runtime error:/.test(gw.logs())) notes.push('the gateway printed a sanitizer report');
+    // a gateway that died refuses nothing: that must not pass for a clean run
+    if (gw.exited()) throw new Error(`the gateway exited during the run (${gw.exited()}): ${gw.logs().slice(-1500)}`);
+    if (/AddressSanitizer|runtime error:/.test(gw.logs())) notes.push('the gateway printed a sanitizer report');
     return summarize(p, requests, mock, keys, notes, Date.now() - startAt);
   } finally {
     if (gw) await gw.stop();
