@@ -58,6 +58,12 @@ async function main() {
   const say = (s) => console.error(`sim: ${s}`);
   const built = fs.statSync(o.bin).mtime.toISOString().replace(/\.\d+Z$/, 'Z');
   say(`running ${chosen.map((p) => p.name).join(', ')} concurrently against ${o.bin}`);
+  // the whole run is bounded too: traffic + start-up, drain and tear-down
+  const watchdog = setTimeout(() => {
+    console.error(`sim: still running after ${o.seconds + 120} s; giving up (children are killed on exit)`);
+    process.exit(2);
+  }, (o.seconds + 120) * 1000);
+  watchdog.unref();
   const settled = await Promise.allSettled(chosen.map((p) => runProfile(p, { bin: o.bin, seconds: o.seconds, say })));
   const results = settled.map((s, i) => (s.status === 'fulfilled' ? s.value : { name: chosen[i].name, failed: String(s.reason?.message ?? s.reason).split('\n').slice(0, 6).join(' / ') }));
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
