@@ -8,7 +8,7 @@ import { utcDay, msToMidnightUTC } from './util.mjs';
 export const WINDOW_MS = 60000;
 
 function newBucket() {
-  return { events: [], day: -1, dayReq: 0, dayTok: 0, inflight: 0 };
+  return { events: [], day: -1, dayReq: 0, dayTok: 0, inflight: 0, finished: [] };
 }
 
 /** Drops the daily counts at a new UTC day, and events long gone from any window. */
@@ -22,10 +22,18 @@ function refresh(b, now) {
   let i = 0;
   while (i < b.events.length && b.events[i].t <= now - 2 * WINDOW_MS) i++;
   if (i) b.events.splice(0, i);
+  let j = 0;
+  while (j < b.finished.length && b.finished[j] <= now - 10000) j++;
+  if (j) b.finished.splice(0, j);
 }
 
-/** Requests and tokens a bucket has in the window (now - windowMs, now]. */
-function inWindow(b, now, windowMs) {
+/**
+ * Requests and tokens a bucket has in the window (now - 60 s - slackMs, now].
+ * With slack, a request answered within the last slackMs still counts what it
+ * reserved at admission (the caller may have decided just before it finished).
+ */
+function inWindow(b, now, slackMs) {
+  const windowMs = WINDOW_MS + slackMs;
   let n = 0;
   let tok = 0;
   let first = -1;
@@ -34,7 +42,7 @@ function inWindow(b, now, windowMs) {
     if (e.t > now - windowMs) {
       if (first < 0) first = i;
       n++;
-      tok += e.tokens;
+      tok += slackMs > 0 && e.doneAt !== undefined && e.doneAt > now - slackMs ? Math.max(e.tokens, e.reserved) : e.tokens;
     }
   }
   return { n, tok, first };
@@ -51,8 +59,9 @@ function dailyVerdict(limits, b, cost, now) {
   return null;
 }
 
-function windowVerdict(limits, b, cost, now, windowMs) {
-  const w = inWindow(b, now, windowMs);
+function windowVerdict(limits, b, cost, now, slackMs) {
+  const windowMs = WINDOW_MS + slackMs;
+  const w = inWindow(b, now, slackMs);
   if (limits.rpm != null && w.n + 1 > limits.rpm) {
     // the (n - rpm + 1)-th oldest event in the window must age out
     const e = b.events[w.first + (w.n - limits.rpm)];
@@ -108,9 +117,11 @@ export class Ledger {
    * Would (provider, model, key) admit a request of `prompt` tokens with
    * `maxTokens` (0 when unset) now? Returns null (yes) or
    * {status: 413|429, scope: 'model'|'account', kind, limit, used, requested, retryMs}.
-   * windowMs > 60 s makes the check stricter (events a little older still count).
+   * slackMs > 0 makes the check stricter for timing: window events up to
+   * slackMs older than 60 s still count, and so do requests answered within
+   * the last slackMs (in flight, at their reserved tokens).
    */
-  verdict(provider, model, key, prompt, maxTokens, now, windowMs = WINDOW_MS) {
+  verdict(provider, model, key, prompt, maxTokens, now, slackMs = 0) {
     const ml = this.modelLimits(provider, model);
     const al = this.caps.accounts?.[provider] ?? {};
     const conc = this.caps.concurrent?.[provider];
@@ -120,14 +131,15 @@ export class Ledger {
     }
     const mb = this.pairBucket(provider, model, key, now);
     const ab = this.accountBucket(provider, key, now);
-    if (conc != null && ab.inflight >= conc) return { status: 429, scope: 'account', kind: 'concurrent', limit: conc, used: ab.inflight, requested: 1, retryMs: 1000 };
+    const inflight = ab.inflight + (slackMs ? ab.finished.filter((t) => t > now - slackMs).length : 0);
+    if (conc != null && inflight >= conc) return { status: 429, scope: 'account', kind: 'concurrent', limit: conc, used: inflight, requested: 1, retryMs: 1000 };
     const d = dailyVerdict(ml, mb, cost, now) ?? null;
     if (d) return { status: 429, scope: 'model', ...d };
     const da = dailyVerdict(al, ab, cost, now);
     if (da) return { status: 429, scope: 'account', ...da };
-    const w = windowVerdict(ml, mb, cost, now, windowMs);
+    const w = windowVerdict(ml, mb, cost, now, slackMs);
     if (w) return { status: 429, scope: 'model', ...w };
-    const wa = windowVerdict(al, ab, cost, now, windowMs);
+    const wa = windowVerdict(al, ab, cost, now, slackMs);
     if (wa) return { status: 429, scope: 'account', ...wa };
     return null;
   }
@@ -136,7 +148,7 @@ export class Ledger {
   admit(provider, model, key, cost, now) {
     const mb = this.pairBucket(provider, model, key, now);
     const ab = this.accountBucket(provider, key, now);
-    const ev = { t: now, tokens: cost };
+    const ev = { t: now, tokens: cost, reserved: cost };
     mb.events.push(ev);
     ab.events.push(ev); // the same event: finish() updates both windows
     mb.dayReq++;
@@ -148,9 +160,11 @@ export class Ledger {
   }
 
   /** After answering: the windows and day counters hold what was really used. */
-  finish(lease, usedTokens) {
+  finish(lease, usedTokens, now = Date.now()) {
     if (lease.done) return;
     lease.done = true;
+    lease.ev.doneAt = now;
+    lease.ab.finished.push(now);
     const delta = usedTokens - lease.ev.tokens;
     lease.ev.tokens = usedTokens;
     lease.mb.dayTok += delta;
@@ -165,7 +179,7 @@ export class Ledger {
   headerState(provider, model, key, now) {
     const ml = this.modelLimits(provider, model);
     const mb = this.pairBucket(provider, model, key, now);
-    const w = inWindow(mb, now, WINDOW_MS);
+    const w = inWindow(mb, now, 0);
     const last = mb.events.length ? mb.events[mb.events.length - 1] : null;
     const toMidnight = msToMidnightUTC(now) / 1000;
     return {
@@ -183,10 +197,10 @@ export class Ledger {
     };
   }
 
-  /** A pair's use now, for the report: window (last windowMs) and day, with its caps. */
-  describe(provider, model, key, now, windowMs = WINDOW_MS) {
+  /** A pair's use now, for the report: window (with slackMs as in verdict) and day, with its caps. */
+  describe(provider, model, key, now, slackMs = 0) {
     const mb = this.pairBucket(provider, model, key, now);
-    const w = inWindow(mb, now, windowMs);
+    const w = inWindow(mb, now, slackMs);
     return { limits: this.modelLimits(provider, model), windowReq: w.n, windowTok: w.tok, dayReq: mb.dayReq, dayTok: mb.dayTok, inflight: this.accountBucket(provider, key, now).inflight };
   }
 
@@ -194,7 +208,7 @@ export class Ledger {
   accountState(provider, key, now) {
     const al = this.caps.accounts?.[provider] ?? {};
     const ab = this.accountBucket(provider, key, now);
-    const w = inWindow(ab, now, WINDOW_MS);
+    const w = inWindow(ab, now, 0);
     return { rpm: al.rpm, rpmUsed: w.n, rpd: al.rpd, rpdUsed: ab.dayReq, oldestMs: w.n ? ab.events[w.first].t : now };
   }
 }

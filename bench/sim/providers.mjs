@@ -4,7 +4,10 @@
 // Runs inside the sim's process so the sim can read the accounting directly.
 
 import http from 'node:http';
-import { Ledger, WINDOW_MS } from './caps.mjs';
+import { Ledger } from './caps.mjs';
+
+// timing slack of the room check (see Ledger.verdict)
+export const SLACK_MS = 1000;
 import { everyResponseHeaders, unauthorized, tooLarge, rateLimited } from './wire.mjs';
 import { rng, between } from './util.mjs';
 
@@ -245,7 +248,8 @@ export class MockProviders {
 
   /**
    * Could any of `pairs` ([{provider, model, key}]) serve this exact request
-   * now? Counts window events of the last 61 s (a second of slack for timing).
+   * now? With a second of slack for timing: window events of the last 61 s
+   * count, and requests answered in the last second count as still in flight.
    * Returns the first pair with room (with the request's tokens as that model
    * counts them and the pair's use), or null.
    */
@@ -256,8 +260,8 @@ export class MockProviders {
       if (!m || !this.keys.get(p.provider)?.has(p.key)) continue;
       const prompt = promptTokens(body, m.ratio);
       if (m.contextWindow && prompt + maxTok > m.contextWindow) continue;
-      if (!this.ledger.verdict(p.provider, p.model, p.key, prompt, maxTok, now, WINDOW_MS + 1000)) {
-        return { ...p, prompt, maxTok, use: this.ledger.describe(p.provider, p.model, p.key, now, WINDOW_MS + 1000) };
+      if (!this.ledger.verdict(p.provider, p.model, p.key, prompt, maxTok, now, SLACK_MS)) {
+        return { ...p, prompt, maxTok, use: this.ledger.describe(p.provider, p.model, p.key, now, SLACK_MS) };
       }
     }
     return null;

@@ -20,27 +20,38 @@ test('TPM window holds prompt + max_tokens in flight, prompt + completion after;
   const L = new Ledger({ models: { 'groq/m': { tpm: 1000 } }, accounts: {}, concurrent: {} });
   const a = L.admit('groq', 'm', 'k', 900, T);
   assert.equal(L.verdict('groq', 'm', 'k', 200, 0, T + 1000).kind, 'tpm');
-  L.finish(a, 300);
+  L.finish(a, 300, T);
   assert.equal(L.verdict('groq', 'm', 'k', 700, 0, T + 1000), null);
   const v = L.verdict('groq', 'm', 'k', 800, 0, T + 1000);
   assert.equal(v.kind, 'tpm');
   assert.equal(v.retryMs, 59000);
   assert.equal(L.verdict('groq', 'm', 'k', 800, 0, T + 60001), null);
-  assert.equal(L.verdict('groq', 'm', 'k', 800, 0, T + 60001, 61000).kind, 'tpm', 'the room check counts a second more');
+  assert.equal(L.verdict('groq', 'm', 'k', 800, 0, T + 60001, 1000).kind, 'tpm', 'the room check counts a second more');
+});
+
+test('room-check slack: a request answered within the last second still holds its reservation and its concurrency slot', () => {
+  const L = new Ledger({ models: { 'p/m': { tpm: 1000 } }, accounts: {}, concurrent: { p: 1 } });
+  L.finish(L.admit('p', 'm', 'k', 900, T), 100, T + 500);
+  assert.equal(L.verdict('p', 'm', 'k', 500, 0, T + 600), null);
+  assert.equal(L.verdict('p', 'm', 'k', 500, 0, T + 600, 1000).kind, 'concurrent');
+  const L2 = new Ledger({ models: { 'p/m': { tpm: 1000 } }, accounts: {}, concurrent: {} });
+  L2.finish(L2.admit('p', 'm', 'k', 900, T), 100, T + 500);
+  assert.equal(L2.verdict('p', 'm', 'k', 500, 0, T + 600, 1000).kind, 'tpm');
+  assert.equal(L2.verdict('p', 'm', 'k', 500, 0, T + 1600, 1000), null);
 });
 
 test('RPM retry-after, daily caps, account caps and concurrency', () => {
   const L = new Ledger({ models: { 'p/a': { rpm: 2, rpd: 3 }, 'p/b': {} }, accounts: { p: { rpm: 3 } }, concurrent: { p: 1 } });
   const l1 = L.admit('p', 'a', 'k', 1, T);
   assert.equal(L.verdict('p', 'b', 'k', 1, 0, T).kind, 'concurrent');
-  L.finish(l1, 1);
-  L.finish(L.admit('p', 'a', 'k', 1, T + 2000), 1);
+  L.finish(l1, 1, T);
+  L.finish(L.admit('p', 'a', 'k', 1, T + 2000), 1, T + 2000);
   const v = L.verdict('p', 'a', 'k', 1, 0, T + 3000);
   assert.deepEqual([v.kind, v.retryMs], ['rpm', 57000]);
-  L.finish(L.admit('p', 'b', 'k', 1, T + 3000), 1);
+  L.finish(L.admit('p', 'b', 'k', 1, T + 3000), 1, T + 3000);
   assert.deepEqual([L.verdict('p', 'b', 'k', 1, 0, T + 4000).scope, L.verdict('p', 'b', 'k', 1, 0, T + 4000).kind], ['account', 'rpm']);
   assert.equal(L.verdict('p', 'b', 'k2', 1, 0, T + 4000), null, 'another key has its own account');
-  L.finish(L.admit('p', 'a', 'k', 1, T + 70000), 1);
+  L.finish(L.admit('p', 'a', 'k', 1, T + 70000), 1, T + 70000);
   assert.equal(L.verdict('p', 'a', 'k', 1, 0, T + 130000).kind, 'rpd');
 });
 
@@ -52,7 +63,7 @@ test('tokenizer: ceil(chars / ratio) + 4 per message, plus tools', () => {
 
 test('wire: groq headers and bodies, cerebras suffixed headers, openrouter account 429', () => {
   const L = new Ledger({ models: { 'groq/m': { rpm: 30, tpm: 6000, rpd: 1000 } }, accounts: {}, concurrent: {} });
-  L.finish(L.admit('groq', 'm', 'k', 500, T), 700);
+  L.finish(L.admit('groq', 'm', 'k', 500, T), 700, T);
   const h = everyResponseHeaders('groq', L.headerState('groq', 'm', 'k', T + 1000));
   assert.equal(h['x-ratelimit-limit-requests'], '1000');
   assert.equal(h['x-ratelimit-remaining-requests'], '999');
