@@ -52,7 +52,7 @@ function breakdown(r) {
     lines.push(`| ${p.pair} | ${p.attempts} | ${p.ok} | ${p.r429} | ${p.r413} | ${kinds || '–'} |`);
   }
   if (r.roomExamples.length) {
-    lines.push('', 'Refused while room, e.g.:');
+    lines.push('', `Refused while room: ${r.refusedWhileRoom}, by the first model found with room: ${r.roomBy.map(([m, n]) => `${m} ${n}`).join(', ')}. For example:`);
     for (const e of r.roomExamples) lines.push(`- \`${e.id}\` got ${e.status}${e.named ? ` (asked for ${e.named} only)` : ''}; ${e.room} had room`);
   }
   for (const n of r.notes) lines.push('', `Note: ${n}`);

@@ -179,6 +179,7 @@ function summarize(p, requests, mock, keys, notes, wallMs) {
     outside: mock.outside.length ? `${mock.outside.length} outside uses (${mock.outside.reduce((n, o) => n + o.tokens, 0)} tokens) on ${[...sharedKeys].map((k) => label.get(k.split('\u0000')[1])).join(', ')}` : null,
     caused413: mock.attempts.filter((a) => a.status === 413).length,
     refusedWhileRoom: roomy.length,
+    roomBy: Object.entries(roomy.reduce((m, r) => ((m[`${r.room.provider}/${r.room.model}`] = (m[`${r.room.provider}/${r.room.model}`] ?? 0) + 1), m), {})).sort((a, b) => b[1] - a[1]),
     roomExamples: roomy.slice(0, 4).map((r) => ({ id: r.id, status: r.status, named: r.named, room: roomText(r.room, label) })),
     p50AddedMs: percentile(added, 50),
     p50ClientMs: percentile(served.map((r) => r.ms), 50),
