@@ -117,6 +117,12 @@ $(BUILD)/bench/analytics: bench/analytics.c $(BUILD)/libgw.a
 bench: $(BUILD)/freellmapi $(BENCH_BIN) $(BUILD)/bench/analytics
 	@bench/run.sh $(BUILD)
 
+# Routing-quality simulation: traffic profiles against the real binary with mock
+# providers that enforce free-tier caps (bench/sim/README.md); ~2-3 minutes.
+.PHONY: sim
+sim: $(BUILD)/freellmapi
+	@node bench/sim/sim.mjs --bin $(BUILD)/freellmapi
+
 # libFuzzer drivers (tests/fuzz), built with Debian's clang against a library
 # compiled for fuzzing in build-fuzz/. `make fuzz` runs each for FUZZ_SECONDS
 # (default 60), two at a time; scripts/run-fuzz.sh prints one line per driver.
