@@ -44,13 +44,23 @@
 #define EMPTY_SEC INT64_MIN
 #define TOO_LARGE_MS (3600 * (int64_t)1000) /* how long a 413's size is remembered */
 
-/* What the upstream last said of one window. */
+/*
+ * What the upstream last said of one window. With a cap known (stated or the
+ * catalog's), the statement is kept as the difference between the upstream's
+ * count (cap less the room) and ours at that moment: outside use of the key,
+ * or our estimates' error. It holds until the stated reset (the upstream's
+ * whole window has turned over by then) while our own calls keep ageing out
+ * of our count, so the room grows as the upstream's does. With no cap known
+ * the stated room itself holds, less what we charged since.
+ */
 typedef struct said {
     int64_t limit;     /* stated cap, 0 if never stated */
     int64_t remaining; /* stated room, -1 if none in force */
     int64_t at_ms;     /* when the call that carried it was charged */
-    int64_t reset_ms;  /* the room holds until then */
+    int64_t reset_ms;  /* the statement holds until then */
     int64_t base;      /* periods: the counter at at_ms (growth since comes off the room) */
+    bool capped;       /* a cap was known: extra holds, not remaining */
+    int64_t extra;     /* the upstream's count less ours (may be < 0) */
 } said_t;
 
 typedef struct entry {
@@ -204,11 +214,6 @@ static bool minute_window(gw_win_t w)
     return w == GW_WIN_RPM || w == GW_WIN_TPM;
 }
 
-static bool token_window(gw_win_t w)
-{
-    return w == GW_WIN_TPM || w == GW_WIN_TPD;
-}
-
 /* Requests or tokens counted in the buckets of seconds after `after_s`. */
 static int64_t counted_after(const entry_t *e, int64_t after_s, int64_t now_s, bool tokens)
 {
@@ -225,27 +230,39 @@ static int64_t period_count(const entry_t *e, gw_win_t w)
     return w == GW_WIN_RPD ? e->period_req : e->period_tok;
 }
 
-/* The room the upstream stated for window w, less what was charged since; -1
- * when none is in force. A minute window's statement lapses at its reset (or
- * when every second it spoke of has aged out); a period's at its reset or
- * when our period turns. */
-static int64_t said_room(entry_t *e, gw_win_t w, int64_t now_ms)
+/* Whether the statement on window w is still in force (clears it if not). A
+ * minute window's lapses at its reset or when every second it spoke of has
+ * aged out; a period's at its reset or when our period turns. */
+static bool said_in_force(entry_t *e, gw_win_t w, int64_t now_ms)
 {
     said_t *s = &e->said[w];
-    int64_t since;
 
     if (s->remaining < 0)
-        return -1;
+        return false;
     if (now_ms >= s->reset_ms ||
         (minute_window(w) ? now_ms >= s->at_ms + SPAN_S * 1000 : s->at_ms < e->period_start_ms)) {
         s->remaining = -1;
-        return -1;
+        return false;
     }
+    return true;
+}
+
+/* What we charged after the call that carried the statement. */
+static int64_t said_since(const entry_t *e, gw_win_t w, int64_t now_ms)
+{
+    const said_t *s = &e->said[w];
+
     if (minute_window(w))
-        since = counted_after(e, sec_of(s->at_ms), sec_of(now_ms), w == GW_WIN_TPM);
-    else
-        since = period_count(e, w) - s->base;
-    return GW_MAX(s->remaining - GW_MAX(since, 0), 0);
+        return counted_after(e, sec_of(s->at_ms), sec_of(now_ms), w == GW_WIN_TPM);
+    return GW_MAX(period_count(e, w) - s->base, 0);
+}
+
+/* No cap known: the stated room less what was charged since; -1 when none. */
+static int64_t said_room(entry_t *e, gw_win_t w, int64_t now_ms)
+{
+    if (!said_in_force(e, w, now_ms) || e->said[w].capped)
+        return -1;
+    return GW_MAX(e->said[w].remaining - said_since(e, w, now_ms), 0);
 }
 
 static int64_t cap_of(const entry_t *e, const gw_limits_t *lim, gw_win_t w)
@@ -322,7 +339,7 @@ static bool fresh_fits(const gw_limits_t *lim, gw_reset_t reset, const gw_cost_t
 {
     int64_t start = gw_reset_period_start(reset, now_ms);
     int64_t caps[2] = {lim->rpd, lim->tpd};
-    int64_t cost_of[2] = {1, cost->tokens};
+    int64_t cost_of[2] = {1, GW_MAX(cost->floor, 0)};
     bool ok = true;
     int64_t when;
 
@@ -340,33 +357,57 @@ static bool fresh_fits(const gw_limits_t *lim, gw_reset_t reset, const gw_cost_t
     return ok;
 }
 
+/* When a window counting `used` (ours) plus `extra` (the upstream's more) has
+ * room for x: our calls age out of it; the extra goes at `extra_until`. */
+static int64_t window_free_at(const entry_t *e, gw_win_t w, int64_t used, int64_t extra,
+                              int64_t extra_until, int64_t x, int64_t cap, int64_t now_ms)
+{
+    int64_t now_s = sec_of(now_ms);
+    bool tok = w == GW_WIN_TPM;
+    int64_t own, with_extra;
+
+    if (!minute_window(w))
+        return used + x <= cap && extra > 0 ? extra_until : gw_reset_next(e->reset, now_ms);
+    /* Ours alone, once the extra is gone; ours with the extra still there. */
+    own = used + x <= cap ? now_ms : free_at(e, now_s, tok, used, x, cap);
+    with_extra = free_at(e, now_s, tok, used, GW_MIN(GW_MAX(x + extra, 0), cap), cap);
+    if (extra <= 0)
+        return with_extra;
+    return GW_MIN(with_extra, GW_MAX(extra_until, own));
+}
+
 /* One window: used (our count), the cap, the call's cost x. */
 static bool window_fits(entry_t *e, gw_win_t w, int64_t used, int64_t cap, int64_t x,
                         const gw_cost_t *cost, int64_t now_ms, int64_t *retry)
 {
-    int64_t now_s = sec_of(now_ms);
     int64_t room = said_room(e, w, now_ms);
+    int64_t extra = 0;
     int64_t when;
 
-    if (token_window(w) && cap > 0)
-        x = GW_MIN(x, cap); /* the expected answer never makes a call impossible */
     if (room >= 0) {
         if (x > room) {
             *retry = GW_MAX(*retry, e->said[w].reset_ms);
             return false;
         }
-        /* Pacing still holds: spent is the upstream's count (its cap less the
-         * room it states) or ours, whichever is more. */
-        used = GW_MAX(used, cap - room);
-    } else if (cap > 0 && used + x > cap) {
-        if (minute_window(w))
-            *retry = GW_MAX(*retry, free_at(e, now_s, w == GW_WIN_TPM, used, x, cap));
-        else
-            *retry = GW_MAX(*retry, gw_reset_next(e->reset, now_ms));
+    } else if (said_in_force(e, w, now_ms)) {
+        /* The upstream's count, never below ours (an upstream counting less
+         * than we charged says so again; ours ages out with our calls), nor
+         * below what it surely holds of ours. */
+        extra = GW_MAX(e->said[w].extra, 0);
+        if (used + extra < said_since(e, w, now_ms))
+            extra = said_since(e, w, now_ms) - used;
+    }
+    if (cap > 0 && used + extra + x > cap) {
+        *retry = GW_MAX(*retry, window_free_at(e, w, used, extra, e->said[w].reset_ms, x, cap,
+                                               now_ms));
         return false;
     }
     if (minute_window(w) || cost->reserve <= 0 || cap <= 0)
         return true;
+    /* Pacing counts what the upstream counts when it said more. */
+    used += GW_MAX(extra, 0);
+    if (room >= 0)
+        used = GW_MAX(used, cap - room);
     if (used + x <=
         paced_cap(e->period_start_ms, e->reset, cap, cost->reserve, used + x, now_ms, &when))
         return true;
@@ -394,11 +435,14 @@ static gw_fit_t fit_entry(entry_t *e, const gw_limits_t *lim, gw_reset_t reset,
     roll(e, now_ms);
     window_sum(e, sec_of(now_ms), &rq, &tk);
     ok = window_fits(e, GW_WIN_RPM, rq, cap_of(e, lim, GW_WIN_RPM), 1, cost, now_ms, retry) && ok;
-    ok = window_fits(e, GW_WIN_TPM, tk, cap_of(e, lim, GW_WIN_TPM), cost->tokens, cost, now_ms,
+    /* Token windows admit a call by what the upstream counts at admission (its
+     * floor); the answer's tokens land after it, and our count holds the
+     * expected answer of every call still in flight. */
+    ok = window_fits(e, GW_WIN_TPM, tk, cap_of(e, lim, GW_WIN_TPM), floor, cost, now_ms,
                      retry) && ok;
     ok = window_fits(e, GW_WIN_RPD, e->period_req, cap_of(e, lim, GW_WIN_RPD), 1, cost, now_ms,
                      retry) && ok;
-    ok = window_fits(e, GW_WIN_TPD, e->period_tok, cap_of(e, lim, GW_WIN_TPD), cost->tokens, cost,
+    ok = window_fits(e, GW_WIN_TPD, e->period_tok, cap_of(e, lim, GW_WIN_TPD), floor, cost,
                      now_ms, retry) && ok;
     return ok ? GW_FIT_OK : GW_FIT_LATER;
 }
@@ -429,7 +473,7 @@ gw_fit_t gw_ledger_fit(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, cons
 bool gw_ledger_allows(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t est_tokens,
                       int64_t now_ms, int64_t *retry_at_ms)
 {
-    gw_cost_t c = {.tokens = est_tokens};
+    gw_cost_t c = {.tokens = est_tokens, .floor = est_tokens};
 
     return gw_ledger_fit(l, m, key_id, &c, now_ms, retry_at_ms) == GW_FIT_OK;
 }
@@ -480,13 +524,24 @@ static void correct_entry(entry_t *e, int64_t dreq, int64_t dtok, int64_t charge
         i = bucket(e, now_s);
         e->tok[i] += dtok;
     }
+    /* A statement made after the charge counted it as we did then: what the
+     * correction takes off our count was never in the upstream's (a refused
+     * call), or is in it as corrected. */
+    for (gw_win_t w = 0; w < GW_WIN__COUNT; w++) {
+        said_t *st = &e->said[w];
+        int64_t d = w == GW_WIN_RPM || w == GW_WIN_RPD ? dreq : dtok;
+
+        if (st->remaining < 0 || charged_at_ms > st->at_ms)
+            continue;
+        if (st->capped)
+            st->extra -= d;
+        if (!minute_window(w) && charged_at_ms >= e->period_start_ms)
+            st->base += d;
+    }
     if (charged_at_ms < e->period_start_ms)
         return;
     e->period_req = GW_MAX(e->period_req + dreq, 0);
     e->period_tok = GW_MAX(e->period_tok + dtok, 0);
-    for (gw_win_t w = GW_WIN_RPD; w <= GW_WIN_TPD; w++)
-        if (e->said[w].remaining >= 0 && charged_at_ms <= e->said[w].at_ms)
-            e->said[w].base += w == GW_WIN_RPD ? dreq : dtok;
 }
 
 static void correct(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t dreq,
@@ -529,14 +584,19 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
                        const gw_rl_seen_t *seen, int64_t charged_at_ms, int64_t now_ms)
 {
     const gw_provider_t *p = m->provider;
+    int64_t now_s = sec_of(now_ms);
+    int64_t rq, tk;
     entry_t *e;
 
     gw_assert(p != NULL);
     e = get_or_add(l, p->id, m->id, key_id, p->reset, now_ms);
     roll(e, now_ms);
+    window_sum(e, now_s, &rq, &tk);
     for (gw_win_t w = 0; w < GW_WIN__COUNT; w++) {
         said_t *s = &e->said[w];
         int64_t reset = seen->reset_ms[w];
+        int64_t later = counted_after(e, sec_of(charged_at_ms), now_s, w == GW_WIN_TPM || w == GW_WIN_TPD);
+        int64_t ours, cap;
 
         if (seen->limit[w] > 0)
             s->limit = seen->limit[w];
@@ -549,9 +609,19 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
         s->remaining = seen->remaining[w];
         s->at_ms = charged_at_ms;
         s->reset_ms = reset;
-        /* Calls charged after this one come off the stated room. */
-        s->base = period_count(e, w) -
-                  counted_after(e, sec_of(charged_at_ms), sec_of(now_ms), w == GW_WIN_TPD);
+        /* Calls charged after this one are not in the upstream's count yet. */
+        s->base = period_count(e, w) - later;
+        cap = cap_of(e, &m->limits, w);
+        ours = (w == GW_WIN_RPM ? rq : w == GW_WIN_TPM ? tk : period_count(e, w)) - later;
+        /* More room than the catalog's cap leaves: the upstream's cap is higher.
+         * Requests are counted exactly; tokens only estimated, so not there. */
+        if (cap > 0 && seen->limit[w] <= 0 && (w == GW_WIN_RPM || w == GW_WIN_RPD) &&
+            GW_MAX(ours, 0) + s->remaining > cap) {
+            s->limit = GW_MAX(ours, 0) + s->remaining;
+            cap = s->limit;
+        }
+        s->capped = cap > 0;
+        s->extra = cap > 0 ? (cap - GW_MIN(s->remaining, cap)) - GW_MAX(ours, 0) : 0;
     }
 }
 

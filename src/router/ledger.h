@@ -29,8 +29,9 @@ typedef enum { GW_WIN_RPM = 0, GW_WIN_TPM, GW_WIN_RPD, GW_WIN_TPD, GW_WIN__COUNT
 /* What one call would cost. */
 typedef struct gw_cost {
     int64_t tokens;  /* charged: the prompt estimate plus the answer expected */
-    int64_t floor;   /* what the upstream counts at admission for sure (the prompt estimate
-                      * plus an explicit max_tokens): above a whole window's cap it never fits */
+    int64_t floor;   /* what the upstream counts at admission (the prompt estimate plus an
+                      * explicit max_tokens): token windows admit by it, and above a whole
+                      * window's cap it never fits */
     double reserve;  /* pacing: the share of each daily cap released only as the day passes
                       * (0: off; 0.5 = half at once, the other half spread over the period) */
 } gw_cost_t;
@@ -67,7 +68,7 @@ int64_t gw_ledger_paced_allowance(int64_t cap, double reserve, int64_t start_ms,
 int64_t gw_ledger_paced_release_at(int64_t cap, double reserve, int64_t start_ms, int64_t next_ms,
                                    int64_t amount);
 
-/* gw_ledger_fit for est_tokens with no floor and no pacing: true when OK. */
+/* gw_ledger_fit for a call counted est_tokens at admission, no pacing: true when OK. */
 bool gw_ledger_allows(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t est_tokens,
                       int64_t now_ms, int64_t *retry_at_ms);
 

@@ -11,8 +11,6 @@
 #include "router/reset.h"
 #include "store/store.h"
 
-/* The answer a request without max_tokens is expected to run to. */
-#define ANSWER_GUESS_TOKENS 256
 /* Prompts smaller than this say little about a tokenizer (template overhead). */
 #define LEARN_MIN_TOKENS 32
 
@@ -671,8 +669,10 @@ void gw_plan_cost(const gw_plan_t *p, const gw_cand_t *c, gw_cost_t *out)
     int64_t prompt = (int64_t)((double)p->need.prompt_tokens * r->est[m->index].ratio + 0.999);
     int64_t mt = sent_max_tokens(p, m);
 
+    /* Charged what the upstream counts at admission: the answer's tokens land
+     * in its window when they are made, and the settle puts them in ours. */
     out->floor = prompt + mt;
-    out->tokens = prompt + (mt > 0 ? mt : ANSWER_GUESS_TOKENS);
+    out->tokens = out->floor;
     out->reserve = r->pace[m->index];
 }
 

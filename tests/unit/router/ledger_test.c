@@ -134,8 +134,9 @@ static void test_tpm(void **state)
     gw_usage_t u;
 
     m->limits.tpm = 1000;
-    /* Alone, a request bigger than the cap may run on an empty window. */
-    assert_true(gw_ledger_allows(f->l, m, 1, 5000, T0, NULL));
+    /* A request bigger than the whole cap never fits, even on an empty window. */
+    assert_false(gw_ledger_allows(f->l, m, 1, 5000, T0, &retry));
+    assert_int_equal(retry, 0);
     gw_ledger_charge(f->l, m, 1, 600, T0);
     gw_ledger_charge(f->l, m, 1, 200, T0 + 5 * SEC);
     assert_true(gw_ledger_allows(f->l, m, 1, 200, T0 + 6 * SEC, NULL));
@@ -145,10 +146,10 @@ static void test_tpm(void **state)
     /* 900 needs everything gone: the 200 leaves at T0 + 66 s. */
     assert_false(gw_ledger_allows(f->l, m, 1, 900, T0 + 6 * SEC, &retry));
     assert_int_equal(retry, T0 + 66 * SEC);
-    /* A huge one waits for an empty window, then runs. */
-    assert_false(gw_ledger_allows(f->l, m, 1, 5000, T0 + 6 * SEC, &retry));
+    /* The whole cap waits for an empty window, then runs. */
+    assert_false(gw_ledger_allows(f->l, m, 1, 1000, T0 + 6 * SEC, &retry));
     assert_int_equal(retry, T0 + 66 * SEC);
-    assert_true(gw_ledger_allows(f->l, m, 1, 5000, T0 + 66 * SEC, NULL));
+    assert_true(gw_ledger_allows(f->l, m, 1, 1000, T0 + 66 * SEC, NULL));
     gw_ledger_usage(f->l, m, 1, T0 + 6 * SEC, &u);
     assert_int_equal(u.rpm, 2);
     assert_int_equal(u.tpm, 800);
