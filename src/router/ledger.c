@@ -60,6 +60,7 @@ typedef struct said {
     int64_t reset_ms;  /* the statement holds until then */
     int64_t base;      /* periods: the counter at at_ms (growth since comes off the room) */
     bool capped;       /* a cap was known: extra holds, not remaining */
+    bool held;         /* extra stays whole until the reset instead of fading */
     int64_t extra;     /* the upstream's count less ours (may be < 0) */
 } said_t;
 
@@ -73,6 +74,8 @@ typedef struct entry {
     int64_t period_req;
     int64_t period_tok;
     said_t said[GW_WIN__COUNT];
+    int inflight;            /* calls charged and not yet ended */
+    bool answered;           /* the upstream has answered here (or stated its windows) */
     int64_t too_large;       /* floor a 413 refused (0: none) */
     int64_t too_large_until; /* remembered until */
 } entry_t;
@@ -257,6 +260,22 @@ static int64_t said_since(const entry_t *e, gw_win_t w, int64_t now_ms)
     return GW_MAX(period_count(e, w) - s->base, 0);
 }
 
+/* The upstream's count beyond ours, never below 0 (an upstream counting less
+ * than we charged says so again, and ours ages out with our calls). It fades
+ * evenly to nothing at the stated reset: the window the upstream spoke of
+ * turns over in between (a token bucket refills at that pace). */
+static int64_t said_extra(const entry_t *e, gw_win_t w, int64_t now_ms)
+{
+    const said_t *s = &e->said[w];
+    int64_t span = s->reset_ms - s->at_ms;
+
+    if (s->extra <= 0)
+        return 0;
+    if (s->held || span <= 0 || now_ms <= s->at_ms)
+        return s->extra;
+    return (int64_t)((double)s->extra * (double)(s->reset_ms - now_ms) / (double)span + 0.999);
+}
+
 /* No cap known: the stated room less what was charged since; -1 when none. */
 static int64_t said_room(entry_t *e, gw_win_t w, int64_t now_ms)
 {
@@ -357,23 +376,25 @@ static bool fresh_fits(const gw_limits_t *lim, gw_reset_t reset, const gw_cost_t
     return ok;
 }
 
-/* When a window counting `used` (ours) plus `extra` (the upstream's more) has
- * room for x: our calls age out of it; the extra goes at `extra_until`. */
+/* When a window counting `used` (ours) plus `extra` (the upstream's more,
+ * fading to 0 at `extra_until`, or whole until then if held) has room for x. */
 static int64_t window_free_at(const entry_t *e, gw_win_t w, int64_t used, int64_t extra,
-                              int64_t extra_until, int64_t x, int64_t cap, int64_t now_ms)
+                              int64_t extra_until, bool held, int64_t x, int64_t cap,
+                              int64_t now_ms)
 {
     int64_t now_s = sec_of(now_ms);
     bool tok = w == GW_WIN_TPM;
-    int64_t own, with_extra;
+    int64_t own, with_extra, faded;
 
     if (!minute_window(w))
         return used + x <= cap && extra > 0 ? extra_until : gw_reset_next(e->reset, now_ms);
-    /* Ours alone, once the extra is gone; ours with the extra still there. */
-    own = used + x <= cap ? now_ms : free_at(e, now_s, tok, used, x, cap);
-    with_extra = free_at(e, now_s, tok, used, GW_MIN(GW_MAX(x + extra, 0), cap), cap);
-    if (extra <= 0)
-        return with_extra;
-    return GW_MIN(with_extra, GW_MAX(extra_until, own));
+    with_extra = free_at(e, now_s, tok, used, GW_MIN(x + extra, cap), cap);
+    if (extra <= 0 || used + x > cap || held)
+        return held && used + x <= cap ? GW_MIN(with_extra, extra_until) : with_extra;
+    /* Ours fits now: when enough of the extra has faded. */
+    own = cap - used - x;
+    faded = extra_until - (int64_t)((double)own * (double)(extra_until - now_ms) / (double)extra);
+    return GW_MIN(with_extra, GW_MAX(faded, now_ms + 1));
 }
 
 /* One window: used (our count), the cap, the call's cost x. */
@@ -390,16 +411,14 @@ static bool window_fits(entry_t *e, gw_win_t w, int64_t used, int64_t cap, int64
             return false;
         }
     } else if (said_in_force(e, w, now_ms)) {
-        /* The upstream's count, never below ours (an upstream counting less
-         * than we charged says so again; ours ages out with our calls), nor
-         * below what it surely holds of ours. */
-        extra = GW_MAX(e->said[w].extra, 0);
+        /* The upstream's count, never below what it surely holds of ours. */
+        extra = said_extra(e, w, now_ms);
         if (used + extra < said_since(e, w, now_ms))
             extra = said_since(e, w, now_ms) - used;
     }
     if (cap > 0 && used + extra + x > cap) {
-        *retry = GW_MAX(*retry, window_free_at(e, w, used, extra, e->said[w].reset_ms, x, cap,
-                                               now_ms));
+        *retry = GW_MAX(*retry, window_free_at(e, w, used, extra, e->said[w].reset_ms,
+                                               e->said[w].held, x, cap, now_ms));
         return false;
     }
     if (minute_window(w) || cost->reserve <= 0 || cap <= 0)
@@ -590,6 +609,7 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
 
     gw_assert(p != NULL);
     e = get_or_add(l, p->id, m->id, key_id, p->reset, now_ms);
+    e->answered = true;
     roll(e, now_ms);
     window_sum(e, now_s, &rq, &tk);
     for (gw_win_t w = 0; w < GW_WIN__COUNT; w++) {
@@ -609,6 +629,7 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
         s->remaining = seen->remaining[w];
         s->at_ms = charged_at_ms;
         s->reset_ms = reset;
+        s->held = seen->held;
         /* Calls charged after this one are not in the upstream's count yet. */
         s->base = period_count(e, w) - later;
         cap = cap_of(e, &m->limits, w);
@@ -638,6 +659,32 @@ void gw_ledger_too_large(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, in
     if (e->too_large == 0 || now_ms >= e->too_large_until || floor < e->too_large)
         e->too_large = floor;
     e->too_large_until = now_ms + TOO_LARGE_MS;
+}
+
+void gw_ledger_begin(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t now_ms)
+{
+    const gw_provider_t *p = m->provider;
+
+    gw_assert(p != NULL);
+    get_or_add(l, p->id, m->id, key_id, p->reset, now_ms)->inflight++;
+}
+
+void gw_ledger_end(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, bool answered)
+{
+    entry_t *e = lookup(l, m->provider->id, m->id, key_id);
+
+    if (e == NULL)
+        return;
+    if (e->inflight > 0)
+        e->inflight--;
+    e->answered = e->answered || answered;
+}
+
+bool gw_ledger_first_busy(gw_ledger_t *l, const gw_model_t *m, int64_t key_id)
+{
+    const entry_t *e = lookup(l, m->provider->id, m->id, key_id);
+
+    return e != NULL && !e->answered && e->inflight > 0;
 }
 
 void gw_ledger_forget_room(gw_ledger_t *l, const char *provider_id, const char *model_id,

@@ -91,6 +91,8 @@ typedef struct gw_rl_seen {
     int64_t limit[GW_WIN__COUNT];     /* the cap; 0: not stated */
     int64_t remaining[GW_WIN__COUNT]; /* room left; -1: not stated */
     int64_t reset_ms[GW_WIN__COUNT];  /* when the window is whole again (epoch ms); 0: not stated */
+    bool held;  /* the room stays as stated until the reset (a 429's own wait), rather than
+                 * freeing evenly as the window turns over (rate-limit headers) */
 } gw_rl_seen_t;
 
 void gw_rl_seen_init(gw_rl_seen_t *s);
@@ -110,6 +112,15 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
  * smaller ones still do. */
 void gw_ledger_too_large(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t floor,
                          int64_t now_ms);
+
+/* Calls in flight on the pair: begun when charged, ended when settled or
+ * refunded (answered: the upstream served it). Until a pair has answered
+ * once (or stated its windows) nothing is known of how the upstream counts
+ * there (a catalog's caps may be wrong, the model's tokenizer unlearned), so
+ * it takes one call at a time: first_busy says it has one out. */
+void gw_ledger_begin(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t now_ms);
+void gw_ledger_end(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, bool answered);
+bool gw_ledger_first_busy(gw_ledger_t *l, const gw_model_t *m, int64_t key_id);
 
 /* Forgets the room the upstream stated (a user released the pair by hand):
  * the provider's pairs, narrowed to a model (NULL: any) and a key (NULL: any). */

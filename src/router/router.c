@@ -500,8 +500,10 @@ out:
 
 void gw_plan_dispose(gw_plan_t *p)
 {
-    if (p->charged != NULL)
-        p->charged->key->inflight--; /* a call abandoned unsettled */
+    if (p->charged != NULL) { /* a call abandoned unsettled */
+        gw_ledger_end(p->router->ledger, p->charged->model, p->charged->key->id, false);
+        p->charged->key->inflight--;
+    }
     for (size_t i = 0; i < p->n; i++) {
         gw_rkey_t *k = p->c[i].key;
         if (--k->refs == 0 && k->removed) {
@@ -528,11 +530,13 @@ static void note_until(gw_plan_t *p, int64_t until)
         p->earliest_ms = until;
 }
 
-/* A pair whose provider caps calls in flight per key and has them all out. */
-static bool pair_busy(const gw_cand_t *c)
+/* A pair whose provider caps calls in flight per key and has them all out, or
+ * one that has never answered with a call out (gw_ledger_first_busy). */
+static bool pair_busy(gw_router_t *r, const gw_cand_t *c)
 {
     int64_t cap = c->model->provider->limits.concurrent;
-    return cap > 0 && c->key->inflight >= cap;
+    return (cap > 0 && c->key->inflight >= cap) ||
+           gw_ledger_first_busy(r->ledger, c->model, c->key->id);
 }
 
 gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms)
@@ -569,7 +573,7 @@ gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms)
             note_until(p, until);
             continue;
         }
-        if (pair_busy(c)) {
+        if (pair_busy(r, c)) {
             p->busy++;
             continue;
         }
@@ -619,6 +623,7 @@ void gw_plan_fail(gw_plan_t *p, const gw_cand_t *c, const gw_verdict_t *v, int64
             gw_rl_seen_init(&seen);
             seen.remaining[GW_WIN_TPM] = 0;
             seen.reset_ms[GW_WIN_TPM] = own.cooldown_until_ms;
+            seen.held = true;
             seen.limit[GW_WIN_TPM] = own.stated_limit;
             gw_ledger_observe(r->ledger, c->model, c->key->id, &seen, p->charged_at_ms, now_ms);
         }
@@ -684,6 +689,7 @@ void gw_plan_charge(gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)
         gw_plan_settle(p, p->charged_tokens, now_ms); /* never left open; kept as charged */
     gw_plan_cost(p, c, &cost);
     gw_ledger_charge(p->router->ledger, c->model, c->key->id, cost.tokens, now_ms);
+    gw_ledger_begin(p->router->ledger, c->model, c->key->id, now_ms);
     c->key->inflight++;
     p->charged = c;
     p->charged_at_ms = now_ms;
@@ -699,6 +705,7 @@ bool gw_plan_settle(gw_plan_t *p, int64_t used_tokens, int64_t now_ms)
         return false;
     gw_ledger_adjust(p->router->ledger, c->model, c->key->id, used_tokens - p->charged_tokens,
                      p->charged_at_ms, now_ms);
+    gw_ledger_end(p->router->ledger, c->model, c->key->id, used_tokens > 0);
     c->key->inflight--;
     p->charged = NULL;
     return true;
@@ -712,6 +719,7 @@ bool gw_plan_refund(gw_plan_t *p, int64_t now_ms)
         return false;
     gw_ledger_refund(p->router->ledger, c->model, c->key->id, p->charged_tokens,
                      p->charged_at_ms, now_ms);
+    gw_ledger_end(p->router->ledger, c->model, c->key->id, false);
     c->key->inflight--;
     p->charged = NULL;
     return true;
@@ -748,7 +756,7 @@ bool gw_plan_may_repeat(const gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)
     gw_cost_t cost;
 
     gw_plan_cost(p, c, &cost);
-    return !pair_busy(c) && gw_ledger_fit(p->router->ledger, c->model, c->key->id, &cost, now_ms,
+    return !pair_busy(p->router, c) && gw_ledger_fit(p->router->ledger, c->model, c->key->id, &cost, now_ms,
                                           &retry_at) == GW_FIT_OK;
 }
 

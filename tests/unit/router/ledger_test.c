@@ -445,15 +445,21 @@ static void test_upstream_word_wins(void **state)
     gw_rl_seen_init(&seen);
     seen.remaining[GW_WIN_TPM] = 500;
     seen.reset_ms[GW_WIN_TPM] = T0 + 10 * SEC;
-    gw_ledger_observe(f->l, m, 1, &seen, T0, T0 + 500);
-    assert_int_equal(fit(f, m, 1, 600, 600, T0 + SEC, &retry), GW_FIT_LATER);
-    assert_int_equal(retry, T0 + 10 * SEC);
-    assert_int_equal(fit(f, m, 1, 400, 400, T0 + SEC, NULL), GW_FIT_OK);
-    gw_ledger_charge(f->l, m, 1, 400, T0 + 2 * SEC);
-    assert_int_equal(fit(f, m, 1, 150, 150, T0 + 3 * SEC, NULL), GW_FIT_LATER);
-    assert_int_equal(fit(f, m, 1, 100, 100, T0 + 3 * SEC, NULL), GW_FIT_OK);
+    gw_ledger_observe(f->l, m, 1, &seen, T0, T0);
+    /* The upstream counts 9,200 more than our 300: 500 left now... */
+    assert_int_equal(fit(f, m, 1, 600, 600, T0, &retry), GW_FIT_LATER);
+    assert_true(retry > T0 && retry <= T0 + 10 * SEC);
+    assert_int_equal(fit(f, m, 1, 400, 400, T0, NULL), GW_FIT_OK);
+    /* ...and it frees evenly until the stated reset (half of it by 5 s). */
+    assert_int_equal(fit(f, m, 1, 600, 600, retry, NULL), GW_FIT_OK);
+    assert_int_equal(fit(f, m, 1, 5000, 5000, T0 + 5 * SEC, NULL), GW_FIT_OK);
+    assert_int_equal(fit(f, m, 1, 5300, 5300, T0 + 5 * SEC, NULL), GW_FIT_LATER);
+    /* What we charge meanwhile counts on top. */
+    gw_ledger_charge(f->l, m, 1, 400, T0 + 5 * SEC);
+    assert_int_equal(fit(f, m, 1, 5000, 5000, T0 + 5 * SEC, NULL), GW_FIT_LATER);
+    assert_int_equal(fit(f, m, 1, 4600, 4600, T0 + 5 * SEC, NULL), GW_FIT_OK);
     /* After the stated reset our own count rules again. */
-    assert_int_equal(fit(f, m, 1, 5000, 5000, T0 + 10 * SEC, NULL), GW_FIT_OK);
+    assert_int_equal(fit(f, m, 1, 9000, 9000, T0 + 10 * SEC, NULL), GW_FIT_OK);
 
     /* Room the catalog would not give: the upstream's requests per minute. */
     m->limits.rpm = 2;

@@ -417,6 +417,49 @@ static void test_concurrency_cap(void **state)
     gw_plan_dispose(&b);
 }
 
+/* A pair that has never answered takes one call at a time (its caps and the
+ * model's tokenizer are unknown until then); after its first answer, more. */
+static void test_first_contact_one_at_a_time(void **state)
+{
+    fixture_t *f = *state;
+    gw_plan_t a, b;
+    gw_need_t n = chat_need(GW_CAP_VISION, 10);
+    int64_t now = 1800000000000LL;
+    gw_cand_t *c, *d;
+
+    n.only_named = true;
+    gw_plan_build(&a, &f->r, "eyes", &n, NULL, now);
+    c = gw_plan_next(&a, now);
+    gw_plan_charge(&a, c, now);
+    gw_plan_build(&b, &f->r, "eyes", &n, NULL, now);
+    d = gw_plan_next(&b, now);
+    assert_non_null(d);
+    assert_true(d->key->id != c->key->id); /* the other key, itself unanswered */
+    gw_plan_charge(&b, d, now);
+    gw_plan_dispose(&b);
+    gw_plan_build(&b, &f->r, "eyes", &n, NULL, now);
+    d = gw_plan_next(&b, now); /* the call b abandoned freed its pair */
+    assert_non_null(d);
+    assert_true(d->key->id != c->key->id);
+    assert_int_equal(b.busy, 1);
+    gw_plan_charge(&b, d, now);
+    gw_plan_t t;
+    gw_plan_build(&t, &f->r, "eyes", &n, NULL, now);
+    assert_null(gw_plan_next(&t, now));
+    assert_int_equal(t.busy, 2);
+    assert_int_equal(t.limited, 0);
+    assert_true(gw_plan_settle(&a, 40, now + 500));
+    gw_plan_rewind(&t);
+    assert_non_null(gw_plan_next(&t, now + 600));
+    gw_plan_dispose(&t);
+    gw_plan_dispose(&a);
+    /* Answered once: that pair now takes calls side by side. */
+    gw_plan_build(&a, &f->r, "eyes", &n, NULL, now + 700);
+    assert_non_null(gw_plan_next(&a, now + 700));
+    gw_plan_dispose(&a);
+    gw_plan_dispose(&b);
+}
+
 /* The estimate follows what a model reports: a tokenizer counting 1.5x ours
  * makes a prompt too large for eyes' 6000 TPM that our raw count would send. */
 static void test_estimate_learned_per_model(void **state)
@@ -526,6 +569,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_too_long_for_every_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_reload_keeps_health, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_contact_one_at_a_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_estimate_learned_per_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_window_and_too_large_verdicts, setup, teardown),
     };
