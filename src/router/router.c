@@ -3,6 +3,7 @@
  */
 #include "router/router.h"
 
+#include <math.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -671,7 +672,12 @@ void gw_plan_cost(const gw_plan_t *p, const gw_cand_t *c, gw_cost_t *out)
 {
     const gw_router_t *r = p->router;
     const gw_model_t *m = c->model;
-    int64_t prompt = (int64_t)((double)p->need.prompt_tokens * r->est[m->index].ratio + 0.999);
+    const gw_estimate_t *est = &r->est[m->index];
+    /* The ratio plus its usual spread: a call is charged this until it is
+     * settled at what the upstream reported, so a prompt a little denser
+     * than usual does not overrun a nearly full window meanwhile. */
+    int64_t prompt =
+        (int64_t)((double)p->need.prompt_tokens * (est->ratio + est->spread) + 0.999);
     int64_t mt = sent_max_tokens(p, m);
 
     /* Charged what the upstream counts at admission: the answer's tokens land
@@ -745,6 +751,8 @@ void gw_plan_learn(gw_plan_t *p, const gw_model_t *m, int64_t reported_prompt_to
         return;
     seen = GW_MIN(GW_MAX((double)reported_prompt_tokens / (double)p->need.prompt_tokens, 0.2), 5.0);
     /* The first sample sets it; later ones move it a quarter of the way. */
+    if (e->samples > 0)
+        e->spread += (fabs(seen - e->ratio) - e->spread) / 4;
     e->ratio = e->samples == 0 ? seen : e->ratio + (seen - e->ratio) / 4;
     if (e->samples < 1000)
         e->samples++;

@@ -25,6 +25,7 @@
  * caps are charged what the upstream will count. */
 typedef struct gw_estimate {
     double ratio;    /* 1.0 until observed */
+    double spread;   /* running mean distance of a sample from the ratio */
     int samples;
 } gw_estimate_t;
 
