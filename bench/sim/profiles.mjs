@@ -59,6 +59,15 @@ function agentRequest(r, id, client) {
   return body;
 }
 
+// Agent-sized traffic meets TPM caps: in priority order, the smallest TPM first, with a
+// tokenizer denser than 4 characters per token.
+const AGENT_MODELS = [
+  { provider: 'groq', id: 'openai/gpt-oss-20b', ratio: 3.5, enforce: { rpm: 30, tpm: 6000, rpd: 1000 } },
+  { provider: 'mistral', id: 'mistral-small-latest', ratio: 4.6, enforce: { rpm: 30, tpm: 3000 } },
+  { provider: 'cerebras', id: 'gpt-oss-120b', ratio: 3.4, enforce: { rpm: 30, tpm: 8000, rpd: 2400 } },
+  { provider: 'groq', id: 'llama-3.3-70b-versatile', ratio: 3.9, enforce: { rpm: 30, tpm: 12000, rpd: 1000 } },
+];
+
 export const PROFILES = [
   {
     name: 'chat',
@@ -80,13 +89,7 @@ export const PROFILES = [
     seed: 202,
     clients: 4,
     shape: 'agent',
-    // in priority order: the smallest TPM first, with a tokenizer denser than 4 characters per token
-    models: [
-      { provider: 'groq', id: 'openai/gpt-oss-20b', ratio: 3.5, enforce: { rpm: 30, tpm: 6000, rpd: 1000 } },
-      { provider: 'mistral', id: 'mistral-small-latest', ratio: 4.6, enforce: { rpm: 30, tpm: 3000 } },
-      { provider: 'cerebras', id: 'gpt-oss-120b', ratio: 3.4, enforce: { rpm: 30, tpm: 8000, rpd: 2400 } },
-      { provider: 'groq', id: 'llama-3.3-70b-versatile', ratio: 3.9, enforce: { rpm: 30, tpm: 12000, rpd: 1000 } },
-    ],
+    models: AGENT_MODELS,
     keys: { groq: 1, cerebras: 1, mistral: 1 },
     ratelimitHeaders: GROQ_HEADERS,
   },
@@ -96,13 +99,7 @@ export const PROFILES = [
     clients: 4,
     shape: 'agent',
     stream: true,
-    // in priority order: the smallest TPM first, with a tokenizer denser than 4 characters per token
-    models: [
-      { provider: 'groq', id: 'openai/gpt-oss-20b', ratio: 3.5, enforce: { rpm: 30, tpm: 6000, rpd: 1000 } },
-      { provider: 'mistral', id: 'mistral-small-latest', ratio: 4.6, enforce: { rpm: 30, tpm: 3000 } },
-      { provider: 'cerebras', id: 'gpt-oss-120b', ratio: 3.4, enforce: { rpm: 30, tpm: 8000, rpd: 2400 } },
-      { provider: 'groq', id: 'llama-3.3-70b-versatile', ratio: 3.9, enforce: { rpm: 30, tpm: 12000, rpd: 1000 } },
-    ],
+    models: AGENT_MODELS,
     keys: { groq: 1, cerebras: 1, mistral: 1 },
     ratelimitHeaders: GROQ_HEADERS,
   },
