@@ -682,8 +682,13 @@ void gw_ledger_end(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, bool ans
 
 bool gw_ledger_first_busy(gw_ledger_t *l, const gw_model_t *m, int64_t key_id)
 {
-    const entry_t *e = lookup(l, m->provider->id, m->id, key_id);
+    const gw_limits_t *ml = &m->limits, *pl = &m->provider->limits;
+    const entry_t *e;
 
+    /* Only token caps depend on what is unknown (request counts are exact). */
+    if (ml->tpm <= 0 && ml->tpd <= 0 && pl->tpm <= 0 && pl->tpd <= 0)
+        return false;
+    e = lookup(l, m->provider->id, m->id, key_id);
     return e != NULL && !e->answered && e->inflight > 0;
 }
 

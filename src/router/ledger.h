@@ -114,10 +114,10 @@ void gw_ledger_too_large(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, in
                          int64_t now_ms);
 
 /* Calls in flight on the pair: begun when charged, ended when settled or
- * refunded (answered: the upstream served it). Until a pair has answered
- * once (or stated its windows) nothing is known of how the upstream counts
- * there (a catalog's caps may be wrong, the model's tokenizer unlearned), so
- * it takes one call at a time: first_busy says it has one out. */
+ * refunded (answered: the upstream served it). Until a pair with token caps
+ * has answered once (or stated its windows) nothing is known of how the
+ * upstream counts there (a catalog's caps may be wrong, the model's tokenizer
+ * unlearned), so it takes one call at a time: first_busy says it has one out. */
 void gw_ledger_begin(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64_t now_ms);
 void gw_ledger_end(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, bool answered);
 bool gw_ledger_first_busy(gw_ledger_t *l, const gw_model_t *m, int64_t key_id);
