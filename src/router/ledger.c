@@ -286,8 +286,9 @@ static int64_t said_room(entry_t *e, gw_win_t w, int64_t now_ms)
 
 static int64_t cap_of(const entry_t *e, const gw_limits_t *lim, gw_win_t w)
 {
-    static const size_t off[GW_WIN__COUNT] = {offsetof(gw_limits_t, rpm), offsetof(gw_limits_t, tpm),
-                                              offsetof(gw_limits_t, rpd), offsetof(gw_limits_t, tpd)};
+    static const size_t off[GW_WIN__COUNT] = {
+        offsetof(gw_limits_t, rpm), offsetof(gw_limits_t, tpm), offsetof(gw_limits_t, rpd),
+        offsetof(gw_limits_t, tpd)};
 
     if (e != NULL && e->said[w].limit > 0)
         return e->said[w].limit;
@@ -615,7 +616,8 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
     for (gw_win_t w = 0; w < GW_WIN__COUNT; w++) {
         said_t *s = &e->said[w];
         int64_t reset = seen->reset_ms[w];
-        int64_t later = counted_after(e, sec_of(charged_at_ms), now_s, w == GW_WIN_TPM || w == GW_WIN_TPD);
+        bool tokens = w == GW_WIN_TPM || w == GW_WIN_TPD;
+        int64_t later = counted_after(e, sec_of(charged_at_ms), now_s, tokens);
         int64_t ours, cap;
 
         if (seen->limit[w] > 0)
@@ -625,7 +627,8 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
         /* No stated reset: a minute window may still hold all it spoke of for
          * a minute; a period until it turns. */
         if (reset <= now_ms)
-            reset = minute_window(w) ? charged_at_ms + SPAN_S * 1000 : gw_reset_next(e->reset, now_ms);
+            reset = minute_window(w) ? charged_at_ms + SPAN_S * 1000
+                                     : gw_reset_next(e->reset, now_ms);
         s->remaining = seen->remaining[w];
         s->at_ms = charged_at_ms;
         s->reset_ms = reset;

@@ -8,8 +8,9 @@
  * from the response's usage (adjust), so concurrent requests cannot all slip
  * under a cap; a call the upstream refused is taken back (refund). What the
  * upstream says of its own windows (x-ratelimit-* headers, a 413's limit)
- * overrides the catalog and the count (observe, too_large). Period counters are persisted by the caller via
- * gw_ledger_foreach / gw_ledger_restore, so a restart keeps today's usage.
+ * overrides the catalog and the count (observe, too_large). Period counters
+ * are persisted by the caller via gw_ledger_foreach / gw_ledger_restore, so a
+ * restart keeps today's usage.
  *
  * key_id 0 stands for "no key" (keyless providers).
  */

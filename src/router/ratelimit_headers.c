@@ -65,7 +65,8 @@ bool gw_rl_parse(const gw_provider_t *p, const gw_header_t *h, size_t n, int64_t
         int w;
         int64_t v;
 
-        if (name == NULL || h[i].value == NULL || strncasecmp(name, PREFIX, sizeof(PREFIX) - 1) != 0)
+        if (name == NULL || h[i].value == NULL ||
+            strncasecmp(name, PREFIX, sizeof(PREFIX) - 1) != 0)
             continue;
         rest = name + sizeof(PREFIX) - 1;
         if (strncasecmp(rest, "limit-", 6) == 0 && (w = window_of(p, rest + 6)) >= 0) {

@@ -764,8 +764,10 @@ bool gw_plan_may_repeat(const gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)
     gw_cost_t cost;
 
     gw_plan_cost(p, c, &cost);
-    return !pair_busy(p->router, c) && gw_ledger_fit(p->router->ledger, c->model, c->key->id, &cost, now_ms,
-                                          &retry_at) == GW_FIT_OK;
+    if (pair_busy(p->router, c))
+        return false;
+    return gw_ledger_fit(p->router->ledger, c->model, c->key->id, &cost, now_ms, &retry_at) ==
+           GW_FIT_OK;
 }
 
 void gw_plan_served(gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)
