@@ -403,7 +403,6 @@ static bool window_fits(entry_t *e, gw_win_t w, int64_t used, int64_t cap, int64
                         const gw_cost_t *cost, int64_t now_ms, int64_t *retry)
 {
     int64_t room = said_room(e, w, now_ms);
-    int64_t slack = w == GW_WIN_TPM || w == GW_WIN_TPD ? GW_MAX(cost->slack, 0) : 0;
     int64_t extra = 0;
     int64_t when;
 
@@ -418,7 +417,7 @@ static bool window_fits(entry_t *e, gw_win_t w, int64_t used, int64_t cap, int64
         if (used + extra < said_since(e, w, now_ms))
             extra = said_since(e, w, now_ms) - used;
     }
-    if (cap > 0 && used + extra + x > cap + slack) {
+    if (cap > 0 && used + extra + x > cap) {
         *retry = GW_MAX(*retry, window_free_at(e, w, used, extra, e->said[w].reset_ms,
                                                e->said[w].held, x, cap, now_ms));
         return false;

@@ -35,8 +35,6 @@ typedef struct gw_cost {
                       * window's cap it never fits */
     double reserve;  /* pacing: the share of each daily cap released only as the day passes
                       * (0: off; 0.5 = half at once, the other half spread over the period) */
-    int64_t slack;   /* tokens a token window may be passed by (the estimate's margin of
-                      * error; the router allows it only as a last resort) */
 } gw_cost_t;
 
 typedef enum {

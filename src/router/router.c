@@ -14,8 +14,6 @@
 
 /* Prompts smaller than this say little about a tokenizer (template overhead). */
 #define LEARN_MIN_TOKENS 32
-/* The least margin of error a last resort allows a token window (tokens). */
-#define LAST_RESORT_MIN_SLACK 32
 
 static void rkey_free(gw_rkey_t *k)
 {
@@ -542,36 +540,6 @@ static bool pair_busy(gw_router_t *r, const gw_cand_t *c)
            gw_ledger_first_busy(r->ledger, c->model, c->key->id);
 }
 
-/* Every pair is used up and some were only limited: the first whose token
- * window is short of the call by no more than the estimate's margin of error
- * (2 %, or the model's usual spread, and at least the per-message overhead a
- * short prompt's estimate can miss) is worth the call rather than a refusal of
- * a request that likely fits. Once per walk. */
-static gw_cand_t *last_resort(gw_plan_t *p, int64_t now_ms)
-{
-    gw_router_t *r = p->router;
-
-    if (p->last_resort_done || p->limited == 0)
-        return NULL;
-    p->last_resort_done = true;
-    for (size_t i = 0; i < p->n; i++) {
-        gw_cand_t *c = &p->c[i];
-        const gw_estimate_t *est = &r->est[c->model->index];
-        gw_cost_t cost;
-
-        if (p->skip_model[c->model->index] || p->skip_provider[c->model->provider->index] ||
-            !key_usable(c->key) || gw_cooldowns_until(r->cool, c->model, c->key->id, now_ms) > 0 ||
-            pair_busy(r, c))
-            continue;
-        gw_plan_cost(p, c, &cost);
-        cost.slack = GW_MAX((int64_t)((double)cost.floor * GW_MAX(0.02, est->spread / est->ratio)),
-                            LAST_RESORT_MIN_SLACK);
-        if (gw_ledger_fit(r->ledger, c->model, c->key->id, &cost, now_ms, NULL) == GW_FIT_OK)
-            return c;
-    }
-    return NULL;
-}
-
 gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms)
 {
     gw_router_t *r = p->router;
@@ -612,7 +580,7 @@ gw_cand_t *gw_plan_next(gw_plan_t *p, int64_t now_ms)
         }
         return c;
     }
-    return last_resort(p, now_ms);
+    return NULL;
 }
 
 void gw_plan_rewind(gw_plan_t *p)
@@ -623,7 +591,6 @@ void gw_plan_rewind(gw_plan_t *p)
     p->too_large_cap = 0;
     p->busy = 0;
     p->earliest_ms = 0;
-    p->last_resort_done = false;
 }
 
 void gw_plan_fail(gw_plan_t *p, const gw_cand_t *c, const gw_verdict_t *v, int64_t now_ms)
@@ -718,7 +685,6 @@ void gw_plan_cost(const gw_plan_t *p, const gw_cand_t *c, gw_cost_t *out)
     out->floor = prompt + mt;
     out->tokens = out->floor;
     out->reserve = r->pace[m->index];
-    out->slack = 0;
 }
 
 void gw_plan_charge(gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)

@@ -89,7 +89,6 @@ typedef struct gw_plan {
     size_t too_large;     /* pairs skipped because the request is above a whole window */
     int64_t too_large_cap; /* the largest token cap among those */
     size_t busy;          /* pairs skipped at their provider's concurrent-call cap */
-    bool last_resort_done; /* a pair only just short of token room was offered */
     int64_t charged_tokens; /* what the outstanding charge counted */
     bool observed_tpm;    /* the last answer stated the pair's per-minute token room */
     int64_t too_long_window; /* empty plan only: the largest window of a usable model

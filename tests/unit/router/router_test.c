@@ -495,33 +495,6 @@ static void test_estimate_learned_per_model(void **state)
     gw_plan_dispose(&p);
 }
 
-/* When every pair is used up, one short of token room by no more than the
- * estimate's margin of error is offered once rather than refusing. */
-static void test_last_resort_within_the_margin(void **state)
-{
-    fixture_t *f = *state;
-    gw_plan_t p;
-    gw_need_t n = chat_need(GW_CAP_VISION, 40);
-    gw_model_t *eyes = gw_catalog_model(&f->cat, "alpha", "eyes");
-    int64_t now = 1800000000000LL;
-    gw_cand_t *c;
-
-    gw_ledger_charge(f->r.ledger, eyes, 1, 5980, now);
-    gw_ledger_charge(f->r.ledger, eyes, 2, 5990, now);
-    gw_plan_build(&p, &f->r, "eyes", &n, NULL, now + 1000);
-    c = gw_plan_next(&p, now + 1000);
-    assert_non_null(c); /* 40 into 20 of room: within 32 tokens */
-    assert_int_equal(c->key->id, 1);
-    assert_int_equal(p.limited, 2);
-    assert_null(gw_plan_next(&p, now + 1000)); /* once per walk */
-    gw_plan_dispose(&p);
-    n.prompt_tokens = 200;
-    gw_plan_build(&p, &f->r, "eyes", &n, NULL, now + 1000);
-    assert_null(gw_plan_next(&p, now + 1000)); /* 200 into 20: a refusal, with a time */
-    assert_true(p.earliest_ms > now);
-    gw_plan_dispose(&p);
-}
-
 /* A 429 on the token window holds the pair in the ledger, for calls of that
  * size, until the stated time; no bench. A 413 rules out that size only. */
 static void test_token_window_and_too_large_verdicts(void **state)
@@ -597,7 +570,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_reload_keeps_health, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_first_contact_one_at_a_time, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_last_resort_within_the_margin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_estimate_learned_per_model, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_window_and_too_large_verdicts, setup, teardown),
     };
