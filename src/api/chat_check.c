@@ -166,6 +166,9 @@ bool gw_chat_check(json_t *body, bool *vision, gw_chat_problem_t *why)
     return true;
 }
 
+/* Tokens a chat template adds around each message (role markers). */
+#define MESSAGE_OVERHEAD_TOKENS 4
+
 /* The length v would have as compact JSON (escapes aside), summed over the
  * parsed tree: one step per node, where serialising it would cost one per byte
  * (jansson writes ~5 ns a byte: a 40 KB conversation is 0.2 ms). */
@@ -206,10 +209,46 @@ static size_t compact_length(json_t *v)
     }
 }
 
+/* The text of a message's content: a string, or the parts' texts (other
+ * parts, such as images, by their JSON). */
+static size_t content_length(json_t *content)
+{
+    json_t *part;
+    size_t i;
+    size_t n = 0;
+
+    if (json_is_string(content))
+        return json_string_length(content);
+    if (!json_is_array(content))
+        return content != NULL ? compact_length(content) : 0;
+    json_array_foreach(content, i, part) {
+        json_t *text = json_object_get(part, "text");
+        n += json_is_string(text) ? json_string_length(text) : compact_length(part);
+    }
+    return n;
+}
+
+/* As chat tokenizers count: each message's text (content, tool calls, name)
+ * at about four bytes a token, plus a few tokens of template around it; the
+ * tools by their JSON. Per model the ratio to what the upstream reports is
+ * learned (router.c), so only the shape has to be right. */
 int64_t gw_chat_estimate_tokens(json_t *body)
 {
+    json_t *messages = json_object_get(body, "messages");
     json_t *tools = json_object_get(body, "tools");
+    json_t *m;
+    size_t bytes = tools != NULL ? compact_length(tools) : 0;
+    size_t i;
+    int64_t n = 0;
 
-    return (int64_t)(compact_length(json_object_get(body, "messages")) +
-                     (tools != NULL ? compact_length(tools) : 4) + 3) / 4 + 1;
+    json_array_foreach(messages, i, m) {
+        json_t *calls = json_object_get(m, "tool_calls");
+        json_t *name = json_object_get(m, "name");
+
+        bytes += content_length(json_object_get(m, "content"));
+        bytes += calls != NULL ? compact_length(calls) : 0;
+        bytes += json_is_string(name) ? json_string_length(name) : 0;
+        n++;
+    }
+    return (int64_t)(bytes + 3) / 4 + n * MESSAGE_OVERHEAD_TOKENS + 1;
 }

@@ -636,7 +636,10 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
         /* Calls charged after this one are not in the upstream's count yet. */
         s->base = period_count(e, w) - later;
         cap = cap_of(e, &m->limits, w);
-        ours = (w == GW_WIN_RPM ? rq : w == GW_WIN_TPM ? tk : period_count(e, w)) - later;
+        /* The extra is measured against all we have charged: an upstream that
+         * states its count when it answers has seen the calls sent meanwhile,
+         * and one that has not yet is short of ours (no extra). */
+        ours = w == GW_WIN_RPM ? rq : w == GW_WIN_TPM ? tk : period_count(e, w);
         /* More room than the catalog's cap leaves: the upstream's cap is higher.
          * Requests are counted exactly; tokens only estimated, so not there. */
         if (cap > 0 && seen->limit[w] <= 0 && (w == GW_WIN_RPM || w == GW_WIN_RPD) &&
