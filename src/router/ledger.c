@@ -413,9 +413,11 @@ static bool window_fits(entry_t *e, gw_win_t w, int64_t used, int64_t cap, int64
         }
     } else if (said_in_force(e, w, now_ms)) {
         /* The upstream's count, never below what it surely holds of ours. */
+        int64_t since = said_since(e, w, now_ms); /* a scan of the minute's buckets */
+
         extra = said_extra(e, w, now_ms);
-        if (used + extra < said_since(e, w, now_ms))
-            extra = said_since(e, w, now_ms) - used;
+        if (used + extra < since)
+            extra = since - used;
     }
     if (cap > 0 && used + extra + x > cap) {
         *retry = GW_MAX(*retry, window_free_at(e, w, used, extra, e->said[w].reset_ms,

@@ -352,7 +352,8 @@ static void pace_window(gw_router_t *r, const gw_model_t *m, gw_win_t w, int64_t
         if (next_release == NULL || have >= cap)
             continue;
         at = gw_ledger_paced_release_at(cap, reserve, start, next, have + 1);
-        if (at < next && (*next_release == 0 || at < *next_release))
+        /* The last share comes with the reset itself. */
+        if (at <= next && (*next_release == 0 || at < *next_release))
             *next_release = at;
     }
 }
