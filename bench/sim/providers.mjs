@@ -176,6 +176,7 @@ export class MockProviders {
     if (v) {
       rec.kind = v.kind;
       rec.scope = v.scope;
+      rec.retryMs = v.retryMs;
       const always = everyResponseHeaders(provider, this.ledger.headerState(provider, model, auth, t0));
       const w = v.status === 413 ? tooLarge(provider, model, v) : rateLimited(provider, model, v, this.ledger.accountState(provider, auth, t0), t0);
       done(w.status);

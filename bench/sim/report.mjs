@@ -48,7 +48,7 @@ function breakdown(r) {
   if (r.outside) lines.push(`Outside usage: ${r.outside}; ${r.shared429} upstream 429s on those keys are reported apart and not held against the gateway.`, '');
   lines.push('| pair | attempts | 2xx | 429 | 413 | refusals by cap |', '|---|---:|---:|---:|---:|---|');
   for (const p of r.pairs) {
-    const kinds = Object.entries(p.kinds).map(([k, v]) => `${k}: ${v}`).join(', ');
+    const kinds = Object.entries(p.kinds).map(([k, v]) => `${k}: ${v}${p.early?.[k] !== undefined ? ` (room ≤ ${p.early[k]} ms later)` : ''}`).join(', ');
     lines.push(`| ${p.pair} | ${p.attempts} | ${p.ok} | ${p.r429} | ${p.r413} | ${kinds || '–'} |`);
   }
   if (r.roomExamples.length) {

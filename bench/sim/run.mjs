@@ -146,13 +146,18 @@ function summarize(p, requests, mock, keys, notes, wallMs) {
   for (const a of mock.attempts) {
     const id = `${a.provider}/${a.model} key ${label.get(a.key) ?? '?'}`;
     let row = pairs.get(id);
-    if (!row) pairs.set(id, (row = { pair: id, attempts: 0, ok: 0, r429: 0, r413: 0, other: 0, kinds: {} }));
+    if (!row) pairs.set(id, (row = { pair: id, attempts: 0, ok: 0, r429: 0, r413: 0, other: 0, kinds: {}, early: {} }));
     row.attempts++;
     if (a.status === 200) row.ok++;
     else if (a.status === 429) row.r429++;
     else if (a.status === 413) row.r413++;
     else row.other++;
-    if (a.status === 429 || a.status === 413) row.kinds[`${a.status} ${a.scope === 'account' ? 'account ' : ''}${a.kind}`] = (row.kinds[`${a.status} ${a.scope === 'account' ? 'account ' : ''}${a.kind}`] ?? 0) + 1;
+    if (a.status === 429 || a.status === 413) {
+      const kind = `${a.status} ${a.scope === 'account' ? 'account ' : ''}${a.kind}`;
+      row.kinds[kind] = (row.kinds[kind] ?? 0) + 1;
+      // how early a minute-window 429 came: room was that many ms away
+      if (a.kind === 'rpm' || a.kind === 'tpm') row.early[kind] = Math.max(row.early[kind] ?? 0, a.retryMs ?? 0);
+    }
   }
   // 429s on a key another consumer also used are not the gateway's alone: kept apart
   const sharedKeys = new Set(mock.outside.map((o) => `${o.provider}\u0000${o.key}`));

@@ -3,11 +3,14 @@
  * and one per (provider, key) for account-wide caps, in a pairmap (pairmap.h)
  * keyed by the catalog ids (copied, so entries survive a catalog reload).
  *
- * Minute window: a ring of 64 one-second buckets. A bucket stamped with second
- * b counts while now_s - b <= 60, i.e. until (b + 61) * 1000 ms: every request
- * stays counted for at least a full 60 s whatever its millisecond inside the
- * second, so we never let a burst through that the upstream's own sliding
- * minute would refuse (conservative by up to one second).
+ * Minute window: a ring of quarter-second buckets. A call is stamped LEAD_MS
+ * after we send it (the upstream counts it when it arrives there, a little
+ * later: the network, its own queue), and a bucket counts until a full 60 s
+ * after its quarter ends, so no call leaves our window before it leaves the
+ * upstream's sliding minute, and none is held more than half a second longer.
+ * (Whole-second buckets held a call sent late in a second only until the same
+ * millisecond a minute on, and the upstream, which saw it a few ms later,
+ * refused the next.)
  *
  * Period counters (RPD/TPD) start over at gw_reset_period_start() of the
  * provider's reset kind; they roll forward lazily on access.
@@ -29,7 +32,7 @@
  * the fraction f of the period gone, so a reserve is kept for later hours.
  *
  * After an entry exists nothing allocates: charge/allows/adjust are a hash
- * lookup plus a scan of 64 buckets.
+ * lookup plus a scan of 256 buckets.
  */
 #include "router/ledger.h"
 
@@ -39,9 +42,11 @@
 #include "router/pairmap.h"
 #include "router/reset.h"
 
-#define SLOTS 64      /* ring size, a power of two above SPAN */
-#define SPAN_S 61     /* a bucket counts for this many distinct seconds */
-#define EMPTY_SEC INT64_MIN
+#define TICK_MS 250 /* a bucket's width */
+#define LEAD_MS 250 /* how much later than our send the upstream may count a call */
+#define SPAN 241    /* a bucket counts for this many distinct ticks: 60 s after it ends */
+#define SLOTS 256   /* ring size, a power of two above SPAN plus the lead */
+#define EMPTY_TICK INT64_MIN
 #define TOO_LARGE_MS (3600 * (int64_t)1000) /* how long a 413's size is remembered */
 
 /*
@@ -67,9 +72,9 @@ typedef struct said {
 typedef struct entry {
     gw_pairmap_node_t node; /* first: the map frees the entry through it */
     gw_reset_t reset;
-    int64_t sec[SLOTS]; /* second each slot holds, EMPTY_SEC if none */
-    int64_t req[SLOTS];
-    int64_t tok[SLOTS];
+    int64_t tick[SLOTS]; /* tick each slot holds, EMPTY_TICK if none */
+    int32_t req[SLOTS];
+    int32_t tok[SLOTS];
     int64_t period_start_ms;
     int64_t period_req;
     int64_t period_tok;
@@ -105,7 +110,7 @@ static entry_t *get_or_add(gw_ledger_t *l, const char *pid, const char *mid, int
     if (created) {
         e->reset = reset;
         for (int i = 0; i < SLOTS; i++)
-            e->sec[i] = EMPTY_SEC;
+            e->tick[i] = EMPTY_TICK;
         for (int w = 0; w < GW_WIN__COUNT; w++)
             e->said[w].remaining = -1;
         e->period_start_ms = gw_reset_period_start(reset, now_ms);
@@ -131,9 +136,26 @@ void gw_ledger_free(gw_ledger_t *l)
 
 /* ---- windows --------------------------------------------------------------------- */
 
-static int64_t sec_of(int64_t ms)
+static int64_t floor_div(int64_t a, int64_t b)
 {
-    return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* The tick a time falls in (now), and the tick a call sent then is stamped with. */
+static int64_t tick_of(int64_t ms)
+{
+    return floor_div(ms, TICK_MS);
+}
+
+static int64_t stamp_of(int64_t sent_ms)
+{
+    return tick_of(sent_ms + LEAD_MS);
+}
+
+/* When a bucket of tick t stops counting (epoch ms). */
+static int64_t expiry_of(int64_t t)
+{
+    return (t + SPAN) * TICK_MS;
 }
 
 /* Starts a new period when the provider's boundary has passed. Only forward:
@@ -149,34 +171,41 @@ static void roll(entry_t *e, int64_t now_ms)
     }
 }
 
-static bool in_window(int64_t sec, int64_t now_s)
+static bool in_window(int64_t t, int64_t now_t)
 {
-    return sec != EMPTY_SEC && sec > now_s - SPAN_S;
+    return t != EMPTY_TICK && t > now_t - SPAN;
 }
 
-static void window_sum(const entry_t *e, int64_t now_s, int64_t *req, int64_t *tok)
+static void window_sum(const entry_t *e, int64_t now_t, int64_t *req, int64_t *tok)
 {
     *req = 0;
     *tok = 0;
     for (int i = 0; i < SLOTS; i++) {
-        if (!in_window(e->sec[i], now_s))
+        if (!in_window(e->tick[i], now_t))
             continue;
         *req += e->req[i];
         *tok += e->tok[i];
     }
 }
 
-/* The bucket of second s, emptied first if it still holds an older second. */
-static int bucket(entry_t *e, int64_t s)
+/* The bucket of tick t, emptied first if it still holds an older tick. */
+static int bucket(entry_t *e, int64_t t)
 {
-    int i = (int)(s & (SLOTS - 1));
+    int i = (int)(t & (SLOTS - 1));
 
-    if (e->sec[i] != s) {
-        e->sec[i] = s;
+    if (e->tick[i] != t) {
+        e->tick[i] = t;
         e->req[i] = 0;
         e->tok[i] = 0;
     }
     return i;
+}
+
+/* Adds to a bucket, saturating (a bucket holds a quarter second's calls). */
+static void bucket_add(entry_t *e, int i, int64_t req, int64_t tok)
+{
+    e->req[i] = (int32_t)GW_MIN(GW_MAX((int64_t)e->req[i] + req, 0), INT32_MAX);
+    e->tok[i] = (int32_t)GW_MIN(GW_MAX((int64_t)e->tok[i] + tok, 0), INT32_MAX);
 }
 
 /*
@@ -185,29 +214,30 @@ static int bucket(entry_t *e, int64_t s)
  * remaining tokens are 0 or remaining + est <= cap; tokens=false: remaining
  * requests + 1 <= cap). Returns epoch ms.
  */
-static int64_t free_at(const entry_t *e, int64_t now_s, bool tokens, int64_t used, int64_t est,
+static int64_t free_at(const entry_t *e, int64_t now_t, bool tokens, int64_t used, int64_t est,
                        int64_t cap)
 {
     int64_t freed = 0;
-    int64_t last = now_s;
+    int64_t last = now_t;
 
-    for (int64_t s = now_s - SPAN_S + 1; s <= now_s; s++) {
-        int i = (int)(s & (SLOTS - 1));
+    /* Every slot once: the window, then the ticks ahead of now the lead stamps. */
+    for (int64_t t = now_t - SPAN + 1; t <= now_t + (SLOTS - SPAN); t++) {
+        int i = (int)(t & (SLOTS - 1));
         int64_t left;
 
-        if (e->sec[i] != s)
+        if (e->tick[i] != t)
             continue;
         freed += tokens ? e->tok[i] : e->req[i];
         left = used - freed;
         if (tokens ? (left <= 0 || left + est <= cap) : (left + 1 <= cap))
-            return (s + SPAN_S) * 1000;
-        last = s;
+            return expiry_of(t);
+        last = t;
     }
-    /* Only buckets stamped in the future (clock stepped back) are left. */
+    /* Only buckets stamped further ahead (clock stepped back) are left. */
     for (int i = 0; i < SLOTS; i++)
-        if (e->sec[i] != EMPTY_SEC && e->sec[i] > last)
-            last = e->sec[i];
-    return (last + SPAN_S) * 1000;
+        if (e->tick[i] != EMPTY_TICK && e->tick[i] > last)
+            last = e->tick[i];
+    return expiry_of(last);
 }
 
 /* ---- what the upstream said ------------------------------------------------------- */
@@ -218,12 +248,12 @@ static bool minute_window(gw_win_t w)
 }
 
 /* Requests or tokens counted in the buckets of seconds after `after_s`. */
-static int64_t counted_after(const entry_t *e, int64_t after_s, int64_t now_s, bool tokens)
+static int64_t counted_after(const entry_t *e, int64_t after_t, int64_t now_t, bool tokens)
 {
     int64_t n = 0;
 
     for (int i = 0; i < SLOTS; i++)
-        if (in_window(e->sec[i], now_s) && e->sec[i] > after_s)
+        if (in_window(e->tick[i], now_t) && e->tick[i] > after_t)
             n += tokens ? e->tok[i] : e->req[i];
     return n;
 }
@@ -243,7 +273,8 @@ static bool said_in_force(entry_t *e, gw_win_t w, int64_t now_ms)
     if (s->remaining < 0)
         return false;
     if (now_ms >= s->reset_ms ||
-        (minute_window(w) ? now_ms >= s->at_ms + SPAN_S * 1000 : s->at_ms < e->period_start_ms)) {
+        (minute_window(w) ? now_ms >= expiry_of(stamp_of(s->at_ms))
+                          : s->at_ms < e->period_start_ms)) {
         s->remaining = -1;
         return false;
     }
@@ -256,7 +287,7 @@ static int64_t said_since(const entry_t *e, gw_win_t w, int64_t now_ms)
     const said_t *s = &e->said[w];
 
     if (minute_window(w))
-        return counted_after(e, sec_of(s->at_ms), sec_of(now_ms), w == GW_WIN_TPM);
+        return counted_after(e, stamp_of(s->at_ms), tick_of(now_ms), w == GW_WIN_TPM);
     return GW_MAX(period_count(e, w) - s->base, 0);
 }
 
@@ -383,13 +414,13 @@ static int64_t window_free_at(const entry_t *e, gw_win_t w, int64_t used, int64_
                               int64_t extra_until, bool held, int64_t x, int64_t cap,
                               int64_t now_ms)
 {
-    int64_t now_s = sec_of(now_ms);
+    int64_t now_t = tick_of(now_ms);
     bool tok = w == GW_WIN_TPM;
     int64_t own, with_extra, faded;
 
     if (!minute_window(w))
         return used + x <= cap && extra > 0 ? extra_until : gw_reset_next(e->reset, now_ms);
-    with_extra = free_at(e, now_s, tok, used, GW_MIN(x + extra, cap), cap);
+    with_extra = free_at(e, now_t, tok, used, GW_MIN(x + extra, cap), cap);
     if (extra <= 0 || used + x > cap || held)
         return held && used + x <= cap ? GW_MIN(with_extra, extra_until) : with_extra;
     /* Ours fits now: when enough of the extra has faded. */
@@ -455,7 +486,7 @@ static gw_fit_t fit_entry(entry_t *e, const gw_limits_t *lim, gw_reset_t reset,
     if (e->too_large > 0 && now_ms < e->too_large_until && floor >= e->too_large)
         return GW_FIT_NEVER;
     roll(e, now_ms);
-    window_sum(e, sec_of(now_ms), &rq, &tk);
+    window_sum(e, tick_of(now_ms), &rq, &tk);
     ok = window_fits(e, GW_WIN_RPM, rq, cap_of(e, lim, GW_WIN_RPM), 1, cost, now_ms, retry) && ok;
     /* Token windows admit a call by what the upstream counts at admission (its
      * floor); the answer's tokens land after it, and our count holds the
@@ -505,9 +536,8 @@ static void charge_entry(entry_t *e, int64_t est, int64_t now_ms)
     int i;
 
     roll(e, now_ms);
-    i = bucket(e, sec_of(now_ms));
-    e->req[i] += 1;
-    e->tok[i] += est;
+    i = bucket(e, stamp_of(now_ms));
+    bucket_add(e, i, 1, est);
     e->period_req += 1;
     e->period_tok += est;
 }
@@ -534,18 +564,15 @@ void gw_ledger_charge(gw_ledger_t *l, const gw_model_t *m, int64_t key_id, int64
 static void correct_entry(entry_t *e, int64_t dreq, int64_t dtok, int64_t charged_at_ms,
                           int64_t now_ms)
 {
-    int64_t now_s = sec_of(now_ms);
-    int64_t cs = sec_of(charged_at_ms);
-    int i = (int)(cs & (SLOTS - 1));
+    int64_t now_t = tick_of(now_ms);
+    int64_t ct = stamp_of(charged_at_ms);
+    int i = (int)(ct & (SLOTS - 1));
 
     roll(e, now_ms);
-    if (e->sec[i] == cs && in_window(cs, now_s)) {
-        e->req[i] = GW_MAX(e->req[i] + dreq, 0);
-        e->tok[i] = GW_MAX(e->tok[i] + dtok, 0);
-    } else if (dtok > 0) {
-        i = bucket(e, now_s);
-        e->tok[i] += dtok;
-    }
+    if (e->tick[i] == ct && in_window(ct, now_t))
+        bucket_add(e, i, dreq, dtok);
+    else if (dtok > 0)
+        bucket_add(e, bucket(e, stamp_of(now_ms)), 0, dtok);
     /* A statement made after the charge counted it as we did then: what the
      * correction takes off our count was never in the upstream's (a refused
      * call), or is in it as corrected. */
@@ -606,7 +633,7 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
                        const gw_rl_seen_t *seen, int64_t charged_at_ms, int64_t now_ms)
 {
     const gw_provider_t *p = m->provider;
-    int64_t now_s = sec_of(now_ms);
+    int64_t now_t = tick_of(now_ms);
     int64_t rq, tk;
     entry_t *e;
 
@@ -614,12 +641,12 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
     e = get_or_add(l, p->id, m->id, key_id, p->reset, now_ms);
     e->answered = true;
     roll(e, now_ms);
-    window_sum(e, now_s, &rq, &tk);
+    window_sum(e, now_t, &rq, &tk);
     for (gw_win_t w = 0; w < GW_WIN__COUNT; w++) {
         said_t *s = &e->said[w];
         int64_t reset = seen->reset_ms[w];
         bool tokens = w == GW_WIN_TPM || w == GW_WIN_TPD;
-        int64_t later = counted_after(e, sec_of(charged_at_ms), now_s, tokens);
+        int64_t later = counted_after(e, stamp_of(charged_at_ms), now_t, tokens);
         int64_t ours, cap;
 
         if (seen->limit[w] > 0)
@@ -629,7 +656,7 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
         /* No stated reset: a minute window may still hold all it spoke of for
          * a minute; a period until it turns. */
         if (reset <= now_ms)
-            reset = minute_window(w) ? charged_at_ms + SPAN_S * 1000
+            reset = minute_window(w) ? expiry_of(stamp_of(charged_at_ms))
                                      : gw_reset_next(e->reset, now_ms);
         s->remaining = seen->remaining[w];
         s->at_ms = charged_at_ms;
@@ -729,7 +756,7 @@ static void usage_of(entry_t *e, gw_reset_t reset, int64_t now_ms, gw_usage_t *o
     if (e == NULL)
         return;
     roll(e, now_ms);
-    window_sum(e, sec_of(now_ms), &out->rpm, &out->tpm);
+    window_sum(e, tick_of(now_ms), &out->rpm, &out->tpm);
     if (e->period_start_ms == out->period_start_ms) {
         out->rpd = e->period_req;
         out->tpd = e->period_tok;
