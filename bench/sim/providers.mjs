@@ -8,6 +8,10 @@ import { Ledger } from './caps.mjs';
 
 // timing slack of the room check (see Ledger.verdict)
 export const SLACK_MS = 1000;
+// the token counterpart: a request that fits a pair's room by fewer tokens
+// than this is an exact fit, beyond what an estimate of another tokenizer can
+// tell (0.5 %, at least 8 tokens)
+export const estimateSlack = (tokens) => Math.max(8, Math.ceil(tokens * 0.005));
 import { everyResponseHeaders, unauthorized, tooLarge, rateLimited } from './wire.mjs';
 import { rng, between } from './util.mjs';
 
@@ -252,19 +256,24 @@ export class MockProviders {
    * now? With a second of slack for timing: window events of the last 61 s
    * count, and requests answered in the last second count as still in flight.
    * Returns the first pair with room (with the request's tokens as that model
-   * counts them and the pair's use), or null.
+   * counts them and the pair's use), or null. A pair with room only within
+   * the estimate's precision (estimateSlack) is returned only when no pair has
+   * more, marked `exact`: no gateway counts a provider's tokenizer exactly
+   * before sending, so such a fit is told apart from a plain refusal.
    */
   roomFor(body, pairs, now = Date.now()) {
     const maxTok = maxTokensOf(body);
+    let exact = null;
     for (const p of pairs) {
       const m = this.models.get(`${p.provider}/${p.model}`);
       if (!m || !this.keys.get(p.provider)?.has(p.key)) continue;
       const prompt = promptTokens(body, m.ratio);
       if (m.contextWindow && prompt + maxTok > m.contextWindow) continue;
-      if (!this.ledger.verdict(p.provider, p.model, p.key, prompt, maxTok, now, SLACK_MS)) {
-        return { ...p, prompt, maxTok, use: this.ledger.describe(p.provider, p.model, p.key, now, SLACK_MS) };
-      }
+      if (this.ledger.verdict(p.provider, p.model, p.key, prompt, maxTok, now, SLACK_MS)) continue;
+      const room = { ...p, prompt, maxTok, use: this.ledger.describe(p.provider, p.model, p.key, now, SLACK_MS) };
+      if (!this.ledger.verdict(p.provider, p.model, p.key, prompt + estimateSlack(prompt), maxTok, now, SLACK_MS)) return room;
+      exact ??= { ...room, exact: true };
     }
-    return null;
+    return exact;
   }
 }

@@ -25,7 +25,7 @@ export function table(results) {
       continue;
     }
     rows.push(
-      `| ${r.name} | ${r.requests} | ${r.served} (${pct(r.served, r.requests)}) | ${r.attempts} | ${r.caused429}${r.outside ? ` (+${r.shared429} on shared keys)` : ''} | ${r.caused413} | ${r.refusedWhileRoom} of ${r.refused} | ${r.served ? (r.attempts / r.served).toFixed(2) : '–'} | ${ms(r.p50AddedMs)} |`,
+      `| ${r.name} | ${r.requests} | ${r.served} (${pct(r.served, r.requests)}) | ${r.attempts} | ${r.caused429}${r.outside ? ` (+${r.shared429} on shared keys)` : ''} | ${r.caused413} | ${r.refusedWhileRoom} of ${r.refused}${r.refusedExactFit ? ` (+${r.refusedExactFit} exact fit)` : ''} | ${r.served ? (r.attempts / r.served).toFixed(2) : '–'} | ${ms(r.p50AddedMs)} |`,
     );
   }
   return rows.join('\n');
@@ -54,6 +54,10 @@ function breakdown(r) {
   if (r.roomExamples.length) {
     lines.push('', `Refused while room: ${r.refusedWhileRoom}, by the first model found with room: ${r.roomBy.map(([m, n]) => `${m} ${n}`).join(', ')}. For example:`);
     for (const e of r.roomExamples) lines.push(`- \`${e.id}\` got ${e.status}${e.named ? ` (asked for ${e.named} only)` : ''}; ${e.room} had room`);
+  }
+  if (r.exactExamples?.length) {
+    lines.push('', `Refused at an exact fit (room within the estimate's precision, not counted against the target): ${r.refusedExactFit}. For example:`);
+    for (const e of r.exactExamples) lines.push(`- \`${e.id}\` got ${e.status}${e.named ? ` (asked for ${e.named} only)` : ''}; ${e.room} had room only within it`);
   }
   for (const n of r.notes) lines.push('', `Note: ${n}`);
   lines.push('');

@@ -166,7 +166,8 @@ function summarize(p, requests, mock, keys, notes, wallMs) {
   const served = requests.filter((r) => r.status === 200);
   const added = served.map((r) => (okBySim.has(r.id) ? r.ms - okBySim.get(r.id).ms : null)).filter((x) => x !== null);
   const refused = requests.filter((r) => r.refused);
-  const roomy = refused.filter((r) => r.room);
+  const roomy = refused.filter((r) => r.room && !r.room.exact);
+  const exactFits = refused.filter((r) => r.room?.exact);
   const errors = {};
   for (const r of requests) if (r.status !== 200 && !r.refused) errors[r.status || r.error] = (errors[r.status || r.error] ?? 0) + 1;
   return {
@@ -184,6 +185,8 @@ function summarize(p, requests, mock, keys, notes, wallMs) {
     outside: mock.outside.length ? `${mock.outside.length} outside uses (${mock.outside.reduce((n, o) => n + o.tokens, 0)} tokens) on ${[...sharedKeys].map((k) => label.get(k.split('\u0000')[1])).join(', ')}` : null,
     caused413: mock.attempts.filter((a) => a.status === 413).length,
     refusedWhileRoom: roomy.length,
+    refusedExactFit: exactFits.length,
+    exactExamples: exactFits.slice(0, 2).map((r) => ({ id: r.id, status: r.status, named: r.named, room: roomText(r.room, label) })),
     roomBy: Object.entries(roomy.reduce((m, r) => ((m[`${r.room.provider}/${r.room.model}`] = (m[`${r.room.provider}/${r.room.model}`] ?? 0) + 1), m), {})).sort((a, b) => b[1] - a[1]),
     roomExamples: roomy.slice(0, 4).map((r) => ({ id: r.id, status: r.status, named: r.named, room: roomText(r.room, label) })),
     p50AddedMs: percentile(added, 50),

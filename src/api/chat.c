@@ -78,6 +78,7 @@ void gw_chat_start_prompts(gw_gateway_t *gw, gw_req_t *req, json_t *body, const 
     if (suffix != NULL)
         spec.need.caps |= GW_CAP_FIM;
     spec.need.prompt_tokens = gw_chat_estimate_tokens(body);
+    spec.need.prompt_messages = (int64_t)json_array_size(json_object_get(body, "messages"));
     spec.need.max_tokens = json_is_integer(mt) ? json_integer_value(mt) : 0;
     spec.stream = json_is_true(json_object_get(body, "stream"));
     if (!known || is_auto) {

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "router/estimate.h"
+
 static const char *const roles[] = {"system", "developer", "user", "assistant", "tool",
                                     "function"};
 
@@ -166,9 +168,6 @@ bool gw_chat_check(json_t *body, bool *vision, gw_chat_problem_t *why)
     return true;
 }
 
-/* Tokens a chat template adds around each message (role markers). */
-#define MESSAGE_OVERHEAD_TOKENS 4
-
 /* The length v would have as compact JSON (escapes aside), summed over the
  * parsed tree: one step per node, where serialising it would cost one per byte
  * (jansson writes ~5 ns a byte: a 40 KB conversation is 0.2 ms). */
@@ -230,8 +229,9 @@ static size_t content_length(json_t *content)
 
 /* As chat tokenizers count: each message's text (content, tool calls, name)
  * at about four bytes a token, plus a few tokens of template around it; the
- * tools by their JSON. Per model the ratio to what the upstream reports is
- * learned (router.c), so only the shape has to be right. */
+ * tools by their JSON. Per model, how its tokenizer counts each part is
+ * learned from what it reports (router/estimate.h), so only the shape has to
+ * be right. */
 int64_t gw_chat_estimate_tokens(json_t *body)
 {
     json_t *messages = json_object_get(body, "messages");
@@ -250,5 +250,5 @@ int64_t gw_chat_estimate_tokens(json_t *body)
         bytes += json_is_string(name) ? json_string_length(name) : 0;
         n++;
     }
-    return (int64_t)(bytes + 3) / 4 + n * MESSAGE_OVERHEAD_TOKENS + 1;
+    return gw_estimate_raw((int64_t)(bytes + 3) / 4, n);
 }

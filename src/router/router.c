@@ -3,7 +3,6 @@
  */
 #include "router/router.h"
 
-#include <math.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 #include "store/store.h"
 
 /* Prompts smaller than this say little about a tokenizer (template overhead). */
-#define LEARN_MIN_TOKENS 32
 
 static void rkey_free(gw_rkey_t *k)
 {
@@ -40,7 +38,7 @@ void gw_router_init(gw_router_t *r, gw_catalog_t *cat)
     r->pace = gw_xcalloc(cat->nmodels, sizeof(double));
     r->est = gw_xcalloc(cat->nmodels, sizeof(gw_estimate_t));
     for (size_t i = 0; i < cat->nmodels; i++)
-        r->est[i].ratio = 1.0;
+        gw_estimate_init(&r->est[i]);
     r->anon = gw_xcalloc(cat->nproviders, sizeof(gw_rkey_t *));
     for (size_t i = 0; i < cat->nproviders; i++) {
         gw_provider_t *p = &cat->providers[i];
@@ -673,12 +671,8 @@ void gw_plan_cost(const gw_plan_t *p, const gw_cand_t *c, gw_cost_t *out)
 {
     const gw_router_t *r = p->router;
     const gw_model_t *m = c->model;
-    const gw_estimate_t *est = &r->est[m->index];
-    /* The ratio plus its usual spread: a call is charged this until it is
-     * settled at what the upstream reported, so a prompt a little denser
-     * than usual does not overrun a nearly full window meanwhile. */
     int64_t prompt =
-        (int64_t)((double)p->need.prompt_tokens * (est->ratio + est->spread) + 0.999);
+        gw_estimate_charge(&r->est[m->index], p->need.prompt_tokens, p->need.prompt_messages);
     int64_t mt = sent_max_tokens(p, m);
 
     /* Charged what the upstream counts at admission: the answer's tokens land
@@ -745,18 +739,8 @@ void gw_plan_observe(gw_plan_t *p, const gw_header_t *h, size_t n, int64_t now_m
 
 void gw_plan_learn(gw_plan_t *p, const gw_model_t *m, int64_t reported_prompt_tokens)
 {
-    gw_estimate_t *e = &p->router->est[m->index];
-    double seen;
-
-    if (p->need.prompt_tokens < LEARN_MIN_TOKENS || reported_prompt_tokens <= 0)
-        return;
-    seen = GW_MIN(GW_MAX((double)reported_prompt_tokens / (double)p->need.prompt_tokens, 0.2), 5.0);
-    /* The first sample sets it; later ones move it a quarter of the way. */
-    if (e->samples > 0)
-        e->spread += (fabs(seen - e->ratio) - e->spread) / 4;
-    e->ratio = e->samples == 0 ? seen : e->ratio + (seen - e->ratio) / 4;
-    if (e->samples < 1000)
-        e->samples++;
+    gw_estimate_learn(&p->router->est[m->index], p->need.prompt_tokens, p->need.prompt_messages,
+                      reported_prompt_tokens);
 }
 
 bool gw_plan_may_repeat(const gw_plan_t *p, const gw_cand_t *c, int64_t now_ms)

@@ -15,19 +15,14 @@
 #include "core/header.h"
 #include "providers/catalog.h"
 #include "router/cooldown.h"
+#include "router/estimate.h"
 #include "router/ledger.h"
 #include "router/sticky.h"
 #include "router/verdict.h"
 
 #define GW_MAX_ATTEMPTS 20
 
-/* A running ratio of the prompt tokens a model reports to our estimate, so
- * caps are charged what the upstream will count. */
-typedef struct gw_estimate {
-    double ratio;    /* 1.0 until observed */
-    double spread;   /* running mean distance of a sample from the ratio */
-    int samples;
-} gw_estimate_t;
+
 
 /* A credential as the router uses it; key id 0 is the anonymous "key" of a
  * keyless provider. Owned by the router; stable while the request runs
@@ -64,7 +59,8 @@ typedef struct gw_router {
 typedef struct gw_need {
     const char *kind;     /* "chat", "embedding", ... */
     unsigned caps;        /* GW_CAP_* bits required */
-    int64_t prompt_tokens; /* estimate */
+    int64_t prompt_tokens; /* our count (gw_estimate_raw) */
+    int64_t prompt_messages; /* chat messages in it; 0: not chat */
     int64_t max_tokens;   /* requested output cap, 0 if none */
     gw_tier_t prefer;     /* a name asking for a tier: route as "auto", that tier first */
     bool only_named;      /* the named model's own pairs only: no fallover to others (a

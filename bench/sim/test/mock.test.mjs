@@ -138,3 +138,30 @@ test('mock server: SSE with usage in a choice-less final chunk, or on the last c
     await mock.stop();
   }
 });
+
+test('room check: a fit within the estimate\'s precision is marked exact, and clear room wins over it', () => {
+  const mock = new MockProviders({
+    seed: 3,
+    models: [
+      { provider: 'groq', id: 'a', ratio: 4, enforce: { tpm: 1000 } },
+      { provider: 'groq', id: 'b', ratio: 4, enforce: { tpm: 1000 } },
+    ],
+    keys: { groq: ['k'] },
+  });
+  const now = Date.now();
+  mock.outsideUse('groq', 'a', 'k', 600, now);
+  mock.outsideUse('groq', 'b', 'k', 700, now);
+  const bodyOf = (tokens) => ({ model: 'auto', messages: [{ role: 'user', content: 'x'.repeat((tokens - 4) * 4) }] });
+  assert.equal(promptTokens(bodyOf(400), 4), 400);
+  const pairs = [{ provider: 'groq', model: 'a', key: 'k' }, { provider: 'groq', model: 'b', key: 'k' }];
+  const exact = mock.roomFor(bodyOf(400), pairs, now);
+  assert.equal(exact.model, 'a');
+  assert.equal(exact.exact, true, '400 into exactly 400 of room');
+  const clear = mock.roomFor(bodyOf(380), pairs, now);
+  assert.equal(clear.model, 'a');
+  assert.equal(clear.exact, undefined, '20 tokens to spare is room');
+  assert.equal(mock.roomFor(bodyOf(401), pairs, now), null);
+  // b has 300 of room: 295 fits it only within the precision, a clearly: a wins
+  assert.equal(mock.roomFor(bodyOf(295), [pairs[1], pairs[0]], now).model, 'a');
+  assert.equal(mock.roomFor(bodyOf(295), [pairs[1], pairs[0]], now).exact, undefined);
+});
