@@ -108,8 +108,9 @@ $(BUILD)/bench/%: bench/%.c bench/httphead.h | $(DEPS_OK)
 	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -O2 -g $(WARN) $(shell pkg-config --cflags libuv) -o $@ $< \
 		$(shell pkg-config --libs libuv)
 
-# The analytics benchmark links the gateway's library (it times the store's own queries).
-$(BUILD)/bench/analytics: bench/analytics.c $(BUILD)/libgw.a
+# The analytics benchmark links the gateway's library (it times the store's own queries);
+# so does the estimator's replay (make sim-estimates).
+$(BUILD)/bench/analytics $(BUILD)/bench/estimate_replay: $(BUILD)/bench/%: bench/%.c $(BUILD)/libgw.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(WARN) -o $@ $< $(BUILD)/libgw.a \
 		$(LDFLAGS) $(PKG_LIBS)
@@ -122,6 +123,11 @@ bench: $(BUILD)/freellmapi $(BENCH_BIN) $(BUILD)/bench/analytics
 .PHONY: sim
 sim: $(BUILD)/freellmapi
 	@node bench/sim/sim.mjs --bin $(BUILD)/freellmapi
+
+# The prompt-token estimator replayed over the simulator's request streams (docs/routing.md).
+.PHONY: sim-estimates
+sim-estimates: $(BUILD)/bench/estimate_replay
+	@node bench/sim/estimates.mjs --replay $(BUILD)/bench/estimate_replay
 
 # libFuzzer drivers (tests/fuzz), built with Debian's clang against a library
 # compiled for fuzzing in build-fuzz/. `make fuzz` runs each for FUZZ_SECONDS

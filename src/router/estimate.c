@@ -25,6 +25,8 @@ static const double W_MIN[3] = {0.2, 0.0, -256.0};
 static const double W_MAX[3] = {5.0, 64.0, 8192.0};
 #define NOISE 1.0        /* tokens^2: a token of rounding either way */
 #define NOISE_SHARE 1e-3 /* and 0.1 % of the count (content the features miss) */
+#define ROUNDING 2.0     /* tokens charged above the mean and its usual error: the
+                          * upstream rounds each message's text on its own */
 
 static void features(int64_t raw, int64_t messages, double x[3])
 {
@@ -73,7 +75,7 @@ int64_t gw_estimate_charge(const gw_estimate_t *e, int64_t raw, int64_t messages
 {
     double mean = gw_estimate_mean(e, raw, messages);
 
-    return (int64_t)ceil(mean * (1.0 + e->spread) + 1.0);
+    return (int64_t)ceil(mean * (1.0 + e->spread) + ROUNDING);
 }
 
 /* P = (I - k x^T) P (I - k x^T)^T + r k k^T (Joseph's form: stays a

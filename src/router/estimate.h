@@ -34,7 +34,7 @@ int64_t gw_estimate_raw(int64_t text_tokens, int64_t messages);
 /* What the model will likely count for a prompt we counted `raw` over `messages`. */
 double gw_estimate_mean(const gw_estimate_t *e, int64_t raw, int64_t messages);
 
-/* The mean plus its usual error and a token for rounding, whole tokens: what
+/* The mean plus its usual error and two tokens for rounding: what
  * a call is charged until it is settled at what the upstream reported, so a
  * prompt a little denser than usual does not overrun a nearly full window. */
 int64_t gw_estimate_charge(const gw_estimate_t *e, int64_t raw, int64_t messages);
