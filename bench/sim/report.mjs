@@ -53,7 +53,7 @@ function breakdown(r) {
   }
   if (r.roomExamples.length) {
     lines.push('', `Refused while room: ${r.refusedWhileRoom}, by the first model found with room: ${r.roomBy.map(([m, n]) => `${m} ${n}`).join(', ')}. For example:`);
-    for (const e of r.roomExamples) lines.push(`- \`${e.id}\` got ${e.status}${e.named ? ` (asked for ${e.named} only)` : ''}; ${e.room} had room`);
+    for (const e of r.roomExamples) lines.push(`- \`${e.id}\` got ${e.status}${e.named ? ` (asked for ${e.named} only)` : ''}; ${e.room} had room. The gateway said: ${e.said ?? '–'}`);
   }
   if (r.exactExamples?.length) {
     lines.push('', `Refused at an exact fit (room within the estimate's precision, not counted against the target): ${r.refusedExactFit}. For example:`);

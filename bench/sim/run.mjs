@@ -48,6 +48,14 @@ async function send(gw, req, onRefusal) {
     }
   }
   if (out.status !== 200 && !refused) out.error ??= text.slice(0, 200);
+  if (room) {
+    // what the gateway said when it refused while a pair had room: the clue to why
+    let message = text.slice(0, 300);
+    try {
+      message = JSON.parse(text).error?.message ?? message;
+    } catch {}
+    out.said = `retry-after ${res.headers.get('retry-after') ?? '–'}: ${message}`;
+  }
   return out;
 }
 
@@ -188,7 +196,7 @@ function summarize(p, requests, mock, keys, notes, wallMs) {
     refusedExactFit: exactFits.length,
     exactExamples: exactFits.slice(0, 2).map((r) => ({ id: r.id, status: r.status, named: r.named, room: roomText(r.room, label) })),
     roomBy: Object.entries(roomy.reduce((m, r) => ((m[`${r.room.provider}/${r.room.model}`] = (m[`${r.room.provider}/${r.room.model}`] ?? 0) + 1), m), {})).sort((a, b) => b[1] - a[1]),
-    roomExamples: roomy.slice(0, 4).map((r) => ({ id: r.id, status: r.status, named: r.named, room: roomText(r.room, label) })),
+    roomExamples: roomy.slice(0, 4).map((r) => ({ id: r.id, status: r.status, named: r.named, room: roomText(r.room, label), said: r.said })),
     p50AddedMs: percentile(added, 50),
     p50ClientMs: percentile(served.map((r) => r.ms), 50),
     probes: mock.probes,

@@ -508,7 +508,7 @@ static int on_headers(void *ctx, int status, const gw_header_t *hdrs, size_t n)
         gw_buf_append(&p->hdrs, hdrs[i].name, strlen(hdrs[i].name) + 1);
         gw_buf_append(&p->hdrs, hdrs[i].value, strlen(hdrs[i].value) + 1);
     }
-    gw_plan_observe(&p->plan, hdrs, n, gw_now_ms());
+    gw_plan_observe(&p->plan, hdrs, n, !(p->stream && ok), gw_now_ms());
     gw_buf_reset(&p->in);
     p->in.max = ok ? MAX_ANSWER : MAX_ERROR_BODY;
     if (p->stream && ok && p->op->stream_open != NULL) {

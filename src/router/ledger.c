@@ -66,6 +66,7 @@ typedef struct said {
     int64_t base;      /* periods: the counter at at_ms (growth since comes off the room) */
     bool capped;       /* a cap was known: extra holds, not remaining */
     bool held;         /* extra stays whole until the reset instead of fading */
+    bool done;         /* said with its call's whole answer (gw_rl_seen_t.done) */
     int64_t extra;     /* the upstream's count less ours (may be < 0) */
 } said_t;
 
@@ -573,16 +574,20 @@ static void correct_entry(entry_t *e, int64_t dreq, int64_t dtok, int64_t charge
         bucket_add(e, i, dreq, dtok);
     else if (dtok > 0)
         bucket_add(e, bucket(e, stamp_of(now_ms)), 0, dtok);
-    /* A statement made after the charge counted it as we did then: what the
-     * correction takes off our count was never in the upstream's (a refused
-     * call), or is in it as corrected. */
+    /* A statement made after the charge counted the call. A refund (dreq < 0)
+     * takes off our count what was never in the upstream's: its count beyond
+     * ours grows by as much; so does a settle of the call whose whole answer
+     * carried the statement (the upstream had it as used already). A call
+     * still in flight when the upstream spoke was held there at what it
+     * reserves at admission (the prompt and max_tokens, as we charge it):
+     * its settle moves both counts alike. */
     for (gw_win_t w = 0; w < GW_WIN__COUNT; w++) {
         said_t *st = &e->said[w];
         int64_t d = w == GW_WIN_RPM || w == GW_WIN_RPD ? dreq : dtok;
 
         if (st->remaining < 0 || charged_at_ms > st->at_ms)
             continue;
-        if (st->capped)
+        if (st->capped && (dreq < 0 || (st->done && charged_at_ms == st->at_ms)))
             st->extra -= d;
         if (!minute_window(w) && charged_at_ms >= e->period_start_ms)
             st->base += d;
@@ -662,6 +667,7 @@ void gw_ledger_observe(gw_ledger_t *l, const gw_model_t *m, int64_t key_id,
         s->at_ms = charged_at_ms;
         s->reset_ms = reset;
         s->held = seen->held;
+        s->done = seen->done;
         /* Calls charged after this one are not in the upstream's count yet. */
         s->base = period_count(e, w) - later;
         cap = cap_of(e, &m->limits, w);

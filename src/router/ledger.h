@@ -94,6 +94,8 @@ typedef struct gw_rl_seen {
     int64_t reset_ms[GW_WIN__COUNT];  /* when the window is whole again (epoch ms); 0: not stated */
     bool held;  /* the room stays as stated until the reset (a 429's own wait), rather than
                  * freeing evenly as the window turns over (rate-limit headers) */
+    bool done;  /* said with the call's whole answer: the upstream counts that call as
+                 * used already (at a stream's start it holds what it reserved) */
 } gw_rl_seen_t;
 
 void gw_rl_seen_init(gw_rl_seen_t *s);

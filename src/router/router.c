@@ -726,13 +726,14 @@ bool gw_plan_refund(gw_plan_t *p, int64_t now_ms)
     return true;
 }
 
-void gw_plan_observe(gw_plan_t *p, const gw_header_t *h, size_t n, int64_t now_ms)
+void gw_plan_observe(gw_plan_t *p, const gw_header_t *h, size_t n, bool whole, int64_t now_ms)
 {
     const gw_cand_t *c = p->charged;
     gw_rl_seen_t seen;
 
     if (c == NULL || !gw_rl_parse(c->model->provider, h, n, now_ms, &seen))
         return;
+    seen.done = whole;
     gw_ledger_observe(p->router->ledger, c->model, c->key->id, &seen, p->charged_at_ms, now_ms);
     p->observed_tpm = seen.remaining[GW_WIN_TPM] >= 0;
 }

@@ -163,8 +163,10 @@ bool gw_plan_settle(gw_plan_t *p, int64_t used_tokens, int64_t now_ms);
 /* Takes the outstanding charge back whole: the upstream refused the call or
  * never got it. False when nothing was outstanding. */
 bool gw_plan_refund(gw_plan_t *p, int64_t now_ms);
-/* The pair's answer stated its rate-limit windows (x-ratelimit-* headers). */
-void gw_plan_observe(gw_plan_t *p, const gw_header_t *h, size_t n, int64_t now_ms);
+/* The pair's answer stated its rate-limit windows (x-ratelimit-* headers);
+ * whole: with the whole answer (not a stream's start), so the upstream
+ * counted the call as used. */
+void gw_plan_observe(gw_plan_t *p, const gw_header_t *h, size_t n, bool whole, int64_t now_ms);
 /* The upstream reported the prompt's real size: corrects the model's estimate. */
 void gw_plan_learn(gw_plan_t *p, const gw_model_t *m, int64_t reported_prompt_tokens);
 /* Starts the walk over the pairs again (a busy pair may have freed up). */

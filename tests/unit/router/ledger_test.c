@@ -486,6 +486,58 @@ static void test_upstream_word_wins(void **state)
     assert_int_equal(fit(f, m, 2, 2900, 2900, T0, NULL), GW_FIT_OK);
 }
 
+/* A statement made while calls are in flight counts them as the upstream
+ * reserved them (the prompt and max_tokens, as we charged them): when one
+ * settles lower, both counts drop alike and the room grows. A call refused
+ * was never in the upstream's count, and the call whose whole answer carried
+ * the statement is in it as used: the room it states stays. */
+static void test_statement_then_settle_or_refund(void **state)
+{
+    fixture_t *f = *state;
+    gw_model_t *m = &f->model[0];
+    gw_rl_seen_t seen;
+
+    m->limits.tpm = 10000;
+    gw_ledger_charge(f->l, m, 1, 3000, T0);       /* B: 2,000 of prompt + 1,000 reserved */
+    gw_ledger_charge(f->l, m, 1, 1000, T0 + 100); /* A, whose answer states the room */
+    gw_rl_seen_init(&seen);
+    seen.remaining[GW_WIN_TPM] = 6000; /* both, as we count them */
+    seen.reset_ms[GW_WIN_TPM] = T0 + 60 * SEC;
+    gw_ledger_observe(f->l, m, 1, &seen, T0 + 100, T0 + 200);
+    assert_int_equal(fit(f, m, 1, 6000, 6000, T0 + 300, NULL), GW_FIT_OK);
+    assert_int_equal(fit(f, m, 1, 6100, 6100, T0 + 300, NULL), GW_FIT_LATER);
+    /* B used 2,100: 900 came back, upstream as here. */
+    gw_ledger_adjust(f->l, m, 1, -900, T0, T0 + 300);
+    assert_int_equal(fit(f, m, 1, 6900, 6900, T0 + 400, NULL), GW_FIT_OK);
+    assert_int_equal(fit(f, m, 1, 7000, 7000, T0 + 400, NULL), GW_FIT_LATER);
+
+    /* Key 2: A is refused (429) and its answer says 5,000 are left: the
+     * upstream counts B and 2,000 of another client's, not A. */
+    gw_ledger_charge(f->l, m, 2, 3000, T0);
+    gw_ledger_charge(f->l, m, 2, 1000, T0 + 100);
+    gw_rl_seen_init(&seen);
+    seen.remaining[GW_WIN_TPM] = 5000;
+    seen.reset_ms[GW_WIN_TPM] = T0 + 60 * SEC;
+    gw_ledger_observe(f->l, m, 2, &seen, T0 + 100, T0 + 200);
+    gw_ledger_refund(f->l, m, 2, 1000, T0 + 100, T0 + 200);
+    assert_int_equal(fit(f, m, 2, 5000, 5000, T0 + 300, NULL), GW_FIT_OK);
+    assert_int_equal(fit(f, m, 2, 5100, 5100, T0 + 300, NULL), GW_FIT_LATER);
+
+    /* Key 3: A's whole answer (not a stream) says 6,300 are left: the
+     * upstream has A as used (700), B as reserved. A's settle then takes
+     * 300 off our count, none off the upstream's. */
+    gw_ledger_charge(f->l, m, 3, 3000, T0);
+    gw_ledger_charge(f->l, m, 3, 1000, T0 + 100);
+    gw_rl_seen_init(&seen);
+    seen.remaining[GW_WIN_TPM] = 6300;
+    seen.reset_ms[GW_WIN_TPM] = T0 + 60 * SEC;
+    seen.done = true;
+    gw_ledger_observe(f->l, m, 3, &seen, T0 + 100, T0 + 200);
+    gw_ledger_adjust(f->l, m, 3, -300, T0 + 100, T0 + 200);
+    assert_int_equal(fit(f, m, 3, 6300, 6300, T0 + 300, NULL), GW_FIT_OK);
+    assert_int_equal(fit(f, m, 3, 6400, 6400, T0 + 300, NULL), GW_FIT_LATER);
+}
+
 /* A daily room stated by the upstream (a key also used elsewhere). */
 static void test_upstream_daily_room(void **state)
 {
@@ -667,6 +719,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_never_above_a_whole_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refund, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upstream_word_wins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_statement_then_settle_or_refund, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upstream_daily_room, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_large_remembered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
