@@ -718,14 +718,12 @@ static bool request_refused(fb_t *p, const gw_err_t *err)
     return true;
 }
 
-/* Charges the pair and starts the upstream call with the built request. */
+/* Starts the upstream call with the built request (the pair was charged when chosen). */
 static void send_attempt(fb_t *p, gw_cand_t *c, gw_http_out_t *out)
 {
     gw_gateway_t *gw = p->gw;
     gw_upstream_opts_t opts = {0};
 
-    gw_plan_charge(&p->plan, c, gw_now_ms());
-    gw_gateway_usage_changed(gw);
     opts.first_byte_ms = gw->upstream_timeout_ms > 0 ? gw->upstream_timeout_ms
                                                      : c->model->provider->timeout_ms;
     opts.idle_ms = GW_MAX(opts.first_byte_ms, UPSTREAM_IDLE_MIN_MS);
@@ -768,10 +766,13 @@ static void body_written(uv_work_t *w, int status)
     if (!p->done) {
         if (status != 0)
             gw_err_set(&j->err, GW_EIO, 0, "writing the request was cancelled");
-        if (status == 0 && j->rc == 0)
+        if (status == 0 && j->rc == 0) {
             send_attempt(p, j->c, &j->out);
-        else if (!request_refused(p, &j->err))
-            try_next(p);
+        } else {
+            gw_plan_refund(&p->plan, gw_now_ms()); /* never sent */
+            if (!request_refused(p, &j->err))
+                try_next(p);
+        }
     }
     gw_http_out_dispose(&j->out);
     free(j);
@@ -846,6 +847,14 @@ static void try_next(fb_t *p)
             exhausted(p);
             return;
         }
+        /* Charged when chosen, not when sent: a large body built on the
+         * thread pool, or an op's prepare step, takes time in which other
+         * requests would still see the pair's room (or its one concurrent
+         * slot) free. A held pair (prepare done) is charged already. */
+        if (p->plan.charged != c) {
+            gw_plan_charge(&p->plan, c, gw_now_ms());
+            gw_gateway_usage_changed(gw);
+        }
         p->dialect = gw_dialect_for(c->model->provider);
         reset_attempt(p);
         p->cur = c;
@@ -870,6 +879,7 @@ static void try_next(fb_t *p)
         }
         if (rc != 0) {
             gw_http_out_dispose(&out);
+            gw_plan_refund(&p->plan, gw_now_ms()); /* never sent */
             if (request_refused(p, &err))
                 return;
             continue;

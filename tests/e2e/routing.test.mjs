@@ -132,13 +132,18 @@ describe('routing quality', () => {
 
   test('a provider allowing one call at a time: the next request waits for the slot', T, async () => {
     await withStack({ models: [OLLAMA], keys: [KEYS[2]], providerLimits: { ollama: { concurrent: 1 } } }, async (s) => {
-      await s.mock.script({ provider: 'ollama', times: 3, delay_ms: 400 });
-      const mark = await s.mock.mark();
-      const rs = await Promise.all([0, 1, 2].map(() => ask(s, { model: OLLAMA.id, headers: { 'X-FreeLLMAPI-No-Fallover': '1' } })));
-      for (const r of rs) assert.equal(r.status, 200);
-      const calls = (await chatCalls(s, mark, 'ollama')).sort((a, b) => a.at - b.at);
-      assert.equal(calls.length, 3, 'one call each, none refused');
-      for (let i = 1; i < calls.length; i++) assert.ok(calls[i].at >= calls[i - 1].closed_at - 5 || calls[i].at >= calls[i - 1].at + 390, 'never two in flight');
+      // 60,000 tokens: a body large enough to be built on the thread pool, in
+      // which time the others must already see the slot taken
+      for (const tokens of [100, 60000]) {
+        await s.mock.script({ provider: 'ollama', times: 3, delay_ms: 400 });
+        const mark = await s.mock.mark();
+        const rs = await Promise.all([0, 1, 2].map(() => ask(s, { model: OLLAMA.id, tokens, headers: { 'X-FreeLLMAPI-No-Fallover': '1' } })));
+        for (const r of rs) assert.equal(r.status, 200);
+        const calls = (await chatCalls(s, mark, 'ollama')).sort((a, b) => a.at - b.at);
+        assert.equal(calls.length, 3, `${tokens} tokens: one call each, none refused`);
+        // each call is answered 400 ms after it arrives: the next may only arrive after that
+        for (let i = 1; i < calls.length; i++) assert.ok(calls[i].at >= calls[i - 1].at + 390, `${tokens} tokens: never two in flight (${calls.map((c) => c.at - calls[0].at).join(', ')} ms)`);
+      }
     });
   });
 
