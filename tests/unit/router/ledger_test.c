@@ -486,6 +486,24 @@ static void test_upstream_word_wins(void **state)
     assert_int_equal(fit(f, m, 2, 2900, 2900, T0, NULL), GW_FIT_OK);
 }
 
+/* On `key`: call B charged 3,000 at T0 (2,000 of prompt, 1,000 reserved),
+ * call A 1,000 at T0 + 100; A's answer states `remaining` of the 10,000
+ * TPM (`whole`: with A's whole answer, not a stream's start). */
+static void two_calls_then_statement(fixture_t *f, gw_model_t *m, int64_t key, int64_t remaining,
+                                     bool whole)
+{
+    gw_rl_seen_t seen;
+
+    m->limits.tpm = 10000;
+    gw_ledger_charge(f->l, m, key, 3000, T0);
+    gw_ledger_charge(f->l, m, key, 1000, T0 + 100);
+    gw_rl_seen_init(&seen);
+    seen.remaining[GW_WIN_TPM] = remaining;
+    seen.reset_ms[GW_WIN_TPM] = T0 + 60 * SEC;
+    seen.done = whole;
+    gw_ledger_observe(f->l, m, key, &seen, T0 + 100, T0 + 200);
+}
+
 /* A statement made while calls are in flight counts them as the upstream
  * reserved them (the prompt and max_tokens, as we charged them): when one
  * settles lower, both counts drop alike and the room grows. A call refused
@@ -495,15 +513,9 @@ static void test_statement_then_settle_or_refund(void **state)
 {
     fixture_t *f = *state;
     gw_model_t *m = &f->model[0];
-    gw_rl_seen_t seen;
 
-    m->limits.tpm = 10000;
-    gw_ledger_charge(f->l, m, 1, 3000, T0);       /* B: 2,000 of prompt + 1,000 reserved */
-    gw_ledger_charge(f->l, m, 1, 1000, T0 + 100); /* A, whose answer states the room */
-    gw_rl_seen_init(&seen);
-    seen.remaining[GW_WIN_TPM] = 6000; /* both, as we count them */
-    seen.reset_ms[GW_WIN_TPM] = T0 + 60 * SEC;
-    gw_ledger_observe(f->l, m, 1, &seen, T0 + 100, T0 + 200);
+    /* Key 1: both counted as we count them. */
+    two_calls_then_statement(f, m, 1, 6000, false);
     assert_int_equal(fit(f, m, 1, 6000, 6000, T0 + 300, NULL), GW_FIT_OK);
     assert_int_equal(fit(f, m, 1, 6100, 6100, T0 + 300, NULL), GW_FIT_LATER);
     /* B used 2,100: 900 came back, upstream as here. */
@@ -513,26 +525,15 @@ static void test_statement_then_settle_or_refund(void **state)
 
     /* Key 2: A is refused (429) and its answer says 5,000 are left: the
      * upstream counts B and 2,000 of another client's, not A. */
-    gw_ledger_charge(f->l, m, 2, 3000, T0);
-    gw_ledger_charge(f->l, m, 2, 1000, T0 + 100);
-    gw_rl_seen_init(&seen);
-    seen.remaining[GW_WIN_TPM] = 5000;
-    seen.reset_ms[GW_WIN_TPM] = T0 + 60 * SEC;
-    gw_ledger_observe(f->l, m, 2, &seen, T0 + 100, T0 + 200);
+    two_calls_then_statement(f, m, 2, 5000, true);
     gw_ledger_refund(f->l, m, 2, 1000, T0 + 100, T0 + 200);
     assert_int_equal(fit(f, m, 2, 5000, 5000, T0 + 300, NULL), GW_FIT_OK);
     assert_int_equal(fit(f, m, 2, 5100, 5100, T0 + 300, NULL), GW_FIT_LATER);
 
-    /* Key 3: A's whole answer (not a stream) says 6,300 are left: the
-     * upstream has A as used (700), B as reserved. A's settle then takes
-     * 300 off our count, none off the upstream's. */
-    gw_ledger_charge(f->l, m, 3, 3000, T0);
-    gw_ledger_charge(f->l, m, 3, 1000, T0 + 100);
-    gw_rl_seen_init(&seen);
-    seen.remaining[GW_WIN_TPM] = 6300;
-    seen.reset_ms[GW_WIN_TPM] = T0 + 60 * SEC;
-    seen.done = true;
-    gw_ledger_observe(f->l, m, 3, &seen, T0 + 100, T0 + 200);
+    /* Key 3: A's whole answer says 6,300 are left: the upstream has A as
+     * used (700), B as reserved. A's settle then takes 300 off our count,
+     * none off the upstream's. */
+    two_calls_then_statement(f, m, 3, 6300, true);
     gw_ledger_adjust(f->l, m, 3, -300, T0 + 100, T0 + 200);
     assert_int_equal(fit(f, m, 3, 6300, 6300, T0 + 300, NULL), GW_FIT_OK);
     assert_int_equal(fit(f, m, 3, 6400, 6400, T0 + 300, NULL), GW_FIT_LATER);
