@@ -11,8 +11,6 @@
 #include "router/reset.h"
 #include "store/store.h"
 
-/* Prompts smaller than this say little about a tokenizer (template overhead). */
-
 static void rkey_free(gw_rkey_t *k)
 {
     if (k->secret != NULL) {
